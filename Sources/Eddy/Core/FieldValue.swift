@@ -1,0 +1,43 @@
+/// The kind of a value read from one input field.
+public enum ValueKind: UInt8, Sendable {
+    /// The field is absent from the record.
+    case missing
+    /// JSON `null`, or an empty CSV cell.
+    case null
+    case bool
+    case number
+    case string
+    /// A JSON object or array, kept as text.
+    case json
+}
+
+/// One field of one input record, parsed once and carried to the operators.
+///
+/// `text` is the canonical JSON text of the value, which is what eddy writes out and what
+/// distinct counts and histograms compare:
+/// - strings: quoted, escapes decoded and re-encoded minimally (`"\u0041"` becomes `"A"`);
+/// - numbers: integers that fit Int64 as plain digits (`-0` becomes `0`); other numbers in
+///   shortest round-trip form (`20.10` becomes `20.1`, `1E3` becomes `1000.0`);
+/// - `true`, `false`, `null`; objects and arrays as in the input, outer whitespace trimmed.
+/// For `missing` the text is empty.
+public struct FieldValue: Sendable, Equatable {
+    public var kind: ValueKind
+    public var text: String
+    /// For numbers: the value as a Double (also set for integers).
+    public var number: Double
+    /// For numbers written as integers that fit Int64: the exact value.
+    public var integer: Int64?
+
+    public init(kind: ValueKind, text: String, number: Double = 0, integer: Int64? = nil) {
+        self.kind = kind
+        self.text = text
+        self.number = number
+        self.integer = integer
+    }
+
+    public static let missing = FieldValue(kind: .missing, text: "")
+    public static let null = FieldValue(kind: .null, text: "null")
+
+    /// True when the value is absent or null: aggregates skip it, as SQL does.
+    @inlinable public var isAbsent: Bool { kind == .missing || kind == .null }
+}

@@ -1,0 +1,131 @@
+/// A job spec: what a user writes in `jobs/*.json` (DESIGN section 2), decoded and validated.
+public struct JobSpec: Sendable, Equatable {
+    /// The job's identifier, `[A-Za-z0-9_.-]+`; it names the job's state and checkpoints.
+    public var code: String
+    /// Columns that key the stream, in order (composite keys allowed).
+    public var keys: [String]
+    /// The event-time column, or nil for arrival order.
+    public var time: String?
+    /// The unit of integer epoch times in the `time` column.
+    public var timeUnit: TimeUnit
+    /// Bounded out-of-orderness: watermark = max event time - watermark - 1 tick.
+    public var watermark: EventDuration
+    /// Number of key groups.
+    public var maxParallelism: Int
+    /// The features, in output order.
+    public var features: [FeatureSpec]
+    public var emit: EmitMode
+    /// Input columns copied to event-mode output.
+    public var carry: Carry
+
+    public init(
+        code: String, keys: [String], time: String? = nil, timeUnit: TimeUnit = .milliseconds,
+        watermark: EventDuration = EventDuration(microseconds: 0, text: "0s"),
+        maxParallelism: Int = 128, features: [FeatureSpec], emit: EmitMode = .event,
+        carry: Carry = .none
+    ) {
+        self.code = code
+        self.keys = keys
+        self.time = time
+        self.timeUnit = timeUnit
+        self.watermark = watermark
+        self.maxParallelism = maxParallelism
+        self.features = features
+        self.emit = emit
+        self.carry = carry
+    }
+}
+
+public enum TimeUnit: String, Sendable, CaseIterable {
+    case seconds = "s"
+    case milliseconds = "ms"
+    case microseconds = "us"
+
+    /// Microseconds in one unit.
+    public var microseconds: Int64 {
+        switch self {
+        case .seconds: 1_000_000
+        case .milliseconds: 1_000
+        case .microseconds: 1
+        }
+    }
+}
+
+public enum EmitMode: Sendable, Equatable {
+    /// One output record per input event (Flink SQL's RANGE OVER aggregation).
+    case event
+}
+
+public enum Carry: Sendable, Equatable {
+    case none
+    /// `["*"]`: every input column.
+    case all
+    case columns([String])
+}
+
+/// The managed-state primitive that holds a feature (Flink's state types).
+public enum StateType: String, Sendable, CaseIterable {
+    case value, list, map, reducing, aggregating
+    /// Deprecated alias of `aggregating`, accepted with a warning, as Flink deprecated FoldingState.
+    case folding
+}
+
+public enum FeatureOperator: String, Sendable, CaseIterable {
+    case first, last
+    case count, sum, min, max, avg, stddev
+    case countDistinct = "count_distinct"
+    case histogram
+    case collect
+}
+
+/// One entry of the spec's `dict`.
+public struct FeatureSpec: Sendable, Equatable {
+    /// The output column, unique in the job.
+    public var name: String
+    /// As written, or inferred from the operator when omitted.
+    public var type: StateType
+    public var op: FeatureOperator
+    /// The input column; nil only for `count`, which then counts events.
+    public var field: String?
+    /// Lookback: the feature aggregates events with time in `[t - window, t]`.
+    public var window: EventDuration?
+    /// For `collect`: keep the newest N values.
+    public var limit: Int?
+
+    public init(
+        name: String, type: StateType, op: FeatureOperator, field: String? = nil,
+        window: EventDuration? = nil, limit: Int? = nil
+    ) {
+        self.name = name
+        self.type = type
+        self.op = op
+        self.field = field
+        self.window = window
+        self.limit = limit
+    }
+}
+
+/// One finding of spec validation: where (a JSON path like `dict[2].operator`) and what.
+public struct SpecDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: Sendable { case error, warning }
+    public var severity: Severity
+    /// JSON path of the offending value, `$` for the whole document.
+    public var path: String
+    /// What is wrong and what would fix it.
+    public var message: String
+
+    public init(_ severity: Severity, path: String, _ message: String) {
+        self.severity = severity
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Thrown when a spec has errors; carries every error found, not just the first.
+public struct SpecErrors: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [SpecDiagnostic]
+    public init(_ diagnostics: [SpecDiagnostic]) { self.diagnostics = diagnostics }
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,2 @@
+import Eddy
+print("eddy")
