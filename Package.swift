@@ -10,9 +10,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
-        .target(name: "Eddy"),
+        .target(
+            name: "Eddy",
+            dependencies: [.product(name: "DequeModule", package: "swift-collections")]
+        ),
         .executableTarget(
             name: "eddy",
             dependencies: [

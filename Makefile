@@ -1,0 +1,40 @@
+# eddy: make demo (deps, build, example job), make test, make bench.
+SWIFT ?= swift
+BUILD_FLAGS ?= -c release
+BIN = .build/release/eddy
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BENCH_DATA = bench-data
+GEN = ../shared/bench/gen_events.py
+
+.PHONY: deps build demo test bench clean
+
+# Debian packages the build needs; installed only when missing.
+deps:
+	@if ! dpkg -s librocksdb-dev >/dev/null 2>&1; then \
+		echo "installing librocksdb-dev"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y librocksdb-dev; \
+	fi
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS) --product eddy
+
+demo: build
+	@echo "== eddy validate jobs/card_velocity.json"
+	@$(BIN) validate jobs/card_velocity.json
+	@echo "== eddy run jobs/card_velocity.json jobs/card_velocity.input.jsonl (first 5 records)"
+	@$(BIN) run jobs/card_velocity.json jobs/card_velocity.input.jsonl | head -n 5
+	@echo "== eddy run jobs/host_metrics.json jobs/host_metrics.input.csv --output-format csv"
+	@$(BIN) run jobs/host_metrics.json jobs/host_metrics.input.csv --output-format csv | head -n 6
+
+# Unit tests, then end-to-end tests of the release binary on jobs/.
+test: build
+	$(SWIFT) test
+	EDDY=$(BIN) ./Tests/e2e/run.sh
+
+bench: build
+	@mkdir -p $(BENCH_DATA)
+	@[ -f $(BENCH_DATA)/events-1m.jsonl ] || python3 $(GEN) --events 1000000 --keys 100000 --out $(BENCH_DATA)/events-1m.jsonl
+	./bench/run.sh $(BIN) $(BENCH_DATA)/events-1m.jsonl
+
+clean:
+	rm -rf .build $(BENCH_DATA)

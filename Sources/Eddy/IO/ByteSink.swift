@@ -1,0 +1,60 @@
+import Glibc
+
+/// A buffered writer over a file descriptor with write(2): the global `stdout` is off
+/// limits under strict concurrency, and one large write per buffer is what makes output cheap.
+public final class ByteSink {
+    public let name: String
+    private let descriptor: Int32
+    private let closesDescriptor: Bool
+    /// Bytes waiting to be written; append to it, then call `flushIfFull()`.
+    public var buffer: [UInt8] = []
+    private let capacity: Int
+    /// Bytes handed to the descriptor so far.
+    public private(set) var bytesWritten: Int64 = 0
+
+    public init(descriptor: Int32, name: String, closesDescriptor: Bool = false, capacity: Int = 1 << 18) {
+        self.descriptor = descriptor
+        self.name = name
+        self.closesDescriptor = closesDescriptor
+        self.capacity = capacity
+        buffer.reserveCapacity(capacity + 4096)
+    }
+
+    /// Creates or truncates `path` for writing.
+    public static func create(path: String) throws(IOError) -> ByteSink {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw IOError(message: "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        return ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
+    }
+
+    public static func standardOutput() -> ByteSink { ByteSink(descriptor: 1, name: "stdout") }
+
+    @inline(__always)
+    public func flushIfFull() throws(IOError) {
+        if buffer.count >= capacity { try flush() }
+    }
+
+    public func flush() throws(IOError) {
+        var start = 0
+        while start < buffer.count {
+            let written = buffer.withUnsafeBytes { bytes in
+                write(descriptor, bytes.baseAddress! + start, bytes.count - start)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw IOError(message: "cannot write \(name): \(String(cString: strerror(errno)))")
+            }
+            start += written
+        }
+        bytesWritten += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes and closes the descriptor if this sink opened it.
+    public func close() throws(IOError) {
+        try flush()
+        if closesDescriptor { _ = Glibc.close(descriptor) }
+    }
+}

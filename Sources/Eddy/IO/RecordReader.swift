@@ -1,0 +1,118 @@
+import Glibc
+
+/// Splits a byte stream into records, reading large chunks with read(2) and finding line
+/// ends with memchr; a record is handed out as a view into the chunk, never copied.
+public final class RecordReader {
+    private let descriptor: Int32
+    private let format: InputFormat
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity: Int
+    /// Bytes consumed from the descriptor so far (for progress lines).
+    public private(set) var bytesRead: Int64 = 0
+
+    /// Reads `fileDescriptor`, which the reader does not close.
+    public init(fileDescriptor: Int32, format: InputFormat, chunkSize: Int = 1 << 20) {
+        descriptor = fileDescriptor
+        self.format = format
+        capacity = max(chunkSize, 1)
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Calls `body` with each record (without its `\n` or `\r\n`), its 1-based line number and
+    /// the stream offset of its first byte. Blank lines are skipped; in CSV, a newline inside
+    /// a quoted field stays in the record. `body` returns false to stop.
+    public func forEachRecord(_ body: (UnsafeRawBufferPointer, _ line: Int, _ offset: Int64) throws -> Bool) throws {
+        var start = 0  // first byte of the next record in the buffer
+        var end = 0  // bytes filled
+        var bufferOffset: Int64 = 0  // stream offset of buffer[0]
+        var line = 1
+        var atStreamStart = true
+        var endOfInput = false
+        while !endOfInput {
+            if end == capacity {
+                if start > 0 {
+                    memmove(buffer, buffer + start, end - start)
+                    bufferOffset += Int64(start)
+                    end -= start
+                    start = 0
+                } else {
+                    grow()
+                }
+            }
+            let count = read(descriptor, buffer + end, capacity - end)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw IOError(message: "cannot read: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 {
+                endOfInput = true
+            } else {
+                end += count
+                bytesRead += Int64(count)
+            }
+            if atStreamStart {
+                // Wait for three bytes to tell a UTF-8 byte order mark, which is skipped.
+                if end < 3 && !endOfInput { continue }
+                atStreamStart = false
+                if end >= 3, buffer.load(fromByteOffset: 0, as: UInt8.self) == 0xEF,
+                   buffer.load(fromByteOffset: 1, as: UInt8.self) == 0xBB,
+                   buffer.load(fromByteOffset: 2, as: UInt8.self) == 0xBF {
+                    start = 3
+                }
+            }
+            while start < end {
+                guard let (recordEnd, newlines) = findRecordEnd(from: start, to: end, final: endOfInput) else { break }
+                var length = recordEnd - start
+                if length > 0, buffer.load(fromByteOffset: recordEnd - 1, as: UInt8.self) == 13 { length -= 1 }
+                let record = UnsafeRawBufferPointer(start: buffer + start, count: length)
+                if !isBlank(record) {
+                    guard try body(record, line, bufferOffset + Int64(start)) else { return }
+                }
+                line += newlines + 1
+                start = recordEnd + 1
+            }
+        }
+    }
+
+    /// The index of the newline ending the record that starts at `start`, and how many
+    /// newlines the record holds inside quotes; at the end of input, the end of the data.
+    @inline(__always)
+    private func findRecordEnd(from start: Int, to end: Int, final: Bool) -> (Int, Int)? {
+        switch format {
+        case .jsonl:
+            if let newline = memchr(buffer + start, 10, end - start) {
+                return (buffer.distance(to: newline), 0)
+            }
+        case .csv:
+            var inQuotes = false
+            var newlines = 0
+            for index in start..<end {
+                let byte = buffer.load(fromByteOffset: index, as: UInt8.self)
+                if byte == UInt8(ascii: "\"") {
+                    inQuotes.toggle()
+                } else if byte == 10 {
+                    if !inQuotes { return (index, newlines) }
+                    newlines += 1
+                }
+            }
+            if final { return (end, newlines) }
+            return nil
+        }
+        return final ? (end, 0) : nil
+    }
+
+    private func isBlank(_ record: UnsafeRawBufferPointer) -> Bool {
+        for byte in record where !(byte == 32 || byte == 9 || byte == 13) { return false }
+        return true
+    }
+
+    private func grow() {
+        let larger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
+        larger.copyMemory(from: buffer, byteCount: capacity)
+        buffer.deallocate()
+        buffer = larger
+        capacity *= 2
+    }
+}

@@ -1,0 +1,97 @@
+/// A job spec compiled into the operator graph eddy runs:
+/// source -> parse -> key-by -> keyed feature operators -> sink.
+///
+/// The parse stage extracts only the input columns the job needs; each gets a slot, and
+/// every later stage refers to columns by slot, never by name.
+public struct JobPlan: Sendable {
+    public let spec: JobSpec
+    /// The input columns the parser extracts, in slot order: keys first, then the time
+    /// column, then feature fields and carried columns.
+    public let fieldNames: [String]
+    /// Slot of each key column, in key order.
+    public let keySlots: [Int]
+    public let timeSlot: Int?
+    public let features: [FeaturePlan]
+    /// Slots whose value must be a number (fields of sum, min, max, avg, stddev).
+    public let numericSlots: [Int]
+    public let carry: CarryPlan
+
+    public init(_ spec: JobSpec) {
+        var names: [String] = []
+        func slot(_ name: String) -> Int {
+            if let index = names.firstIndex(of: name) { return index }
+            names.append(name)
+            return names.count - 1
+        }
+        self.spec = spec
+        keySlots = spec.keys.map(slot)
+        timeSlot = spec.time.map(slot)
+        features = spec.features.map { feature in
+            FeaturePlan(spec: feature, fieldSlot: feature.field.map(slot))
+        }
+        numericSlots = Array(Set(features.filter(\.needsNumbers).compactMap(\.fieldSlot))).sorted()
+        switch spec.carry {
+        case .none: carry = .none
+        case .all: carry = .all
+        case .columns(let columns): carry = .columns(columns.map { (name: $0, slot: slot($0)) })
+        }
+        fieldNames = names
+    }
+
+    /// Names the output already has besides carried columns: `carry: ["*"]` skips them.
+    public var reservedOutputNames: Set<String> {
+        Set(spec.keys + (spec.time.map { [$0] } ?? []) + features.map(\.name))
+    }
+
+    /// The output columns in order: keys, time, carried columns (when known), features.
+    public var outputColumns: [String] {
+        var columns = spec.keys
+        if let time = spec.time { columns.append(time) }
+        if case .columns(let carried) = carry { columns += carried.map(\.name) }
+        return columns + features.map(\.name)
+    }
+}
+
+public enum CarryPlan: Sendable {
+    case none
+    /// Every input column of each record, in input order.
+    case all
+    case columns([(name: String, slot: Int)])
+}
+
+/// One keyed feature operator: which state it keeps and which slot feeds it.
+public struct FeaturePlan: Sendable {
+    public let spec: FeatureSpec
+    /// The slot of `field`, or nil for a field-less `count`.
+    public let fieldSlot: Int?
+
+    public var name: String { spec.name }
+    /// The lookback in microseconds, or nil for unbounded.
+    public var window: Int64? { spec.window?.microseconds }
+
+    /// Operators that reject a record whose field is present but not a number.
+    public var needsNumbers: Bool {
+        switch spec.op {
+        case .sum, .min, .max, .avg, .stddev: true
+        case .first, .last, .count, .countDistinct, .histogram, .collect: false
+        }
+    }
+
+    /// A new, empty state for one key.
+    func makeState() -> FeatureState {
+        let windowed = window != nil
+        switch spec.op {
+        case .count: return windowed ? WindowedCountState() : CountState()
+        case .sum, .avg:
+            return windowed ? WindowedSumState(average: spec.op == .avg) : SumState(average: spec.op == .avg)
+        case .stddev: return windowed ? WindowedStddevState() : StddevState()
+        case .min, .max:
+            return windowed ? WindowedExtremeState(isMax: spec.op == .max) : ExtremeState(isMax: spec.op == .max)
+        case .first: return windowed ? WindowedFirstState() : FirstState()
+        case .last: return LastState(windowed: windowed)
+        case .countDistinct, .histogram:
+            return ValueCountsState(windowed: windowed, histogram: spec.op == .histogram)
+        case .collect: return CollectState(limit: spec.limit)
+        }
+    }
+}

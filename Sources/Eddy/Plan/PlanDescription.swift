@@ -1,0 +1,59 @@
+extension JobSpec {
+    /// One line that says what the job does, for `eddy validate`.
+    public var summaryLine: String {
+        var parts = ["keys \(keys.joined(separator: ", "))"]
+        if let time {
+            parts.append("event time \"\(time)\" (\(timeUnit.rawValue) or RFC 3339), watermark \(watermark)")
+        } else {
+            parts.append("arrival order (no time column)")
+        }
+        let windowed = features.filter { $0.window != nil }.count
+        parts.append("\(features.count) feature\(features.count == 1 ? "" : "s")" + (windowed > 0 ? " (\(windowed) with a lookback window)" : ""))
+        parts.append("one record per event")
+        return "\(code): valid; " + parts.joined(separator: "; ")
+    }
+}
+
+extension FeatureSpec {
+    /// `sum(amount) over 1h` style, as `eddy plan` prints it.
+    public var formula: String {
+        var text = "\(op.rawValue)(\(field ?? "*"))"
+        if let limit { text += " limit \(limit)" }
+        text += window.map { " over the last \($0)" } ?? " over all events"
+        return text
+    }
+}
+
+extension JobPlan {
+    /// The operator graph, readably, for `eddy plan`.
+    public func describe() -> String {
+        var lines: [String] = []
+        lines.append("job \(spec.code): \(spec.maxParallelism) key groups")
+        lines.append("  source   stdin or files (JSON Lines; CSV with a header)")
+        lines.append("     |")
+        lines.append("  parse    columns: " + fieldNames.joined(separator: ", "))
+        if let time = spec.time {
+            lines.append("           event time from \"\(time)\" (epoch \(spec.timeUnit.rawValue) or RFC 3339); "
+                + "watermark = max time - \(spec.watermark) - 1 tick; older events are late")
+        }
+        lines.append("     |")
+        lines.append("  key-by   \(spec.keys.joined(separator: " + ")) -> key group = stable hash mod \(spec.maxParallelism)")
+        lines.append("     |")
+        let release = spec.time == nil
+            ? "each event in arrival order"
+            : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"
+        lines.append("  keyed    \(features.count) features, one state row per key; emits \(release)")
+        let width = features.map(\.name.count).max() ?? 0
+        for feature in features {
+            let padding = String(repeating: " ", count: width - feature.name.count)
+            var type = feature.spec.type.rawValue
+            if feature.spec.type == .folding { type += " (deprecated alias of aggregating)" }
+            lines.append("    \(feature.name)\(padding)  \(feature.spec.formula)  [\(type) state]")
+        }
+        lines.append("     |")
+        var sink = "  sink     stdout or --output (JSON Lines or CSV): " + outputColumns.joined(separator: ", ")
+        if case .all = carry { sink += ", plus every other input column" }
+        lines.append(sink)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,377 @@
+import Glibc
+
+/// Where a run reads events from.
+public enum InputSource: Sendable, Equatable {
+    case standardInput
+    case file(String)
+
+    public var name: String {
+        switch self {
+        case .standardInput: "stdin"
+        case .file(let path): path
+        }
+    }
+
+    /// The format named by the file's extension: `.csv` is CSV, anything else JSON Lines.
+    public var inferredFormat: InputFormat {
+        if case .file(let path) = self, path.lowercased().hasSuffix(".csv") { return .csv }
+        return .jsonl
+    }
+}
+
+public enum BadRecordPolicy: String, Sendable, CaseIterable {
+    /// Count the record, write it to the dead-letter output if there is one, and go on.
+    case skip
+    /// Stop the run at the first bad record with its location and reason.
+    case fail
+}
+
+public struct RunOptions: Sendable {
+    /// nil: inferred per input from its extension.
+    public var inputFormat: InputFormat?
+    public var outputFormat: OutputFormat
+    public var onBadRecord: BadRecordPolicy
+    public var showProgress: Bool
+
+    public init(
+        inputFormat: InputFormat? = nil, outputFormat: OutputFormat = .jsonl,
+        onBadRecord: BadRecordPolicy = .skip, showProgress: Bool = false
+    ) {
+        self.inputFormat = inputFormat
+        self.outputFormat = outputFormat
+        self.onBadRecord = onBadRecord
+        self.showProgress = showProgress
+    }
+}
+
+/// Every event read ends up in exactly one of emitted, late or rejected.
+public struct RunSummary: Sendable, Equatable {
+    public var read: Int64 = 0
+    public var emitted: Int64 = 0
+    public var late: Int64 = 0
+    public var rejected: Int64 = 0
+    public var keys: Int = 0
+    public var elapsedSeconds: Double = 0
+
+    public var eventsPerSecond: Double { elapsedSeconds > 0 ? Double(read) / elapsedSeconds : 0 }
+
+    public func line(code: String) -> String {
+        "eddy: \(code): \(read) events read: \(emitted) emitted, \(late) late, \(rejected) rejected; "
+            + "\(keys) keys; \(formatSeconds(elapsedSeconds)), \(formatRate(eventsPerSecond)) events/s"
+    }
+}
+
+/// The run stopped at a bad record because of `--on-bad-record fail`.
+public struct BadRecordStop: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var summary: RunSummary
+    public var description: String { message }
+}
+
+/// The runtime of one job: source -> parse -> key-by -> keyed features -> sink, on one thread.
+///
+/// With event time, accepted events wait in `PendingEvents` until the watermark (max event
+/// time seen - bound - 1 tick) reaches them, and are then released in (time, arrival) order;
+/// events of one key with the same time are peers: all are applied before any is emitted,
+/// so they see the same values, as Flink SQL's `RANGE` OVER windows do.
+public final class JobRunner<Backend: KeyedStateBackend> {
+    private let plan: JobPlan
+    private let options: RunOptions
+    private let keyed: KeyedFeatureOperator<Backend>
+    private var encoder: EventEncoder
+    private let output: ByteSink
+    private let lateOutput: ByteSink?
+    private let deadLetters: ByteSink?
+
+    private var summary = RunSummary()
+    private var pending: PendingEvents
+    private var values: [FieldValue]
+    private var watermark = Int64.min
+    private var maxEventTime = Int64.min
+    private let watermarkBound: Int64
+    private let timeUnit: Int64
+    private let carriesAllMembers: Bool
+    private var batch: [PendingEvents.Entry] = []
+    private var batchRows: [KeyState] = []
+    private var progress: ProgressLine?
+    private var lateHeaderWritten: Set<String> = []
+
+    public init(
+        plan: JobPlan, backend: Backend, options: RunOptions,
+        output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil
+    ) {
+        self.plan = plan
+        self.options = options
+        keyed = KeyedFeatureOperator(plan: plan, backend: backend)
+        encoder = EventEncoder(plan: plan, format: options.outputFormat)
+        self.output = output
+        self.lateOutput = lateOutput
+        self.deadLetters = deadLetters
+        pending = PendingEvents(width: plan.fieldNames.count)
+        values = Array(repeating: .missing, count: plan.fieldNames.count)
+        watermarkBound = plan.spec.watermark.microseconds
+        timeUnit = plan.spec.timeUnit.microseconds
+        if case .all = plan.carry { carriesAllMembers = true } else { carriesAllMembers = false }
+    }
+
+    /// Runs the job over `inputs` in order, as one stream, then drains: every buffered
+    /// event is released as if the watermark had reached the end of time.
+    public func run(_ inputs: [InputSource]) throws -> RunSummary {
+        let clock = Stopwatch()
+        if options.showProgress { progress = ProgressLine(totalBytes: totalSize(of: inputs)) }
+        if let header = encoder.header() { output.buffer.append(contentsOf: header) }
+        do {
+            var bytesBefore: Int64 = 0
+            for input in inputs {
+                bytesBefore += try read(input, bytesBefore: bytesBefore, clock: clock)
+            }
+            try release(upTo: Int64.max)
+        } catch let stop as BadRecordStop {
+            try finish(clock)
+            throw BadRecordStop(message: stop.message, summary: summary)
+        }
+        try finish(clock)
+        return summary
+    }
+
+    private func finish(_ clock: Stopwatch) throws {
+        progress?.clear()
+        try output.flush()
+        try lateOutput?.flush()
+        try deadLetters?.flush()
+        summary.keys = keyed.backend.keyCount
+        summary.elapsedSeconds = clock.elapsedSeconds
+    }
+
+    /// Reads one input to its end; returns the bytes read.
+    private func read(_ input: InputSource, bytesBefore: Int64, clock: Stopwatch) throws -> Int64 {
+        let descriptor: Int32
+        switch input {
+        case .standardInput: descriptor = 0
+        case .file(let path):
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                throw IOError(message: "cannot open \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        defer { if descriptor != 0 { close(descriptor) } }
+        let format = options.inputFormat ?? input.inferredFormat
+        let reader = RecordReader(fileDescriptor: descriptor, format: format)
+        func reportProgress() {
+            if summary.read & 0x3FFF == 0, progress != nil {
+                progress?.update(events: summary.read, bytes: bytesBefore + reader.bytesRead, clock: clock)
+            }
+        }
+        switch format {
+        case .jsonl:
+            var scanner = JSONObjectScanner(fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
+            try reader.forEachRecord { record, line, offset in
+                try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
+                reportProgress()
+                return true
+            }
+        case .csv:
+            var scanner: CSVRecordScanner?
+            try reader.forEachRecord { record, line, offset in
+                guard scanner != nil else {
+                    scanner = try csvScanner(header: record, input: input)
+                    writeLateHeader(record, input: input)
+                    return true
+                }
+                try handle(record, scanner: &scanner!, input: input, line: line, offset: offset)
+                reportProgress()
+                return true
+            }
+        }
+        return reader.bytesRead
+    }
+
+    private func csvScanner(header: UnsafeRawBufferPointer, input: InputSource) throws -> CSVRecordScanner {
+        switch CSVRecordScanner.parseHeader(header) {
+        case .success(let columns):
+            return CSVRecordScanner(columns: columns, fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
+        case .failure(let problem):
+            throw IOError(message: "\(input.name):1 (byte \(problem.offset)): bad CSV header: \(problem.message)")
+        }
+    }
+
+    /// One record: parse, check, then apply now (arrival order), buffer, or set aside as late.
+    @inline(__always)
+    private func handle<Scanner: RecordScanning>(
+        _ record: UnsafeRawBufferPointer, scanner: inout Scanner, input: InputSource, line: Int, offset: Int64
+    ) throws {
+        summary.read += 1
+        if let problem = scanner.scan(record, into: &values) {
+            return try reject(record, problem.message, input: input, line: line, offset: offset + Int64(problem.offset))
+        }
+        if let reason = checkKeysAndNumbers() {
+            return try reject(record, reason, input: input, line: line, offset: offset)
+        }
+        guard let timeSlot = plan.timeSlot else {
+            let row = keyed.apply(values, base: 0, time: 0)
+            encoder.encode(values: values, base: 0, members: scanner.members, row: row, to: &output.buffer)
+            summary.emitted += 1
+            return try output.flushIfFull()
+        }
+        let time: Int64
+        switch eventTime(values[timeSlot]) {
+        case .success(let microseconds): time = microseconds
+        case .failure(let problem):
+            return try reject(record, problem.message, input: input, line: line, offset: offset)
+        }
+        if time <= watermark {
+            summary.late += 1
+            if let lateOutput {
+                lateOutput.buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: record[...]))
+                lateOutput.buffer.append(UInt8(ascii: "\n"))
+                try lateOutput.flushIfFull()
+            }
+            return
+        }
+        pending.insert(
+            time: time, sequence: summary.read, values: values,
+            members: carriesAllMembers ? scanner.members : nil)
+        if time > maxEventTime {
+            maxEventTime = time
+            let (lowered, overflow) = time.subtractingReportingOverflow(watermarkBound &+ 1)
+            let next = overflow ? Int64.min : lowered
+            if next > watermark {
+                watermark = next
+                try release(upTo: watermark)
+            }
+        }
+    }
+
+    /// A record is usable only with every key present as a string or number, and numbers
+    /// where numeric operators read; otherwise it is rejected whole, before any state changes.
+    private func checkKeysAndNumbers() -> String? {
+        for (index, slot) in plan.keySlots.enumerated() {
+            let value = values[slot]
+            switch value.kind {
+            case .string, .number: continue
+            case .missing: return "missing key column \"\(plan.spec.keys[index])\""
+            default:
+                return "key column \"\(plan.spec.keys[index])\" is \(describe(value.kind)); keys must be strings or numbers"
+            }
+        }
+        for slot in plan.numericSlots {
+            let kind = values[slot].kind
+            if kind == .number || kind == .missing || kind == .null { continue }
+            let readers = plan.features.filter { $0.fieldSlot == slot && $0.needsNumbers }.map { "\($0.name) (\($0.spec.op.rawValue))" }
+            return "column \"\(plan.fieldNames[slot])\" is \(describe(kind)), but \(readers.joined(separator: ", ")) needs a number"
+        }
+        return nil
+    }
+
+    /// Event time in microseconds from an epoch number in the job's unit or an RFC 3339 string.
+    private func eventTime(_ value: FieldValue) -> Result<Int64, RecordProblem> {
+        let column = plan.spec.time ?? ""
+        switch value.kind {
+        case .missing, .null:
+            return .failure(RecordProblem(offset: 0, message: "missing time column \"\(column)\""))
+        case .number:
+            if let integer = value.integer {
+                let (scaled, overflow) = integer.multipliedReportingOverflow(by: timeUnit)
+                if !overflow { return .success(scaled) }
+            } else {
+                let scaled = (value.number * Double(timeUnit)).rounded(.down)
+                if scaled.magnitude < 9e18 { return .success(Int64(scaled)) }
+            }
+            return .failure(RecordProblem(offset: 0, message: "time column \"\(column)\" is out of range: \(value.text)"))
+        case .string:
+            var text = value.text
+            let parsed = text.withUTF8 { bytes in
+                RFC3339.parseMicroseconds(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes).dropFirst().dropLast()))
+            }
+            if let parsed { return .success(parsed) }
+            return .failure(RecordProblem(
+                offset: 0,
+                message: "time column \"\(column)\" is \(value.text), neither an epoch number (\(plan.spec.timeUnit.rawValue)) nor an RFC 3339 time like \"2024-03-01T12:00:00Z\""))
+        default:
+            return .failure(RecordProblem(offset: 0, message: "time column \"\(column)\" is \(describe(value.kind)), not a time"))
+        }
+    }
+
+    /// Releases, in (time, arrival) order, every buffered event with time <= `watermark`.
+    private func release(upTo watermark: Int64) throws {
+        while let time = pending.earliestTime, time <= watermark {
+            batch.removeAll(keepingCapacity: true)
+            batchRows.removeAll(keepingCapacity: true)
+            while pending.earliestTime == time, let entry = pending.popEarliest() {
+                batch.append(entry)
+            }
+            // Peers: apply all of this time's events before emitting any of them.
+            for entry in batch {
+                batchRows.append(keyed.apply(pending.values, base: entry.slot * pending.width, time: time))
+            }
+            for (entry, row) in zip(batch, batchRows) {
+                encoder.encode(
+                    values: pending.values, base: entry.slot * pending.width,
+                    members: pending.members[entry.slot], row: row, to: &output.buffer)
+                pending.free(slot: entry.slot)
+            }
+            summary.emitted += Int64(batch.count)
+            try output.flushIfFull()
+        }
+    }
+
+    private func reject(
+        _ record: UnsafeRawBufferPointer, _ reason: String, input: InputSource, line: Int, offset: Int64
+    ) throws {
+        summary.rejected += 1
+        if let deadLetters {
+            var entry = "{\"source\":" + JSONText.quote(input.name) + ",\"line\":\(line),\"offset\":\(offset),\"reason\":"
+            entry += JSONText.quote(reason) + ",\"record\":"
+            entry += JSONText.quote(String(decoding: record, as: UTF8.self)) + "}\n"
+            deadLetters.buffer.append(contentsOf: entry.utf8)
+            try deadLetters.flushIfFull()
+        }
+        if options.onBadRecord == .fail {
+            throw BadRecordStop(message: "\(input.name):\(line) (byte \(offset)): \(reason)", summary: summary)
+        }
+    }
+
+    /// Late records keep their input format; a CSV input's header goes first, once per input.
+    private func writeLateHeader(_ header: UnsafeRawBufferPointer, input: InputSource) {
+        guard let lateOutput, !lateHeaderWritten.contains(input.name) else { return }
+        lateHeaderWritten.insert(input.name)
+        lateOutput.buffer.append(contentsOf: header)
+        lateOutput.buffer.append(UInt8(ascii: "\n"))
+    }
+
+    private func totalSize(of inputs: [InputSource]) -> Int64? {
+        var total: Int64 = 0
+        for input in inputs {
+            var info = stat()
+            let status: Int32
+            switch input {
+            case .standardInput: status = fstat(0, &info)
+            case .file(let path): status = stat(path, &info)
+            }
+            guard status == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            total += Int64(info.st_size)
+        }
+        return total
+    }
+}
+
+/// A parser of one input format that fills the plan's field slots from one record.
+protocol RecordScanning {
+    mutating func scan(_ record: UnsafeRawBufferPointer, into values: inout [FieldValue]) -> RecordProblem?
+    /// Every column of the last record, when capturing all members for `carry: ["*"]`.
+    var members: [(name: String, value: FieldValue)] { get }
+}
+
+extension JSONObjectScanner: RecordScanning {}
+extension CSVRecordScanner: RecordScanning {}
+
+func describe(_ kind: ValueKind) -> String {
+    switch kind {
+    case .missing: "missing"
+    case .null: "null"
+    case .bool: "a boolean"
+    case .number: "a number"
+    case .string: "a string"
+    case .json: "an object or array"
+    }
+}

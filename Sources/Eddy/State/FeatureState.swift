@@ -1,0 +1,382 @@
+import DequeModule
+
+/// One feature's state for one key: the accumulator behind a `dict` entry.
+///
+/// Events reach a key in event-time order (the runtime releases them by watermark), so a
+/// lookback window only ever drops entries from its oldest end: every windowed state below
+/// is a deque evicted from the front, with amortised constant work per event.
+public protocol FeatureState: AnyObject {
+    /// Forgets entries with time < `cutoff` (the event's time minus the window).
+    /// Unwindowed states ignore it.
+    func evict(olderThan cutoff: Int64)
+    /// Adds one event's value. Absent values (missing or null) are skipped, as SQL does.
+    func add(_ value: FieldValue, at time: Int64)
+    /// Appends the current result as JSON text.
+    func appendResult(to out: inout [UInt8])
+}
+
+extension FeatureState {
+    public func evict(olderThan cutoff: Int64) {}
+}
+
+/// What a field-less `count` receives for every event: present, so every event counts.
+let countedEvent = FieldValue(kind: .bool, text: "true")
+
+private let nullText: [UInt8] = Array("null".utf8)
+
+// MARK: - count
+
+final class CountState: FeatureState {
+    private var count: Int64 = 0
+    func add(_ value: FieldValue, at time: Int64) {
+        if !value.isAbsent { count += 1 }
+    }
+    func appendResult(to out: inout [UInt8]) { NumberText.append(count, to: &out) }
+}
+
+final class WindowedCountState: FeatureState {
+    private var times = Deque<Int64>()
+    func evict(olderThan cutoff: Int64) {
+        while let oldest = times.first, oldest < cutoff { times.removeFirst() }
+    }
+    func add(_ value: FieldValue, at time: Int64) {
+        if !value.isAbsent { times.append(time) }
+    }
+    func appendResult(to out: inout [UInt8]) { NumberText.append(Int64(times.count), to: &out) }
+}
+
+// MARK: - sum, avg
+
+/// A sum that stays an exact integer while every value is an integer, and otherwise adds
+/// doubles with Neumaier's compensation, so that adding then retracting values (lookback
+/// windows) does not drift visibly.
+struct NumericTotal {
+    private(set) var count: Int64 = 0
+    private var integerSum: Int64 = 0
+    private var doubleSum: Double = 0
+    private var compensation: Double = 0
+    /// Values in the total that are not exact integers (or integer sums that overflowed).
+    private var doubleCount: Int64 = 0
+
+    mutating func add(_ value: FieldValue) { apply(value, sign: 1) }
+    mutating func remove(_ value: FieldValue) { apply(value, sign: -1) }
+
+    private mutating func apply(_ value: FieldValue, sign: Int64) {
+        count += sign
+        if let integer = value.integer {
+            let (sum, overflow) = integerSum.addingReportingOverflow(sign == 1 ? integer : -integer)
+            if !overflow {
+                integerSum = sum
+                return
+            }
+        }
+        doubleCount += sign
+        addDouble(sign == 1 ? value.number : -value.number)
+        if count == 0 || doubleCount == 0 {
+            // Nothing fractional is left in the total: restart the compensated part from an
+            // exact zero instead of carrying rounding residue forward.
+            doubleSum = 0
+            compensation = 0
+            if count == 0 { integerSum = 0 }
+        }
+    }
+
+    private mutating func addDouble(_ x: Double) {
+        let t = doubleSum + x
+        if abs(doubleSum) >= abs(x) {
+            compensation += (doubleSum - t) + x
+        } else {
+            compensation += (x - t) + doubleSum
+        }
+        doubleSum = t
+    }
+
+    var isExactInteger: Bool { doubleCount == 0 }
+    var asDouble: Double { Double(integerSum) + (doubleSum + compensation) }
+
+    func appendSum(to out: inout [UInt8]) {
+        if count == 0 {
+            out.append(contentsOf: nullText)
+        } else if isExactInteger {
+            NumberText.append(integerSum, to: &out)
+        } else {
+            NumberText.append(asDouble, to: &out)
+        }
+    }
+
+    func appendAverage(to out: inout [UInt8]) {
+        if count == 0 {
+            out.append(contentsOf: nullText)
+        } else {
+            NumberText.append(asDouble / Double(count), to: &out)
+        }
+    }
+}
+
+final class SumState: FeatureState {
+    private var total = NumericTotal()
+    private let average: Bool
+    init(average: Bool) { self.average = average }
+    func add(_ value: FieldValue, at time: Int64) {
+        if !value.isAbsent { total.add(value) }
+    }
+    func appendResult(to out: inout [UInt8]) {
+        average ? total.appendAverage(to: &out) : total.appendSum(to: &out)
+    }
+}
+
+/// A (time, value) pair kept by windowed states until it falls out of the lookback.
+struct TimedValue {
+    var time: Int64
+    var value: FieldValue
+}
+
+final class WindowedSumState: FeatureState {
+    private var total = NumericTotal()
+    private var entries = Deque<TimedValue>()
+    private let average: Bool
+    init(average: Bool) { self.average = average }
+    func evict(olderThan cutoff: Int64) {
+        while let oldest = entries.first, oldest.time < cutoff {
+            total.remove(oldest.value)
+            entries.removeFirst()
+        }
+    }
+    func add(_ value: FieldValue, at time: Int64) {
+        guard !value.isAbsent else { return }
+        total.add(value)
+        entries.append(TimedValue(time: time, value: value))
+    }
+    func appendResult(to out: inout [UInt8]) {
+        average ? total.appendAverage(to: &out) : total.appendSum(to: &out)
+    }
+}
+
+// MARK: - stddev
+
+/// Welford's running mean and sum of squared deviations, with the inverse step for removal,
+/// instead of sums of squares, which lose precision on near-equal values.
+struct Welford {
+    private(set) var count: Int64 = 0
+    private var mean: Double = 0
+    private var m2: Double = 0
+
+    mutating func add(_ x: Double) {
+        count += 1
+        let delta = x - mean
+        mean += delta / Double(count)
+        m2 += delta * (x - mean)
+    }
+
+    mutating func remove(_ x: Double) {
+        if count <= 1 {
+            self = Welford()
+            return
+        }
+        count -= 1
+        let delta = x - mean
+        mean -= delta / Double(count)
+        m2 = max(0, m2 - delta * (x - mean))
+    }
+
+    /// Sample standard deviation (SQL's STDDEV), null below two values.
+    func appendSampleStandardDeviation(to out: inout [UInt8]) {
+        if count < 2 {
+            out.append(contentsOf: nullText)
+        } else {
+            NumberText.append((m2 / Double(count - 1)).squareRoot(), to: &out)
+        }
+    }
+}
+
+final class StddevState: FeatureState {
+    private var welford = Welford()
+    func add(_ value: FieldValue, at time: Int64) {
+        if !value.isAbsent { welford.add(value.number) }
+    }
+    func appendResult(to out: inout [UInt8]) { welford.appendSampleStandardDeviation(to: &out) }
+}
+
+final class WindowedStddevState: FeatureState {
+    private var welford = Welford()
+    private var entries = Deque<(time: Int64, number: Double)>()
+    func evict(olderThan cutoff: Int64) {
+        while let oldest = entries.first, oldest.time < cutoff {
+            welford.remove(oldest.number)
+            entries.removeFirst()
+        }
+    }
+    func add(_ value: FieldValue, at time: Int64) {
+        guard !value.isAbsent else { return }
+        welford.add(value.number)
+        entries.append((time, value.number))
+    }
+    func appendResult(to out: inout [UInt8]) { welford.appendSampleStandardDeviation(to: &out) }
+}
+
+// MARK: - min, max
+
+final class ExtremeState: FeatureState {
+    private var best: FieldValue?
+    private let isMax: Bool
+    init(isMax: Bool) { self.isMax = isMax }
+    func add(_ value: FieldValue, at time: Int64) {
+        guard !value.isAbsent else { return }
+        if let current = best, !(isMax ? value.number > current.number : value.number < current.number) { return }
+        best = value
+    }
+    func appendResult(to out: inout [UInt8]) {
+        if let best { out.append(contentsOf: best.text.utf8) } else { out.append(contentsOf: nullText) }
+    }
+}
+
+/// Sliding-window min/max with a monotonic deque: each value is pushed and popped at most
+/// once, so there is no rescan of the window per event.
+final class WindowedExtremeState: FeatureState {
+    private var candidates = Deque<TimedValue>()
+    private let isMax: Bool
+    init(isMax: Bool) { self.isMax = isMax }
+    func evict(olderThan cutoff: Int64) {
+        while let oldest = candidates.first, oldest.time < cutoff { candidates.removeFirst() }
+    }
+    func add(_ value: FieldValue, at time: Int64) {
+        guard !value.isAbsent else { return }
+        // A newer value at least as good makes older ones unreachable: they leave the window first.
+        while let newest = candidates.last,
+              isMax ? newest.value.number <= value.number : newest.value.number >= value.number {
+            candidates.removeLast()
+        }
+        candidates.append(TimedValue(time: time, value: value))
+    }
+    func appendResult(to out: inout [UInt8]) {
+        if let front = candidates.first { out.append(contentsOf: front.value.text.utf8) } else { out.append(contentsOf: nullText) }
+    }
+}
+
+// MARK: - first, last
+
+final class FirstState: FeatureState {
+    private var first: String?
+    func add(_ value: FieldValue, at time: Int64) {
+        if first == nil, !value.isAbsent { first = value.text }
+    }
+    func appendResult(to out: inout [UInt8]) {
+        if let first { out.append(contentsOf: first.utf8) } else { out.append(contentsOf: nullText) }
+    }
+}
+
+final class WindowedFirstState: FeatureState {
+    private var entries = Deque<(time: Int64, text: String)>()
+    func evict(olderThan cutoff: Int64) {
+        while let oldest = entries.first, oldest.time < cutoff { entries.removeFirst() }
+    }
+    func add(_ value: FieldValue, at time: Int64) {
+        if !value.isAbsent { entries.append((time, value.text)) }
+    }
+    func appendResult(to out: inout [UInt8]) {
+        if let first = entries.first { out.append(contentsOf: first.text.utf8) } else { out.append(contentsOf: nullText) }
+    }
+}
+
+/// `last`: the newest non-null value; with a window, it expires once older than the window,
+/// and then nothing newer exists in the window either.
+final class LastState: FeatureState {
+    private var last: (time: Int64, text: String)?
+    private let windowed: Bool
+    init(windowed: Bool) { self.windowed = windowed }
+    func evict(olderThan cutoff: Int64) {
+        if windowed, let last, last.time < cutoff { self.last = nil }
+    }
+    func add(_ value: FieldValue, at time: Int64) {
+        if !value.isAbsent { last = (time, value.text) }
+    }
+    func appendResult(to out: inout [UInt8]) {
+        if let last { out.append(contentsOf: last.text.utf8) } else { out.append(contentsOf: nullText) }
+    }
+}
+
+// MARK: - count_distinct, histogram
+
+/// Occurrences per distinct value (by canonical JSON text); for a window, also the
+/// values in arrival order so they can be retracted as they fall out.
+final class ValueCountsState: FeatureState {
+    private var counts: [String: Int64] = [:]
+    private var entries = Deque<(time: Int64, text: String)>()
+    private let windowed: Bool
+    private let histogram: Bool
+    init(windowed: Bool, histogram: Bool) {
+        self.windowed = windowed
+        self.histogram = histogram
+    }
+    func evict(olderThan cutoff: Int64) {
+        while let oldest = entries.first, oldest.time < cutoff {
+            entries.removeFirst()
+            if let count = counts[oldest.text], count > 1 {
+                counts[oldest.text] = count - 1
+            } else {
+                counts.removeValue(forKey: oldest.text)
+            }
+        }
+    }
+    func add(_ value: FieldValue, at time: Int64) {
+        guard !value.isAbsent else { return }
+        counts[value.text, default: 0] += 1
+        if windowed { entries.append((time, value.text)) }
+    }
+    func appendResult(to out: inout [UInt8]) {
+        guard histogram else {
+            NumberText.append(Int64(counts.count), to: &out)
+            return
+        }
+        guard !counts.isEmpty else {
+            out.append(contentsOf: nullText)
+            return
+        }
+        // A bucket is named by the value's string form (the number 5 and the string "5"
+        // share one, as a JSON object's keys are strings), sorted by UTF-8 bytes, that is
+        // by code point, so that equal states print equal objects whatever the arrival order.
+        var buckets: [String: Int64] = [:]
+        for (text, count) in counts {
+            let name = text.utf8.first == UInt8(ascii: "\"") ? (JSONText.unquote(text) ?? text) : text
+            buckets[name, default: 0] += count
+        }
+        out.append(UInt8(ascii: "{"))
+        for (index, entry) in buckets.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: JSONText.quote(entry.key).utf8)
+            out.append(UInt8(ascii: ":"))
+            NumberText.append(entry.value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+}
+
+// MARK: - collect
+
+/// Values oldest to newest; `limit` keeps the newest N, and a window drops values that
+/// fall out of the lookback.
+final class CollectState: FeatureState {
+    private var entries = Deque<(time: Int64, text: String)>()
+    private let limit: Int?
+    init(limit: Int?) { self.limit = limit }
+    func evict(olderThan cutoff: Int64) {
+        while let oldest = entries.first, oldest.time < cutoff { entries.removeFirst() }
+    }
+    func add(_ value: FieldValue, at time: Int64) {
+        guard !value.isAbsent else { return }
+        entries.append((time, value.text))
+        if let limit, entries.count > limit { entries.removeFirst() }
+    }
+    func appendResult(to out: inout [UInt8]) {
+        guard !entries.isEmpty else {
+            out.append(contentsOf: nullText)
+            return
+        }
+        out.append(UInt8(ascii: "["))
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: entry.text.utf8)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Eddy
+
+@main
+struct EddyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eddy",
+        abstract: "A keyed stateful stream-job runner: per-key features from a JSON job spec.",
+        discussion: """
+            Exit codes: 0 success; 1 runtime failure (unreadable input, unwritable output); \
+            2 invalid job spec; 3 stopped at a bad record (--on-bad-record fail); 64 usage error.
+            """,
+        subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self]
+    )
+}
+
+/// Exit codes, documented in the README and in `eddy --help`.
+enum ExitStatus {
+    static let runtimeFailure = ExitCode(1)
+    static let invalidSpec = ExitCode(2)
+    static let badRecord = ExitCode(3)
+}
+
+/// Loads and validates a job spec, printing warnings, or printing every error and exiting 2.
+func loadSpec(_ path: String) throws -> JobSpec {
+    do {
+        let (spec, warnings) = try JobSpec.load(path: path)
+        for warning in warnings { writeToStandardError("eddy: warning: \(path): \(warning)\n") }
+        return spec
+    } catch let errors as SpecErrors {
+        let count = errors.diagnostics.count
+        writeToStandardError("eddy: \(path): \(count) error\(count == 1 ? "" : "s") in the job spec:\n")
+        for diagnostic in errors.diagnostics { writeToStandardError("  \(diagnostic)\n") }
+        throw ExitStatus.invalidSpec
+    }
+}

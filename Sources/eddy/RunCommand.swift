@@ -1,0 +1,93 @@
+import ArgumentParser
+import Eddy
+import Glibc
+
+extension InputFormat: ExpressibleByArgument {}
+extension OutputFormat: ExpressibleByArgument {}
+extension BadRecordPolicy: ExpressibleByArgument {}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a job over stdin or files and write one record of features per event.",
+        discussion: """
+            Inputs are read in order as one stream. At the end of input every event still \
+            waiting for the watermark is released. A summary line goes to stderr.
+            Exit codes: 0 success; 1 runtime failure; 2 invalid job spec; \
+            3 stopped at a bad record (--on-bad-record fail).
+            """
+    )
+
+    @Argument(help: "The job spec (JSON).")
+    var job: String
+
+    @Argument(help: "Input files, read in order; '-' or none reads stdin.")
+    var inputs: [String] = []
+
+    @Option(help: "Input format: jsonl or csv (with a header). Default: from each file's extension (.csv is CSV), else jsonl.")
+    var inputFormat: InputFormat?
+
+    @Option(name: [.short, .long], help: "Write output records to FILE instead of stdout.")
+    var output: String?
+
+    @Option(help: "Output format: jsonl or csv. Default: csv when --output ends in .csv, else jsonl.")
+    var outputFormat: OutputFormat?
+
+    @Option(help: "Write late events (time <= watermark on arrival) to FILE, in their input format. Default: count and drop.")
+    var lateOutput: String?
+
+    @Option(help: "Write rejected records to FILE as JSON Lines with source, line, byte offset and reason.")
+    var deadLetter: String?
+
+    @Option(help: "What a bad record does: skip (count it, dead-letter it, go on) or fail (stop with exit 3).")
+    var onBadRecord: BadRecordPolicy = .skip
+
+    @Flag(name: [.short, .long], help: "Do not print the summary line or the progress line.")
+    var quiet = false
+
+    func validate() throws {
+        if inputs.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("stdin ('-') can be read only once")
+        }
+    }
+
+    func run() throws {
+        let spec = try loadSpec(job)
+        let plan = JobPlan(spec)
+        let format = outputFormat ?? (output?.lowercased().hasSuffix(".csv") == true ? .csv : .jsonl)
+        if format == .csv, case .all = plan.carry {
+            writeToStandardError("eddy: carry [\"*\"] needs JSON Lines output (CSV needs fixed columns); name the carried columns, or use --output-format jsonl\n")
+            throw ExitCode.validationFailure
+        }
+        let sources: [InputSource] = inputs.isEmpty ? [.standardInput] : inputs.map { $0 == "-" ? .standardInput : .file($0) }
+        let options = RunOptions(
+            inputFormat: inputFormat, outputFormat: format, onBadRecord: onBadRecord,
+            showProgress: !quiet && isatty(2) == 1)
+        do {
+            let sink = try output.map { path throws(IOError) in try ByteSink.create(path: path) } ?? ByteSink.standardOutput()
+            let late = try lateOutput.map { path throws(IOError) in try ByteSink.create(path: path) }
+            let deadLetters = try deadLetter.map { path throws(IOError) in try ByteSink.create(path: path) }
+            let runner = JobRunner(
+                plan: plan, backend: MemoryStateBackend(plan: plan), options: options,
+                output: sink, lateOutput: late, deadLetters: deadLetters)
+            do {
+                let summary = try runner.run(sources)
+                if !quiet { writeToStandardError(summary.line(code: spec.code) + "\n") }
+            } catch let stop as BadRecordStop {
+                if !quiet { writeToStandardError(stop.summary.line(code: spec.code) + "\n") }
+                writeToStandardError("""
+                    eddy: stopped at a bad record: \(stop.message)
+                    eddy: fix the record, or run with --on-bad-record skip (and --dead-letter FILE) to set bad records aside
+
+                    """)
+                throw ExitStatus.badRecord
+            }
+            try sink.close()
+            try late?.close()
+            try deadLetters?.close()
+        } catch let error as IOError {
+            writeToStandardError("eddy: \(error.message)\n")
+            throw ExitStatus.runtimeFailure
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import Eddy
-print("eddy")

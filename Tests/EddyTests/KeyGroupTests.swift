@@ -1,0 +1,33 @@
+import Testing
+@testable import Eddy
+
+/// Golden values: checkpoints written today must find their keys in the same key groups
+/// tomorrow, so these numbers may never change. They were cross-checked with an
+/// independent Python implementation of FNV-1a 64 + fmix64.
+@Test(arguments: [
+    ("\"c000001\"", 0x3d04_9aed_1b22_eb72 as UInt64, 114),
+    ("\"c012345\"", 0xddab_6ccf_dbe6_c050, 80),
+    ("42", 0x810b_196a_56ee_3cec, 108),
+    ("\"u-7\"\u{1F}\"ios\"", 0x57ce_4fab_5a64_a193, 19),
+    ("", 0xefd0_1f60_ba99_2926, 38),
+])
+func stableHashIsPinned(key: String, hash: UInt64, keyGroup: Int) {
+    #expect(KeyGroups.stableHash(key.utf8) == hash)
+    #expect(KeyGroups.keyGroup(ofKey: key, maxParallelism: 128) == keyGroup)
+}
+
+@Test func keyGroupRangesFollowFlinksFormula() {
+    // Flink's KeyGroupRangeAssignment for maxParallelism 128, parallelism 3.
+    #expect(KeyGroups.keyGroupRange(operatorIndex: 0, maxParallelism: 128, parallelism: 3) == 0...42)
+    #expect(KeyGroups.keyGroupRange(operatorIndex: 1, maxParallelism: 128, parallelism: 3) == 43...85)
+    #expect(KeyGroups.keyGroupRange(operatorIndex: 2, maxParallelism: 128, parallelism: 3) == 86...127)
+    #expect(KeyGroups.keyGroupRange(operatorIndex: 0, maxParallelism: 128, parallelism: 1) == 0...127)
+}
+
+@Test(arguments: [1, 2, 3, 4, 7, 128])
+func everyKeyGroupBelongsToTheOperatorWhoseRangeHoldsIt(parallelism: Int) {
+    for group in 0..<128 {
+        let index = KeyGroups.operatorIndex(forKeyGroup: group, maxParallelism: 128, parallelism: parallelism)
+        #expect(KeyGroups.keyGroupRange(operatorIndex: index, maxParallelism: 128, parallelism: parallelism).contains(group))
+    }
+}

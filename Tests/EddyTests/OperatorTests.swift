@@ -1,0 +1,112 @@
+import Testing
+@testable import Eddy
+
+/// One key, four events: a double, a null, integers; the third event's value is null.
+private let sequence = events([(1000, "5"), (2000, "3.5"), (3000, "null"), (4000, "8")])
+
+struct OperatorCase: Sendable, CustomTestStringConvertible {
+    var op: FeatureOperator
+    var field: String? = "v"
+    var limit: Int? = nil
+    var unbounded: [String]
+    /// With a 1500 ms lookback: [t - 1500, t].
+    var windowed: [String]
+    var testDescription: String { "\(op.rawValue)(\(field ?? "*"))" }
+}
+
+private let cases: [OperatorCase] = [
+    OperatorCase(op: .count, field: nil, unbounded: ["1", "2", "3", "4"], windowed: ["1", "2", "2", "2"]),
+    OperatorCase(op: .count, unbounded: ["1", "2", "2", "3"], windowed: ["1", "2", "1", "1"]),
+    OperatorCase(op: .sum, unbounded: ["5", "8.5", "8.5", "16.5"], windowed: ["5", "8.5", "3.5", "8"]),
+    OperatorCase(op: .min, unbounded: ["5", "3.5", "3.5", "3.5"], windowed: ["5", "3.5", "3.5", "8"]),
+    OperatorCase(op: .max, unbounded: ["5", "5", "5", "8"], windowed: ["5", "5", "3.5", "8"]),
+    OperatorCase(op: .avg, unbounded: ["5.0", "4.25", "4.25", "5.5"], windowed: ["5.0", "4.25", "3.5", "8.0"]),
+    OperatorCase(
+        op: .stddev,
+        unbounded: ["null", "1.0606601717798212", "1.0606601717798212", "2.29128784747792"],
+        windowed: ["null", "1.0606601717798212", "null", "null"]),
+    OperatorCase(op: .first, unbounded: ["5", "5", "5", "5"], windowed: ["5", "5", "3.5", "8"]),
+    OperatorCase(op: .last, unbounded: ["5", "3.5", "3.5", "8"], windowed: ["5", "3.5", "3.5", "8"]),
+    OperatorCase(op: .countDistinct, unbounded: ["1", "2", "2", "3"], windowed: ["1", "2", "1", "1"]),
+    OperatorCase(
+        op: .histogram,
+        unbounded: [#"{"5":1}"#, #"{"3.5":1,"5":1}"#, #"{"3.5":1,"5":1}"#, #"{"3.5":1,"5":1,"8":1}"#],
+        windowed: [#"{"5":1}"#, #"{"3.5":1,"5":1}"#, #"{"3.5":1}"#, #"{"8":1}"#]),
+    OperatorCase(op: .collect, limit: 2, unbounded: ["[5]", "[5,3.5]", "[5,3.5]", "[3.5,8]"], windowed: ["[5]", "[5,3.5]", "[3.5]", "[8]"]),
+    OperatorCase(op: .collect, unbounded: ["[5]", "[5,3.5]", "[5,3.5]", "[5,3.5,8]"], windowed: ["[5]", "[5,3.5]", "[3.5]", "[8]"]),
+]
+
+@Test(arguments: cases)
+func operatorWithoutWindow(_ c: OperatorCase) throws {
+    let result = try runJob(job(feature(c.op, c.field, limit: c.limit)), input: sequence)
+    #expect(result.lastColumnTexts == c.unbounded)
+}
+
+@Test(arguments: cases)
+func operatorWithLookbackWindow(_ c: OperatorCase) throws {
+    let result = try runJob(job(feature(c.op, c.field, window: 1500, limit: c.limit)), input: sequence)
+    #expect(result.lastColumnTexts == c.windowed)
+}
+
+@Test(arguments: cases)
+func operatorOverNoValuesGivesNullOrZero(_ c: OperatorCase) throws {
+    guard c.field != nil else { return }
+    let result = try runJob(job(feature(c.op, c.field, limit: c.limit)), input: events([(1000, nil), (2000, "null")]))
+    let expected = [FeatureOperator.count, .countDistinct].contains(c.op) ? "0" : "null"
+    #expect(result.lastColumnTexts == [expected, expected])
+}
+
+@Test func integerSumsStayIntegersAndDoublesPrintShortest() throws {
+    let ints = try runJob(job(feature(.sum)), input: events([(1, "2"), (2, "40")]))
+    #expect(ints.lastColumnTexts == ["2", "42"])
+    let doubles = try runJob(job(feature(.sum)), input: events([(1, "0.1"), (2, "0.2"), (3, "20.10")]))
+    #expect(doubles.lastColumnTexts == ["0.1", "0.30000000000000004", "20.400000000000002"])
+    let passthrough = try runJob(job(feature(.last)), input: events([(1, "20.10"), (2, "1E3")]))
+    #expect(passthrough.lastColumnTexts == ["20.1", "1000.0"])
+}
+
+@Test func windowedDoubleSumDoesNotDriftAfterRetraction() throws {
+    // 0.1 added 1000 times with a window of 10 events: the sum must stay at 10 * 0.1 exactly
+    // as printed, not accumulate rounding residue from retractions.
+    let input = events((1...1000).map { ($0 * 10, "0.1") })
+    let result = try runJob(job(feature(.sum, window: 95)), input: input)
+    #expect(result.lastColumnTexts.last == "0.9999999999999999" || result.lastColumnTexts.last == "1.0")
+    #expect(Set(result.lastColumnTexts.suffix(900)).count == 1)
+}
+
+@Test func stddevIsStableOnNearEqualValues() throws {
+    // Sums of squares lose every digit here; Welford keeps them.
+    let input = events([(1, "1000000000.1"), (2, "1000000000.2"), (3, "1000000000.3")])
+    let result = try runJob(job(feature(.stddev)), input: input)
+    let last = try #require(Double(result.lastColumnTexts[2]))
+    #expect(abs(last - 0.1) < 1e-6)
+}
+
+@Test func windowedMinMaxFollowTheWindowAsValuesLeave() throws {
+    // A descending run then a rise: the monotonic deque must hand over to younger values.
+    let input = events([(0, "9"), (100, "7"), (200, "5"), (300, "6"), (400, "8"), (500, "1")])
+    let mins = try runJob(job(feature(.min, window: 150)), input: input)
+    #expect(mins.lastColumnTexts == ["9", "7", "5", "5", "6", "1"])
+    let maxes = try runJob(job(feature(.max, window: 150)), input: input)
+    #expect(maxes.lastColumnTexts == ["9", "9", "7", "6", "8", "8"])
+}
+
+@Test func windowIncludesItsLowerBound() throws {
+    // RANGE BETWEEN 1000 ms PRECEDING: an event exactly 1000 ms older is still inside.
+    let result = try runJob(job(feature(.count, nil, window: 1000)), input: events([(0, "1"), (1000, "1"), (1001, "1")]))
+    #expect(result.lastColumnTexts == ["1", "2", "2"])
+}
+
+@Test func histogramBucketsByStringFormWhileDistinctTellsTypesApart() throws {
+    let input = events([(1, "\"5\""), (2, "5"), (3, "\"5\""), (4, "true")])
+    let histogram = try runJob(job(feature(.histogram)), input: input)
+    #expect(histogram.lastColumnTexts == [#"{"5":1}"#, #"{"5":2}"#, #"{"5":3}"#, #"{"5":3,"true":1}"#])
+    let distinct = try runJob(job(feature(.countDistinct)), input: input)
+    #expect(distinct.lastColumnTexts == ["1", "2", "2", "3"])
+}
+
+@Test func collectKeepsStringsObjectsAndOrderByEventTime() throws {
+    let input = events([(3, "\"c\""), (1, "{\"x\": [1, 2]}"), (2, "\"b\\u0041\"")])
+    let result = try runJob(job(feature(.collect), watermark: 10), input: input)
+    #expect(result.lastColumnTexts == [#"[{"x": [1, 2]}]"#, #"[{"x": [1, 2]},"bA"]"#, #"[{"x": [1, 2]},"bA","c"]"#])
+}

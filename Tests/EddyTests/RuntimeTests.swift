@@ -1,0 +1,155 @@
+import Testing
+@testable import Eddy
+
+@Test func peersWithTheSameKeyAndTimeSeeTheSameValues() throws {
+    let input = events([(1000, "1"), (2000, "2"), (2000, "3"), (3000, "4")])
+    let result = try runJob(job(feature(.sum)), input: input)
+    #expect(result.lastColumnTexts == ["1", "6", "6", "10"])
+    // Among peers, last and collect follow arrival order.
+    let last = try runJob(job(feature(.last)), input: input)
+    #expect(last.lastColumnTexts == ["1", "3", "3", "4"])
+}
+
+@Test func outOfOrderEventsWithinTheWatermarkAreReleasedInEventTimeOrder() throws {
+    let input = events([(3000, "3"), (1000, "1"), (2000, "2"), (9000, "9")])
+    let result = try runJob(job(feature(.collect), watermark: 5000), input: input)
+    #expect(result.column("t") == ["1000", "2000", "3000", "9000"])
+    #expect(result.lastColumnTexts == ["[1]", "[1,2]", "[1,2,3]", "[1,2,3,9]"])
+    #expect(result.summary.late == 0)
+}
+
+@Test func lateEventsAreCountedWrittenAndNotApplied() throws {
+    // Watermark 1000 ms: after t=5000 the watermark is 3999; t=3999 is late, t=4000 is not.
+    let input = events([(5000, "5"), (3999, "100"), (4000, "4"), (6000, "6")])
+    let result = try runJob(job(feature(.sum), watermark: 1000), input: input)
+    #expect(result.summary == RunSummary(read: 4, emitted: 3, late: 1, rejected: 0, keys: 1, elapsedSeconds: result.summary.elapsedSeconds))
+    #expect(result.lastColumnTexts == ["4", "9", "15"])
+    #expect(result.late == [#"{"k":"a","t":3999,"v":100}"#])
+}
+
+@Test func withoutWatermarkBoundAnEventWaitsForALaterTime() throws {
+    // watermark = max - 0 - 1: an equal time is still accepted (a peer), an older one is late.
+    let input = events([(1000, "1"), (1000, "2"), (999, "3"), (2000, "4")])
+    let result = try runJob(job(feature(.sum)), input: input)
+    #expect(result.lastColumnTexts == ["3", "3", "7"])
+    #expect(result.summary.late == 1)
+}
+
+@Test func badRecordsAreRejectedWholeAndCounted() throws {
+    let input = """
+        {"k":"a","t":1,"v":1}
+        {"k":"a","t":2,"v":"two"}
+        {"t":3,"v":3}
+        {"k":null,"t":3,"v":3}
+        {"k":"a","v":3}
+        {"k":"a","t":"soon","v":3}
+        {"k":"a","t":4,"v":4
+        [1,2]
+        {"k":"a","t":5,"v":5}
+
+        """
+    let result = try runJob(job(feature(.sum)), input: input)
+    #expect(result.lastColumnTexts == ["1", "6"])
+    #expect(result.summary.read == 9)
+    #expect(result.summary.rejected == 7)
+    #expect(result.summary.read == result.summary.emitted + result.summary.late + result.summary.rejected)
+    let reasons = result.deadLetters
+    #expect(reasons.count == 7)
+    #expect(reasons[0].contains(#""line":2"#) && reasons[0].contains(#""offset":22"#))
+    #expect(reasons[0].contains(#"column \"v\" is a string, but f (sum) needs a number"#))
+    #expect(reasons[1].contains(#"missing key column \"k\""#))
+    #expect(reasons[2].contains(#"key column \"k\" is null"#))
+    #expect(reasons[3].contains(#"missing time column \"t\""#))
+    #expect(reasons[4].contains("neither an epoch number"))
+}
+
+@Test func failPolicyStopsAtTheFirstBadRecordWithItsLocation() throws {
+    let input = events([(1, "1")]) + "{\"k\":\"a\",\"t\":2,\"v\":[]}\n" + events([(3, "3")])
+    #expect {
+        _ = try runJob(job(feature(.sum)), input: input, onBadRecord: .fail)
+    } throws: { error in
+        guard let stop = error as? BadRecordStop else { return false }
+        return stop.message.hasSuffix(":2 (byte 22): column \"v\" is an object or array, but f (sum) needs a number")
+            && stop.summary.rejected == 1 && stop.summary.read == 2
+    }
+}
+
+@Test func missingAndNullFieldsAreSkippedByAggregates() throws {
+    let input = events([(1, nil), (2, "null"), (3, "7")])
+    let count = try runJob(job(feature(.count)), input: input)
+    #expect(count.lastColumnTexts == ["0", "0", "1"])
+    let events = try runJob(job(feature(.count, nil)), input: input)
+    #expect(events.lastColumnTexts == ["1", "2", "3"])
+    let first = try runJob(job(feature(.first)), input: input)
+    #expect(first.lastColumnTexts == ["null", "null", "7"])
+}
+
+@Test func csvAndJSONLinesGiveTheSameResults() throws {
+    let jsonl = events([(1, "1.5"), (2, "2"), (3, nil)], key: "x") + events([(2, "10")], key: "y")
+    let csv = "k,t,v\nx,1,1.5\nx,2,2\nx,3,\ny,2,10\n"
+    let spec = job(feature(.avg))
+    let fromJSON = try runJob(spec, input: jsonl)
+    let fromCSV = try runJob(spec, input: csv, format: .csv)
+    #expect(fromJSON.records == fromCSV.records)
+    #expect(fromJSON.records.count == 4)
+}
+
+@Test func csvOutputQuotesWhatNeedsIt() throws {
+    let spec = job(feature(.collect))
+    let result = try runJob(spec, input: events([(1, "\"a,b\""), (2, "\"q\\\"uote\"")]), output: .csv)
+    #expect(result.records == [
+        "k,t,f",
+        #"a,1,"[""a,b""]""#,
+        #"a,2,"[""a,b"",""q\""uote""]""#,
+    ])
+}
+
+@Test func withoutTimeEventsAreProcessedInArrivalOrder() throws {
+    let input = "{\"k\":\"a\",\"v\":3}\n{\"k\":\"a\",\"v\":1}\n{\"k\":\"b\",\"v\":2}\n"
+    let result = try runJob(job(feature(.collect), time: nil), input: input)
+    #expect(result.records == [#"{"k":"a","f":[3]}"#, #"{"k":"a","f":[3,1]}"#, #"{"k":"b","f":[2]}"#])
+}
+
+@Test func compositeKeysAndRFC3339TimesWork() throws {
+    let spec = JobSpec(
+        code: "c", keys: ["user", "device"], time: "at",
+        features: [FeatureSpec(name: "f", type: .reducing, op: .count)])
+    let input = """
+        {"user":1,"device":"ios","at":"2024-03-01T10:00:00Z"}
+        {"user":1,"device":"web","at":"2024-03-01T11:00:00+01:00"}
+        {"user":1,"device":"ios","at":"2024-03-01T10:00:01.5Z"}
+        {"user":"1","device":"ios","at":"2024-03-01T10:00:02Z"}
+
+        """
+    let result = try runJob(spec, input: input)
+    // 11:00+01:00 is 10:00Z: a peer of the first event's time but another key.
+    #expect(result.records == [
+        #"{"user":1,"device":"ios","at":"2024-03-01T10:00:00Z","f":1}"#,
+        #"{"user":1,"device":"web","at":"2024-03-01T11:00:00+01:00","f":1}"#,
+        #"{"user":1,"device":"ios","at":"2024-03-01T10:00:01.5Z","f":2}"#,
+        #"{"user":"1","device":"ios","at":"2024-03-01T10:00:02Z","f":1}"#,
+    ])
+    #expect(result.summary.keys == 3)
+}
+
+@Test func carryCopiesNamedColumnsOrAll() throws {
+    let input = "{\"k\":\"a\",\"t\":1,\"v\":2,\"m\":\"x\",\"n\":{\"z\":1}}\n"
+    let named = try runJob(job(feature(.sum), carry: .columns(["m", "missing"])), input: input)
+    #expect(named.records == [#"{"k":"a","t":1,"m":"x","missing":null,"f":2}"#])
+    let all = try runJob(job(feature(.sum), carry: .all), input: input)
+    #expect(all.records == [#"{"k":"a","t":1,"v":2,"m":"x","n":{"z":1},"f":2}"#])
+}
+
+@Test func timeUnitsScaleEpochNumbers() throws {
+    var spec = job(feature(.count, nil, window: 1500))
+    spec.timeUnit = .seconds
+    // In seconds, a 1500 ms window at t=3 s reaches back to 1.5 s: it holds t=2 and t=3.
+    let result = try runJob(spec, input: events([(1, "1"), (2, "1"), (3, "1")]))
+    #expect(result.lastColumnTexts == ["1", "2", "2"])
+}
+
+@Test func emptyAndBlankLinesAreNotEvents() throws {
+    let result = try runJob(job(feature(.count, nil)), input: "\n" + events([(1, "1")]) + "   \n\n" + events([(2, "1")]))
+    #expect(result.summary.read == 2)
+    #expect(result.lastColumnTexts == ["1", "2"])
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# End-to-end tests of the built binary: the jobs/ examples against outputs computed by an
+# independent reference model (reference.py), exit codes, formats, and a randomized
+# differential run on generated events. Prints "N passed, N failed" last.
+set -u
+cd "$(dirname "$0")/../.."
+EDDY=${EDDY:-.build/release/eddy}
+HERE=Tests/e2e
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/     /'; }
+
+# expect_exit NAME CODE COMMAND...: the command exits with CODE.
+expect_exit() {
+    local name=$1 code=$2
+    shift 2
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    local actual=$?
+    if [ "$actual" = "$code" ]; then pass "$name"; else fail "$name" "exit $actual, expected $code; stderr: $(head -c 600 "$TMP/err")"; fi
+}
+
+# Summary line check: "N events read: E emitted, L late, R rejected".
+expect_counts() {
+    local name=$1 counts=$2 stderr=$3
+    read -r r e l j <<<"$counts"
+    if grep -q "$r events read: $e emitted, $l late, $j rejected" "$stderr"; then pass "$name"; else fail "$name" "expected $counts, got: $(cat "$stderr")"; fi
+}
+
+for job in card_velocity:jsonl host_metrics:csv sessions:jsonl; do
+    name=${job%%:*}
+    ext=${job##*:}
+    input=jobs/$name.input.$ext
+    "$EDDY" run "jobs/$name.json" "$input" --output "$TMP/$name.out" --late-output "$TMP/$name.late" \
+        --dead-letter "$TMP/$name.dead" 2>"$TMP/$name.err"
+    code=$?
+    [ $code = 0 ] && pass "$name: exit 0" || fail "$name: exit 0" "exit $code: $(cat "$TMP/$name.err")"
+    if diff=$(python3 $HERE/compare.py "$TMP/$name.out" "jobs/$name.expected.jsonl"); then pass "$name: output matches the reference"; else fail "$name: output matches the reference" "$diff"; fi
+    expect_counts "$name: summary counts" "$(cat "jobs/$name.expected.counts")" "$TMP/$name.err"
+    read -r _ _ late rejected <"jobs/$name.expected.counts"
+    dead=$(wc -l <"$TMP/$name.dead")
+    [ "$dead" = "$rejected" ] && pass "$name: one dead letter per rejected record" || fail "$name: dead letters" "$dead lines, expected $rejected"
+    if [ "$ext" = csv ]; then late=$((late > 0 ? late + 1 : 0)); fi # CSV late output starts with the header
+    lines=$(wc -l <"$TMP/$name.late")
+    [ "$lines" = "$late" ] && pass "$name: late output" || fail "$name: late output" "$lines lines, expected $late"
+    # stdin gives the same result as the file
+    "$EDDY" run "jobs/$name.json" --input-format "$ext" --quiet <"$input" >"$TMP/$name.stdin"
+    cmp -s "$TMP/$name.stdin" "$TMP/$name.out" && pass "$name: stdin equals file" || fail "$name: stdin equals file"
+done
+
+# Dead letters carry line, byte offset and reason.
+if python3 - "$TMP/card_velocity.dead" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert all({"source", "line", "offset", "reason", "record"} <= set(r) for r in rows), rows
+raw = open("jobs/card_velocity.input.jsonl", "rb").read()
+for r in rows:
+    line_start = sum(len(l) for l in raw.splitlines(keepends=True)[: r["line"] - 1])
+    assert line_start <= r["offset"] < line_start + len(r["record"]) + 1, r
+    assert raw.splitlines()[r["line"] - 1].decode() == r["record"], r
+print("ok")
+PY
+then pass "dead letters name line, offset and reason"; else fail "dead letters name line, offset and reason"; fi
+
+# Exit codes
+expect_exit "validate: valid spec exits 0" 0 "$EDDY" validate jobs/card_velocity.json
+grep -q "card_velocity: valid" "$TMP/out" && pass "validate prints a summary" || fail "validate prints a summary" "$(cat "$TMP/out")"
+echo '{"code":"x","keys":["k"],"dict":[{"name":"s","operator":"summ","field":"a"}]}' >"$TMP/bad.json"
+expect_exit "validate: invalid spec exits 2" 2 "$EDDY" validate "$TMP/bad.json"
+grep -q 'dict\[0\].operator: unknown operator "summ"; did you mean "sum"?' "$TMP/err" && pass "validate names the path and suggests" || fail "validate names the path and suggests" "$(cat "$TMP/err")"
+expect_exit "run: invalid spec exits 2" 2 "$EDDY" run "$TMP/bad.json" jobs/card_velocity.input.jsonl
+expect_exit "run: bad record with --on-bad-record fail exits 3" 3 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --on-bad-record fail
+grep -q "card_velocity.input.jsonl:[0-9]* (byte [0-9]*): missing key column \"card_id\"" "$TMP/err" && pass "fail message names file, line, byte and reason" || fail "fail message names file, line, byte and reason" "$(cat "$TMP/err")"
+expect_exit "run: missing input exits 1" 1 "$EDDY" run jobs/card_velocity.json "$TMP/no-such-file.jsonl"
+expect_exit "run: unknown flag exits 64" 64 "$EDDY" run jobs/card_velocity.json --no-such-flag
+expect_exit "plan exits 0" 0 "$EDDY" plan jobs/card_velocity.json
+grep -q "key-by   card_id" "$TMP/out" && pass "plan shows the key-by stage" || fail "plan shows the key-by stage" "$(cat "$TMP/out")"
+expect_exit "quiet run prints nothing on stderr" 0 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --quiet
+[ ! -s "$TMP/err" ] && pass "quiet stderr is empty" || fail "quiet stderr is empty" "$(cat "$TMP/err")"
+
+# CSV output: a header, then one row per emitted event
+"$EDDY" run jobs/host_metrics.json jobs/host_metrics.input.csv --output "$TMP/hosts.csv" --quiet
+read -r _ emitted _ _ <jobs/host_metrics.expected.counts
+rows=$(python3 -c 'import csv,sys; print(len(list(csv.reader(open(sys.argv[1])))))' "$TMP/hosts.csv")
+[ "$rows" = $((emitted + 1)) ] && pass "csv output has a header and one row per event" || fail "csv output rows" "$rows rows"
+head -1 "$TMP/hosts.csv" | grep -q '^host,ts,path,requests,' && pass "csv header lists the columns" || fail "csv header lists the columns" "$(head -1 "$TMP/hosts.csv")"
+
+# Randomized differential run: generated card events, tight watermark (late events), reference vs eddy.
+for seed in 1 2; do
+    python3 ../shared/bench/gen_events.py --events 4000 --keys 60 --seed $seed --out-of-order-ms 3000 --out "$TMP/gen.jsonl"
+    sed 's/"watermark": "5s"/"watermark": "1s"/' jobs/card_velocity.json >"$TMP/gen-job.json"
+    python3 $HERE/reference.py "$TMP/gen-job.json" "$TMP/gen.jsonl" >"$TMP/gen.expected" 2>"$TMP/gen.counts"
+    "$EDDY" run "$TMP/gen-job.json" "$TMP/gen.jsonl" --output "$TMP/gen.out" 2>"$TMP/gen.err"
+    if diff=$(python3 $HERE/compare.py "$TMP/gen.out" "$TMP/gen.expected"); then pass "generated events (seed $seed) match the reference"; else fail "generated events (seed $seed) match the reference" "$diff"; fi
+    expect_counts "generated events (seed $seed) counts" "$(cat "$TMP/gen.counts")" "$TMP/gen.err"
+done
+
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" = 0 ]
