@@ -87,7 +87,7 @@ import Testing
 @Test func csvAndJSONLinesGiveTheSameResults() throws {
     let jsonl = events([(1, "1.5"), (2, "2"), (3, nil)], key: "x") + events([(2, "10")], key: "y")
     let csv = "k,t,v\nx,1,1.5\nx,2,2\nx,3,\ny,2,10\n"
-    let spec = job(feature(.avg))
+    let spec = job(feature(.avg), watermark: 10)
     let fromJSON = try runJob(spec, input: jsonl)
     let fromCSV = try runJob(spec, input: csv, format: .csv)
     #expect(fromJSON.records == fromCSV.records)
