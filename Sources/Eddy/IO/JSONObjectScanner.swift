@@ -257,7 +257,7 @@ private struct Cursor {
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") else { break }
             position += 1
         }
-        if NumberText.parse(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) == nil {
+        if !NumberText.isValid(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) {
             return RecordProblem(offset: start, message: "invalid number")
         }
         return nil

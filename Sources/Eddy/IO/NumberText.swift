@@ -74,13 +74,43 @@ public enum NumberText {
         return FieldValue(kind: .number, text: format(value), number: value)
     }
 
+    /// Whether the bytes are exactly one JSON number, without computing its value: the
+    /// scanner uses it for numbers the job does not read.
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let count = bytes.count
+        var index = 0
+        if index < count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < count else { return false }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            let start = index
+            while index < count, isDigit(bytes[index]) { index += 1 }
+            guard index > start else { return false }
+        }
+        if index < count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < count, isDigit(bytes[index]) { index += 1 }
+            guard index > start else { return false }
+        }
+        if index < count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let start = index
+            while index < count, isDigit(bytes[index]) { index += 1 }
+            guard index > start else { return false }
+        }
+        return index == count
+    }
+
     /// Shortest round-trip text of a double; `null` for NaN and infinities, which JSON lacks.
     public static func format(_ value: Double) -> String {
         value.isFinite ? value.description : "null"
     }
 
     public static func append(_ value: Double, to out: inout [UInt8]) {
-        out.append(contentsOf: format(value).utf8)
+        out.appendUTF8(format(value))
     }
 
     public static func append(_ value: Int64, to out: inout [UInt8]) {

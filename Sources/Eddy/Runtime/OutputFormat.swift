@@ -79,7 +79,7 @@ struct EventEncoder {
     private func appendValue(_ value: FieldValue, column: Int, to out: inout [UInt8]) {
         if format == .jsonl {
             out.append(contentsOf: prefixes[column])
-            if value.kind == .missing { out.append(contentsOf: "null".utf8) } else { out.append(contentsOf: value.text.utf8) }
+            if value.kind == .missing { out.append(contentsOf: "null".utf8) } else { out.appendUTF8(value.text) }
         } else {
             if column > 0 { out.append(UInt8(ascii: ",")) }
             CSVText.appendValueAsCell(value, to: &out)
@@ -91,9 +91,9 @@ struct EventEncoder {
         for (name, value) in members where !plan.reservedOutputNames.contains(name) {
             if format == .jsonl {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: JSONText.quote(name).utf8)
+                out.appendUTF8(JSONText.quote(name))
                 out.append(UInt8(ascii: ":"))
-                out.append(contentsOf: value.text.utf8)
+                out.appendUTF8(value.text)
             } else {
                 out.append(UInt8(ascii: ","))
                 CSVText.appendValueAsCell(value, to: &out)

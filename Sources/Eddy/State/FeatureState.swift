@@ -226,7 +226,7 @@ final class ExtremeState: FeatureState {
         best = value
     }
     func appendResult(to out: inout [UInt8]) {
-        if let best { out.append(contentsOf: best.text.utf8) } else { out.append(contentsOf: nullText) }
+        if let best { out.appendUTF8(best.text) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -249,7 +249,7 @@ final class WindowedExtremeState: FeatureState {
         candidates.append(TimedValue(time: time, value: value))
     }
     func appendResult(to out: inout [UInt8]) {
-        if let front = candidates.first { out.append(contentsOf: front.value.text.utf8) } else { out.append(contentsOf: nullText) }
+        if let front = candidates.first { out.appendUTF8(front.value.text) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -261,7 +261,7 @@ final class FirstState: FeatureState {
         if first == nil, !value.isAbsent { first = value.text }
     }
     func appendResult(to out: inout [UInt8]) {
-        if let first { out.append(contentsOf: first.utf8) } else { out.append(contentsOf: nullText) }
+        if let first { out.appendUTF8(first) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -274,7 +274,7 @@ final class WindowedFirstState: FeatureState {
         if !value.isAbsent { entries.append((time, value.text)) }
     }
     func appendResult(to out: inout [UInt8]) {
-        if let first = entries.first { out.append(contentsOf: first.text.utf8) } else { out.append(contentsOf: nullText) }
+        if let first = entries.first { out.appendUTF8(first.text) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -291,7 +291,7 @@ final class LastState: FeatureState {
         if !value.isAbsent { last = (time, value.text) }
     }
     func appendResult(to out: inout [UInt8]) {
-        if let last { out.append(contentsOf: last.text.utf8) } else { out.append(contentsOf: nullText) }
+        if let last { out.appendUTF8(last.text) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -343,7 +343,7 @@ final class ValueCountsState: FeatureState {
         out.append(UInt8(ascii: "{"))
         for (index, entry) in buckets.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: JSONText.quote(entry.key).utf8)
+            out.appendUTF8(JSONText.quote(entry.key))
             out.append(UInt8(ascii: ":"))
             NumberText.append(entry.value, to: &out)
         }
@@ -375,7 +375,7 @@ final class CollectState: FeatureState {
         out.append(UInt8(ascii: "["))
         for (index, entry) in entries.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: entry.text.utf8)
+            out.appendUTF8(entry.text)
         }
         out.append(UInt8(ascii: "]"))
     }
