@@ -1,39 +1,502 @@
 import Foundation
 
 extension JobSpec {
-    static let rootKeys = ["code", "keys", "time", "timeUnit", "watermark", "maxParallelism", "dict", "emit", "carry"]
-    static let featureKeys = ["name", "type", "operator", "field", "window", "limit"]
+    /// Decodes and validates a job spec (DESIGN section 2).
+    ///
+    /// Collects every error, not just the first, so a user fixes a spec in one round trip.
+    /// Diagnostics come in document order: an object's own findings (a missing key, an
+    /// operator/type mismatch) before those of its members, members in the order written.
+    /// A syntax error is a single diagnostic at `$` with its line and column. The thrown
+    /// `SpecErrors` holds errors only; warnings are returned with the spec when it is valid.
+    public static func decode(_ bytes: [UInt8]) throws(SpecErrors) -> (spec: JobSpec, warnings: [SpecDiagnostic]) {
+        let document = try SpecJSON.parse(bytes)
+        var decoder = JobSpecDecoder()
+        let spec = decoder.decodeJob(document)
+        let (errors, warnings) = decoder.finish()
+        guard errors.isEmpty, let spec else {
+            // A nil spec without an error would be a decoder bug; never return half a spec.
+            throw SpecErrors(errors.isEmpty ? [SpecDiagnostic(.error, path: "$", "internal error: spec incomplete")] : errors)
+        }
+        return (spec, warnings)
+    }
 
-    /// Reads and validates a job spec file.
+    /// Reads and decodes the spec file at `path`. An unreadable file is a `SpecErrors` at `$`
+    /// (`cannot read <path>: <reason>`), so callers report every spec problem the same way.
     public static func load(path: String) throws(SpecErrors) -> (spec: JobSpec, warnings: [SpecDiagnostic]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "it is not readable" : "no such file"
-            throw SpecErrors([SpecDiagnostic(.error, path: "$", "cannot read \(path): \(reason)")])
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SpecErrors([SpecDiagnostic(.error, path: "$", "cannot read \(path): \(readFailureReason(path, error))")])
         }
         return try decode([UInt8](data))
     }
 
-    /// Decodes and validates a spec, collecting every error (in document order) rather than
-    /// stopping at the first, each with its JSON path and what would fix it.
-    public static func decode(_ bytes: [UInt8]) throws(SpecErrors) -> (spec: JobSpec, warnings: [SpecDiagnostic]) {
-        let document: SpecJSON
-        do {
-            document = try SpecJSON.parse(bytes)
-        } catch {
-            throw SpecErrors([SpecDiagnostic(.error, path: "$", "not valid JSON: \(error.description)")])
+    /// A short reason rather than Foundation's long localized sentence, which repeats the
+    /// path and varies between platforms.
+    private static func readFailureReason(_ path: String, _ error: any Error) -> String {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            return "no such file"
         }
-        var decoder = SpecDecoder()
-        let spec = decoder.decodeJob(document)
-        let errors = decoder.diagnostics.filter { $0.severity == .error }
-        guard errors.isEmpty, let spec else { throw SpecErrors(errors) }
-        return (spec, decoder.diagnostics.filter { $0.severity == .warning })
+        if isDirectory.boolValue { return "it is a directory" }
+        if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
+        return (error as NSError).localizedDescription
     }
 }
 
-extension FeatureOperator {
-    /// The state type an operator gets when `type` is omitted.
-    var inferredType: StateType {
-        switch self {
+/// Where a value sits: its path for messages and its position in document order for
+/// sorting (member or element index at each level, so a parent sorts before its children).
+struct SpecLocation {
+    var path: String
+    var order: [Int]
+
+    static let root = SpecLocation(path: SpecPath.root, order: [])
+
+    func member(_ key: String, at index: Int) -> SpecLocation {
+        SpecLocation(path: SpecPath.member(path, key), order: order + [index])
+    }
+
+    func element(_ index: Int) -> SpecLocation {
+        SpecLocation(path: SpecPath.element(path, index), order: order + [index])
+    }
+}
+
+/// The validation pass. Checks are written per member in whatever order is convenient
+/// (cross-member checks read a pre-computed context), and `finish` sorts the findings
+/// into document order.
+struct JobSpecDecoder {
+    static let rootKeys = ["code", "keys", "time", "timeUnit", "watermark", "maxParallelism", "emit", "carry", "dict"]
+    static let featureKeys = ["name", "type", "operator", "field", "window", "limit"]
+    /// Flink's upper bound for max parallelism (KeyGroupRangeAssignment.UPPER_BOUND_MAX_PARALLELISM).
+    static let maxParallelismBound = 32768
+    static let windowedEmitModes = ["tumbling", "hopping", "session"]
+    static let watermarkExamples = "\"5s\", \"500ms\" or \"1h30m\""
+    static let windowExamples = "\"90s\", \"1h\" or \"7d\""
+
+    private var found: [(order: [Int], sequence: Int, diagnostic: SpecDiagnostic)] = []
+
+    /// What cross-member checks need to know about the rest of the document, read up front
+    /// leniently (a malformed member contributes nothing here; its own check reports it).
+    private struct Context {
+        /// `time` is present at all, even if malformed: its own error is enough, so
+        /// `watermark` and `window` are not also told to add it.
+        var hasTime = false
+        var timeColumn: String?
+        var keyColumns: Set<String> = []
+        /// Feature name -> index of the first entry using it.
+        var featureIndex: [String: Int] = [:]
+    }
+
+    private var context = Context()
+
+    mutating func finish() -> (errors: [SpecDiagnostic], warnings: [SpecDiagnostic]) {
+        let sorted = found.sorted { a, b in
+            a.order == b.order ? a.sequence < b.sequence : a.order.lexicographicallyPrecedes(b.order)
+        }.map(\.diagnostic)
+        return (sorted.filter { $0.severity == .error }, sorted.filter { $0.severity == .warning })
+    }
+
+    private mutating func error(_ at: SpecLocation, _ message: String) {
+        found.append((at.order, found.count, SpecDiagnostic(.error, path: at.path, message)))
+    }
+
+    private mutating func warning(_ at: SpecLocation, _ message: String) {
+        found.append((at.order, found.count, SpecDiagnostic(.warning, path: at.path, message)))
+    }
+
+    // MARK: Root
+
+    mutating func decodeJob(_ document: SpecJSON) -> JobSpec? {
+        let root = SpecLocation.root
+        guard case .object(let members) = document else {
+            error(root, "expected a JSON object with \"code\", \"keys\" and \"dict\", found \(specFound(document))")
+            return nil
+        }
+        buildContext(members)
+
+        let present = Set(members.map(\.key))
+        if !present.contains("code") {
+            error(root, "missing required key \"code\" (the job's identifier, e.g. \"card_velocity\")")
+        }
+        if !present.contains("keys") {
+            error(root, "missing required key \"keys\" (the columns that key the stream, e.g. [\"card_id\"])")
+        }
+        if !present.contains("dict") {
+            error(root, "missing required key \"dict\" (the features, e.g. [{\"name\": \"txn_count\", \"operator\": \"count\"}])")
+        }
+
+        var code: String?
+        var keys: [String]?
+        var time: String?
+        var timeUnit = TimeUnit.milliseconds
+        var watermark = EventDuration(microseconds: 0, text: "0s")
+        var maxParallelism = 128
+        var emit = EmitMode.event
+        var carry = Carry.none
+        var features: [FeatureSpec]?
+
+        for (index, member) in members.enumerated() {
+            let at = root.member(member.key, at: index)
+            let value = member.value
+            switch member.key {
+            case "code": code = decodeCode(value, at)
+            case "keys": keys = decodeKeys(value, at)
+            case "time": time = decodeTime(value, at)
+            case "timeUnit": timeUnit = decodeTimeUnit(value, at) ?? timeUnit
+            case "watermark": watermark = decodeWatermark(value, at) ?? watermark
+            case "maxParallelism": maxParallelism = decodeMaxParallelism(value, at) ?? maxParallelism
+            case "emit": emit = decodeEmit(value, at) ?? emit
+            case "carry": carry = decodeCarry(value, at) ?? carry
+            case "dict": features = decodeDict(value, at)
+            default: unknownKey(member.key, at, allowed: Self.rootKeys)
+            }
+        }
+        guard let code, let keys, let features else { return nil }
+        return JobSpec(
+            code: code, keys: keys, time: time, timeUnit: timeUnit, watermark: watermark,
+            maxParallelism: maxParallelism, features: features, emit: emit, carry: carry)
+    }
+
+    private mutating func buildContext(_ members: [(key: String, value: SpecJSON)]) {
+        for member in members {
+            switch (member.key, member.value) {
+            case ("time", let value):
+                context.hasTime = true
+                if case .string(let name) = value, !name.isEmpty { context.timeColumn = name }
+            case ("keys", .array(let elements)):
+                for case .string(let name) in elements where !name.isEmpty { context.keyColumns.insert(name) }
+            case ("dict", .array(let entries)):
+                for (index, entry) in entries.enumerated() {
+                    if case .string(let name)? = entry["name"], !name.isEmpty, context.featureIndex[name] == nil {
+                        context.featureIndex[name] = index
+                    }
+                }
+            default: break
+            }
+        }
+    }
+
+    private mutating func unknownKey(_ key: String, _ at: SpecLocation, allowed: [String]) {
+        if let suggestion = Suggest.closest(to: key, in: allowed) {
+            error(at, "unknown key; did you mean \(specQuoted(suggestion))?")
+        } else {
+            error(at, "unknown key; allowed keys are \(specList(allowed, conjunction: "and"))")
+        }
+    }
+
+    // MARK: Root members
+
+    private mutating func decodeCode(_ value: SpecJSON, _ at: SpecLocation) -> String? {
+        guard case .string(let code) = value else {
+            error(at, "expected the job's identifier (a string such as \"card_velocity\"), found \(specFound(value))")
+            return nil
+        }
+        let allowed = "use only letters, digits, '_', '.' and '-'"
+        if code.isEmpty {
+            error(at, "must not be empty; \(allowed)")
+            return nil
+        }
+        let valid = code.unicodeScalars.allSatisfy { s in
+            ("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || s == "_" || s == "." || s == "-"
+        }
+        guard valid else {
+            error(at, "\(specQuoted(code)) is not a valid job code; \(allowed)")
+            return nil
+        }
+        // The code names a state and checkpoint directory; "." and ".." would alias the
+        // parent directories although they match the character rule.
+        guard code != "." && code != ".." else {
+            error(at, "\(specQuoted(code)) is not a valid job code; it must contain a letter, digit, '_' or '-'")
+            return nil
+        }
+        return code
+    }
+
+    private mutating func decodeKeys(_ value: SpecJSON, _ at: SpecLocation) -> [String]? {
+        guard case .array(let elements) = value else {
+            if case .string(let single) = value, !single.isEmpty {
+                // The likely intent is one key column; show the fix with the user's own name.
+                error(at, "expected an array of column names, e.g. [\(specQuoted(single))]")
+            } else {
+                error(at, "expected an array of column names, e.g. [\"card_id\"], found \(specFound(value))")
+            }
+            return nil
+        }
+        guard !elements.isEmpty else {
+            error(at, "needs at least one column name, e.g. [\"card_id\"]")
+            return nil
+        }
+        return decodeColumnList(elements, at, what: "key column")
+    }
+
+    /// Non-empty strings without duplicates; shared by `keys` and `carry`.
+    private mutating func decodeColumnList(_ elements: [SpecJSON], _ at: SpecLocation, what: String) -> [String]? {
+        var columns: [String] = []
+        var firstIndex: [String: Int] = [:]
+        var ok = true
+        for (index, element) in elements.enumerated() {
+            let elementAt = at.element(index)
+            guard case .string(let name) = element else {
+                error(elementAt, "expected a column name (a string), found \(specFound(element))")
+                ok = false
+                continue
+            }
+            guard !name.isEmpty else {
+                error(elementAt, "\(what) name must not be empty")
+                ok = false
+                continue
+            }
+            if let earlier = firstIndex[name] {
+                error(elementAt, "\(specQuoted(name)) is already listed as \(at.element(earlier).path); remove the duplicate")
+                ok = false
+                continue
+            }
+            firstIndex[name] = index
+            columns.append(name)
+        }
+        return ok ? columns : nil
+    }
+
+    private mutating func decodeTime(_ value: SpecJSON, _ at: SpecLocation) -> String? {
+        guard case .string(let name) = value else {
+            error(at, "expected the name of the event-time column (a string), found \(specFound(value))")
+            return nil
+        }
+        guard !name.isEmpty else {
+            error(at, "must not be empty; name the event-time column, or remove \"time\" to process events in arrival order")
+            return nil
+        }
+        return name
+    }
+
+    private mutating func decodeTimeUnit(_ value: SpecJSON, _ at: SpecLocation) -> TimeUnit? {
+        let units = TimeUnit.allCases.map(\.rawValue)
+        var unit: TimeUnit?
+        switch value {
+        case .string(let text):
+            unit = TimeUnit(rawValue: text)
+            if unit == nil {
+                error(at, "unknown time unit \(specQuoted(text)); use \(specList(units, conjunction: "or"))")
+            }
+        default:
+            error(at, "expected \(specList(units, conjunction: "or")), found \(specFound(value))")
+        }
+        if !context.hasTime {
+            error(at, "a time unit needs event time; add \"time\": \"<column>\" to the job, or remove \"timeUnit\"")
+            return nil
+        }
+        return unit
+    }
+
+    private mutating func decodeWatermark(_ value: SpecJSON, _ at: SpecLocation) -> EventDuration? {
+        let duration = decodeDuration(value, at, examples: Self.watermarkExamples)
+        if !context.hasTime {
+            error(at, "a watermark needs event time; add \"time\": \"<column>\" to the job, or remove \"watermark\"")
+            return nil
+        }
+        return duration
+    }
+
+    private mutating func decodeDuration(_ value: SpecJSON, _ at: SpecLocation, examples: String) -> EventDuration? {
+        guard case .string(let text) = value else {
+            error(at, "expected a duration string such as \(examples), found \(specFound(value))")
+            return nil
+        }
+        guard let duration = EventDuration.parse(text) else {
+            error(at, "invalid duration \(specQuoted(text)); write a whole number and a unit (us, ms, s, m, h, d, w), e.g. \(examples)")
+            return nil
+        }
+        return duration
+    }
+
+    private mutating func decodeMaxParallelism(_ value: SpecJSON, _ at: SpecLocation) -> Int? {
+        guard let n = integer(value), (1...Self.maxParallelismBound).contains(n) else {
+            error(at, "expected an integer from 1 to \(Self.maxParallelismBound), found \(specFound(value))")
+            return nil
+        }
+        return n
+    }
+
+    private mutating func decodeEmit(_ value: SpecJSON, _ at: SpecLocation) -> EmitMode? {
+        switch value {
+        case .string("event"):
+            return .event
+        case .string(let text):
+            let hint = Suggest.closest(to: text, in: ["event"]) != nil ? "did you mean \"event\"? " : ""
+            error(at, "unknown emission \(specQuoted(text)); \(hint)the only accepted value in this version is \"event\"")
+        case .object(let members) where members.count == 1 && Self.windowedEmitModes.contains(members[0].key):
+            error(at, "windowed emission (\(specQuoted(members[0].key))) is not supported yet; use \"event\"")
+        default:
+            error(at, "expected \"event\" (the only accepted value in this version), found \(specFound(value))")
+        }
+        return nil
+    }
+
+    private mutating func decodeCarry(_ value: SpecJSON, _ at: SpecLocation) -> Carry? {
+        guard case .array(let elements) = value else {
+            error(at, "expected an array of column names or [\"*\"] for every column, found \(specFound(value))")
+            return nil
+        }
+        if elements == [.string("*")] { return .all }
+        if elements.isEmpty { return Carry.none }
+        var ok = true
+        // "*" mixed with names: ambiguous (all, or just these?), so it is refused.
+        for (index, element) in elements.enumerated() where element == .string("*") {
+            error(at.element(index), "\"*\" carries every column and cannot be mixed with column names; use [\"*\"] alone or list the columns")
+            ok = false
+        }
+        let named = elements.enumerated().filter { $0.element != .string("*") }
+        // Duplicates and types are checked over the whole list; "*" entries were reported above.
+        var firstIndex: [String: Int] = [:]
+        var columns: [String] = []
+        for (index, element) in named {
+            let elementAt = at.element(index)
+            guard case .string(let name) = element else {
+                error(elementAt, "expected a column name (a string), found \(specFound(element))")
+                ok = false
+                continue
+            }
+            guard !name.isEmpty else {
+                error(elementAt, "carried column name must not be empty")
+                ok = false
+                continue
+            }
+            if let earlier = firstIndex[name] {
+                error(elementAt, "\(specQuoted(name)) is already listed as \(at.element(earlier).path); remove the duplicate")
+                ok = false
+                continue
+            }
+            firstIndex[name] = index
+            // Output columns must be unique: keys and time are in event output already,
+            // and a feature writes its own column of that name.
+            if context.keyColumns.contains(name) {
+                error(elementAt, "\(specQuoted(name)) is a key column, which is already in the output; remove it from carry")
+                ok = false
+            } else if name == context.timeColumn {
+                error(elementAt, "\(specQuoted(name)) is the time column, which is already in the output; remove it from carry")
+                ok = false
+            } else if let feature = context.featureIndex[name] {
+                error(elementAt, "\(specQuoted(name)) is also the name of a feature (dict[\(feature)]); rename the feature or stop carrying the column")
+                ok = false
+            }
+            columns.append(name)
+        }
+        return ok ? .columns(columns) : nil
+    }
+
+    // MARK: Features
+
+    private mutating func decodeDict(_ value: SpecJSON, _ at: SpecLocation) -> [FeatureSpec]? {
+        guard case .array(let entries) = value else {
+            error(at, "expected an array of feature objects such as {\"name\": \"txn_count\", \"operator\": \"count\"}, found \(specFound(value))")
+            return nil
+        }
+        guard !entries.isEmpty else {
+            error(at, "needs at least one feature, e.g. {\"name\": \"txn_count\", \"operator\": \"count\"}")
+            return nil
+        }
+        var features: [FeatureSpec] = []
+        var ok = true
+        for (index, entry) in entries.enumerated() {
+            if let feature = decodeFeature(entry, at.element(index), index: index) {
+                features.append(feature)
+            } else {
+                ok = false
+            }
+        }
+        return ok ? features : nil
+    }
+
+    private mutating func decodeFeature(_ value: SpecJSON, _ at: SpecLocation, index: Int) -> FeatureSpec? {
+        guard case .object(let members) = value else {
+            error(at, "expected a feature object such as {\"name\": \"txn_count\", \"operator\": \"count\"}, found \(specFound(value))")
+            return nil
+        }
+        var name: String?
+        var op: FeatureOperator?
+        var type: StateType?
+        var field: String?
+        var window: EventDuration?
+        var limit: Int?
+        var ok = true
+        // Read the operator first: the type, field and limit checks depend on it.
+        if let opIndex = members.firstIndex(where: { $0.key == "operator" }) {
+            op = decodeOperator(members[opIndex].value, at.member("operator", at: opIndex))
+            ok = ok && op != nil
+        } else {
+            error(at, "missing required key \"operator\" (one of \(specList(FeatureOperator.allCases.map(\.rawValue), conjunction: "or")))")
+            ok = false
+        }
+        if !members.contains(where: { $0.key == "name" }) {
+            error(at, "missing required key \"name\" (the output column)")
+            ok = false
+        }
+
+        var fieldPresent = false
+        var limitAt: SpecLocation?
+        for (memberIndex, member) in members.enumerated() {
+            let memberAt = at.member(member.key, at: memberIndex)
+            switch member.key {
+            case "operator": break
+            case "name":
+                name = decodeFeatureName(member.value, memberAt, index: index)
+                ok = ok && name != nil
+            case "type":
+                type = decodeType(member.value, memberAt)
+                ok = ok && type != nil
+            case "field":
+                fieldPresent = true
+                field = decodeField(member.value, memberAt)
+                ok = ok && field != nil
+            case "window":
+                window = decodeWindow(member.value, memberAt)
+                ok = ok && window != nil
+            case "limit":
+                limitAt = memberAt
+                limit = decodeLimit(member.value, memberAt)
+                ok = ok && limit != nil
+            default:
+                unknownKey(member.key, memberAt, allowed: Self.featureKeys)
+                ok = false
+            }
+        }
+
+        guard let op else { return nil }
+        // `count` without a field counts events; every other operator reads a column.
+        if op != .count && !fieldPresent {
+            error(at, "operator \(specQuoted(op.rawValue)) needs a \"field\" (the input column to read)")
+            ok = false
+        }
+        if let limitAt, op != .collect {
+            error(limitAt, "\"limit\" only applies to operator \"collect\"; remove it")
+            ok = false
+        }
+        if let type, !Self.operators(for: type).contains(op) {
+            let fitting = StateType.allCases.filter { $0 != .folding && Self.operators(for: $0).contains(op) }
+            error(at, "operator \(specQuoted(op.rawValue)) needs type \(specList(fitting.map(\.rawValue), conjunction: "or")), not \(specQuoted(type.rawValue))")
+            ok = false
+        }
+        guard ok, let name else { return nil }
+        return FeatureSpec(name: name, type: type ?? Self.inferredType(op), op: op, field: field, window: window, limit: limit)
+    }
+
+    /// Which operators each state type can hold (DESIGN section 2's table). `folding` is the
+    /// deprecated alias of `aggregating` and accepts the same.
+    static func operators(for type: StateType) -> Set<FeatureOperator> {
+        switch type {
+        case .value: [.first, .last]
+        case .reducing: [.count, .sum, .min, .max]
+        case .aggregating, .folding: [.count, .sum, .min, .max, .avg, .stddev]
+        case .map: [.countDistinct, .histogram]
+        case .list: [.collect]
+        }
+    }
+
+    /// The type used when `type` is omitted: the simplest state that holds the operator
+    /// (reducing over aggregating when both fit, since a reduce keeps one value).
+    static func inferredType(_ op: FeatureOperator) -> StateType {
+        switch op {
         case .first, .last: .value
         case .count, .sum, .min, .max: .reducing
         case .avg, .stddev: .aggregating
@@ -42,310 +505,128 @@ extension FeatureOperator {
         }
     }
 
-    /// Operators that read no field when none is given.
-    var fieldIsOptional: Bool { self == .count }
-}
-
-extension StateType {
-    var operators: [FeatureOperator] {
-        switch self {
-        case .value: [.first, .last]
-        case .reducing: [.count, .sum, .min, .max]
-        case .aggregating, .folding: [.count, .sum, .min, .max, .avg, .stddev]
-        case .map: [.countDistinct, .histogram]
-        case .list: [.collect]
-        }
-    }
-}
-
-private struct SpecDecoder {
-    var diagnostics: [SpecDiagnostic] = []
-
-    mutating func error(_ path: String, _ message: String) {
-        diagnostics.append(SpecDiagnostic(.error, path: path, message))
-    }
-
-    mutating func decodeJob(_ document: SpecJSON) -> JobSpec? {
-        guard case .object(let members) = document else {
-            error("$", "a job spec is a JSON object with \"code\", \"keys\" and \"dict\", found \(document.kindDescription)")
+    private mutating func decodeFeatureName(_ value: SpecJSON, _ at: SpecLocation, index: Int) -> String? {
+        guard case .string(let name) = value else {
+            error(at, "expected the output column name (a string), found \(specFound(value))")
             return nil
         }
-        let root = checkedMembers(members, path: "", allowed: JobSpec.rootKeys)
-
-        let code = requiredString(root["code"], path: "code", example: "\"card_velocity\"")
-        if let code, code.isEmpty || !code.utf8.allSatisfy({ isCodeCharacter($0) }) {
-            error("code", "\"\(code)\" is not a valid code; use letters, digits, '_', '.' and '-' only (it names state and checkpoint directories)")
-        }
-
-        let keys = decodeKeys(root["keys"])
-        let time = root["time"].flatMap { optionalString($0, path: "time", example: "\"ts\"") }
-        var timeUnit = TimeUnit.milliseconds
-        if let unit = root["timeUnit"] {
-            if case .string(let text) = unit, let parsed = TimeUnit(rawValue: text) {
-                timeUnit = parsed
-            } else {
-                let found = if case .string(let text) = unit { "\"\(text)\"" } else { unit.kindDescription }
-                error("timeUnit", "expected \"s\", \"ms\" or \"us\" (the unit of epoch-number times), found \(found)")
-            }
-            if time == nil { error("timeUnit", "timeUnit needs a time column; add \"time\": \"<column>\", or remove timeUnit") }
-        }
-        var watermark = EventDuration(microseconds: 0, text: "0s")
-        if let value = root["watermark"] {
-            if let parsed = duration(value, path: "watermark") { watermark = parsed }
-            if time == nil { error("watermark", "a watermark needs event time; add \"time\": \"<column>\", or remove the watermark") }
-        }
-        var maxParallelism = 128
-        if let value = root["maxParallelism"] {
-            if case .number(let number, true) = value, number >= 1, number <= Double(KeyGroups.maxSupportedParallelism) {
-                maxParallelism = Int(number)
-            } else {
-                error("maxParallelism", "expected an integer from 1 to \(KeyGroups.maxSupportedParallelism) (the number of key groups), found \(describe(value))")
-            }
-        }
-        if let emit = root["emit"] { decodeEmit(emit) }
-        let features = decodeFeatures(root["dict"], keys: keys ?? [], time: time)
-        let carry = root["carry"].map { decodeCarry($0, keys: keys ?? [], time: time, features: features ?? []) } ?? Carry.none
-
-        guard let code, let keys, let features else { return nil }
-        return JobSpec(
-            code: code, keys: keys, time: time, timeUnit: timeUnit, watermark: watermark,
-            maxParallelism: maxParallelism, features: features, emit: .event, carry: carry)
-    }
-
-    /// The members as a dictionary, after reporting unknown and repeated keys.
-    mutating func checkedMembers(_ members: [SpecJSON.Member], path: String, allowed: [String]) -> [String: SpecJSON] {
-        var result: [String: SpecJSON] = [:]
-        for member in members {
-            let memberPath = path.isEmpty ? member.key : "\(path).\(member.key)"
-            if result[member.key] != nil {
-                error(memberPath, "\"\(member.key)\" is given twice; keep one")
-                continue
-            }
-            guard allowed.contains(member.key) else {
-                error(memberPath, "unknown key; " + suggestion(for: member.key, among: allowed))
-                continue
-            }
-            result[member.key] = member.value
-        }
-        return result
-    }
-
-    mutating func requiredString(_ value: SpecJSON?, path: String, example: String) -> String? {
-        guard let value else {
-            error(path.isEmpty ? "$" : path, "missing \"\(path.split(separator: ".").last ?? "")\" (for example \(example))")
+        guard !name.isEmpty else {
+            error(at, "must not be empty; name the output column")
             return nil
         }
-        return optionalString(value, path: path, example: example)
+        if let first = context.featureIndex[name], first != index {
+            error(at, "\(specQuoted(name)) is already used by dict[\(first)]; feature names must be unique")
+            return nil
+        }
+        if context.keyColumns.contains(name) {
+            error(at, "\(specQuoted(name)) is a key column, which is already in the output; choose another name")
+            return nil
+        }
+        if name == context.timeColumn {
+            error(at, "\(specQuoted(name)) is the time column, which is already in the output; choose another name")
+            return nil
+        }
+        return name
     }
 
-    mutating func optionalString(_ value: SpecJSON, path: String, example: String) -> String? {
+    private mutating func decodeOperator(_ value: SpecJSON, _ at: SpecLocation) -> FeatureOperator? {
+        let names = FeatureOperator.allCases.map(\.rawValue)
         guard case .string(let text) = value else {
-            error(path, "expected a string such as \(example), found \(value.kindDescription)")
+            error(at, "expected one of \(specList(names, conjunction: "or")), found \(specFound(value))")
             return nil
         }
-        if text.isEmpty {
-            error(path, "must not be empty (for example \(example))")
-            return nil
-        }
-        return text
-    }
-
-    mutating func duration(_ value: SpecJSON, path: String) -> EventDuration? {
-        guard case .string(let text) = value, let parsed = EventDuration.parse(text) else {
-            error(path, "expected a duration such as \"5s\", \"500ms\", \"1h30m\" or \"7d\" (units us, ms, s, m, h, d, w), found \(describe(value))")
-            return nil
-        }
-        return parsed
-    }
-
-    func describe(_ value: SpecJSON) -> String {
-        switch value {
-        case .string(let text): "\"\(text)\""
-        case .number(let number, let isInteger): isInteger ? String(Int64(number)) : String(number)
-        default: value.kindDescription
-        }
-    }
-
-    mutating func decodeKeys(_ value: SpecJSON?) -> [String]? {
-        guard let value else {
-            error("$", "missing \"keys\": the columns that key the stream, e.g. \"keys\": [\"card_id\"]")
-            return nil
-        }
-        guard case .array(let items) = value else {
-            let hint = if case .string(let text) = value { "[\"\(text)\"]" } else { "[\"card_id\"]" }
-            error("keys", "expected an array of column names, e.g. \(hint)")
-            return nil
-        }
-        guard !items.isEmpty else {
-            error("keys", "needs at least one column, e.g. [\"card_id\"]")
-            return nil
-        }
-        var keys: [String] = []
-        var valid = true
-        for (index, item) in items.enumerated() {
-            guard let name = optionalString(item, path: "keys[\(index)]", example: "\"card_id\"") else {
-                valid = false
-                continue
-            }
-            if keys.contains(name) {
-                error("keys[\(index)]", "\"\(name)\" is already a key column; list each column once")
-                valid = false
-            }
-            keys.append(name)
-        }
-        return valid ? keys : nil
-    }
-
-    mutating func decodeEmit(_ value: SpecJSON) {
-        switch value {
-        case .string("event"):
-            return
-        case .object(let members) where members.count == 1 && ["tumbling", "hopping", "session"].contains(members[0].key):
-            error("emit", "windowed emission (\"\(members[0].key)\") is not supported yet; use \"event\"")
-        default:
-            error("emit", "expected \"event\" (one output record per input event), found \(describe(value))")
-        }
-    }
-
-    mutating func decodeFeatures(_ value: SpecJSON?, keys: [String], time: String?) -> [FeatureSpec]? {
-        guard let value else {
-            error("$", "missing \"dict\": the features to compute, e.g. \"dict\": [{\"name\": \"n\", \"operator\": \"count\"}]")
-            return nil
-        }
-        guard case .array(let items) = value, !items.isEmpty else {
-            error("dict", "expected a non-empty array of features, e.g. [{\"name\": \"n\", \"operator\": \"count\"}]")
-            return nil
-        }
-        var features: [FeatureSpec] = []
-        var namesSeen: [String: Int] = [:]
-        var valid = true
-        for (index, item) in items.enumerated() {
-            let path = "dict[\(index)]"
-            guard let feature = decodeFeature(item, path: path, time: time) else {
-                valid = false
-                continue
-            }
-            if let previous = namesSeen[feature.name] {
-                error("\(path).name", "\"\(feature.name)\" is already used by dict[\(previous)]; feature names must be unique")
-                valid = false
-            } else if keys.contains(feature.name) || feature.name == time {
-                error("\(path).name", "\"\(feature.name)\" is already an output column (a key or the time column); choose another name")
-                valid = false
-            }
-            namesSeen[feature.name] = namesSeen[feature.name] ?? index
-            features.append(feature)
-        }
-        return valid ? features : nil
-    }
-
-    mutating func decodeFeature(_ value: SpecJSON, path: String, time: String?) -> FeatureSpec? {
-        guard case .object(let members) = value else {
-            error(path, "expected a feature object such as {\"name\": \"n\", \"operator\": \"count\"}, found \(value.kindDescription)")
-            return nil
-        }
-        let errorsBefore = diagnostics.count
-        let entry = checkedMembers(members, path: path, allowed: JobSpec.featureKeys)
-        let name = requiredString(entry["name"], path: "\(path).name", example: "\"amount_sum\"")
-
-        var op: FeatureOperator?
-        let operators = FeatureOperator.allCases.map(\.rawValue)
-        if let value = entry["operator"] {
-            if case .string(let text) = value {
-                op = FeatureOperator(rawValue: text)
-                if op == nil { error("\(path).operator", "unknown operator \"\(text)\"; " + suggestion(for: text, among: operators)) }
-            } else {
-                error("\(path).operator", "expected an operator name such as \"sum\", found \(value.kindDescription)")
-            }
+        if let op = FeatureOperator(rawValue: text) { return op }
+        if let suggestion = Suggest.closest(to: text, in: names) {
+            error(at, "unknown operator \(specQuoted(text)); did you mean \(specQuoted(suggestion))?")
         } else {
-            error(path, "missing \"operator\" (one of " + operators.map { "\"\($0)\"" }.joined(separator: ", ") + ")")
+            error(at, "unknown operator \(specQuoted(text)); use one of \(specList(names, conjunction: "or"))")
         }
-
-        var type: StateType?
-        if let value = entry["type"] {
-            let types = StateType.allCases.map(\.rawValue)
-            if case .string(let text) = value {
-                type = StateType(rawValue: text)
-                if type == nil { error("\(path).type", "unknown type \"\(text)\"; " + suggestion(for: text, among: types)) }
-                if type == .folding {
-                    diagnostics.append(SpecDiagnostic(.warning, path: "\(path).type", "\"folding\" is deprecated (as Flink deprecated FoldingState); use \"aggregating\""))
-                }
-            } else {
-                error("\(path).type", "expected a state type such as \"reducing\", found \(value.kindDescription)")
-            }
-        }
-        if let op, let given = type, !given.operators.contains(op) {
-            let fitting = StateType.allCases.filter { $0 != .folding && $0.operators.contains(op) }.map { "\"\($0.rawValue)\"" }
-            error(path, "operator \"\(op.rawValue)\" needs type \(fitting.joined(separator: " or ")), not \"\(given.rawValue)\"")
-        }
-
-        var field: String?
-        if let value = entry["field"] {
-            field = optionalString(value, path: "\(path).field", example: "\"amount\"")
-        } else if let op, !op.fieldIsOptional {
-            error(path, "operator \"\(op.rawValue)\" needs a \"field\" (the input column to read)")
-        }
-
-        var window: EventDuration?
-        if let value = entry["window"] {
-            window = duration(value, path: "\(path).window")
-            if let parsed = window, parsed.microseconds <= 0 {
-                error("\(path).window", "a lookback window must be longer than 0; remove it to aggregate over all events")
-            }
-            if time == nil {
-                error("\(path).window", "a lookback window needs event time; add \"time\": \"<column>\" to the job, or remove the window")
-            }
-        }
-
-        var limit: Int?
-        if let value = entry["limit"] {
-            if case .number(let number, true) = value, number >= 1, number <= Double(Int32.max) {
-                limit = Int(number)
-            } else {
-                error("\(path).limit", "expected a positive integer (how many of the newest values to keep), found \(describe(value))")
-            }
-            if let op, op != .collect {
-                error("\(path).limit", "limit only applies to \"collect\"; remove it")
-            }
-        }
-
-        guard diagnostics.count == errorsBefore || !diagnostics[errorsBefore...].contains(where: { $0.severity == .error }),
-              let name, let op else { return nil }
-        return FeatureSpec(name: name, type: type ?? op.inferredType, op: op, field: field, window: window, limit: limit)
+        return nil
     }
 
-    mutating func decodeCarry(_ value: SpecJSON, keys: [String], time: String?, features: [FeatureSpec]) -> Carry {
-        guard case .array(let items) = value else {
-            error("carry", "expected an array of column names, or [\"*\"] for all columns")
-            return .none
+    private mutating func decodeType(_ value: SpecJSON, _ at: SpecLocation) -> StateType? {
+        // `folding` is deprecated, so it is neither listed nor suggested.
+        let names = StateType.allCases.filter { $0 != .folding }.map(\.rawValue)
+        guard case .string(let text) = value else {
+            error(at, "expected one of \(specList(names, conjunction: "or")), found \(specFound(value))")
+            return nil
         }
-        var columns: [String] = []
-        for (index, item) in items.enumerated() {
-            let path = "carry[\(index)]"
-            guard let name = optionalString(item, path: path, example: "\"merchant\"") else { continue }
-            if name == "*" {
-                if items.count > 1 { error(path, "\"*\" carries every column; use it alone") }
-                continue
+        guard let type = StateType(rawValue: text) else {
+            if let suggestion = Suggest.closest(to: text, in: names) {
+                error(at, "unknown type \(specQuoted(text)); did you mean \(specQuoted(suggestion))?")
+            } else {
+                error(at, "unknown type \(specQuoted(text)); use one of \(specList(names, conjunction: "or")), or omit it to infer from the operator")
             }
-            if columns.contains(name) {
-                error(path, "\"\(name)\" is carried twice; list it once")
-            } else if keys.contains(name) || name == time {
-                error(path, "\"\(name)\" is a key or the time column, which every output record has already; remove it")
-            } else if features.contains(where: { $0.name == name }) {
-                error(path, "\"\(name)\" is also a feature name; rename the feature or stop carrying the column")
-            }
-            columns.append(name)
+            return nil
         }
-        if items.count == 1, case .string("*") = items[0] { return .all }
-        return columns.isEmpty ? .none : .columns(columns)
+        if type == .folding {
+            warning(at, "\"folding\" is deprecated (as Flink deprecated FoldingState); use \"aggregating\"")
+        }
+        return type
+    }
+
+    private mutating func decodeField(_ value: SpecJSON, _ at: SpecLocation) -> String? {
+        guard case .string(let name) = value else {
+            error(at, "expected the name of an input column (a string), found \(specFound(value))")
+            return nil
+        }
+        guard !name.isEmpty else {
+            error(at, "must not be empty; name the input column to read")
+            return nil
+        }
+        return name
+    }
+
+    private mutating func decodeWindow(_ value: SpecJSON, _ at: SpecLocation) -> EventDuration? {
+        let duration = decodeDuration(value, at, examples: Self.windowExamples)
+        if let duration, duration.microseconds == 0 {
+            error(at, "a window must be longer than 0s; remove \"window\" to aggregate over all of the key's events")
+            return nil
+        }
+        // Time windows are refused without event time: arrival order has no time to look back over.
+        if !context.hasTime {
+            error(at, "a lookback window needs event time; add \"time\": \"<column>\" to the job, or remove the window")
+            return nil
+        }
+        return duration
+    }
+
+    private mutating func decodeLimit(_ value: SpecJSON, _ at: SpecLocation) -> Int? {
+        guard let n = integer(value), n >= 1 else {
+            error(at, "expected an integer of at least 1 (how many of the newest values to keep), found \(specFound(value))")
+            return nil
+        }
+        return n
+    }
+
+    // MARK: Helpers
+
+    /// The value as an Int when it is an integer literal that a Double holds exactly
+    /// (|n| <= 2^53); larger literals were already rounded by parsing and are refused.
+    private func integer(_ value: SpecJSON) -> Int? {
+        guard case .number(let d, isInteger: true) = value, abs(d) <= 9_007_199_254_740_992 else { return nil }
+        return Int(d)
     }
 }
 
-private func isCodeCharacter(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-         UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"):
-        true
-    default:
-        false
+/// How a found value is named in `found ...`: its JSON type, or the value itself for
+/// numbers and literals, which says more (`found 0`, `found 1.5`, `found null`).
+func specFound(_ value: SpecJSON) -> String {
+    switch value {
+    case .null: return "null"
+    case .bool(let b): return b ? "true" : "false"
+    case .number(let d, let isInteger):
+        if isInteger, abs(d) < 1e15 { return String(Int64(d)) }
+        return String(d)
+    case .string: return "a string"
+    case .array: return "an array"
+    case .object: return "an object"
     }
+}
+
+/// `"a", "b" or "c"`: quoted alternatives for messages.
+func specList(_ items: [String], conjunction: String) -> String {
+    let quotedItems = items.map(specQuoted)
+    guard quotedItems.count > 1 else { return quotedItems.first ?? "" }
+    return quotedItems.dropLast().joined(separator: ", ") + " \(conjunction) " + quotedItems.last!
 }
