@@ -23,9 +23,7 @@ public struct JSONObjectScanner {
         var cursor = Cursor(bytes: record)
         cursor.skipWhitespace()
         guard cursor.peek == UInt8(ascii: "{") else {
-            return cursor.atEnd
-                ? RecordProblem(offset: cursor.position, message: "empty record")
-                : RecordProblem(offset: cursor.position, message: "record is not a JSON object")
+            return RecordProblem(offset: cursor.position, message: "record is not a JSON object")
         }
         cursor.position += 1
         cursor.skipWhitespace()
@@ -34,7 +32,7 @@ public struct JSONObjectScanner {
         } else {
             while true {
                 guard cursor.peek == UInt8(ascii: "\"") else {
-                    return cursor.problem("expected a member name in double quotes")
+                    return cursor.problem("expected a member name")
                 }
                 let nameStart = cursor.position
                 var nameHasEscapes = false
@@ -55,11 +53,16 @@ public struct JSONObjectScanner {
                     let value = makeValue(record, valueStart, cursor.position, kind: kind, hasEscapes: valueHasEscapes)
                     if let slot { values[slot] = value }
                     if captureAllMembers {
-                        members.append((decodedName(record, nameStart, nameEnd), value))
+                        let name = decodedName(record, nameStart, nameEnd)
+                        if let existing = members.firstIndex(where: { $0.name == name }) {
+                            members[existing].value = value  // a repeated member: the last wins, as for slots
+                        } else {
+                            members.append((name, value))
+                        }
                     }
                 }
                 cursor.skipWhitespace()
-                guard let next = cursor.peek else { return cursor.problem("unterminated object: expected ',' or '}'") }
+                guard let next = cursor.peek else { return cursor.problem("expected ',' or '}' after a member") }
                 cursor.position += 1
                 if next == UInt8(ascii: "}") { break }
                 guard next == UInt8(ascii: ",") else {
@@ -131,7 +134,7 @@ private struct Cursor {
     var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
 
     func problem(_ message: String) -> RecordProblem {
-        RecordProblem(offset: position, message: atEnd && !message.hasPrefix("trailing") ? "unexpected end of record: " + message : message)
+        RecordProblem(offset: position, message: message)
     }
 
     @inline(__always)
@@ -155,7 +158,7 @@ private struct Cursor {
             if byte == UInt8(ascii: "\"") {
                 position += 1
                 if sawNonASCII, let bad = firstInvalidUTF8(bytes, from: start, to: position) {
-                    return RecordProblem(offset: bad, message: "invalid UTF-8 in a string")
+                    return RecordProblem(offset: bad, message: "invalid UTF-8")
                 }
                 return nil
             }
@@ -169,7 +172,7 @@ private struct Cursor {
                     position += 2
                 case UInt8(ascii: "u"):
                     guard let unit = hex4(at: position + 2) else {
-                        return RecordProblem(offset: position, message: "invalid \\u escape (needs 4 hex digits)")
+                        return RecordProblem(offset: position, message: "invalid \\u escape")
                     }
                     if (0xDC00..<0xE000).contains(unit) {
                         return RecordProblem(offset: position, message: "unpaired surrogate in \\u escape")
@@ -184,11 +187,11 @@ private struct Cursor {
                     }
                     position += 6
                 default:
-                    return RecordProblem(offset: position, message: "invalid escape '\\\(Character(Unicode.Scalar(escape)))' in a string")
+                    return RecordProblem(offset: position, message: "invalid escape sequence")
                 }
                 continue
             }
-            if byte < 0x20 { return RecordProblem(offset: position, message: "control character in a string (escape it)") }
+            if byte < 0x20 { return RecordProblem(offset: position, message: "control character in a string (must be escaped)") }
             if byte >= 0x80 { sawNonASCII = true }
             position += 1
         }
@@ -235,7 +238,7 @@ private struct Cursor {
             kind = .json
             return scanContainer(depth: depth + 1)
         default:
-            return problem("expected a value (string, number, object, array, true, false or null)")
+            return problem("expected a value")
         }
     }
 
@@ -243,7 +246,7 @@ private struct Cursor {
         let length = literal.utf8CodeUnitCount
         guard position + length <= bytes.count,
               memcmp(bytes.baseAddress! + position, literal.utf8Start, length) == 0 else {
-            return problem("invalid literal (expected \(literal))")
+            return problem("invalid literal")
         }
         position += length
         return nil
@@ -257,8 +260,14 @@ private struct Cursor {
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") else { break }
             position += 1
         }
-        if !NumberText.isValid(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) {
+        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+        if !NumberText.isValid(text) {
             return RecordProblem(offset: start, message: "invalid number")
+        }
+        // Only an exponent or hundreds of digits can overflow a double; check just those.
+        if position - start > 300 || text.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+           NumberText.parse(text) == nil {
+            return RecordProblem(offset: start, message: "number is out of range")
         }
         return nil
     }
@@ -277,7 +286,7 @@ private struct Cursor {
         var escapes = false
         while true {
             if isObject {
-                guard peek == UInt8(ascii: "\"") else { return problem("expected a member name in double quotes") }
+                guard peek == UInt8(ascii: "\"") else { return problem("expected a member name") }
                 if let problem = scanString(hasEscapes: &escapes) { return problem }
                 skipWhitespace()
                 guard peek == UInt8(ascii: ":") else { return problem("expected ':' after a member name") }
@@ -286,12 +295,12 @@ private struct Cursor {
             }
             if let problem = scanValue(kind: &kind, hasEscapes: &escapes, depth: depth) { return problem }
             skipWhitespace()
-            guard let next = peek else { return problem(isObject ? "unterminated object" : "unterminated array") }
+            guard let next = peek else { return problem(isObject ? "expected ',' or '}' after a member" : "expected ',' or ']' after an element") }
             position += 1
             if next == close { return nil }
             guard next == UInt8(ascii: ",") else {
                 position -= 1
-                return problem(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+                return problem(isObject ? "expected ',' or '}' after a member" : "expected ',' or ']' after an element")
             }
             skipWhitespace()
         }

@@ -82,6 +82,8 @@ public enum JSONText {
                 default:
                     return RecordProblem(offset: index - 2, message: "invalid escape")
                 }
+            } else if byte == UInt8(ascii: "\"") {
+                return RecordProblem(offset: index, message: "unescaped quote in a string")
             } else if byte < 0x20 {
                 return RecordProblem(offset: index, message: "control character in a string (escape it)")
             } else {

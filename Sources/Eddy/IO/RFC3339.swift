@@ -1,7 +1,7 @@
 /// RFC 3339 timestamps, to and from microseconds since the Unix epoch.
 public enum RFC3339 {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`; `t` or a space may separate
-    /// date and time, `z` may stand for `Z`. Fractions beyond microseconds are truncated.
+    /// date and time, `z` may stand for `Z`. Fractions (1 to 9 digits) are truncated to microseconds.
     /// A leap second (`:60`) is refused: epoch time has no place for it.
     public static func parseMicroseconds(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         let count = bytes.count
@@ -35,7 +35,7 @@ public enum RFC3339 {
                 digits += 1
                 index += 1
             }
-            guard digits > 0 else { return nil }
+            guard digits > 0, digits <= 9 else { return nil }
             for _ in digits..<max(digits, 6) { micros *= 10 }
         }
         guard index < count else { return nil }

@@ -1,0 +1,152 @@
+import Testing
+@testable import Eddy
+
+private let eventFields = ["card_id", "merchant", "amount", "ts"]
+
+@Test func extractsNeededFieldsFromAnEvent() {
+    let line = #"{"card_id":"c012345","merchant":"m01234","country":"US","amount":20.10,"ts":1700000000000}"#
+    let (values, problem) = scanJSON(line, eventFields)
+    #expect(problem == nil)
+    #expect(values == [str("\"c012345\""), str("\"m01234\""), dbl("20.1", 20.1), int(1_700_000_000_000)])
+}
+
+@Test func absentFieldsAreMissingAndOrderDoesNotMatter() {
+    let (values, problem) = scanJSON(#" { "ts" : 5 , "x" : [1,2] , "card_id" : "a" } "#, eventFields)
+    #expect(problem == nil)
+    #expect(values == [str("\"a\""), .missing, .missing, int(5)])
+}
+
+@Test func reusedValuesAreResetBetweenRecords() {
+    var scanner = JSONObjectScanner(fieldNames: ["a", "b"])
+    var values = Array(repeating: FieldValue.missing, count: 2)
+    #expect(withBytes(#"{"a":1,"b":2}"#) { scanner.scan($0, into: &values) } == nil)
+    #expect(values == [int(1), int(2)])
+    #expect(withBytes(#"{"b":3}"#) { scanner.scan($0, into: &values) } == nil)
+    #expect(values == [.missing, int(3)])
+    #expect(withBytes(#"{"a":true,"c":1}"#) { scanner.scan($0, into: &values) } == nil)
+    #expect(values == [FieldValue(kind: .bool, text: "true"), .missing])
+}
+
+@Test func buildsEveryKindOfValue() {
+    let record = #"{"s":"x","n":-0,"f":1E3,"t":true,"F":false,"z":null,"o":{ "k" : [1, {"q":null}] },"a":[ ],"e":{}}"#
+    let (values, problem) = scanJSON(record, ["s", "n", "f", "t", "F", "z", "o", "a", "e"])
+    #expect(problem == nil)
+    #expect(values == [
+        str("\"x\""), FieldValue(kind: .number, text: "0", number: 0, integer: 0), dbl("1000.0", 1000),
+        FieldValue(kind: .bool, text: "true"), FieldValue(kind: .bool, text: "false"), .null,
+        FieldValue(kind: .json, text: #"{ "k" : [1, {"q":null}] }"#), FieldValue(kind: .json, text: "[ ]"),
+        FieldValue(kind: .json, text: "{}"),
+    ])
+}
+
+@Test func stringsAreCanonicalized() {
+    let record = #"{"a":"\u0041\/b","b":"tab\there","c":"\ud83d\ude00","d":"é literal","e":"q\"\\","f":"\u001F"}"#
+    let (values, problem) = scanJSON(record, ["a", "b", "c", "d", "e", "f"])
+    #expect(problem == nil)
+    #expect(values.map(\.text) == [#""A/b""#, #""tab\there""#, "\"😀\"", "\"é literal\"", #""q\"\\""#, #""\u001f""#])
+    #expect(values.allSatisfy { $0.kind == .string })
+}
+
+@Test func memberNamesWithEscapesAreMatchedDecoded() {
+    let (values, problem) = scanJSON(#"{"card\u005fid":"c1","\u00e9t\u00e9":2}"#, ["card_id", "été"])
+    #expect(problem == nil)
+    #expect(values == [str("\"c1\""), int(2)])
+}
+
+@Test func lastDuplicateMemberWins() {
+    let (values, problem) = scanJSON(#"{"a":1,"b":2,"a":"late"}"#, ["a", "b"])
+    #expect(problem == nil)
+    #expect(values == [str("\"late\""), int(2)])
+}
+
+@Test func namesMatchExactly() {
+    let (values, _) = scanJSON(#"{"amoun":1,"amounts":2,"Amount":3,"":4}"#, ["amount", ""])
+    #expect(values == [.missing, int(4)])
+}
+
+@Test func capturesAllMembersInOrder() {
+    var scanner = JSONObjectScanner(fieldNames: ["b"], captureAllMembers: true)
+    var values = [FieldValue.missing]
+    let problem = withBytes(#"{"a":1,"b":"x","c\u0021":[1],"a":2}"#) { scanner.scan($0, into: &values) }
+    #expect(problem == nil)
+    #expect(values == [str("\"x\"")])
+    #expect(scanner.members.map(\.name) == ["a", "b", "c!"])
+    #expect(scanner.members.map(\.value) == [int(2), str("\"x\""), FieldValue(kind: .json, text: "[1]")])
+    #expect(withBytes("{}") { scanner.scan($0, into: &values) } == nil)
+    #expect(scanner.members.isEmpty)
+}
+
+@Test func reportsProblemsWithOffsets() {
+    let cases: [(String, Int, String)] = [
+        ("", 0, "record is not a JSON object"),
+        ("[1]", 0, "record is not a JSON object"),
+        ("  42", 2, "record is not a JSON object"),
+        (#"{"a":1} x"#, 8, "trailing characters after the object"),
+        (#"{"a":1}{}"#, 7, "trailing characters after the object"),
+        (#"{"a":1 "b":2}"#, 7, "expected ',' or '}' after a member"),
+        (#"{"a":1"#, 6, "expected ',' or '}' after a member"),
+        (#"{"a" 1}"#, 5, "expected ':' after a member name"),
+        (#"{a:1}"#, 1, "expected a member name"),
+        (#"{"a":1,}"#, 7, "expected a member name"),
+        (#"{"a":}"#, 5, "expected a value"),
+        (#"{"a":"abc}"#, 5, "unterminated string"),
+        (#"{"a":01}"#, 5, "invalid number"),
+        (#"{"a":1.}"#, 5, "invalid number"),
+        (#"{"a":-}"#, 5, "invalid number"),
+        (#"{"a":+1}"#, 5, "expected a value"),
+        (#"{"a":1e999}"#, 5, "number is out of range"),
+        (#"{"a":tru}"#, 5, "invalid literal"),
+        (#"{"a":nul}"#, 5, "invalid literal"),
+        (#"{"a":"x\qy"}"#, 7, "invalid escape sequence"),
+        (#"{"a":"\u12"}"#, 6, #"invalid \u escape"#),
+        (#"{"a":"\ud800x"}"#, 6, #"unpaired surrogate in \u escape"#),
+        (#"{"a":"\udc00"}"#, 6, #"unpaired surrogate in \u escape"#),
+        ("{\"a\":\"x\ty\"}", 7, "control character in a string (must be escaped)"),
+        (#"{"a":NaN}"#, 5, "expected a value"),
+    ]
+    for (record, offset, message) in cases {
+        #expect(jsonProblem(record) == RecordProblem(offset: offset, message: message), "\(record)")
+    }
+}
+
+@Test func skippedMembersAreValidatedToo() {
+    let cases: [(String, Int, String)] = [
+        (#"{"skip":{"x":[1,2,}],"a":1}"#, 18, "expected a value"),
+        (#"{"skip":[1 2],"a":1}"#, 11, "expected ',' or ']' after an element"),
+        (#"{"skip":{"x" 1},"a":1}"#, 13, "expected ':' after a member name"),
+        (#"{"skip":"bad\x","a":1}"#, 12, "invalid escape sequence"),
+        (#"{"skip":1.5e,"a":1}"#, 8, "invalid number"),
+        (#"{"skip":[{"deep":{"er":fals}}],"a":1}"#, 23, "invalid literal"),
+        (#"{"skip":{"u":"\ud83d"},"a":1}"#, 14, #"unpaired surrogate in \u escape"#),
+        (#"{"skip":[1,2"#, 12, "expected ',' or ']' after an element"),
+    ]
+    for (record, offset, message) in cases {
+        #expect(jsonProblem(record) == RecordProblem(offset: offset, message: message), "\(record)")
+    }
+}
+
+@Test func rejectsInvalidUTF8InStrings() {
+    let prefix = Array(#"{"a":"x"#.utf8)
+    for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC3]] {
+        var scanner = JSONObjectScanner(fieldNames: ["b"])
+        var values = [FieldValue.missing]
+        let record = prefix + bad + Array(#"","b":1}"#.utf8)
+        let problem = withBytes(record) { scanner.scan($0, into: &values) }
+        #expect(problem == RecordProblem(offset: 7, message: "invalid UTF-8"), "\(bad)")
+    }
+    // Valid multi-byte sequences of every length pass.
+    #expect(scanJSON("{\"a\":\"é€😀\"}", ["a"]).values == [str("\"é€😀\"")])
+}
+
+@Test func deepNestingIsBoundedNotACrash() {
+    let deep = "{\"a\":" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}"
+    #expect(jsonProblem(deep)?.message == "nesting deeper than 512 levels")
+    let ok = "{\"a\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}"
+    #expect(jsonProblem(ok) == nil)
+}
+
+@Test func valuesAreTrimmedAndWhitespaceAllowedEverywhere() {
+    let (values, problem) = scanJSON("\t{\r\n\"o\" :\t{ \"x\" : 1 }\n ,\"s\": \"v\" }\r\n ", ["o", "s"])
+    #expect(problem == nil)
+    #expect(values == [FieldValue(kind: .json, text: #"{ "x" : 1 }"#), str("\"v\"")])
+}

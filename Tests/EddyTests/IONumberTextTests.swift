@@ -1,0 +1,115 @@
+import Testing
+@testable import Eddy
+
+@Test func integersKeepTheirDigits() {
+    #expect(number("0") == int(0))
+    #expect(number("-0") == FieldValue(kind: .number, text: "0", number: 0, integer: 0))
+    #expect(number("42") == int(42))
+    #expect(number("-17") == int(-17))
+    #expect(number("1700000000000") == int(1_700_000_000_000))
+    #expect(number("9223372036854775807") == int(Int64.max))
+    #expect(number("-9223372036854775808") == int(Int64.min))
+}
+
+@Test func integersBeyondInt64BecomeDoubles() {
+    let above = number("9223372036854775808")
+    #expect(above?.integer == nil)
+    #expect(above?.number == 9223372036854775808.0)
+    #expect(above?.text == "9.223372036854776e+18")
+    #expect(number("-9223372036854775809")?.integer == nil)
+    #expect(number("100000000000000000000")?.text == "1e+20")
+}
+
+@Test func nonIntegersGetShortestText() {
+    #expect(number("20.10") == dbl("20.1", 20.1))
+    #expect(number("20.0") == dbl("20.0", 20.0))
+    #expect(number("1E3") == dbl("1000.0", 1000))
+    #expect(number("1e3")?.integer == nil)
+    #expect(number("0.00001") == dbl("1e-05", 0.00001))
+    #expect(number("0.0001")?.text == "0.0001")
+    #expect(number("-0.5")?.text == "-0.5")
+    #expect(number("-0.0")?.text == "-0.0")
+    #expect(number("0.000")?.text == "0.0")
+    #expect(number("2.5e-3")?.text == "0.0025")
+    #expect(number("1.5E+2")?.text == "150.0")
+    #expect(number("0.1000000000000000055511151231257827")?.text == "0.1")
+    #expect(number("123456789012345.6")?.text == "123456789012345.6")
+    #expect(number("1234567890123456.7")?.text == "1234567890123456.8")
+    #expect(number("12345678901234567.5")?.text == "1.2345678901234568e+16")
+    #expect(number("1e-400")?.text == "0.0")
+}
+
+@Test func grammarIsExact() {
+    for bad in ["", "-", "+1", "01", "-01", "00", ".5", "5.", "-.5", "1.e5", "1e", "1e+", "1E-",
+                "NaN", "Infinity", "-Infinity", "inf", "0x10", "1 ", " 1", "1_000", "1.2.3", "1e5e5", "--1", "١"] {
+        #expect(number(bad) == nil, "\(bad)")
+    }
+    for good in ["0", "-0", "0.0", "0e0", "0E+0", "-0.0e-0", "10", "1.25", "1e5", "1E-5", "9.99e+300"] {
+        #expect(number(good) != nil, "\(good)")
+    }
+}
+
+@Test func overflowingDoublesAreRejected() {
+    #expect(number("1e400") == nil)
+    #expect(number("-1e309") == nil)
+}
+
+@Test func fastPathMatchesSwiftDescriptionOnRandomValues() {
+    var rng = SystemRandomNumberGenerator()
+    for decimals in [1, 2, 3, 6] {
+        for _ in 0..<20_000 {
+            let scale = [1, 10, 1000, 1_000_000, 1_000_000_000][Int.random(in: 0..<5, using: &rng)]
+            let units = Int64.random(in: 0..<Int64(scale) * 1000, using: &rng)
+            var frac = String(Int64.random(in: 0..<Int64(pow10(decimals)), using: &rng))
+            frac = String(repeating: "0", count: decimals - frac.count) + frac
+            let sign = Bool.random(using: &rng) ? "-" : ""
+            let text = "\(sign)\(units).\(frac)"
+            let expected = Double(text)!
+            let parsed = number(text)
+            #expect(parsed?.number == expected, "\(text)")
+            #expect(parsed?.text == expected.description, "\(text)")
+            #expect(parsed?.integer == nil)
+        }
+    }
+}
+
+@Test func fastPathBandEdgesMatchDescription() {
+    let texts = ["0.0001", "0.00010", "0.00009999", "0.001", "999999999999999.9", "99999999999999.99",
+                 "100000000000000.0", "0.1", "0.2", "0.3", "1.10", "5.000000", "123.450000",
+                 "0.000123456789012", "-0.0001", "0.00001000", "4503599627370496.5"]
+    for text in texts {
+        let expected = Double(text)!
+        #expect(number(text)?.text == expected.description, "\(text)")
+        #expect(number(text)?.number == expected, "\(text)")
+    }
+}
+
+private func pow10(_ n: Int) -> Int64 {
+    var v: Int64 = 1
+    for _ in 0..<n { v *= 10 }
+    return v
+}
+
+@Test func formatAndAppendMatchDescription() {
+    let values: [Double] = [0, -0.0, 1, -1, 20.1, 1000, 1e15, 1e16, 123456789012345, 9007199254740992,
+                            0.1 + 0.2, 1e-5, -2.5e-300, 1.7976931348623157e308, .leastNonzeroMagnitude]
+    for d in values {
+        #expect(NumberText.format(d) == d.description)
+        var out: [UInt8] = []
+        NumberText.append(d, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == d.description, "\(d)")
+    }
+    #expect(NumberText.format(.nan) == "null")
+    #expect(NumberText.format(.infinity) == "null")
+    var out: [UInt8] = []
+    NumberText.append(-Double.infinity, to: &out)
+    #expect(out == Array("null".utf8))
+}
+
+@Test func appendIntegerWritesDigits() {
+    for i: Int64 in [0, 7, -7, 10, 99, 100, -100, 1_700_000_000_000, Int64.max, Int64.min] {
+        var out: [UInt8] = [0x5B]
+        NumberText.append(i, to: &out)
+        #expect(out == [0x5B] + Array(String(i).utf8))
+    }
+}
