@@ -25,10 +25,17 @@ public enum KeyGroups {
         return hash
     }
 
+    /// The stable hash of a key's canonical text (its UTF-8 bytes), hashed in place.
+    @inlinable
+    public static func stableHash(ofKey canonicalKey: String) -> UInt64 {
+        var key = canonicalKey
+        return key.withUTF8 { stableHash($0) }
+    }
+
     /// The key group of a key given its canonical text.
     @inlinable
     public static func keyGroup(ofKey canonicalKey: String, maxParallelism: Int) -> Int {
-        Int(stableHash(canonicalKey.utf8) % UInt64(maxParallelism))
+        Int(stableHash(ofKey: canonicalKey) % UInt64(maxParallelism))
     }
 
     /// The operator (worker) index that owns `keyGroup` when `parallelism` workers share

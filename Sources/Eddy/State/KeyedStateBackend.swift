@@ -34,7 +34,7 @@ public protocol KeyedStateBackend: AnyObject {
 public final class MemoryStateBackend: KeyedStateBackend {
     private let features: [FeaturePlan]
     private let maxParallelism: Int
-    private var rows: [String: KeyState] = [:]
+    private var table = KeyTable()
 
     public init(plan: JobPlan) {
         features = plan.features
@@ -42,19 +42,19 @@ public final class MemoryStateBackend: KeyedStateBackend {
     }
 
     public func row(forKey key: String) -> KeyState {
-        if let row = rows[key] { return row }
+        let hash = KeyGroups.stableHash(ofKey: key)
+        if let row = table.find(key, hash: hash) { return row }
         let row = KeyState(
-            key: key,
-            keyGroup: KeyGroups.keyGroup(ofKey: key, maxParallelism: maxParallelism),
+            key: key, keyGroup: Int(hash % UInt64(maxParallelism)),
             features: features.map { $0.makeState() })
-        rows[key] = row
+        table.insert(row, hash: hash)
         return row
     }
 
-    public var keyCount: Int { rows.count }
+    public var keyCount: Int { table.count }
 
     public func forEachRow(inKeyGroups keyGroups: ClosedRange<Int>, _ body: (KeyState) throws -> Void) rethrows {
-        let selected = rows.values.filter { keyGroups.contains($0.keyGroup) }
+        let selected = table.rows.filter { keyGroups.contains($0.keyGroup) }
         for row in selected.sorted(by: { ($0.keyGroup, $0.key) < ($1.keyGroup, $1.key) }) {
             try body(row)
         }
