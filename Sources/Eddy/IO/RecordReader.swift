@@ -22,8 +22,12 @@ public final class RecordReader {
 
     /// Calls `body` with each record (without its `\n` or `\r\n`), its 1-based line number and
     /// the stream offset of its first byte. Blank lines are skipped; in CSV, a newline inside
-    /// a quoted field stays in the record. `body` returns false to stop.
-    public func forEachRecord(_ body: (UnsafeRawBufferPointer, _ line: Int, _ offset: Int64) throws -> Bool) throws {
+    /// a quoted field stays in the record. `body` returns false to stop. `afterChunk` runs when
+    /// the records of one read are handed out, before the next read, which may block.
+    public func forEachRecord(
+        afterChunk: () throws -> Void = {},
+        _ body: (UnsafeRawBufferPointer, _ line: Int, _ offset: Int64) throws -> Bool
+    ) throws {
         var start = 0  // first byte of the next record in the buffer
         var end = 0  // bytes filled
         var bufferOffset: Int64 = 0  // stream offset of buffer[0]
@@ -31,6 +35,7 @@ public final class RecordReader {
         var atStreamStart = true
         var endOfInput = false
         while !endOfInput {
+            if bytesRead > 0 { try afterChunk() }
             if end == capacity {
                 if start > 0 {
                     memmove(buffer, buffer + start, end - start)

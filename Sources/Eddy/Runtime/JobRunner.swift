@@ -93,6 +93,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private let carriesAllMembers: Bool
     private var batch: [PendingEvents.Entry] = []
     private var batchRows: [KeyState] = []
+    private var insertsSinceRelease = 0
+    private static var releaseBatchSize: Int { 256 }
     private var progress: ProgressLine?
     private var lateHeaderWritten: Set<String> = []
 
@@ -165,14 +167,14 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         switch format {
         case .jsonl:
             var scanner = JSONObjectScanner(fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
-            try reader.forEachRecord { record, line, offset in
+            try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
                 try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
                 reportProgress()
                 return true
             }
         case .csv:
             var scanner: CSVRecordScanner?
-            try reader.forEachRecord { record, line, offset in
+            try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
                 guard scanner != nil else {
                     scanner = try csvScanner(header: record, input: input)
                     writeLateHeader(record, input: input)
@@ -184,6 +186,15 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             }
         }
         return reader.bytesRead
+    }
+
+    /// Before a read that may block (a pipe from `tail -f`): release what the watermark
+    /// allows and hand the output on, so a slow stream is not held back by batching.
+    private func inputPaused() throws {
+        try releaseReady()
+        try output.flush()
+        try lateOutput?.flush()
+        try deadLetters?.flush()
     }
 
     private func csvScanner(header: UnsafeRawBufferPointer, input: InputSource) throws -> CSVRecordScanner {
@@ -235,11 +246,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             maxEventTime = time
             let (lowered, overflow) = time.subtractingReportingOverflow(watermarkBound &+ 1)
             let next = overflow ? Int64.min : lowered
-            if next > watermark {
-                watermark = next
-                try release(upTo: watermark)
-            }
+            if next > watermark { watermark = next }
         }
+        try releaseIfBatchIsFull()
     }
 
     /// A record is usable only with every key present as a string or number, and numbers
@@ -292,27 +301,52 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
     }
 
+    /// Releases what the watermark has passed, once enough has been buffered since the last
+    /// release (or when input pauses or ends).
+    ///
+    /// Releasing in batches changes neither order nor results, which depend only on (time,
+    /// arrival), but it lets `release` look up a whole batch's rows before applying any: one
+    /// key's lookups are a chain of dependent cache misses, many keys' lookups overlap.
+    private func releaseIfBatchIsFull() throws {
+        insertsSinceRelease += 1
+        if insertsSinceRelease >= Self.releaseBatchSize { try releaseReady() }
+    }
+
+    private func releaseReady() throws {
+        insertsSinceRelease = 0
+        try release(upTo: watermark)
+    }
+
     /// Releases, in (time, arrival) order, every buffered event with time <= `watermark`.
     private func release(upTo watermark: Int64) throws {
-        while let time = pending.earliestTime, time <= watermark {
-            batch.removeAll(keepingCapacity: true)
-            batchRows.removeAll(keepingCapacity: true)
-            while pending.earliestTime == time, let entry = pending.popEarliest() {
-                batch.append(entry)
-            }
-            // Peers: apply all of this time's events before emitting any of them.
-            for entry in batch {
-                batchRows.append(keyed.apply(pending.values, base: entry.slot * pending.width, time: time))
-            }
-            for (entry, row) in zip(batch, batchRows) {
-                encoder.encode(
-                    values: pending.values, base: entry.slot * pending.width,
-                    members: pending.members[entry.slot], row: row, to: &output.buffer)
-                pending.free(slot: entry.slot)
-            }
-            summary.emitted += Int64(batch.count)
-            try output.flushIfFull()
+        batch.removeAll(keepingCapacity: true)
+        while let time = pending.earliestTime, time <= watermark, let entry = pending.popEarliest() {
+            batch.append(entry)
         }
+        batchRows.removeAll(keepingCapacity: true)
+        for entry in batch {
+            batchRows.append(keyed.row(pending.values, base: entry.slot * pending.width))
+        }
+        var start = 0
+        while start < batch.count {
+            // Peers: apply all of one time's events before emitting any of them.
+            let time = batch[start].time
+            var end = start
+            while end < batch.count, batch[end].time == time {
+                keyed.apply(pending.values, base: batch[end].slot * pending.width, time: time, to: batchRows[end])
+                end += 1
+            }
+            for index in start..<end {
+                let slot = batch[index].slot
+                encoder.encode(
+                    values: pending.values, base: slot * pending.width,
+                    members: pending.members[slot], row: batchRows[index], to: &output.buffer)
+                pending.free(slot: slot)
+            }
+            start = end
+        }
+        summary.emitted += Int64(batch.count)
+        try output.flushIfFull()
     }
 
     private func reject(

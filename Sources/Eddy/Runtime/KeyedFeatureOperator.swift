@@ -26,10 +26,22 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         return key
     }
 
+    /// The row of the event whose values start at `base`.
+    @inline(__always)
+    func row(_ values: [FieldValue], base: Int) -> KeyState {
+        backend.row(forKey: canonicalKey(values, base: base))
+    }
+
     /// Applies one event (values at `base`, event time `time`) to its key's row.
     @inline(__always)
     func apply(_ values: [FieldValue], base: Int, time: Int64) -> KeyState {
-        let row = backend.row(forKey: canonicalKey(values, base: base))
+        let row = row(values, base: base)
+        apply(values, base: base, time: time, to: row)
+        return row
+    }
+
+    @inline(__always)
+    func apply(_ values: [FieldValue], base: Int, time: Int64, to row: KeyState) {
         for (index, input) in featureInputs.enumerated() {
             let state = row.features[index]
             if let window = input.window { state.evict(olderThan: time &- window) }
@@ -39,6 +51,5 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
                 state.add(countedEvent, at: time)
             }
         }
-        return row
     }
 }

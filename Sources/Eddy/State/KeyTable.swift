@@ -1,14 +1,19 @@
 /// Open-addressing hash table from a key's canonical text to its row, hashed with the same
 /// stable hash that assigns key groups, so one hash per event serves both, and Swift's
 /// per-process SipHash (the top of the profile with `Dictionary<String, _>`) is avoided.
+/// A slot holds the hash next to the row index, so a probe costs one cache line.
 struct KeyTable {
-    private var slots: [Int32]  // index into rows + 1; 0 is empty
-    private var hashes: [UInt64] = []
+    private struct Slot {
+        var hash: UInt64 = 0
+        var entry: Int32 = 0  // index into rows + 1; 0 is empty
+    }
+
+    private var slots: [Slot]
     private(set) var rows: [KeyState] = []
     private var mask: Int
 
     init() {
-        slots = Array(repeating: 0, count: 1024)
+        slots = Array(repeating: Slot(), count: 1024)
         mask = 1023
     }
 
@@ -19,29 +24,32 @@ struct KeyTable {
     func find(_ key: String, hash: UInt64) -> KeyState? {
         var position = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let entry = Int(slots[position])
-            if entry == 0 { return nil }
-            if hashes[entry - 1] == hash, rows[entry - 1].key == key { return rows[entry - 1] }
+            let slot = slots[position]
+            if slot.entry == 0 { return nil }
+            if slot.hash == hash {
+                let row = rows[Int(slot.entry) - 1]
+                if row.key == key { return row }
+            }
             position = (position + 1) & mask
         }
     }
 
     mutating func insert(_ row: KeyState, hash: UInt64) {
-        if (rows.count + 1) * 4 > slots.count * 3 { grow() }
+        if (rows.count + 1) * 2 > slots.count { grow() }
         rows.append(row)
-        hashes.append(hash)
-        place(Int32(rows.count), hash: hash)
+        place(Slot(hash: hash, entry: Int32(rows.count)))
     }
 
-    private mutating func place(_ entry: Int32, hash: UInt64) {
-        var position = Int(truncatingIfNeeded: hash) & mask
-        while slots[position] != 0 { position = (position + 1) & mask }
-        slots[position] = entry
+    private mutating func place(_ slot: Slot) {
+        var position = Int(truncatingIfNeeded: slot.hash) & mask
+        while slots[position].entry != 0 { position = (position + 1) & mask }
+        slots[position] = slot
     }
 
     private mutating func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
+        let old = slots
+        slots = Array(repeating: Slot(), count: old.count * 2)
         mask = slots.count - 1
-        for (index, hash) in hashes.enumerated() { place(Int32(index + 1), hash: hash) }
+        for slot in old where slot.entry != 0 { place(slot) }
     }
 }
