@@ -198,22 +198,7 @@ private struct Cursor {
         return RecordProblem(offset: start, message: "unterminated string")
     }
 
-    private func hex4(at start: Int) -> UInt32? {
-        guard start + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for index in start..<(start + 4) {
-            let c = bytes[index]
-            let digit: UInt8
-            switch c {
-            case 48...57: digit = c - 48
-            case 97...102: digit = c - 87
-            case 65...70: digit = c - 55
-            default: return nil
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        return value
-    }
+    private func hex4(at start: Int) -> UInt32? { JSONText.hex4(bytes, start) }
 
     /// Moves past one JSON value, validating it, and says what kind it is.
     mutating func scanValue(kind: inout ValueKind, hasEscapes: inout Bool, depth: Int) -> RecordProblem? {

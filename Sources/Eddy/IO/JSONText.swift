@@ -94,7 +94,8 @@ public enum JSONText {
         return nil
     }
 
-    private static func hex4(_ body: UnsafeRawBufferPointer, _ start: Int) -> UInt32? {
+    /// The value of 4 hex digits at `start` (a `\u` escape's), or nil.
+    static func hex4(_ body: UnsafeRawBufferPointer, _ start: Int) -> UInt32? {
         guard start + 4 <= body.count else { return nil }
         var value: UInt32 = 0
         for offset in 0..<4 {

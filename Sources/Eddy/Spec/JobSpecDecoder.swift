@@ -227,15 +227,19 @@ struct JobSpecDecoder {
             error(at, "needs at least one column name, e.g. [\"card_id\"]")
             return nil
         }
-        return decodeColumnList(elements, at, what: "key column")
+        return decodeColumnList(Array(elements.enumerated()), at, what: "key column")
     }
 
     /// Non-empty strings without duplicates; shared by `keys` and `carry`.
-    private mutating func decodeColumnList(_ elements: [SpecJSON], _ at: SpecLocation, what: String) -> [String]? {
+    /// `elements` are (index in the array, element) pairs, so paths stay right when some
+    /// elements were set aside.
+    private mutating func decodeColumnList(
+        _ elements: [(offset: Int, element: SpecJSON)], _ at: SpecLocation, what: String
+    ) -> [String]? {
         var columns: [String] = []
         var firstIndex: [String: Int] = [:]
         var ok = true
-        for (index, element) in elements.enumerated() {
+        for (index, element) in elements {
             let elementAt = at.element(index)
             guard case .string(let name) = element else {
                 error(elementAt, "expected a column name (a string), found \(specFound(element))")
@@ -347,27 +351,10 @@ struct JobSpecDecoder {
             ok = false
         }
         let named = elements.enumerated().filter { $0.element != .string("*") }
-        // Duplicates and types are checked over the whole list; "*" entries were reported above.
-        var firstIndex: [String: Int] = [:]
+        guard let listed = decodeColumnList(named, at, what: "carried column") else { return nil }
         var columns: [String] = []
-        for (index, element) in named {
-            let elementAt = at.element(index)
-            guard case .string(let name) = element else {
-                error(elementAt, "expected a column name (a string), found \(specFound(element))")
-                ok = false
-                continue
-            }
-            guard !name.isEmpty else {
-                error(elementAt, "carried column name must not be empty")
-                ok = false
-                continue
-            }
-            if let earlier = firstIndex[name] {
-                error(elementAt, "\(specQuoted(name)) is already listed as \(at.element(earlier).path); remove the duplicate")
-                ok = false
-                continue
-            }
-            firstIndex[name] = index
+        for name in listed {
+            let elementAt = at.element(named[columns.count].offset)
             // Output columns must be unique: keys and time are in event output already,
             // and a feature writes its own column of that name.
             if context.keyColumns.contains(name) {
