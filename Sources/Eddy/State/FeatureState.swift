@@ -1,5 +1,3 @@
-import DequeModule
-
 /// One feature's state for one key: the accumulator behind a `dict` entry.
 ///
 /// Events reach a key in event-time order (the runtime releases them by watermark), so a
@@ -35,12 +33,10 @@ final class CountState: FeatureState {
 }
 
 final class WindowedCountState: FeatureState {
-    private var times = Deque<Int64>()
-    func evict(olderThan cutoff: Int64) {
-        while let oldest = times.first, oldest < cutoff { times.removeFirst() }
-    }
+    private var times = Lookback<Void>()
+    func evict(olderThan cutoff: Int64) { times.evict(olderThan: cutoff) }
     func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { times.append(time) }
+        if !value.isAbsent { times.append((), at: time) }
     }
     func appendResult(to out: inout [UInt8]) { NumberText.append(Int64(times.count), to: &out) }
 }
@@ -125,27 +121,18 @@ final class SumState: FeatureState {
     }
 }
 
-/// A (time, value) pair kept by windowed states until it falls out of the lookback.
-struct TimedValue {
-    var time: Int64
-    var value: FieldValue
-}
-
 final class WindowedSumState: FeatureState {
     private var total = NumericTotal()
-    private var entries = Deque<TimedValue>()
+    private var entries = Lookback<FieldValue>()
     private let average: Bool
     init(average: Bool) { self.average = average }
     func evict(olderThan cutoff: Int64) {
-        while let oldest = entries.first, oldest.time < cutoff {
-            total.remove(oldest.value)
-            entries.removeFirst()
-        }
+        entries.evict(olderThan: cutoff) { total.remove($0) }
     }
     func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         total.add(value)
-        entries.append(TimedValue(time: time, value: value))
+        entries.append(value, at: time)
     }
     func appendResult(to out: inout [UInt8]) {
         average ? total.appendAverage(to: &out) : total.appendSum(to: &out)
@@ -199,17 +186,14 @@ final class StddevState: FeatureState {
 
 final class WindowedStddevState: FeatureState {
     private var welford = Welford()
-    private var entries = Deque<(time: Int64, number: Double)>()
+    private var numbers = Lookback<Double>()
     func evict(olderThan cutoff: Int64) {
-        while let oldest = entries.first, oldest.time < cutoff {
-            welford.remove(oldest.number)
-            entries.removeFirst()
-        }
+        numbers.evict(olderThan: cutoff) { welford.remove($0) }
     }
     func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         welford.add(value.number)
-        entries.append((time, value.number))
+        numbers.append(value.number, at: time)
     }
     func appendResult(to out: inout [UInt8]) { welford.appendSampleStandardDeviation(to: &out) }
 }
@@ -233,23 +217,19 @@ final class ExtremeState: FeatureState {
 /// Sliding-window min/max with a monotonic deque: each value is pushed and popped at most
 /// once, so there is no rescan of the window per event.
 final class WindowedExtremeState: FeatureState {
-    private var candidates = Deque<TimedValue>()
+    private var candidates = Lookback<FieldValue>()
     private let isMax: Bool
     init(isMax: Bool) { self.isMax = isMax }
-    func evict(olderThan cutoff: Int64) {
-        while let oldest = candidates.first, oldest.time < cutoff { candidates.removeFirst() }
-    }
+    func evict(olderThan cutoff: Int64) { candidates.evict(olderThan: cutoff) }
     func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         // A newer value at least as good makes older ones unreachable: they leave the window first.
-        while let newest = candidates.last,
-              isMax ? newest.value.number <= value.number : newest.value.number >= value.number {
-            candidates.removeLast()
-        }
-        candidates.append(TimedValue(time: time, value: value))
+        let isMax = isMax
+        candidates.removeLast { isMax ? $0.number <= value.number : $0.number >= value.number }
+        candidates.append(value, at: time)
     }
     func appendResult(to out: inout [UInt8]) {
-        if let front = candidates.first { out.appendUTF8(front.value.text) } else { out.append(contentsOf: nullText) }
+        if let front = candidates.first { out.appendUTF8(front.text) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -266,15 +246,13 @@ final class FirstState: FeatureState {
 }
 
 final class WindowedFirstState: FeatureState {
-    private var entries = Deque<(time: Int64, text: String)>()
-    func evict(olderThan cutoff: Int64) {
-        while let oldest = entries.first, oldest.time < cutoff { entries.removeFirst() }
-    }
+    private var texts = Lookback<String>()
+    func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
     func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { entries.append((time, value.text)) }
+        if !value.isAbsent { texts.append(value.text, at: time) }
     }
     func appendResult(to out: inout [UInt8]) {
-        if let first = entries.first { out.appendUTF8(first.text) } else { out.append(contentsOf: nullText) }
+        if let first = texts.first { out.appendUTF8(first) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -301,7 +279,7 @@ final class LastState: FeatureState {
 /// values in arrival order so they can be retracted as they fall out.
 final class ValueCountsState: FeatureState {
     private var counts: [String: Int64] = [:]
-    private var entries = Deque<(time: Int64, text: String)>()
+    private var texts = Lookback<String>()
     private let windowed: Bool
     private let histogram: Bool
     init(windowed: Bool, histogram: Bool) {
@@ -309,19 +287,18 @@ final class ValueCountsState: FeatureState {
         self.histogram = histogram
     }
     func evict(olderThan cutoff: Int64) {
-        while let oldest = entries.first, oldest.time < cutoff {
-            entries.removeFirst()
-            if let count = counts[oldest.text], count > 1 {
-                counts[oldest.text] = count - 1
+        texts.evict(olderThan: cutoff) { text in
+            if let count = counts[text], count > 1 {
+                counts[text] = count - 1
             } else {
-                counts.removeValue(forKey: oldest.text)
+                counts.removeValue(forKey: text)
             }
         }
     }
     func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         counts[value.text, default: 0] += 1
-        if windowed { entries.append((time, value.text)) }
+        if windowed { texts.append(value.text, at: time) }
     }
     func appendResult(to out: inout [UInt8]) {
         guard histogram else {
@@ -356,26 +333,24 @@ final class ValueCountsState: FeatureState {
 /// Values oldest to newest; `limit` keeps the newest N, and a window drops values that
 /// fall out of the lookback.
 final class CollectState: FeatureState {
-    private var entries = Deque<(time: Int64, text: String)>()
+    private var texts = Lookback<String>()
     private let limit: Int?
     init(limit: Int?) { self.limit = limit }
-    func evict(olderThan cutoff: Int64) {
-        while let oldest = entries.first, oldest.time < cutoff { entries.removeFirst() }
-    }
+    func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
     func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
-        entries.append((time, value.text))
-        if let limit, entries.count > limit { entries.removeFirst() }
+        texts.append(value.text, at: time)
+        if let limit, texts.count > limit { texts.removeFirst() }
     }
     func appendResult(to out: inout [UInt8]) {
-        guard !entries.isEmpty else {
+        guard !texts.isEmpty else {
             out.append(contentsOf: nullText)
             return
         }
         out.append(UInt8(ascii: "["))
-        for (index, entry) in entries.enumerated() {
+        for (index, text) in texts.elements.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.appendUTF8(entry.text)
+            out.appendUTF8(text)
         }
         out.append(UInt8(ascii: "]"))
     }
