@@ -24,7 +24,7 @@ public final class ByteSink {
     public static func create(path: String) throws(IOError) -> ByteSink {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw IOError(message: "cannot create \(path): \(String(cString: strerror(errno)))")
+            throw IOError("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         return ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
     }
@@ -44,7 +44,7 @@ public final class ByteSink {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw IOError(message: "cannot write \(name): \(String(cString: strerror(errno)))")
+                throw IOError("cannot write \(name): \(String(cString: strerror(errno)))")
             }
             start += written
         }

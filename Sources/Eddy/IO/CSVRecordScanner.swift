@@ -1,111 +1,170 @@
-/// CSV records (RFC 4180: commas, double-quoted fields with `""` escapes and embedded
-/// newlines), typed by content: an empty cell is null, a cell that reads as a JSON number is
-/// a number, anything else a string. Quotes do not change the type.
+/// RFC 4180 records: comma separated, double-quoted fields with `""` escapes and embedded newlines.
 public struct CSVRecordScanner {
-    /// For each header column, the job's slot that reads it, or nil.
-    private let slotOfColumn: [Int?]
-    private let columns: [String]
-    private let captureAllMembers: Bool
+    public let columns: [String]
+    public let fieldNames: [String]
+    public let captureAllMembers: Bool
+    /// When captureAllMembers: every column in header order with this record's value.
     public private(set) var members: [(name: String, value: FieldValue)] = []
-    private var cell: [UInt8] = []
 
-    /// Column names from a header record; empty or repeated names are a problem.
+    /// First slot fed by each column (-1 when no field needs it); further slots for the same
+    /// column chain through `nextSlot`, so a job naming a column twice still gets both.
+    private let firstSlot: [Int]
+    private let nextSlot: [Int]
+    private var unescaped: [UInt8] = []
+    private var quoted: [UInt8] = []
+
+    /// Parses the header record into column names (RFC 4180 quoting; duplicate or empty column
+    /// names are a RecordProblem).
     public static func parseHeader(_ record: UnsafeRawBufferPointer) -> Result<[String], RecordProblem> {
+        if let base = record.baseAddress, let bad = UTF8Check.firstInvalid(base.assumingMemoryBound(to: UInt8.self), record.count) {
+            return .failure(RecordProblem(offset: bad, message: "invalid UTF-8"))
+        }
         var names: [String] = []
-        var cell: [UInt8] = []
-        var position = 0
-        while true {
-            let start = position
-            if let problem = nextCell(record, &position, into: &cell) { return .failure(problem) }
-            let name = String(decoding: cell, as: UTF8.self)
+        var scratch: [UInt8] = []
+        let problem = splitFields(record) { _, start, cell, isQuoted in
+            let name = cellText(cell, isQuoted, &scratch)
             if name.isEmpty {
-                return .failure(RecordProblem(offset: start, message: "column \(names.count + 1) has no name"))
+                return RecordProblem(offset: start, message: "column \(names.count + 1) has an empty name")
             }
             if names.contains(name) {
-                return .failure(RecordProblem(offset: start, message: "column \"\(name)\" appears twice"))
+                return RecordProblem(offset: start, message: "duplicate column name \(JSONText.quote(name))")
             }
             names.append(name)
-            if position >= record.count { return .success(names) }
-            position += 1  // the comma
+            return nil
         }
+        if let problem { return .failure(problem) }
+        return .success(names)
     }
 
     public init(columns: [String], fieldNames: [String], captureAllMembers: Bool = false) {
         self.columns = columns
-        slotOfColumn = columns.map { fieldNames.firstIndex(of: $0) }
+        self.fieldNames = fieldNames
         self.captureAllMembers = captureAllMembers
+        var first = Array(repeating: -1, count: columns.count)
+        var next = Array(repeating: -1, count: fieldNames.count)
+        for slot in fieldNames.indices.reversed() {
+            guard let column = columns.firstIndex(of: fieldNames[slot]) else { continue }
+            next[slot] = first[column]
+            first[column] = slot
+        }
+        firstSlot = first
+        nextSlot = next
     }
 
+    /// One CSV record. A field-count mismatch with the header is a problem.
     public mutating func scan(_ record: UnsafeRawBufferPointer, into values: inout [FieldValue]) -> RecordProblem? {
-        for index in values.indices { values[index] = .missing }
+        precondition(values.count == fieldNames.count, "values must have one slot per field name")
+        for k in 0..<values.count where values[k].kind != .missing { values[k] = .missing }
         if captureAllMembers { members.removeAll(keepingCapacity: true) }
-        var position = 0
-        var column = 0
-        while true {
-            if let problem = Self.nextCell(record, &position, into: &cell) { return problem }
-            if column < slotOfColumn.count, slotOfColumn[column] != nil || captureAllMembers {
-                guard let value = typedCell() else {
-                    return RecordProblem(offset: position, message: "invalid UTF-8 in column \"\(columns[column])\"")
-                }
-                if let slot = slotOfColumn[column] { values[slot] = value }
-                if captureAllMembers { members.append((columns[column], value)) }
-            }
-            column += 1
-            if position >= record.count { break }
-            position += 1  // the comma
+        if let base = record.baseAddress, let bad = UTF8Check.firstInvalid(base.assumingMemoryBound(to: UInt8.self), record.count) {
+            return RecordProblem(offset: bad, message: "invalid UTF-8")
         }
-        guard column == columns.count else {
-            return RecordProblem(offset: 0, message: "expected \(columns.count) fields as in the header, found \(column)")
+        let expected = columns.count
+        var extraStart = -1
+        var count = 0
+        let problem = Self.splitFields(record) { column, start, cell, isQuoted in
+            count += 1
+            if column >= expected {
+                if extraStart < 0 { extraStart = start }
+                return nil
+            }
+            var slot = firstSlot[column]
+            guard slot >= 0 || captureAllMembers else { return nil }
+            let value = typedValue(cell, isQuoted)
+            while slot >= 0 {
+                values[slot] = value
+                slot = nextSlot[slot]
+            }
+            if captureAllMembers { members.append((columns[column], value)) }
+            return nil
+        }
+        if let problem { return problem }
+        if count != expected {
+            return RecordProblem(offset: extraStart >= 0 ? extraStart : record.count,
+                                 message: "expected \(expected) field\(expected == 1 ? "" : "s") as in the header, found \(count)")
         }
         return nil
     }
 
-    private func typedCell() -> FieldValue? {
-        cell.withUnsafeBytes { bytes -> FieldValue? in
-            if bytes.isEmpty { return .null }
-            if let number = NumberText.parse(bytes) { return number }
-            if firstInvalidUTF8(bytes) != nil { return nil }
-            var quoted: [UInt8] = []
-            JSONText.appendQuoted(bytes, to: &quoted)
-            return FieldValue(kind: .string, text: String(decoding: quoted, as: UTF8.self))
+    /// Empty is null, a JSON number is a number, anything else a string; quoting does not matter
+    /// so that quoted and unquoted exports of the same data agree.
+    private mutating func typedValue(_ cell: UnsafeRawBufferPointer, _ isQuoted: Bool) -> FieldValue {
+        if isQuoted && cell.contains(0x22) {
+            unescaped.removeAll(keepingCapacity: true)
+            Self.unescape(cell, into: &unescaped)
+            return unescaped.withUnsafeBytes { typedPlain($0) }
+        }
+        return typedPlain(cell)
+    }
+
+    private mutating func typedPlain(_ cell: UnsafeRawBufferPointer) -> FieldValue {
+        if cell.isEmpty { return .null }
+        if let p = cell.baseAddress?.assumingMemoryBound(to: UInt8.self), let shape = NumberText.shape(p, cell.count),
+           let v = NumberText.value(p, cell.count, shape) {
+            return v
+        }
+        quoted.removeAll(keepingCapacity: true)
+        JSONText.appendQuoted(cell, to: &quoted)
+        let text = quoted.withUnsafeBufferPointer { Text.make($0.baseAddress!, $0.count) }
+        return FieldValue(kind: .string, text: text)
+    }
+
+    private static func unescape(_ cell: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        var k = 0
+        while k < cell.count {
+            out.append(cell[k])
+            // Inside a quoted cell every quote is doubled; keep one.
+            k += cell[k] == 0x22 ? 2 : 1
         }
     }
 
-    /// Reads the cell at `position` into `cell` (quotes removed, `""` unescaped) and leaves
-    /// `position` at the comma after it or at the end.
-    static func nextCell(_ record: UnsafeRawBufferPointer, _ position: inout Int, into cell: inout [UInt8]) -> RecordProblem? {
-        cell.removeAll(keepingCapacity: true)
-        let count = record.count
-        guard position < count, record[position] == UInt8(ascii: "\"") else {
-            while position < count {
-                let byte = record[position]
-                if byte == UInt8(ascii: ",") { break }
-                if byte == UInt8(ascii: "\"") {
-                    return RecordProblem(offset: position, message: "a double quote inside an unquoted field (quote the whole field and double the quote)")
-                }
-                cell.append(byte)
-                position += 1
-            }
-            return nil
+    private static func cellText(_ cell: UnsafeRawBufferPointer, _ isQuoted: Bool, _ scratch: inout [UInt8]) -> String {
+        if isQuoted && cell.contains(0x22) {
+            scratch.removeAll(keepingCapacity: true)
+            unescape(cell, into: &scratch)
+            return String(decoding: scratch, as: UTF8.self)
         }
-        let opening = position
-        position += 1
-        while position < count {
-            let byte = record[position]
-            position += 1
-            if byte == UInt8(ascii: "\"") {
-                if position < count, record[position] == UInt8(ascii: "\"") {
-                    cell.append(byte)
-                    position += 1
-                    continue
+        return String(decoding: cell, as: UTF8.self)
+    }
+
+    /// Calls `field(column, startOffset, cellBytes, isQuoted)` for each field; for quoted fields
+    /// the cell is the inside of the quotes with `""` still doubled.
+    static func splitFields(
+        _ record: UnsafeRawBufferPointer,
+        _ field: (Int, Int, UnsafeRawBufferPointer, Bool) -> RecordProblem?
+    ) -> RecordProblem? {
+        let n = record.count
+        var i = 0
+        var column = 0
+        while true {
+            let start = i
+            if i < n && record[i] == 0x22 {
+                i += 1
+                let inner = i
+                while true {
+                    guard i < n else { return RecordProblem(offset: start, message: "unterminated quoted field") }
+                    if record[i] == 0x22 {
+                        if i + 1 < n && record[i + 1] == 0x22 { i += 2; continue }
+                        break
+                    }
+                    i += 1
                 }
-                guard position >= count || record[position] == UInt8(ascii: ",") else {
-                    return RecordProblem(offset: position, message: "expected ',' after a closing quote")
+                let cell = UnsafeRawBufferPointer(rebasing: record[inner..<i])
+                i += 1
+                if i < n && record[i] != 0x2C {
+                    return RecordProblem(offset: i, message: "expected ',' after a closing quote")
                 }
-                return nil
+                if let p = field(column, start, cell, true) { return p }
+            } else {
+                while i < n && record[i] != 0x2C {
+                    if record[i] == 0x22 { return RecordProblem(offset: i, message: "unexpected '\"' in an unquoted field") }
+                    i += 1
+                }
+                if let p = field(column, start, UnsafeRawBufferPointer(rebasing: record[start..<i]), false) { return p }
             }
-            cell.append(byte)
+            column += 1
+            if i >= n { return nil }
+            i += 1  // the comma
         }
-        return RecordProblem(offset: opening, message: "unterminated quoted field")
     }
 }

@@ -1,293 +1,431 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// The hot-path JSON parser: validates a whole one-object record, but builds values only for
-/// the top-level members the job reads (DESIGN: scan bytes, parse only the fields a job needs).
-public struct JSONObjectScanner {
-    private let fieldNames: [[UInt8]]
-    private let captureAllMembers: Bool
-    /// With `captureAllMembers`: every top-level member of the last record, in input order.
-    public private(set) var members: [(name: String, value: FieldValue)] = []
-    private var scratch: [UInt8] = []
-    private static let maximumDepth = 512
+/// Needed member names laid out for cheap matching; a class so the scanner can reach the bytes
+/// through stable pointers without copying per record.
+final class FieldNameTable {
+    let count: Int
+    let bytes: UnsafeMutablePointer<UInt8>
+    let starts: UnsafeMutablePointer<Int>
+    let lengths: UnsafeMutablePointer<Int>
 
-    public init(fieldNames: [String], captureAllMembers: Bool = false) {
-        self.fieldNames = fieldNames.map { Array($0.utf8) }
-        self.captureAllMembers = captureAllMembers
+    init(_ names: [String]) {
+        count = names.count
+        let total = names.reduce(0) { $0 + $1.utf8.count }
+        bytes = .allocate(capacity: max(total, 1))
+        starts = .allocate(capacity: max(count, 1))
+        lengths = .allocate(capacity: max(count, 1))
+        var at = 0
+        for (k, name) in names.enumerated() {
+            starts[k] = at
+            lengths[k] = name.utf8.count
+            for b in name.utf8 { bytes[at] = b; at += 1 }
+        }
     }
 
-    /// Fills `values[i]` for `fieldNames[i]` (`.missing` when absent) from one record; returns
-    /// the first problem instead when the record is not exactly one valid JSON object.
-    public mutating func scan(_ record: UnsafeRawBufferPointer, into values: inout [FieldValue]) -> RecordProblem? {
-        for index in values.indices { values[index] = .missing }
-        if captureAllMembers { members.removeAll(keepingCapacity: true) }
-        var cursor = Cursor(bytes: record)
-        cursor.skipWhitespace()
-        guard cursor.peek == UInt8(ascii: "{") else {
-            return RecordProblem(offset: cursor.position, message: "record is not a JSON object")
-        }
-        cursor.position += 1
-        cursor.skipWhitespace()
-        if cursor.peek == UInt8(ascii: "}") {
-            cursor.position += 1
-        } else {
-            while true {
-                guard cursor.peek == UInt8(ascii: "\"") else {
-                    return cursor.problem("expected a member name")
-                }
-                let nameStart = cursor.position
-                var nameHasEscapes = false
-                if let problem = cursor.scanString(hasEscapes: &nameHasEscapes) { return problem }
-                let nameEnd = cursor.position
-                cursor.skipWhitespace()
-                guard cursor.peek == UInt8(ascii: ":") else { return cursor.problem("expected ':' after a member name") }
-                cursor.position += 1
-                cursor.skipWhitespace()
-                let slot = nameHasEscapes
-                    ? slotOfEscapedName(record, nameStart, nameEnd)
-                    : slotOfName(record, nameStart + 1, nameEnd - 1)
-                let valueStart = cursor.position
-                var kind = ValueKind.null
-                var valueHasEscapes = false
-                if let problem = cursor.scanValue(kind: &kind, hasEscapes: &valueHasEscapes, depth: 0) { return problem }
-                if slot != nil || captureAllMembers {
-                    let value = makeValue(record, valueStart, cursor.position, kind: kind, hasEscapes: valueHasEscapes)
-                    if let slot { values[slot] = value }
-                    if captureAllMembers {
-                        let name = decodedName(record, nameStart, nameEnd)
-                        if let existing = members.firstIndex(where: { $0.name == name }) {
-                            members[existing].value = value  // a repeated member: the last wins, as for slots
-                        } else {
-                            members.append((name, value))
-                        }
-                    }
-                }
-                cursor.skipWhitespace()
-                guard let next = cursor.peek else { return cursor.problem("expected ',' or '}' after a member") }
-                cursor.position += 1
-                if next == UInt8(ascii: "}") { break }
-                guard next == UInt8(ascii: ",") else {
-                    cursor.position -= 1
-                    return cursor.problem("expected ',' or '}' after a member")
-                }
-                cursor.skipWhitespace()
-            }
-        }
-        cursor.skipWhitespace()
-        guard cursor.atEnd else { return cursor.problem("trailing characters after the object") }
-        return nil
+    deinit {
+        bytes.deallocate()
+        starts.deallocate()
+        lengths.deallocate()
     }
 
+    /// The slot named exactly `p[0..<len]`, searching from `guess` first because records of
+    /// one stream usually list members in the same order.
     @inline(__always)
-    private func slotOfName(_ record: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
-        let length = end - start
-        let first = record[start]
-        for (slot, name) in fieldNames.enumerated() where name.count == length && (length == 0 || name[0] == first) {
-            let equal = name.withUnsafeBytes { memcmp($0.baseAddress!, record.baseAddress! + start, length) == 0 }
-            if equal || length == 0 { return slot }
+    func slot(_ p: UnsafePointer<UInt8>, _ len: Int, guess: Int) -> Int {
+        var s = guess
+        for _ in 0..<count {
+            if s >= count { s = 0 }
+            if lengths[s] == len {
+                let q = bytes + starts[s]
+                if len == 0 || (q[0] == p[0] && same(q, p, len)) { return s }
+            }
+            s += 1
         }
-        return nil
+        return -1
     }
 
-    private mutating func slotOfEscapedName(_ record: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
-        let name = Array(decodedName(record, start, end).utf8)
-        return fieldNames.firstIndex(of: name)
-    }
-
-    private func decodedName(_ record: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
-        let quoted = String(decoding: UnsafeRawBufferPointer(rebasing: record[start..<end]), as: UTF8.self)
-        return JSONText.unquote(quoted) ?? quoted
-    }
-
-    private mutating func makeValue(
-        _ record: UnsafeRawBufferPointer, _ start: Int, _ end: Int, kind: ValueKind, hasEscapes: Bool
-    ) -> FieldValue {
-        let range = UnsafeRawBufferPointer(rebasing: record[start..<end])
-        switch kind {
-        case .number:
-            return NumberText.parse(range) ?? FieldValue(kind: .number, text: String(decoding: range, as: UTF8.self))
-        case .string:
-            guard hasEscapes else { return FieldValue(kind: .string, text: String(decoding: range, as: UTF8.self)) }
-            // Canonical text: decode the escapes, then re-quote minimally.
-            scratch.removeAll(keepingCapacity: true)
-            _ = JSONText.decodeStringBody(UnsafeRawBufferPointer(rebasing: range.dropFirst().dropLast()), into: &scratch)
-            var quoted: [UInt8] = []
-            scratch.withUnsafeBytes { JSONText.appendQuoted($0, to: &quoted) }
-            return FieldValue(kind: .string, text: String(decoding: quoted, as: UTF8.self))
-        case .bool:
-            return FieldValue(kind: .bool, text: range.count == 4 ? "true" : "false")
-        case .null:
-            return .null
-        case .json, .missing:
-            return FieldValue(kind: .json, text: String(decoding: range, as: UTF8.self))
+    /// Names are short: a byte loop beats a call to memcmp.
+    @inline(__always)
+    private func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ len: Int) -> Bool {
+        var k = 0
+        while k + 8 <= len {
+            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) {
+                return false
+            }
+            k += 8
         }
+        while k < len {
+            if a[k] != b[k] { return false }
+            k += 1
+        }
+        return true
     }
 }
 
-/// A position in one record, with the JSON grammar's scanning steps.
-private struct Cursor {
-    let bytes: UnsafeRawBufferPointer
-    var position = 0
+/// A position in one record; all parse errors leave through typed throws so the success path
+/// carries no error plumbing and nothing is allocated unless a record is bad.
+struct JSONCursor {
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    var i = 0
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    static let maxDepth = 512
 
-    var atEnd: Bool { position >= bytes.count }
-    var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
-
-    func problem(_ message: String) -> RecordProblem {
-        RecordProblem(offset: position, message: message)
+    @inline(__always)
+    func fail(_ at: Int, _ message: String) -> RecordProblem {
+        RecordProblem(offset: at, message: message)
     }
 
     @inline(__always)
     mutating func skipWhitespace() {
-        while position < bytes.count {
-            let byte = bytes[position]
-            guard byte == 32 || byte == 9 || byte == 13 || byte == 10 else { return }
-            position += 1
+        // Compact JSON has none: test the common case before looping.
+        guard i < n, p[i] <= 0x20 else { return }
+        var j = i
+        while j < n {
+            let b = p[j]
+            guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { break }
+            j += 1
         }
+        i = j
     }
 
-    /// At an opening quote: moves past the closing quote, checking escapes, control
-    /// characters and UTF-8.
+    /// `i` is at the opening quote; leaves `i` after the closing quote. Returns the body range
+    /// and whether it contains escapes.
     @inline(__always)
-    mutating func scanString(hasEscapes: inout Bool) -> RecordProblem? {
-        let start = position
-        position += 1
-        var sawNonASCII = false
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                position += 1
-                if sawNonASCII, let bad = firstInvalidUTF8(bytes, from: start, to: position) {
-                    return RecordProblem(offset: bad, message: "invalid UTF-8")
-                }
-                return nil
-            }
-            if byte == UInt8(ascii: "\\") {
-                hasEscapes = true
-                guard position + 1 < bytes.count else { break }
-                let escape = bytes[position + 1]
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    position += 2
-                case UInt8(ascii: "u"):
-                    guard let unit = hex4(at: position + 2) else {
-                        return RecordProblem(offset: position, message: "invalid \\u escape")
-                    }
-                    if (0xDC00..<0xE000).contains(unit) {
-                        return RecordProblem(offset: position, message: "unpaired surrogate in \\u escape")
-                    }
-                    if (0xD800..<0xDC00).contains(unit) {
-                        guard position + 12 <= bytes.count, bytes[position + 6] == UInt8(ascii: "\\"),
-                              bytes[position + 7] == UInt8(ascii: "u"), let low = hex4(at: position + 8),
-                              (0xDC00..<0xE000).contains(low) else {
-                            return RecordProblem(offset: position, message: "unpaired surrogate in \\u escape")
-                        }
-                        position += 6
-                    }
-                    position += 6
-                default:
-                    return RecordProblem(offset: position, message: "invalid escape sequence")
-                }
-                continue
-            }
-            if byte < 0x20 { return RecordProblem(offset: position, message: "control character in a string (must be escaped)") }
-            if byte >= 0x80 { sawNonASCII = true }
-            position += 1
-        }
-        return RecordProblem(offset: start, message: "unterminated string")
-    }
-
-    private func hex4(at start: Int) -> UInt32? { JSONText.hex4(bytes, start) }
-
-    /// Moves past one JSON value, validating it, and says what kind it is.
-    mutating func scanValue(kind: inout ValueKind, hasEscapes: inout Bool, depth: Int) -> RecordProblem? {
-        guard let byte = peek else { return problem("expected a value") }
-        switch byte {
-        case UInt8(ascii: "\""):
-            kind = .string
-            return scanString(hasEscapes: &hasEscapes)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            kind = .number
-            return scanNumber()
-        case UInt8(ascii: "t"):
-            kind = .bool
-            return scanLiteral("true")
-        case UInt8(ascii: "f"):
-            kind = .bool
-            return scanLiteral("false")
-        case UInt8(ascii: "n"):
-            kind = .null
-            return scanLiteral("null")
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            kind = .json
-            return scanContainer(depth: depth + 1)
-        default:
-            return problem("expected a value")
-        }
-    }
-
-    private mutating func scanLiteral(_ literal: StaticString) -> RecordProblem? {
-        let length = literal.utf8CodeUnitCount
-        guard position + length <= bytes.count,
-              memcmp(bytes.baseAddress! + position, literal.utf8Start, length) == 0 else {
-            return problem("invalid literal")
-        }
-        position += length
-        return nil
-    }
-
-    private mutating func scanNumber() -> RecordProblem? {
-        let start = position
-        while position < bytes.count {
-            let byte = bytes[position]
-            guard (byte &- 48) < 10 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") else { break }
-            position += 1
-        }
-        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
-        if !NumberText.isValid(text) {
-            return RecordProblem(offset: start, message: "invalid number")
-        }
-        // Only an exponent or hundreds of digits can overflow a double; check just those.
-        if position - start > 300 || text.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-           NumberText.parse(text) == nil {
-            return RecordProblem(offset: start, message: "number is out of range")
-        }
-        return nil
-    }
-
-    private mutating func scanContainer(depth: Int) -> RecordProblem? {
-        guard depth <= 512 else { return problem("nesting deeper than 512 levels") }
-        let isObject = bytes[position] == UInt8(ascii: "{")
-        let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
-        position += 1
-        skipWhitespace()
-        if peek == close {
-            position += 1
-            return nil
-        }
-        var kind = ValueKind.null
-        var escapes = false
+    mutating func scanString() throws(RecordProblem) -> (start: Int, end: Int, escaped: Bool) {
+        let open = i
+        // A local index stays in a register; `i` is written back only around slow paths.
+        var j = i + 1
+        var escaped = false
         while true {
-            if isObject {
-                guard peek == UInt8(ascii: "\"") else { return problem("expected a member name") }
-                if let problem = scanString(hasEscapes: &escapes) { return problem }
-                skipWhitespace()
-                guard peek == UInt8(ascii: ":") else { return problem("expected ':' after a member name") }
-                position += 1
-                skipWhitespace()
+            // Eight bytes at a time: stop at the first quote, backslash, control or non-ASCII
+            // byte (the lowest flagged byte of these bit tricks is always exact).
+            while j + 8 <= n {
+                let w = UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let high: UInt64 = 0x8080_8080_8080_8080
+                let quote = w ^ (ones &* 0x22)
+                let slash = w ^ (ones &* 0x5C)
+                let flagged = (w | ((w &- ones &* 0x20) & ~w) | ((quote &- ones) & ~quote)
+                    | ((slash &- ones) & ~slash)) & high
+                if flagged != 0 {
+                    j &+= flagged.trailingZeroBitCount >> 3
+                    break
+                }
+                j &+= 8
             }
-            if let problem = scanValue(kind: &kind, hasEscapes: &escapes, depth: depth) { return problem }
-            skipWhitespace()
-            guard let next = peek else { return problem(isObject ? "expected ',' or '}' after a member" : "expected ',' or ']' after an element") }
-            position += 1
-            if next == close { return nil }
-            guard next == UInt8(ascii: ",") else {
-                position -= 1
-                return problem(isObject ? "expected ',' or '}' after a member" : "expected ',' or ']' after an element")
+            while j < n {
+                let b = p[j]
+                if b == 0x22 || b == 0x5C || b < 0x20 || b >= 0x80 { break }
+                j &+= 1
             }
+            guard j < n else { i = j; throw fail(open, "unterminated string") }
+            let b = p[j]
+            if b == 0x22 {
+                i = j + 1
+                return (open + 1, j, escaped)
+            }
+            i = j
+            if b == 0x5C {
+                escaped = true
+                try scanEscape(open)
+            } else if b < 0x20 {
+                throw fail(i, "control character in a string (must be escaped)")
+            } else {
+                let len = UTF8Check.sequenceLength(p, i, n)
+                guard len > 0 else { throw fail(i, "invalid UTF-8") }
+                i += len
+            }
+            j = i
+        }
+    }
+
+    @inline(__always)
+    func hex4(_ at: Int) -> UInt32? {
+        guard at + 4 <= n, let a = JSONText.hexValue(p[at]), let b = JSONText.hexValue(p[at + 1]),
+              let c = JSONText.hexValue(p[at + 2]), let d = JSONText.hexValue(p[at + 3]) else { return nil }
+        return a << 12 | b << 8 | c << 4 | d
+    }
+
+    mutating func scanEscape(_ open: Int) throws(RecordProblem) {
+        guard i + 1 < n else { throw fail(open, "unterminated string") }
+        switch p[i + 1] {
+        case 0x22, 0x5C, 0x2F, UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+             UInt8(ascii: "r"), UInt8(ascii: "t"):
+            i += 2
+        case UInt8(ascii: "u"):
+            guard let u = hex4(i + 2) else { throw fail(i, "invalid \\u escape") }
+            if u >= 0xD800 && u <= 0xDBFF {
+                guard i + 7 < n, p[i + 6] == 0x5C, p[i + 7] == UInt8(ascii: "u"),
+                      let lo = hex4(i + 8), lo >= 0xDC00 && lo <= 0xDFFF
+                else { throw fail(i, "unpaired surrogate in \\u escape") }
+                i += 12
+            } else if u >= 0xDC00 && u <= 0xDFFF {
+                throw fail(i, "unpaired surrogate in \\u escape")
+            } else {
+                i += 6
+            }
+        default:
+            throw fail(i, "invalid escape sequence")
+        }
+    }
+
+    /// `i` is at the number's first byte; leaves `i` after it.
+    @inline(__always)
+    mutating func scanNumber() throws(RecordProblem) -> (start: Int, shape: NumberText.Shape) {
+        let start = i
+        guard let shape = NumberText.shapePrefix(p + start, n - start) else { throw fail(start, "invalid number") }
+        i = start + shape.end
+        // A number character right after the longest valid number (`01`, `1.2.3`, `1-`) means
+        // the token as a whole is not a number.
+        if i < n {
+            let b = p[i]
+            if b &- 0x30 < 10 || b == 0x2E || b == 0x2D || b == 0x2B || (b | 0x20) == 0x65 {
+                throw fail(start, "invalid number")
+            }
+        }
+        return (start, shape)
+    }
+
+    @inline(__always)
+    mutating func literal(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8?) throws(RecordProblem) {
+        let len = d == nil ? 3 : 4
+        // The first byte was already matched by the caller.
+        guard i + len + 1 <= n, p[i + 1] == a, p[i + 2] == b, p[i + 3] == c,
+              d == nil || p[i + 4] == d! else { throw fail(i, "invalid literal") }
+        i += len + 1
+    }
+
+    /// Validates one value without building it.
+    mutating func skipValue(depth: Int) throws(RecordProblem) {
+        guard i < n else { throw fail(i, "expected a value") }
+        switch p[i] {
+        case 0x22: _ = try scanString()
+        case 0x7B: try skipObject(depth: depth + 1)
+        case 0x5B: try skipArray(depth: depth + 1)
+        case UInt8(ascii: "t"): try literal(UInt8(ascii: "r"), UInt8(ascii: "u"), UInt8(ascii: "e"), nil)
+        case UInt8(ascii: "f"): try literal(UInt8(ascii: "a"), UInt8(ascii: "l"), UInt8(ascii: "s"), UInt8(ascii: "e"))
+        case UInt8(ascii: "n"): try literal(UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l"), nil)
+        case 0x2D, 0x30...0x39: _ = try scanNumber()
+        default: throw fail(i, "expected a value")
+        }
+    }
+
+    mutating func skipObject(depth: Int) throws(RecordProblem) {
+        guard depth <= Self.maxDepth else { throw fail(i, "nesting deeper than \(Self.maxDepth) levels") }
+        i += 1
+        skipWhitespace()
+        if i < n && p[i] == 0x7D { i += 1; return }
+        while true {
+            guard i < n, p[i] == 0x22 else { throw fail(i, "expected a member name") }
+            _ = try scanString()
             skipWhitespace()
+            guard i < n, p[i] == 0x3A else { throw fail(i, "expected ':' after a member name") }
+            i += 1
+            skipWhitespace()
+            try skipValue(depth: depth)
+            skipWhitespace()
+            guard i < n else { throw fail(i, "expected ',' or '}' after a member") }
+            if p[i] == 0x2C { i += 1; skipWhitespace(); continue }
+            if p[i] == 0x7D { i += 1; return }
+            throw fail(i, "expected ',' or '}' after a member")
+        }
+    }
+
+    mutating func skipArray(depth: Int) throws(RecordProblem) {
+        guard depth <= Self.maxDepth else { throw fail(i, "nesting deeper than \(Self.maxDepth) levels") }
+        i += 1
+        skipWhitespace()
+        if i < n && p[i] == 0x5D { i += 1; return }
+        while true {
+            try skipValue(depth: depth)
+            skipWhitespace()
+            guard i < n else { throw fail(i, "expected ',' or ']' after an element") }
+            if p[i] == 0x2C { i += 1; skipWhitespace(); continue }
+            if p[i] == 0x5D { i += 1; return }
+            throw fail(i, "expected ',' or ']' after an element")
+        }
+    }
+
+    @inline(__always)
+    func text(_ start: Int, _ end: Int) -> String {
+        Text.make(p + start, end - start)
+    }
+}
+
+/// Reads one JSON object per record, validating all of it but building values only for the
+/// members a job needs.
+public struct JSONObjectScanner {
+    public let fieldNames: [String]
+    public let captureAllMembers: Bool
+    /// When captureAllMembers: every top-level member in input order (name decoded, value as
+    /// FieldValue), for `carry: ["*"]`. A repeated name keeps its first position and its last
+    /// value, as JavaScript's JSON.parse does.
+    public private(set) var members: [(name: String, value: FieldValue)] = []
+
+    private let table: FieldNameTable
+    private var guess = 0
+    private var decoded: [UInt8] = []
+    private var requoted: [UInt8] = []
+
+    /// fieldNames: the top-level members the job needs, in slot order (names are matched
+    /// exactly, as decoded strings).
+    public init(fieldNames: [String], captureAllMembers: Bool = false) {
+        self.fieldNames = fieldNames
+        self.captureAllMembers = captureAllMembers
+        self.table = FieldNameTable(fieldNames)
+    }
+
+    /// Parses one record holding exactly one JSON object (surrounding whitespace allowed).
+    /// On success sets values[i] for fieldNames[i] (.missing when absent) and returns nil.
+    public mutating func scan(_ record: UnsafeRawBufferPointer, into values: inout [FieldValue]) -> RecordProblem? {
+        precondition(values.count == table.count, "values must have one slot per field name")
+        if captureAllMembers { members.removeAll(keepingCapacity: true) }
+        guard let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            for k in 0..<values.count { values[k] = .missing }
+            return RecordProblem(offset: 0, message: "record is not a JSON object")
+        }
+        var c = JSONCursor(p: base, n: record.count)
+        // One uniqueness check per record instead of one per stored value.
+        return values.withUnsafeMutableBufferPointer { slots -> RecordProblem? in
+            // Slots below 64 are assigned once per record: the ones not seen are cleared
+            // afterwards, instead of clearing all first and then overwriting.
+            for k in min(64, slots.count)..<slots.count where slots[k].kind != .missing { slots[k] = .missing }
+            var seen: UInt64 = 0
+            var problem: RecordProblem? = nil
+            do throws(RecordProblem) {
+                try scanObject(&c, slots, &seen)
+            } catch {
+                problem = error
+            }
+            var k = 0
+            while k < min(64, slots.count) {
+                if seen & (1 << UInt64(k)) == 0 && slots[k].kind != .missing { slots[k] = .missing }
+                k += 1
+            }
+            return problem
+        }
+    }
+
+    private mutating func scanObject(
+        _ c: inout JSONCursor, _ values: UnsafeMutableBufferPointer<FieldValue>, _ seen: inout UInt64
+    ) throws(RecordProblem) {
+        c.skipWhitespace()
+        guard c.i < c.n, c.p[c.i] == 0x7B else { throw c.fail(c.i, "record is not a JSON object") }
+        c.i += 1
+        c.skipWhitespace()
+        if c.i < c.n && c.p[c.i] == 0x7D {
+            c.i += 1
+        } else {
+            while true {
+                guard c.i < c.n, c.p[c.i] == 0x22 else { throw c.fail(c.i, "expected a member name") }
+                let name = try c.scanString()
+                c.skipWhitespace()
+                guard c.i < c.n, c.p[c.i] == 0x3A else { throw c.fail(c.i, "expected ':' after a member name") }
+                c.i += 1
+                c.skipWhitespace()
+                var slot: Int
+                if !name.escaped {
+                    slot = table.slot(c.p + name.start, name.end - name.start, guess: guess)
+                } else {
+                    slot = decodedNameSlot(c, name.start, name.end)
+                }
+                if slot >= 0 {
+                    try readValue(&c, into: &values[slot])
+                    guess = slot + 1
+                    if slot < 64 { seen |= 1 << UInt64(slot) }
+                    if captureAllMembers { capture(name: c, name.start, name.end, name.escaped, values[slot]) }
+                } else if captureAllMembers {
+                    var value = FieldValue.missing
+                    try readValue(&c, into: &value)
+                    capture(name: c, name.start, name.end, name.escaped, value)
+                } else {
+                    try c.skipValue(depth: 1)
+                }
+                c.skipWhitespace()
+                guard c.i < c.n else { throw c.fail(c.i, "expected ',' or '}' after a member") }
+                if c.p[c.i] == 0x2C { c.i += 1; c.skipWhitespace(); continue }
+                if c.p[c.i] == 0x7D { c.i += 1; break }
+                throw c.fail(c.i, "expected ',' or '}' after a member")
+            }
+        }
+        c.skipWhitespace()
+        guard c.i == c.n else { throw c.fail(c.i, "trailing characters after the object") }
+    }
+
+    private mutating func decodeBody(_ c: JSONCursor, _ start: Int, _ end: Int) {
+        decoded.removeAll(keepingCapacity: true)
+        // Already validated by scanString, so decoding cannot fail here.
+        _ = JSONText.decodeBody(UnsafeRawBufferPointer(start: c.p + start, count: end - start), into: &decoded)
+    }
+
+    private mutating func decodedNameSlot(_ c: JSONCursor, _ start: Int, _ end: Int) -> Int {
+        decodeBody(c, start, end)
+        return decoded.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return table.slot(c.p, 0, guess: 0) }
+            return table.slot(base, buf.count, guess: 0)
+        }
+    }
+
+    private mutating func capture(name c: JSONCursor, _ start: Int, _ end: Int, _ escaped: Bool, _ value: FieldValue) {
+        let name: String
+        if escaped {
+            decodeBody(c, start, end)
+            name = String(decoding: decoded, as: UTF8.self)
+        } else {
+            name = c.text(start, end)
+        }
+        if let k = members.firstIndex(where: { $0.name == name }) {
+            members[k].value = value
+        } else {
+            members.append((name, value))
+        }
+    }
+
+    @inline(__always)
+    private mutating func readValue(_ c: inout JSONCursor, into dest: inout FieldValue) throws(RecordProblem) {
+        dest = try readValue(&c)
+    }
+
+    @inline(__always)
+    private mutating func readValue(_ c: inout JSONCursor) throws(RecordProblem) -> FieldValue {
+        guard c.i < c.n else { throw c.fail(c.i, "expected a value") }
+        let start = c.i
+        switch c.p[c.i] {
+        case 0x22:
+            let s = try c.scanString()
+            if !s.escaped { return FieldValue(kind: .string, text: c.text(start, c.i)) }
+            decodeBody(c, s.start, s.end)
+            requoted.removeAll(keepingCapacity: true)
+            decoded.withUnsafeBytes { JSONText.appendQuoted($0, to: &requoted) }
+            return FieldValue(kind: .string, text: String(decoding: requoted, as: UTF8.self))
+        case 0x2D, 0x30...0x39:
+            let (s, shape) = try c.scanNumber()
+            guard let v = NumberText.value(c.p + s, c.i - s, shape) else {
+                throw c.fail(s, "number is out of range")
+            }
+            return v
+        case 0x7B:
+            try c.skipObject(depth: 1)
+            return FieldValue(kind: .json, text: c.text(start, c.i))
+        case 0x5B:
+            try c.skipArray(depth: 1)
+            return FieldValue(kind: .json, text: c.text(start, c.i))
+        case UInt8(ascii: "t"):
+            try c.literal(UInt8(ascii: "r"), UInt8(ascii: "u"), UInt8(ascii: "e"), nil)
+            return FieldValue(kind: .bool, text: "true")
+        case UInt8(ascii: "f"):
+            try c.literal(UInt8(ascii: "a"), UInt8(ascii: "l"), UInt8(ascii: "s"), UInt8(ascii: "e"))
+            return FieldValue(kind: .bool, text: "false")
+        case UInt8(ascii: "n"):
+            try c.literal(UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l"), nil)
+            return .null
+        default:
+            throw c.fail(c.i, "expected a value")
         }
     }
 }

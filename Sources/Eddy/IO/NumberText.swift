@@ -1,166 +1,205 @@
-/// JSON numbers: strict grammar in, canonical text out.
-///
-/// Integers that fit Int64 keep their digits; every other number prints as Swift's
-/// `Double.description` does (shortest round-trip), so `20.10` and `20.1` are one value.
+/// JSON numbers: exact grammar check, correctly rounded value, canonical text.
 public enum NumberText {
-    /// Powers of ten exactly representable as Double, for the exact fast path.
-    private static let exactPowersOfTen: [Double] = (0...22).map { power in
-        var value = 1.0
-        for _ in 0..<power { value *= 10 }
-        return value
+    /// Where the parts of a grammatically valid number are (indices into its bytes), plus the
+    /// digits accumulated on the way so the value needs no second pass.
+    struct Shape {
+        var negative: Bool
+        var intStart: Int
+        var intEnd: Int
+        /// Digits after the point; `fracStart == fracEnd` when there is no fraction.
+        var fracStart: Int
+        var fracEnd: Int
+        var hasExponent: Bool
+        /// Index just past the number.
+        var end: Int
+        /// Integer and fraction digits as one integer; exact while there are at most 19 of them.
+        var mantissa: UInt64
+        var isInteger: Bool { fracStart == fracEnd && !hasExponent }
     }
 
-    /// Parses one JSON number (exactly the JSON grammar: no `+`, no leading zeros, no `.5`).
-    public static func parse(_ bytes: UnsafeRawBufferPointer) -> FieldValue? {
-        let count = bytes.count
-        var index = 0
-        let negative = count > 0 && bytes[0] == UInt8(ascii: "-")
-        if negative { index = 1 }
-        guard index < count else { return nil }
-        var mantissa: UInt64 = 0
-        var significantDigits = 0
-        var fractionDigits = 0
-        // Integer part.
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if isDigit(bytes[index]) {
-            while index < count, isDigit(bytes[index]) {
-                accumulate(bytes[index], &mantissa, &significantDigits)
-                index += 1
+    /// Checks `p[0..<n]` is exactly one JSON number.
+    @inline(__always)
+    static func shape(_ p: UnsafePointer<UInt8>, _ n: Int) -> Shape? {
+        guard let s = shapePrefix(p, n), s.end == n else { return nil }
+        return s
+    }
+
+    /// The longest JSON number at the start of `p[0..<n]`, nil when it starts like a number but
+    /// breaks the grammar (`-`, `1.`, `1e`). Callers decide what may follow it.
+    @inline(__always)
+    static func shapePrefix(_ p: UnsafePointer<UInt8>, _ n: Int) -> Shape? {
+        var i = 0
+        var m: UInt64 = 0
+        let negative = n > 0 && p[0] == 0x2D
+        if negative { i = 1 }
+        let intStart = i
+        guard i < n else { return nil }
+        let first = p[i] &- 0x30
+        if first == 0 {
+            i += 1
+        } else if first < 10 {
+            m = UInt64(first)
+            i += 1
+            while i < n {
+                let d = p[i] &- 0x30
+                guard d < 10 else { break }
+                m = m &* 10 &+ UInt64(d)
+                i += 1
             }
         } else {
             return nil
         }
-        let integerEnd = index
-        var hasFraction = false
-        if index < count, bytes[index] == UInt8(ascii: ".") {
-            hasFraction = true
-            index += 1
-            let start = index
-            while index < count, isDigit(bytes[index]) {
-                accumulate(bytes[index], &mantissa, &significantDigits)
-                fractionDigits += 1
-                index += 1
+        let intEnd = i
+        var fracStart = i
+        var fracEnd = i
+        if i < n && p[i] == 0x2E {
+            i += 1
+            fracStart = i
+            while i < n {
+                let d = p[i] &- 0x30
+                guard d < 10 else { break }
+                m = m &* 10 &+ UInt64(d)
+                i += 1
             }
-            guard index > start else { return nil }
+            guard i > fracStart else { return nil }
+            fracEnd = i
         }
         var hasExponent = false
-        if index < count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+        if i < n && (p[i] | 0x20) == 0x65 {
             hasExponent = true
-            index += 1
-            if index < count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let start = index
-            while index < count, isDigit(bytes[index]) { index += 1 }
-            guard index > start else { return nil }
+            i += 1
+            if i < n && (p[i] == 0x2B || p[i] == 0x2D) { i += 1 }
+            let expStart = i
+            while i < n && p[i] &- 0x30 < 10 { i += 1 }
+            guard i > expStart else { return nil }
         }
-        guard index == count else { return nil }
+        return Shape(negative: negative, intStart: intStart, intEnd: intEnd, fracStart: fracStart,
+                     fracEnd: fracEnd, hasExponent: hasExponent, end: i, mantissa: m)
+    }
 
-        if !hasFraction && !hasExponent, let integer = parseInt64(bytes, negative: negative, end: integerEnd) {
-            let text = integer == 0 ? "0" : String(decoding: bytes, as: UTF8.self)
-            return FieldValue(kind: .number, text: text, number: Double(integer), integer: integer)
-        }
-        if !hasExponent, significantDigits <= 15, fractionDigits <= 22 {
-            // Clinger's fast path: both operands are exact doubles, so one correctly rounded
-            // division gives the correctly rounded value.
-            var value = Double(mantissa) / exactPowersOfTen[fractionDigits]
-            if negative { value = -value }
-            let magnitude = abs(value)
-            if magnitude >= 1e-4, magnitude < 1e15 {
-                return FieldValue(kind: .number, text: trimmedDecimal(bytes), number: value)
+    /// Exact powers of ten: dividing an exact mantissa below 2^53 by one of these is a single
+    /// correctly rounded IEEE operation, so the fast path gives the same value as strtod.
+    static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+
+    /// Parses exactly one JSON number; nil if the grammar does not match or the value
+    /// overflows a Double (`1e400`).
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> FieldValue? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+              let s = shape(base, bytes.count) else { return nil }
+        return value(base, bytes.count, s)
+    }
+
+    /// The value of a number whose shape was checked; nil only when it overflows a Double.
+    @inline(__always)
+    static func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ s: Shape) -> FieldValue? {
+        if s.isInteger {
+            if let i = integerValue(p, s) {
+                // Valid grammar has no leading zeros, so the input digits are canonical except `-0`.
+                let text = i == 0 ? "0" : Text.make(p, n)
+                return FieldValue(kind: .number, text: text, number: Double(i), integer: i)
             }
-            return FieldValue(kind: .number, text: format(value), number: value)
+            return slowValue(p, n)
         }
-        guard let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite else { return nil }
-        return FieldValue(kind: .number, text: format(value), number: value)
+        if !s.hasExponent {
+            // Significant digits: skip the leading zeros of "0.000123".
+            var firstSig = s.intStart
+            var fracLeadingZeros = 0
+            if p[s.intStart] == 0x30 {
+                firstSig = s.fracStart
+                while firstSig < s.fracEnd && p[firstSig] == 0x30 { firstSig += 1 }
+                fracLeadingZeros = firstSig - s.fracStart
+            }
+            let fracDigits = s.fracEnd - s.fracStart
+            let sigDigits = (s.intEnd - s.intStart) + fracDigits - (firstSig <= s.intStart ? 0 : (firstSig - s.intStart - 1))
+            if firstSig < s.fracEnd && sigDigits <= 15 && fracDigits <= 22 {
+                // Leading zeros add nothing, so <= 15 significant digits means the mantissa is exact.
+                var d = Double(s.mantissa) / exactPowersOfTen[fracDigits]
+                if s.negative { d = -d }
+                // Below 1e-4 Swift switches to exponent form; the integer part has at most 15
+                // digits here, so the value is below 1e15. Within that band, <= 15 significant
+                // digits always round-trip and no shorter text does, so Swift's shortest text is
+                // the input with the fraction's trailing zeros removed.
+                if p[s.intStart] != 0x30 || fracLeadingZeros <= 3 {
+                    var end = s.fracEnd
+                    while end > s.fracStart + 1 && p[end - 1] == 0x30 { end -= 1 }
+                    let text = Text.make(p, end)
+                    return FieldValue(kind: .number, text: text, number: d)
+                }
+                return FieldValue(kind: .number, text: d.description, number: d)
+            }
+        }
+        return slowValue(p, n)
     }
 
-    /// Whether the bytes are exactly one JSON number, without computing its value: the
-    /// scanner uses it for numbers the job does not read.
-    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let count = bytes.count
-        var index = 0
-        if index < count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < count else { return false }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else {
-            let start = index
-            while index < count, isDigit(bytes[index]) { index += 1 }
-            guard index > start else { return false }
+    /// Exact Int64 for integer digits, nil when out of range.
+    @inline(__always)
+    static func integerValue(_ p: UnsafePointer<UInt8>, _ s: Shape) -> Int64? {
+        let digits = s.intEnd - s.intStart
+        if digits <= 18 {
+            let v = Int64(s.mantissa)
+            return s.negative ? -v : v
         }
-        if index < count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            let start = index
-            while index < count, isDigit(bytes[index]) { index += 1 }
-            guard index > start else { return false }
+        guard digits == 19 else { return nil }
+        // 19 digits fit a UInt64; check against the Int64 bounds there.
+        let u = s.mantissa
+        if s.negative {
+            if u == UInt64(Int64.max) + 1 { return Int64.min }
+            return u <= UInt64(Int64.max) ? -Int64(u) : nil
         }
-        if index < count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let start = index
-            while index < count, isDigit(bytes[index]) { index += 1 }
-            guard index > start else { return false }
-        }
-        return index == count
+        return u <= UInt64(Int64.max) ? Int64(u) : nil
     }
 
-    /// Shortest round-trip text of a double; `null` for NaN and infinities, which JSON lacks.
-    public static func format(_ value: Double) -> String {
-        value.isFinite ? value.description : "null"
+    /// Correctly rounded parse through the standard library (locale-independent, unlike strtod).
+    static func slowValue(_ p: UnsafePointer<UInt8>, _ n: Int) -> FieldValue? {
+        let text = String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
+        guard let d = Double(text), d.isFinite else { return nil }
+        return FieldValue(kind: .number, text: d.description, number: d)
     }
 
-    public static func append(_ value: Double, to out: inout [UInt8]) {
-        out.appendUTF8(format(value))
+    /// Shortest round-trip text (Swift's `description`); JSON has no NaN or infinity, so those
+    /// become `null`.
+    public static func format(_ d: Double) -> String {
+        d.isFinite ? d.description : "null"
     }
 
-    public static func append(_ value: Int64, to out: inout [UInt8]) {
-        if value == 0 {
-            out.append(UInt8(ascii: "0"))
+    public static func append(_ d: Double, to out: inout [UInt8]) {
+        guard d.isFinite else {
+            out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
             return
         }
-        var magnitude = value.magnitude
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, no allocation
-        let written = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
-            var position = buffer.count
+        if let i = Int64(exactly: d), abs(d) < 1e15, d != 0 || d.sign == .plus {
+            // Integral doubles below 2^53 print as digits plus ".0"; skip the String.
+            append(i, to: &out)
+            out.append(0x2E)
+            out.append(0x30)
+            return
+        }
+        var text = d.description
+        text.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    public static func append(_ i: Int64, to out: inout [UInt8]) {
+        var magnitude = i.magnitude
+        if i < 0 { out.append(0x2D) }
+        if magnitude < 10 {
+            out.append(0x30 + UInt8(magnitude))
+            return
+        }
+        var digits = 0
+        var probe = magnitude
+        while probe > 0 { digits += 1; probe /= 10 }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0x30, count: digits))
+        out.withUnsafeMutableBufferPointer { buf in
+            var k = start + digits - 1
             while magnitude > 0 {
-                position -= 1
-                buffer[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                buf[k] = 0x30 + UInt8(magnitude % 10)
                 magnitude /= 10
+                k -= 1
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position...]))
-            return buffer.count - position
         }
-        _ = written
-    }
-
-    @inline(__always)
-    private static func isDigit(_ byte: UInt8) -> Bool { byte &- 48 < 10 }
-
-    @inline(__always)
-    private static func accumulate(_ digit: UInt8, _ mantissa: inout UInt64, _ significant: inout Int) {
-        if mantissa == 0 && digit == UInt8(ascii: "0") { return }  // leading zeros are not significant
-        significant += 1
-        if significant <= 19 { mantissa = mantissa &* 10 &+ UInt64(digit - 48) }
-    }
-
-    private static func parseInt64(_ bytes: UnsafeRawBufferPointer, negative: Bool, end: Int) -> Int64? {
-        var value: Int64 = 0
-        for index in (negative ? 1 : 0)..<end {
-            let digit = Int64(bytes[index] - 48)
-            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflow2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
-            if overflow1 || overflow2 { return nil }
-            value = next
-        }
-        return value
-    }
-
-    /// A plain decimal with its fraction's trailing zeros removed, keeping one digit after the
-    /// point: in the band where Swift prints plain decimals this equals `description`.
-    private static func trimmedDecimal(_ bytes: UnsafeRawBufferPointer) -> String {
-        var end = bytes.count
-        while end > 0, bytes[end - 1] == UInt8(ascii: "0"), bytes[end - 2] != UInt8(ascii: ".") { end -= 1 }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
     }
 }

@@ -49,7 +49,7 @@ public final class RecordReader {
             let count = read(descriptor, buffer + end, capacity - end)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw IOError(message: "cannot read: \(String(cString: strerror(errno)))")
+                throw IOError("cannot read input: \(String(cString: strerror(errno)))")
             }
             if count == 0 {
                 endOfInput = true
@@ -108,7 +108,10 @@ public final class RecordReader {
         return final ? (end, 0) : nil
     }
 
+    /// JSON Lines skips lines of whitespace; in CSV only an empty line is blank, since a line
+    /// of spaces is a one-column value.
     private func isBlank(_ record: UnsafeRawBufferPointer) -> Bool {
+        if format == .csv { return record.isEmpty }
         for byte in record where !(byte == 32 || byte == 9 || byte == 13) { return false }
         return true
     }

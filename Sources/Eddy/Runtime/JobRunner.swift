@@ -153,7 +153,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         case .file(let path):
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else {
-                throw IOError(message: "cannot open \(path): \(String(cString: strerror(errno)))")
+                throw IOError("cannot open \(path): \(String(cString: strerror(errno)))")
             }
         }
         defer { if descriptor != 0 { close(descriptor) } }
@@ -202,7 +202,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         case .success(let columns):
             return CSVRecordScanner(columns: columns, fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
         case .failure(let problem):
-            throw IOError(message: "\(input.name):1 (byte \(problem.offset)): bad CSV header: \(problem.message)")
+            throw IOError("\(input.name):1 (byte \(problem.offset)): bad CSV header: \(problem.message)")
         }
     }
 
