@@ -75,6 +75,11 @@ expect_exit "run: invalid spec exits 2" 2 "$EDDY" run "$TMP/bad.json" jobs/card_
 expect_exit "run: bad record with --on-bad-record fail exits 3" 3 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --on-bad-record fail
 grep -q "card_velocity.input.jsonl:[0-9]* (byte [0-9]*): missing key column \"card_id\"" "$TMP/err" && pass "fail message names file, line, byte and reason" || fail "fail message names file, line, byte and reason" "$(cat "$TMP/err")"
 expect_exit "run: missing input exits 1" 1 "$EDDY" run jobs/card_velocity.json "$TMP/no-such-file.jsonl"
+expect_exit "run: unreadable input exits 1" 1 "$EDDY" run jobs/card_velocity.json "$TMP"
+grep -q "$TMP: cannot read input: Is a directory" "$TMP/err" && pass "read errors name the input" || fail "read errors name the input" "$(cat "$TMP/err")"
+printf 'ts,,host\n1,2,3\n' >"$TMP/badheader.csv"
+expect_exit "run: bad CSV header exits 1" 1 "$EDDY" run jobs/host_metrics.json "$TMP/badheader.csv"
+grep -q "badheader.csv: line 1 (byte 3): bad CSV header: column 2 has an empty name" "$TMP/err" && pass "bad CSV header names file, line and byte" || fail "bad CSV header names file, line and byte" "$(cat "$TMP/err")"
 expect_exit "run: unknown flag exits 64" 64 "$EDDY" run jobs/card_velocity.json --no-such-flag
 expect_exit "plan exits 0" 0 "$EDDY" plan jobs/card_velocity.json
 grep -q "key-by   card_id" "$TMP/out" && pass "plan shows the key-by stage" || fail "plan shows the key-by stage" "$(cat "$TMP/out")"

@@ -164,26 +164,31 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 progress?.update(events: summary.read, bytes: bytesBefore + reader.bytesRead, clock: clock)
             }
         }
-        switch format {
-        case .jsonl:
-            var scanner = JSONObjectScanner(fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
-            try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
-                try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
-                reportProgress()
-                return true
-            }
-        case .csv:
-            var scanner: CSVRecordScanner?
-            try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
-                guard scanner != nil else {
-                    scanner = try csvScanner(header: record, input: input)
-                    writeLateHeader(record, input: input)
+        do {
+            switch format {
+            case .jsonl:
+                var scanner = JSONObjectScanner(fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
+                try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
+                    try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
+                    reportProgress()
                     return true
                 }
-                try handle(record, scanner: &scanner!, input: input, line: line, offset: offset)
-                reportProgress()
-                return true
+            case .csv:
+                var scanner: CSVRecordScanner?
+                try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
+                    guard scanner != nil else {
+                        scanner = try csvScanner(header: record, input: input)
+                        writeLateHeader(record, input: input)
+                        return true
+                    }
+                    try handle(record, scanner: &scanner!, input: input, line: line, offset: offset)
+                    reportProgress()
+                    return true
+                }
             }
+        } catch let error as IOError {
+            // The reader knows bytes, not names: say which input failed.
+            throw IOError("\(input.name): \(error.message)")
         }
         return reader.bytesRead
     }
@@ -202,7 +207,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         case .success(let columns):
             return CSVRecordScanner(columns: columns, fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
         case .failure(let problem):
-            throw IOError("\(input.name):1 (byte \(problem.offset)): bad CSV header: \(problem.message)")
+            throw IOError("line 1 (byte \(problem.offset)): bad CSV header: \(problem.message)")
         }
     }
 
