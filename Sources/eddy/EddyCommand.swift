@@ -27,10 +27,10 @@ func loadSpec(_ path: String) throws -> JobSpec {
         let (spec, warnings) = try JobSpec.load(path: path)
         for warning in warnings { writeToStandardError("eddy: warning: \(path): \(warning)\n") }
         return spec
-    } catch let errors as SpecErrors {
-        let count = errors.diagnostics.count
+    } catch {
+        let count = error.diagnostics.count
         writeToStandardError("eddy: \(path): \(count) error\(count == 1 ? "" : "s") in the job spec:\n")
-        for diagnostic in errors.diagnostics { writeToStandardError("  \(diagnostic)\n") }
+        for diagnostic in error.diagnostics { writeToStandardError("  \(diagnostic)\n") }
         throw ExitStatus.invalidSpec
     }
 }
