@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Eddy
 
@@ -72,6 +73,23 @@ import Testing
         return stop.message.hasSuffix(":2 (byte 22): column \"v\" is an object or array, but f (sum) needs a number")
             && stop.summary.rejected == 1 && stop.summary.read == 2
     }
+}
+
+@Test func failPolicyEmitsWhatTheWatermarkPassedBeforeTheBadRecord() throws {
+    // t=1 and t=2 are released once t=3 arrives; t=3 waits for the watermark; then the stop.
+    let input = events([(1, "1"), (2, "2"), (3, "3")]) + "{\"k\":\"a\",\"t\":4,\"v\":\"x\"}\n"
+    let directory = try temporaryDirectory()
+    let inputPath = directory.appendingPathComponent("in.jsonl").path
+    try input.write(toFile: inputPath, atomically: false, encoding: .utf8)
+    let outputPath = directory.appendingPathComponent("out").path
+    let sink = try ByteSink.create(path: outputPath)
+    let plan = JobPlan(job(feature(.sum)))
+    let runner = JobRunner(
+        plan: plan, backend: MemoryStateBackend(plan: plan), options: RunOptions(onBadRecord: .fail), output: sink)
+    #expect(throws: BadRecordStop.self) { _ = try runner.run([.file(inputPath)]) }
+    try sink.close()
+    let lines = try String(contentsOfFile: outputPath, encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 2)
 }
 
 @Test func missingAndNullFieldsAreSkippedByAggregates() throws {

@@ -129,6 +129,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             }
             try release(upTo: Int64.max)
         } catch let stop as BadRecordStop {
+            // Stop at the bad record, not earlier: what the watermark had passed is emitted.
+            try releaseReady()
             try finish(clock)
             throw BadRecordStop(message: stop.message, summary: summary)
         }
