@@ -329,3 +329,11 @@ import Testing
         }
     }
 }
+
+@Test func timeColumnCannotAlsoBeAKey() throws {
+    let json = #"{"code":"t","keys":["ts"],"time":"ts","dict":[{"name":"c","operator":"count"}]}"#
+    #expect(throws: SpecErrors.self) { _ = try JobSpec.decode(Array(json.utf8)) }
+    do { _ = try JobSpec.decode(Array(json.utf8)) } catch {
+        #expect(error.diagnostics.map(\.description) == [#"time: "ts" is also a key column; key by other columns, or use another time column"#])
+    }
+}

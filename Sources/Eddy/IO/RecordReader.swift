@@ -91,15 +91,37 @@ public final class RecordReader {
                 return (buffer.distance(to: newline), 0)
             }
         case .csv:
+            // A quote opens a quoted field only at the start of a field; inside one, `""` is an
+            // escaped quote. A stray quote elsewhere (`x"y`) is left for the scanner to reject,
+            // instead of swallowing every following line into one record.
             var inQuotes = false
+            var atFieldStart = true
+            var justClosedQuote = false
             var newlines = 0
             for index in start..<end {
                 let byte = buffer.load(fromByteOffset: index, as: UInt8.self)
-                if byte == UInt8(ascii: "\"") {
-                    inQuotes.toggle()
-                } else if byte == 10 {
-                    if !inQuotes { return (index, newlines) }
-                    newlines += 1
+                if inQuotes {
+                    if byte == UInt8(ascii: "\"") {
+                        inQuotes = false
+                        justClosedQuote = true
+                    } else if byte == 10 {
+                        newlines += 1
+                    }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\""):
+                    if atFieldStart || justClosedQuote { inQuotes = true }
+                    atFieldStart = false
+                    justClosedQuote = false
+                case UInt8(ascii: ","):
+                    atFieldStart = true
+                    justClosedQuote = false
+                case 10:
+                    return (index, newlines)
+                default:
+                    atFieldStart = false
+                    justClosedQuote = false
                 }
             }
             if final { return (end, newlines) }

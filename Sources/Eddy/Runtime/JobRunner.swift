@@ -44,19 +44,22 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// Every event read ends up in exactly one of emitted, late or rejected.
+/// Every event read ends up in exactly one of emitted, late or rejected, or, only when a run
+/// stops at a bad record, pending: accepted but not yet passed by the watermark.
 public struct RunSummary: Sendable, Equatable {
     public var read: Int64 = 0
     public var emitted: Int64 = 0
     public var late: Int64 = 0
     public var rejected: Int64 = 0
+    public var pending: Int64 = 0
     public var keys: Int = 0
     public var elapsedSeconds: Double = 0
 
     public var eventsPerSecond: Double { elapsedSeconds > 0 ? Double(read) / elapsedSeconds : 0 }
 
     public func line(code: String) -> String {
-        "eddy: \(code): \(read) events read: \(emitted) emitted, \(late) late, \(rejected) rejected; "
+        "eddy: \(code): \(read) events read: \(emitted) emitted, \(late) late, \(rejected) rejected"
+            + (pending > 0 ? ", \(pending) pending (stopped before the watermark passed them)" : "") + "; "
             + "\(keys) keys; \(formatSeconds(elapsedSeconds)), \(formatRate(eventsPerSecond)) events/s"
     }
 }
@@ -96,7 +99,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private var insertsSinceRelease = 0
     private static var releaseBatchSize: Int { 256 }
     private var progress: ProgressLine?
-    private var lateHeaderWritten: Set<String> = []
+    private var lateHeaderWritten = false
 
     public init(
         plan: JobPlan, backend: Backend, options: RunOptions,
@@ -131,6 +134,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         } catch let stop as BadRecordStop {
             // Stop at the bad record, not earlier: what the watermark had passed is emitted.
             try releaseReady()
+            summary.pending = Int64(pending.count)
             try finish(clock)
             throw BadRecordStop(message: stop.message, summary: summary)
         }
@@ -290,7 +294,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 let (scaled, overflow) = integer.multipliedReportingOverflow(by: timeUnit)
                 if !overflow { return .success(scaled) }
             } else {
-                let scaled = (value.number * Double(timeUnit)).rounded(.down)
+                // Nearest microsecond: 1.001 ms is 1000.9999999 µs in binary floating point.
+                let scaled = (value.number * Double(timeUnit)).rounded()
                 if scaled.magnitude < 9e18 { return .success(Int64(scaled)) }
             }
             return .failure(RecordProblem(offset: 0, message: "time column \"\(column)\" is out of range: \(value.text)"))
@@ -372,10 +377,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
     }
 
-    /// Late records keep their input format; a CSV input's header goes first, once per input.
+    /// Late records keep their input format; with CSV inputs, the first header goes first, once.
     private func writeLateHeader(_ header: UnsafeRawBufferPointer, input: InputSource) {
-        guard let lateOutput, !lateHeaderWritten.contains(input.name) else { return }
-        lateHeaderWritten.insert(input.name)
+        guard let lateOutput, !lateHeaderWritten else { return }
+        lateHeaderWritten = true
         lateOutput.buffer.append(contentsOf: header)
         lateOutput.buffer.append(UInt8(ascii: "\n"))
     }

@@ -271,6 +271,11 @@ struct JobSpecDecoder {
             error(at, "must not be empty; name the event-time column, or remove \"time\" to process events in arrival order")
             return nil
         }
+        if context.keyColumns.contains(name) {
+            // Output records hold the keys and the time column once each.
+            error(at, "\(specQuoted(name)) is also a key column; key by other columns, or use another time column")
+            return nil
+        }
         return name
     }
 

@@ -166,6 +166,9 @@ struct Welford {
         m2 = max(0, m2 - delta * (x - mean))
     }
 
+    /// The sum of squared deviations from the mean.
+    var spread: Double { m2 }
+
     /// Sample standard deviation (SQL's STDDEV), null below two values.
     func appendSampleStandardDeviation(to out: inout [UInt8]) {
         if count < 2 {
@@ -184,15 +187,35 @@ final class StddevState: FeatureState {
     func appendResult(to out: inout [UInt8]) { welford.appendSampleStandardDeviation(to: &out) }
 }
 
+/// Windowed stddev: Welford's inverse step removes values cheaply but leaves rounding residue
+/// behind, which matters once the removed values dwarf what stays (an outlier leaving, or a
+/// wide spread giving way to near-equal values). So the accumulator is rebuilt exactly from
+/// the window's contents when its spread has collapsed to under 1/1000 of its peak since the
+/// last rebuild, or after as many removals as the window holds (amortised constant work).
 final class WindowedStddevState: FeatureState {
     private var welford = Welford()
     private var numbers = Lookback<Double>()
+    private var peakSpread: Double = 0
+    private var removalsSinceRebuild = 0
     func evict(olderThan cutoff: Int64) {
-        numbers.evict(olderThan: cutoff) { welford.remove($0) }
+        var removed = false
+        numbers.evict(olderThan: cutoff) { number in
+            welford.remove(number)
+            removalsSinceRebuild += 1
+            removed = true
+        }
+        guard removed else { return }
+        if removalsSinceRebuild >= numbers.count || welford.spread < peakSpread * 1e-3 {
+            welford = Welford()
+            for number in numbers.elements { welford.add(number) }
+            peakSpread = welford.spread
+            removalsSinceRebuild = 0
+        }
     }
     func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         welford.add(value.number)
+        peakSpread = max(peakSpread, welford.spread)
         numbers.append(value.number, at: time)
     }
     func appendResult(to out: inout [UInt8]) { welford.appendSampleStandardDeviation(to: &out) }
@@ -200,13 +223,20 @@ final class WindowedStddevState: FeatureState {
 
 // MARK: - min, max
 
+/// `a > b` for numbers, exactly for two integers (doubles lose integers beyond 2^53).
+@inline(__always)
+private func exceeds(_ a: FieldValue, _ b: FieldValue) -> Bool {
+    if let x = a.integer, let y = b.integer { return x > y }
+    return a.number > b.number
+}
+
 final class ExtremeState: FeatureState {
     private var best: FieldValue?
     private let isMax: Bool
     init(isMax: Bool) { self.isMax = isMax }
     func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
-        if let current = best, !(isMax ? value.number > current.number : value.number < current.number) { return }
+        if let current = best, !(isMax ? exceeds(value, current) : exceeds(current, value)) { return }
         best = value
     }
     func appendResult(to out: inout [UInt8]) {
@@ -225,7 +255,7 @@ final class WindowedExtremeState: FeatureState {
         guard !value.isAbsent else { return }
         // A newer value at least as good makes older ones unreachable: they leave the window first.
         let isMax = isMax
-        candidates.removeLast { isMax ? $0.number <= value.number : $0.number >= value.number }
+        candidates.removeLast { isMax ? !exceeds($0, value) : !exceeds(value, $0) }
         candidates.append(value, at: time)
     }
     func appendResult(to out: inout [UInt8]) {
