@@ -183,7 +183,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 var scanner: CSVRecordScanner?
                 try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
                     guard scanner != nil else {
-                        scanner = try csvScanner(header: record, input: input)
+                        scanner = try csvScanner(header: record)
                         writeLateHeader(record, input: input)
                         return true
                     }
@@ -208,7 +208,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try deadLetters?.flush()
     }
 
-    private func csvScanner(header: UnsafeRawBufferPointer, input: InputSource) throws -> CSVRecordScanner {
+    private func csvScanner(header: UnsafeRawBufferPointer) throws -> CSVRecordScanner {
         switch CSVRecordScanner.parseHeader(header) {
         case .success(let columns):
             return CSVRecordScanner(columns: columns, fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)

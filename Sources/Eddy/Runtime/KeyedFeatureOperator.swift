@@ -1,13 +1,11 @@
 /// The keyed stage: finds the event's key row in the state backend and applies the event
 /// to every feature, evicting what left each lookback window first.
 final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
-    let plan: JobPlan
     let backend: Backend
     private let keySlots: [Int]
     private let featureInputs: [(fieldSlot: Int?, window: Int64?)]
 
     init(plan: JobPlan, backend: Backend) {
-        self.plan = plan
         self.backend = backend
         keySlots = plan.keySlots
         featureInputs = plan.features.map { ($0.fieldSlot, $0.window) }

@@ -22,6 +22,14 @@ let countedEvent = FieldValue(kind: .bool, text: "true")
 
 private let nullText: [UInt8] = Array("null".utf8)
 
+extension Array where Element == UInt8 {
+    /// A value's JSON text, or `null` when there is none.
+    @inline(__always)
+    mutating func appendTextOrNull(_ text: String?) {
+        if let text { appendUTF8(text) } else { append(contentsOf: nullText) }
+    }
+}
+
 // MARK: - count
 
 final class CountState: FeatureState {
@@ -240,7 +248,7 @@ final class ExtremeState: FeatureState {
         best = value
     }
     func appendResult(to out: inout [UInt8]) {
-        if let best { out.appendUTF8(best.text) } else { out.append(contentsOf: nullText) }
+        out.appendTextOrNull(best?.text)
     }
 }
 
@@ -259,7 +267,7 @@ final class WindowedExtremeState: FeatureState {
         candidates.append(value, at: time)
     }
     func appendResult(to out: inout [UInt8]) {
-        if let front = candidates.first { out.appendUTF8(front.text) } else { out.append(contentsOf: nullText) }
+        out.appendTextOrNull(candidates.first?.text)
     }
 }
 
@@ -271,7 +279,7 @@ final class FirstState: FeatureState {
         if first == nil, !value.isAbsent { first = value.text }
     }
     func appendResult(to out: inout [UInt8]) {
-        if let first { out.appendUTF8(first) } else { out.append(contentsOf: nullText) }
+        out.appendTextOrNull(first)
     }
 }
 
@@ -282,7 +290,7 @@ final class WindowedFirstState: FeatureState {
         if !value.isAbsent { texts.append(value.text, at: time) }
     }
     func appendResult(to out: inout [UInt8]) {
-        if let first = texts.first { out.appendUTF8(first) } else { out.append(contentsOf: nullText) }
+        out.appendTextOrNull(texts.first)
     }
 }
 
@@ -299,7 +307,7 @@ final class LastState: FeatureState {
         if !value.isAbsent { last = (time, value.text) }
     }
     func appendResult(to out: inout [UInt8]) {
-        if let last { out.appendUTF8(last.text) } else { out.append(contentsOf: nullText) }
+        out.appendTextOrNull(last?.text)
     }
 }
 
