@@ -13,9 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
+        .target(name: "CEddySupport"),
         .target(
             name: "Eddy",
-            dependencies: [.product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["CEddySupport", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: [
                 // The run loop is single-threaded and checked by tests; dynamic exclusivity
                 // checks on its class properties cost several percent per event.

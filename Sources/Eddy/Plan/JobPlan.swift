@@ -77,21 +77,28 @@ public struct FeaturePlan: Sendable {
         }
     }
 
-    /// A new, empty state for one key.
-    func makeState() -> FeatureState {
+    /// The store of this feature's state for every key.
+    func makeStore() -> FeatureStore {
+        let window = window
         let windowed = window != nil
         switch spec.op {
-        case .count: return windowed ? WindowedCountState() : CountState()
+        case .count: return windowed ? WindowedCountStore(WindowedCountState(), window: window) : CountStore(CountState(), window: nil)
         case .sum, .avg:
-            return windowed ? WindowedSumState(average: spec.op == .avg) : SumState(average: spec.op == .avg)
-        case .stddev: return windowed ? WindowedStddevState() : StddevState()
+            let average = spec.op == .avg
+            return windowed
+                ? WindowedSumStore(WindowedSumState(average: average), window: window)
+                : SumStore(SumState(average: average), window: nil)
+        case .stddev: return windowed ? WindowedStddevStore(WindowedStddevState(), window: window) : StddevStore(StddevState(), window: nil)
         case .min, .max:
-            return windowed ? WindowedExtremeState(isMax: spec.op == .max) : ExtremeState(isMax: spec.op == .max)
-        case .first: return windowed ? WindowedFirstState() : FirstState()
-        case .last: return LastState(windowed: windowed)
+            let isMax = spec.op == .max
+            return windowed
+                ? WindowedExtremeStore(WindowedExtremeState(isMax: isMax), window: window)
+                : ExtremeStore(ExtremeState(isMax: isMax), window: nil)
+        case .first: return windowed ? WindowedFirstStore(WindowedFirstState(), window: window) : FirstStore(FirstState(), window: nil)
+        case .last: return LastStore(LastState(windowed: windowed), window: window)
         case .countDistinct, .histogram:
-            return ValueCountsState(windowed: windowed, histogram: spec.op == .histogram)
-        case .collect: return CollectState(limit: spec.limit)
+            return ValueCountsStore(ValueCountsState(windowed: windowed, histogram: spec.op == .histogram), window: window)
+        case .collect: return CollectStore(CollectState(limit: spec.limit), window: window)
         }
     }
 }

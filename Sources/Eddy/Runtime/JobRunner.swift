@@ -95,7 +95,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private let timeUnit: Int64
     private let carriesAllMembers: Bool
     private var batch: [PendingEvents.Entry] = []
-    private var batchRows: [KeyState] = []
+    private var batchBases: [Int] = []
+    private var batchSlots: [Int] = []
     private var insertsSinceRelease = 0
     private static var releaseBatchSize: Int { 256 }
     private var progress: ProgressLine?
@@ -230,8 +231,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             return try reject(record, reason, input: input, line: line, offset: offset)
         }
         guard let timeSlot = plan.timeSlot else {
-            let row = keyed.apply(values, base: 0, time: 0)
-            encoder.encode(values: values, base: 0, members: scanner.members, row: row, to: &output.buffer)
+            let slot = keyed.slot(values, base: 0)
+            keyed.apply(values, base: 0, time: 0, slot: slot)
+            encoder.encode(values: values, base: 0, members: scanner.members, states: keyed.backend.states, slot: slot, to: &output.buffer)
+            try keyed.backend.endOfBatch()
             summary.emitted += 1
             return try output.flushIfFull()
         }
@@ -331,33 +334,30 @@ public final class JobRunner<Backend: KeyedStateBackend> {
 
     /// Releases, in (time, arrival) order, every buffered event with time <= `watermark`.
     private func release(upTo watermark: Int64) throws {
-        batch.removeAll(keepingCapacity: true)
-        while let time = pending.earliestTime, time <= watermark, let entry = pending.popEarliest() {
-            batch.append(entry)
-        }
-        batchRows.removeAll(keepingCapacity: true)
-        for entry in batch {
-            batchRows.append(keyed.row(pending.values, base: entry.slot * pending.width))
-        }
+        pending.takeReady(upTo: watermark, into: &batch)
+        batchBases.removeAll(keepingCapacity: true)
+        for entry in batch { batchBases.append(entry.slot * pending.width) }
+        keyed.slots(ofEventsAt: batchBases, in: pending.values, into: &batchSlots)
         var start = 0
         while start < batch.count {
             // Peers: apply all of one time's events before emitting any of them.
             let time = batch[start].time
             var end = start
             while end < batch.count, batch[end].time == time {
-                keyed.apply(pending.values, base: batch[end].slot * pending.width, time: time, to: batchRows[end])
+                keyed.apply(pending.values, base: batch[end].slot * pending.width, time: time, slot: batchSlots[end])
                 end += 1
             }
             for index in start..<end {
                 let slot = batch[index].slot
                 encoder.encode(
                     values: pending.values, base: slot * pending.width,
-                    members: pending.members[slot], row: batchRows[index], to: &output.buffer)
+                    members: pending.members[slot], states: keyed.backend.states, slot: batchSlots[index], to: &output.buffer)
                 pending.free(slot: slot)
             }
             start = end
         }
         summary.emitted += Int64(batch.count)
+        try keyed.backend.endOfBatch()
         try output.flushIfFull()
     }
 

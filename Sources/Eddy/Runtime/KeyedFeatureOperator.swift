@@ -1,14 +1,19 @@
-/// The keyed stage: finds the event's key row in the state backend and applies the event
-/// to every feature, evicting what left each lookback window first.
+/// The keyed stage: finds the event's key slot in the state backend and applies the event
+/// to every feature's store.
 final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     let backend: Backend
     private let keySlots: [Int]
-    private let featureInputs: [(fieldSlot: Int?, window: Int64?)]
+    private let stores: [FeatureStore]
+    /// The value slot feeding each feature, nil for a field-less count.
+    private let fieldSlots: [Int?]
+    private var batchKeys: [String] = []
+    private var batchHashes: [UInt64] = []
 
     init(plan: JobPlan, backend: Backend) {
         self.backend = backend
         keySlots = plan.keySlots
-        featureInputs = plan.features.map { ($0.fieldSlot, $0.window) }
+        stores = backend.states.stores
+        fieldSlots = plan.features.map(\.fieldSlot)
     }
 
     /// The canonical key of the event at `base`: its key columns' JSON texts joined by
@@ -24,30 +29,43 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         return key
     }
 
-    /// The row of the event whose values start at `base`.
+    /// The state slot of the event whose values start at `base`.
     @inline(__always)
-    func row(_ values: [FieldValue], base: Int) -> KeyState {
-        backend.row(forKey: canonicalKey(values, base: base))
+    func slot(_ values: [FieldValue], base: Int) -> Int {
+        let key = canonicalKey(values, base: base)
+        return backend.slot(forKey: key, hash: KeyGroups.stableHash(ofKey: key))
     }
 
-    /// Applies one event (values at `base`, event time `time`) to its key's row.
-    @inline(__always)
-    func apply(_ values: [FieldValue], base: Int, time: Int64) -> KeyState {
-        let row = row(values, base: base)
-        apply(values, base: base, time: time, to: row)
-        return row
+    /// The state slots of a batch of events (values starting at each of `bases`), in order.
+    ///
+    /// One key's lookup is a chain of dependent cache misses (table entry, then each
+    /// feature's state); done one event at a time they add up. So the batch goes in phases:
+    /// hash every key and prefetch its table entry, then resolve every slot and prefetch its
+    /// states, so that the misses of many keys overlap before `apply` touches them.
+    func slots(ofEventsAt bases: [Int], in values: [FieldValue], into slots: inout [Int]) {
+        batchKeys.removeAll(keepingCapacity: true)
+        batchHashes.removeAll(keepingCapacity: true)
+        let states = backend.states
+        for base in bases {
+            let key = canonicalKey(values, base: base)
+            let hash = KeyGroups.stableHash(ofKey: key)
+            states.prefetch(hash: hash)
+            batchKeys.append(key)
+            batchHashes.append(hash)
+        }
+        slots.removeAll(keepingCapacity: true)
+        for index in bases.indices {
+            let slot = backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
+            for store in stores { store.prefetch(slot: slot) }
+            slots.append(slot)
+        }
     }
 
+    /// Applies one event (values at `base`, event time `time`) to its key's state.
     @inline(__always)
-    func apply(_ values: [FieldValue], base: Int, time: Int64, to row: KeyState) {
-        for (index, input) in featureInputs.enumerated() {
-            let state = row.features[index]
-            if let window = input.window { state.evict(olderThan: time &- window) }
-            if let slot = input.fieldSlot {
-                state.add(values[base + slot], at: time)
-            } else {
-                state.add(countedEvent, at: time)
-            }
+    func apply(_ values: [FieldValue], base: Int, time: Int64, slot: Int) {
+        for (store, fieldSlot) in zip(stores, fieldSlots) {
+            store.apply(fieldSlot.map { values[base + $0] } ?? countedEvent, slot: slot, at: time)
         }
     }
 }

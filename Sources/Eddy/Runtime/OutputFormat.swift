@@ -39,7 +39,7 @@ struct EventEncoder {
     /// Appends the record of the event whose values start at `base` in `values`.
     mutating func encode(
         values: [FieldValue], base: Int, members: [(name: String, value: FieldValue)],
-        row: KeyState, to out: inout [UInt8]
+        states: KeyedStates, slot: Int, to out: inout [UInt8]
     ) {
         var column = 0
         for slot in plan.keySlots {
@@ -60,14 +60,14 @@ struct EventEncoder {
         case .all:
             appendAllMembers(members, to: &out)
         }
-        for state in row.features {
+        for store in states.stores {
             if format == .jsonl {
                 out.append(contentsOf: prefixes[column])
-                state.appendResult(to: &out)
+                store.appendResult(slot: slot, to: &out)
             } else {
                 out.append(UInt8(ascii: ","))
                 scratch.removeAll(keepingCapacity: true)
-                state.appendResult(to: &scratch)
+                store.appendResult(slot: slot, to: &scratch)
                 CSVText.appendJSONValueAsCell(scratch, to: &out)
             }
             column += 1

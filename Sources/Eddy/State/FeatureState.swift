@@ -1,20 +1,24 @@
 /// One feature's state for one key: the accumulator behind a `dict` entry.
 ///
+/// Accumulators are values, stored contiguously per feature (see `FeatureStore`), so that
+/// an event's state is found by indexing arrays with the key's slot, not by chasing one
+/// object per key and feature.
+///
 /// Events reach a key in event-time order (the runtime releases them by watermark), so a
 /// lookback window only ever drops entries from its oldest end: every windowed state below
 /// is a deque evicted from the front, with amortised constant work per event.
-public protocol FeatureState: AnyObject {
+protocol FeatureAccumulator {
     /// Forgets entries with time < `cutoff` (the event's time minus the window).
     /// Unwindowed states ignore it.
-    func evict(olderThan cutoff: Int64)
+    mutating func evict(olderThan cutoff: Int64)
     /// Adds one event's value. Absent values (missing or null) are skipped, as SQL does.
-    func add(_ value: FieldValue, at time: Int64)
+    mutating func add(_ value: FieldValue, at time: Int64)
     /// Appends the current result as JSON text.
     func appendResult(to out: inout [UInt8])
 }
 
-extension FeatureState {
-    public func evict(olderThan cutoff: Int64) {}
+extension FeatureAccumulator {
+    mutating func evict(olderThan cutoff: Int64) {}
 }
 
 /// What a field-less `count` receives for every event: present, so every event counts.
@@ -32,18 +36,18 @@ extension Array where Element == UInt8 {
 
 // MARK: - count
 
-final class CountState: FeatureState {
+struct CountState: FeatureAccumulator {
     private var count: Int64 = 0
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { count += 1 }
     }
     func appendResult(to out: inout [UInt8]) { NumberText.append(count, to: &out) }
 }
 
-final class WindowedCountState: FeatureState {
+struct WindowedCountState: FeatureAccumulator {
     private var times = Lookback<Void>()
-    func evict(olderThan cutoff: Int64) { times.evict(olderThan: cutoff) }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func evict(olderThan cutoff: Int64) { times.evict(olderThan: cutoff) }
+    mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { times.append((), at: time) }
     }
     func appendResult(to out: inout [UInt8]) { NumberText.append(Int64(times.count), to: &out) }
@@ -62,10 +66,10 @@ struct NumericTotal {
     /// Values in the total that are not exact integers (or integer sums that overflowed).
     private var doubleCount: Int64 = 0
 
-    mutating func add(_ value: FieldValue) { apply(value, sign: 1) }
-    mutating func remove(_ value: FieldValue) { apply(value, sign: -1) }
+    mutating func add(_ value: NumericValue) { apply(value, sign: 1) }
+    mutating func remove(_ value: NumericValue) { apply(value, sign: -1) }
 
-    private mutating func apply(_ value: FieldValue, sign: Int64) {
+    private mutating func apply(_ value: NumericValue, sign: Int64) {
         count += sign
         if let integer = value.integer {
             let (sum, overflow) = integerSum.addingReportingOverflow(sign == 1 ? integer : -integer)
@@ -117,30 +121,42 @@ struct NumericTotal {
     }
 }
 
-final class SumState: FeatureState {
+/// A number as sums keep it, without its text: exact when it is an integer that fits Int64.
+struct NumericValue {
+    var number: Double
+    var integer: Int64?
+
+    init(_ value: FieldValue) {
+        number = value.number
+        integer = value.integer
+    }
+}
+
+struct SumState: FeatureAccumulator {
     private var total = NumericTotal()
     private let average: Bool
     init(average: Bool) { self.average = average }
-    func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { total.add(value) }
+    mutating func add(_ value: FieldValue, at time: Int64) {
+        if !value.isAbsent { total.add(NumericValue(value)) }
     }
     func appendResult(to out: inout [UInt8]) {
         average ? total.appendAverage(to: &out) : total.appendSum(to: &out)
     }
 }
 
-final class WindowedSumState: FeatureState {
+struct WindowedSumState: FeatureAccumulator {
     private var total = NumericTotal()
-    private var entries = Lookback<FieldValue>()
+    private var entries = Lookback<NumericValue>()
     private let average: Bool
     init(average: Bool) { self.average = average }
-    func evict(olderThan cutoff: Int64) {
-        entries.evict(olderThan: cutoff) { total.remove($0) }
+    mutating func evict(olderThan cutoff: Int64) {
+        while let removed = entries.popOldest(before: cutoff) { total.remove(removed) }
     }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
-        total.add(value)
-        entries.append(value, at: time)
+        let number = NumericValue(value)
+        total.add(number)
+        entries.append(number, at: time)
     }
     func appendResult(to out: inout [UInt8]) {
         average ? total.appendAverage(to: &out) : total.appendSum(to: &out)
@@ -187,9 +203,9 @@ struct Welford {
     }
 }
 
-final class StddevState: FeatureState {
+struct StddevState: FeatureAccumulator {
     private var welford = Welford()
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { welford.add(value.number) }
     }
     func appendResult(to out: inout [UInt8]) { welford.appendSampleStandardDeviation(to: &out) }
@@ -200,14 +216,14 @@ final class StddevState: FeatureState {
 /// wide spread giving way to near-equal values). So the accumulator is rebuilt exactly from
 /// the window's contents when its spread has collapsed to under 1/1000 of its peak since the
 /// last rebuild, or after as many removals as the window holds (amortised constant work).
-final class WindowedStddevState: FeatureState {
+struct WindowedStddevState: FeatureAccumulator {
     private var welford = Welford()
     private var numbers = Lookback<Double>()
     private var peakSpread: Double = 0
     private var removalsSinceRebuild = 0
-    func evict(olderThan cutoff: Int64) {
+    mutating func evict(olderThan cutoff: Int64) {
         var removed = false
-        numbers.evict(olderThan: cutoff) { number in
+        while let number = numbers.popOldest(before: cutoff) {
             welford.remove(number)
             removalsSinceRebuild += 1
             removed = true
@@ -220,7 +236,7 @@ final class WindowedStddevState: FeatureState {
             removalsSinceRebuild = 0
         }
     }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         welford.add(value.number)
         peakSpread = max(peakSpread, welford.spread)
@@ -238,11 +254,11 @@ private func exceeds(_ a: FieldValue, _ b: FieldValue) -> Bool {
     return a.number > b.number
 }
 
-final class ExtremeState: FeatureState {
+struct ExtremeState: FeatureAccumulator {
     private var best: FieldValue?
     private let isMax: Bool
     init(isMax: Bool) { self.isMax = isMax }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         if let current = best, !(isMax ? exceeds(value, current) : exceeds(current, value)) { return }
         best = value
@@ -254,12 +270,12 @@ final class ExtremeState: FeatureState {
 
 /// Sliding-window min/max with a monotonic deque: each value is pushed and popped at most
 /// once, so there is no rescan of the window per event.
-final class WindowedExtremeState: FeatureState {
+struct WindowedExtremeState: FeatureAccumulator {
     private var candidates = Lookback<FieldValue>()
     private let isMax: Bool
     init(isMax: Bool) { self.isMax = isMax }
-    func evict(olderThan cutoff: Int64) { candidates.evict(olderThan: cutoff) }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func evict(olderThan cutoff: Int64) { candidates.evict(olderThan: cutoff) }
+    mutating func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         // A newer value at least as good makes older ones unreachable: they leave the window first.
         let isMax = isMax
@@ -273,9 +289,9 @@ final class WindowedExtremeState: FeatureState {
 
 // MARK: - first, last
 
-final class FirstState: FeatureState {
+struct FirstState: FeatureAccumulator {
     private var first: String?
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func add(_ value: FieldValue, at time: Int64) {
         if first == nil, !value.isAbsent { first = value.text }
     }
     func appendResult(to out: inout [UInt8]) {
@@ -283,10 +299,10 @@ final class FirstState: FeatureState {
     }
 }
 
-final class WindowedFirstState: FeatureState {
+struct WindowedFirstState: FeatureAccumulator {
     private var texts = Lookback<String>()
-    func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
+    mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { texts.append(value.text, at: time) }
     }
     func appendResult(to out: inout [UInt8]) {
@@ -296,14 +312,14 @@ final class WindowedFirstState: FeatureState {
 
 /// `last`: the newest non-null value; with a window, it expires once older than the window,
 /// and then nothing newer exists in the window either.
-final class LastState: FeatureState {
+struct LastState: FeatureAccumulator {
     private var last: (time: Int64, text: String)?
     private let windowed: Bool
     init(windowed: Bool) { self.windowed = windowed }
-    func evict(olderThan cutoff: Int64) {
+    mutating func evict(olderThan cutoff: Int64) {
         if windowed, let last, last.time < cutoff { self.last = nil }
     }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { last = (time, value.text) }
     }
     func appendResult(to out: inout [UInt8]) {
@@ -315,7 +331,7 @@ final class LastState: FeatureState {
 
 /// Occurrences per distinct value (by canonical JSON text); for a window, also the
 /// values in arrival order so they can be retracted as they fall out.
-final class ValueCountsState: FeatureState {
+struct ValueCountsState: FeatureAccumulator {
     private var counts: [String: Int64] = [:]
     private var texts = Lookback<String>()
     private let windowed: Bool
@@ -324,8 +340,8 @@ final class ValueCountsState: FeatureState {
         self.windowed = windowed
         self.histogram = histogram
     }
-    func evict(olderThan cutoff: Int64) {
-        texts.evict(olderThan: cutoff) { text in
+    mutating func evict(olderThan cutoff: Int64) {
+        while let text = texts.popOldest(before: cutoff) {
             if let count = counts[text], count > 1 {
                 counts[text] = count - 1
             } else {
@@ -333,7 +349,7 @@ final class ValueCountsState: FeatureState {
             }
         }
     }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         counts[value.text, default: 0] += 1
         if windowed { texts.append(value.text, at: time) }
@@ -370,12 +386,12 @@ final class ValueCountsState: FeatureState {
 
 /// Values oldest to newest; `limit` keeps the newest N, and a window drops values that
 /// fall out of the lookback.
-final class CollectState: FeatureState {
+struct CollectState: FeatureAccumulator {
     private var texts = Lookback<String>()
     private let limit: Int?
     init(limit: Int?) { self.limit = limit }
-    func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
-    func add(_ value: FieldValue, at time: Int64) {
+    mutating func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
+    mutating func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
         texts.append(value.text, at: time)
         if let limit, texts.count > limit { texts.removeFirst() }

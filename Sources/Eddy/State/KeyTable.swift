@@ -1,55 +1,60 @@
-/// Open-addressing hash table from a key's canonical text to its row, hashed with the same
+import CEddySupport
+
+/// Open-addressing hash table from a key's canonical text to its slot, hashed with the same
 /// stable hash that assigns key groups, so one hash per event serves both, and Swift's
 /// per-process SipHash (the top of the profile with `Dictionary<String, _>`) is avoided.
-/// A slot holds the hash next to the row index, so a probe costs one cache line.
+/// An entry holds the full hash and the key next to the slot: a short key (up to 15 UTF-8
+/// bytes) is stored inline in its `String`, so a probe usually costs one cache line.
 struct KeyTable {
-    private struct Slot {
+    private struct Entry {
         var hash: UInt64 = 0
-        var entry: Int32 = 0  // index into rows + 1; 0 is empty
+        var slot: Int32 = -1  // -1: empty
+        var key = ""
     }
 
-    private var slots: [Slot]
-    private(set) var rows: [KeyState] = []
+    private var entries: [Entry]
     private var mask: Int
+    private(set) var count = 0
 
     init() {
-        slots = Array(repeating: Slot(), count: 1024)
+        entries = Array(repeating: Entry(), count: 1024)
         mask = 1023
     }
 
-    var count: Int { rows.count }
-
-    /// The row for `key`, or nil; `hash` must be `KeyGroups.stableHash(ofKey: key)`.
+    /// Starts loading the entry where a lookup of `hash` begins.
     @inline(__always)
-    func find(_ key: String, hash: UInt64) -> KeyState? {
+    func prefetch(hash: UInt64) {
+        entries.withUnsafeBufferPointer { eddy_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+    }
+
+    /// The slot of `key`, or nil; `hash` must be `KeyGroups.stableHash(ofKey: key)`.
+    @inline(__always)
+    func find(_ key: String, hash: UInt64) -> Int? {
         var position = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let slot = slots[position]
-            if slot.entry == 0 { return nil }
-            if slot.hash == hash {
-                let row = rows[Int(slot.entry) - 1]
-                if row.key == key { return row }
-            }
+            let entry = entries[position]
+            if entry.slot < 0 { return nil }
+            if entry.hash == hash, entry.key == key { return Int(entry.slot) }
             position = (position + 1) & mask
         }
     }
 
-    mutating func insert(_ row: KeyState, hash: UInt64) {
-        if (rows.count + 1) * 2 > slots.count { grow() }
-        rows.append(row)
-        place(Slot(hash: hash, entry: Int32(rows.count)))
+    mutating func insert(_ key: String, slot: Int, hash: UInt64) {
+        if (count + 1) * 2 > entries.count { grow() }
+        count += 1
+        place(Entry(hash: hash, slot: Int32(slot), key: key))
     }
 
-    private mutating func place(_ slot: Slot) {
-        var position = Int(truncatingIfNeeded: slot.hash) & mask
-        while slots[position].entry != 0 { position = (position + 1) & mask }
-        slots[position] = slot
+    private mutating func place(_ entry: Entry) {
+        var position = Int(truncatingIfNeeded: entry.hash) & mask
+        while entries[position].slot >= 0 { position = (position + 1) & mask }
+        entries[position] = entry
     }
 
     private mutating func grow() {
-        let old = slots
-        slots = Array(repeating: Slot(), count: old.count * 2)
-        mask = slots.count - 1
-        for slot in old where slot.entry != 0 { place(slot) }
+        let old = entries
+        entries = Array(repeating: Entry(), count: old.count * 2)
+        mask = entries.count - 1
+        for entry in old where entry.slot >= 0 { place(entry) }
     }
 }

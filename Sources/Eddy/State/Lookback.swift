@@ -20,15 +20,20 @@ struct Lookback<Element> {
         entries.append((time, element))
     }
 
-    /// Removes the entries with time < `cutoff`, passing each to `removed`, oldest first.
+    /// Removes the entries with time < `cutoff`.
     @inline(__always)
-    mutating func evict(olderThan cutoff: Int64, _ removed: (Element) -> Void = { _ in }) {
-        guard oldestTime < cutoff else { return }
-        while let oldest = entries.first, oldest.time < cutoff {
-            removed(oldest.element)
-            entries.removeFirst()
-        }
+    mutating func evict(olderThan cutoff: Int64) {
+        while popOldest(before: cutoff) != nil {}
+    }
+
+    /// Removes and returns the oldest entry if its time is < `cutoff`: callers that retract
+    /// what leaves the window loop on it.
+    @inline(__always)
+    mutating func popOldest(before cutoff: Int64) -> Element? {
+        guard oldestTime < cutoff else { return nil }
+        let oldest = entries.removeFirst()
         oldestTime = entries.first?.time ?? .max
+        return oldest.element
     }
 
     mutating func removeFirst() {
