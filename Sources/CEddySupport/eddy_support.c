@@ -1,2 +1,8 @@
-// The support functions are inline in the header; SwiftPM needs one source file per C target.
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
 #include "eddy_support.h"
+
+int eddy_exchange_paths(const char *first, const char *second) {
+    return renameat2(AT_FDCWD, first, AT_FDCWD, second, RENAME_EXCHANGE);
+}

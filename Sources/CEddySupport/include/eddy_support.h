@@ -8,4 +8,8 @@ static inline void eddy_prefetch(const void *address) {
     __builtin_prefetch(address, 1, 3);
 }
 
+/// Swaps two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`, which needs
+/// `_GNU_SOURCE`, so it is called from C): 0 on success, -1 with errno set.
+int eddy_exchange_paths(const char *first, const char *second);
+
 #endif

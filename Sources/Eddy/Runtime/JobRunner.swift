@@ -148,6 +148,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try output.flush()
         try lateOutput?.flush()
         try deadLetters?.flush()
+        try keyed.backend.persist()
         summary.keys = keyed.backend.keyCount
         summary.elapsedSeconds = clock.elapsedSeconds
     }
@@ -231,7 +232,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             return try reject(record, reason, input: input, line: line, offset: offset)
         }
         guard let timeSlot = plan.timeSlot else {
-            let slot = keyed.slot(values, base: 0)
+            let slot = try keyed.slot(values, base: 0)
             keyed.apply(values, base: 0, time: 0, slot: slot)
             encoder.encode(values: values, base: 0, members: scanner.members, states: keyed.backend.states, slot: slot, to: &output.buffer)
             try keyed.backend.endOfBatch()
@@ -337,7 +338,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         pending.takeReady(upTo: watermark, into: &batch)
         batchBases.removeAll(keepingCapacity: true)
         for entry in batch { batchBases.append(entry.slot * pending.width) }
-        keyed.slots(ofEventsAt: batchBases, in: pending.values, into: &batchSlots)
+        try keyed.slots(ofEventsAt: batchBases, in: pending.values, into: &batchSlots)
         var start = 0
         while start < batch.count {
             // Peers: apply all of one time's events before emitting any of them.

@@ -31,9 +31,9 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
 
     /// The state slot of the event whose values start at `base`.
     @inline(__always)
-    func slot(_ values: [FieldValue], base: Int) -> Int {
+    func slot(_ values: [FieldValue], base: Int) throws -> Int {
         let key = canonicalKey(values, base: base)
-        return backend.slot(forKey: key, hash: KeyGroups.stableHash(ofKey: key))
+        return try backend.slot(forKey: key, hash: KeyGroups.stableHash(ofKey: key))
     }
 
     /// The state slots of a batch of events (values starting at each of `bases`), in order.
@@ -42,7 +42,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// feature's state); done one event at a time they add up. So the batch goes in phases:
     /// hash every key and prefetch its table entry, then resolve every slot and prefetch its
     /// states, so that the misses of many keys overlap before `apply` touches them.
-    func slots(ofEventsAt bases: [Int], in values: [FieldValue], into slots: inout [Int]) {
+    func slots(ofEventsAt bases: [Int], in values: [FieldValue], into slots: inout [Int]) throws {
         batchKeys.removeAll(keepingCapacity: true)
         batchHashes.removeAll(keepingCapacity: true)
         let states = backend.states
@@ -55,7 +55,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         }
         slots.removeAll(keepingCapacity: true)
         for index in bases.indices {
-            let slot = backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
+            let slot = try backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
             for store in stores { store.prefetch(slot: slot) }
             slots.append(slot)
         }

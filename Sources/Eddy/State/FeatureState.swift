@@ -15,10 +15,19 @@ protocol FeatureAccumulator {
     mutating func add(_ value: FieldValue, at time: Int64)
     /// Appends the current result as JSON text.
     func appendResult(to out: inout [UInt8])
+    /// Writes the state in the persisted format (`StateFormat`), without the feature's
+    /// configuration (window, limit, flags), which comes from the job's plan.
+    func encodeState(to writer: inout StateWriter)
+    /// Replaces the state with one written by `encodeState`; `self` carries the configuration.
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError)
+    /// Heap bytes held beyond the accumulator's own size (window entries, map entries),
+    /// approximate, for the memory budget of a backend that evicts cold keys.
+    var heapBytes: Int { get }
 }
 
 extension FeatureAccumulator {
     mutating func evict(olderThan cutoff: Int64) {}
+    var heapBytes: Int { 0 }
 }
 
 /// What a field-less `count` receives for every event: present, so every event counts.
@@ -45,10 +54,10 @@ struct CountState: FeatureAccumulator {
 }
 
 struct WindowedCountState: FeatureAccumulator {
-    private var times = Lookback<Void>()
+    private var times = Lookback<Occurrence>()
     mutating func evict(olderThan cutoff: Int64) { times.evict(olderThan: cutoff) }
     mutating func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { times.append((), at: time) }
+        if !value.isAbsent { times.append(Occurrence(), at: time) }
     }
     func appendResult(to out: inout [UInt8]) { NumberText.append(Int64(times.count), to: &out) }
 }
@@ -122,9 +131,14 @@ struct NumericTotal {
 }
 
 /// A number as sums keep it, without its text: exact when it is an integer that fits Int64.
-struct NumericValue {
+struct NumericValue: StateCodable {
     var number: Double
     var integer: Int64?
+
+    init(number: Double, integer: Int64?) {
+        self.number = number
+        self.integer = integer
+    }
 
     init(_ value: FieldValue) {
         number = value.number
@@ -408,4 +422,183 @@ struct CollectState: FeatureAccumulator {
         }
         out.append(UInt8(ascii: "]"))
     }
+}
+
+// MARK: - persisted form
+
+extension NumericValue {
+    func encode(to writer: inout StateWriter) {
+        writer.write(number)
+        writer.write(integer)
+    }
+
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> NumericValue {
+        NumericValue(number: try reader.readDouble(), integer: try reader.readOptional(Int64.self))
+    }
+}
+
+extension NumericTotal {
+    func encode(to writer: inout StateWriter) {
+        writer.write(count)
+        writer.write(integerSum)
+        writer.write(doubleSum)
+        writer.write(compensation)
+        writer.write(doubleCount)
+    }
+
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> NumericTotal {
+        var total = NumericTotal()
+        total.count = try reader.readInt64()
+        total.integerSum = try reader.readInt64()
+        total.doubleSum = try reader.readDouble()
+        total.compensation = try reader.readDouble()
+        total.doubleCount = try reader.readInt64()
+        return total
+    }
+}
+
+extension Welford {
+    func encode(to writer: inout StateWriter) {
+        writer.write(count)
+        writer.write(mean)
+        writer.write(m2)
+    }
+
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> Welford {
+        var welford = Welford()
+        welford.count = try reader.readInt64()
+        welford.mean = try reader.readDouble()
+        welford.m2 = try reader.readDouble()
+        return welford
+    }
+}
+
+extension CountState {
+    func encodeState(to writer: inout StateWriter) { writer.write(count) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) { count = try reader.readInt64() }
+}
+
+extension WindowedCountState {
+    func encodeState(to writer: inout StateWriter) { times.encode(to: &writer) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        times = try .decode(from: &reader)
+    }
+    var heapBytes: Int { times.heapBytes }
+}
+
+extension SumState {
+    func encodeState(to writer: inout StateWriter) { total.encode(to: &writer) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        total = try .decode(from: &reader)
+    }
+}
+
+extension WindowedSumState {
+    func encodeState(to writer: inout StateWriter) {
+        total.encode(to: &writer)
+        entries.encode(to: &writer)
+    }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        total = try .decode(from: &reader)
+        entries = try .decode(from: &reader)
+    }
+    var heapBytes: Int { entries.heapBytes }
+}
+
+extension StddevState {
+    func encodeState(to writer: inout StateWriter) { welford.encode(to: &writer) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        welford = try .decode(from: &reader)
+    }
+}
+
+extension WindowedStddevState {
+    func encodeState(to writer: inout StateWriter) {
+        welford.encode(to: &writer)
+        numbers.encode(to: &writer)
+        writer.write(peakSpread)
+        writer.writeCount(removalsSinceRebuild)
+    }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        welford = try .decode(from: &reader)
+        numbers = try .decode(from: &reader)
+        peakSpread = try reader.readDouble()
+        removalsSinceRebuild = try reader.readCount()
+    }
+    var heapBytes: Int { numbers.heapBytes }
+}
+
+extension ExtremeState {
+    func encodeState(to writer: inout StateWriter) { writer.write(best) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        best = try reader.readOptional(FieldValue.self)
+    }
+}
+
+extension WindowedExtremeState {
+    func encodeState(to writer: inout StateWriter) { candidates.encode(to: &writer) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        candidates = try .decode(from: &reader)
+    }
+    var heapBytes: Int { candidates.heapBytes }
+}
+
+extension FirstState {
+    func encodeState(to writer: inout StateWriter) { writer.write(first) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        first = try reader.readOptional(String.self)
+    }
+}
+
+extension WindowedFirstState {
+    func encodeState(to writer: inout StateWriter) { texts.encode(to: &writer) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        texts = try .decode(from: &reader)
+    }
+    var heapBytes: Int { texts.heapBytes }
+}
+
+extension LastState {
+    func encodeState(to writer: inout StateWriter) {
+        writer.write(last != nil)
+        if let last {
+            writer.write(last.time)
+            writer.write(last.text)
+        }
+    }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        last = try reader.readBool() ? (try reader.readInt64(), try reader.readString()) : nil
+    }
+}
+
+extension ValueCountsState {
+    /// Distinct values sorted by their bytes, so that equal states encode to equal bytes
+    /// whatever the dictionary's (per-process seeded) order.
+    func encodeState(to writer: inout StateWriter) {
+        writer.writeCount(counts.count)
+        for (text, count) in counts.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            writer.write(text)
+            writer.write(count)
+        }
+        texts.encode(to: &writer)
+    }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        let distinct = try reader.readCount()
+        counts = Dictionary(minimumCapacity: distinct)
+        for _ in 0..<distinct {
+            let text = try reader.readString()
+            counts[text] = try reader.readInt64()
+        }
+        texts = try .decode(from: &reader)
+    }
+    /// A dictionary entry is a 16-byte key and an 8-byte count, at up to 3/4 load.
+    var heapBytes: Int { counts.count * 32 + texts.heapBytes }
+}
+
+extension CollectState {
+    func encodeState(to writer: inout StateWriter) { texts.encode(to: &writer) }
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
+        texts = try .decode(from: &reader)
+    }
+    var heapBytes: Int { texts.heapBytes }
 }

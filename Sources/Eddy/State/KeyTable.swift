@@ -45,6 +45,29 @@ struct KeyTable {
         place(Entry(hash: hash, slot: Int32(slot), key: key))
     }
 
+    /// Removes the entry of `slot` (whose key hashed to `hash`), shifting later entries of
+    /// its probe run back so that lookups never stop early at the hole.
+    mutating func remove(slot: Int, hash: UInt64) {
+        var hole = Int(truncatingIfNeeded: hash) & mask
+        while entries[hole].slot != Int32(slot) {
+            precondition(entries[hole].slot >= 0, "removing a key that is not in the table")
+            hole = (hole + 1) & mask
+        }
+        entries[hole] = Entry()
+        count -= 1
+        var next = (hole + 1) & mask
+        while entries[next].slot >= 0 {
+            let home = Int(truncatingIfNeeded: entries[next].hash) & mask
+            // The entry may fill the hole when the hole lies on its probe path, home..next.
+            if (next &- hole) & mask <= (next &- home) & mask {
+                entries[hole] = entries[next]
+                entries[next] = Entry()
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+    }
+
     private mutating func place(_ entry: Entry) {
         var position = Int(truncatingIfNeeded: entry.hash) & mask
         while entries[position].slot >= 0 { position = (position + 1) & mask }

@@ -47,3 +47,36 @@ struct Lookback<Element> {
         if entries.isEmpty { oldestTime = .max }
     }
 }
+
+extension Lookback where Element: StateCodable {
+    func encode(to writer: inout StateWriter) {
+        writer.writeCount(entries.count)
+        for entry in entries {
+            writer.write(entry.time)
+            entry.element.encode(to: &writer)
+        }
+    }
+
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> Lookback {
+        var lookback = Lookback()
+        let count = try reader.readCount()
+        lookback.entries.reserveCapacity(count)
+        var previous = Int64.min
+        for _ in 0..<count {
+            let time = try reader.readInt64()
+            guard time >= previous else { throw StateFormatError("window entries out of time order") }
+            previous = time
+            lookback.append(try Element.decode(from: &reader), at: time)
+        }
+        return lookback
+    }
+
+    /// Heap bytes the entries take, for memory budgets (strings' own storage not counted).
+    var heapBytes: Int { entries.count * MemoryLayout<(time: Int64, element: Element)>.stride }
+}
+
+/// The element of a window that only counts its entries.
+struct Occurrence: StateCodable {
+    func encode(to writer: inout StateWriter) {}
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> Occurrence { Occurrence() }
+}

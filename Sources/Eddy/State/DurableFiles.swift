@@ -1,0 +1,90 @@
+import CEddySupport
+import Foundation
+import Glibc
+
+/// Files that must survive a crash once written: state snapshots and, later, checkpoint
+/// metadata. Every write is fsynced, and a directory is published by renaming a complete
+/// temporary one into place, then fsyncing its parent, so a reader sees all or nothing.
+enum DurableFiles {
+    /// Writes `bytes` to `path` (created or truncated) and fsyncs it.
+    static func write(_ bytes: [UInt8], to path: String) throws(IOError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw IOError("cannot create \(path): \(lastError())") }
+        defer { close(descriptor) }
+        var start = 0
+        while start < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + start, $0.count - start) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw IOError("cannot write \(path): \(lastError())")
+            }
+            start += written
+        }
+        guard fsync(descriptor) == 0 else { throw IOError("cannot sync \(path): \(lastError())") }
+    }
+
+    static func read(_ path: String) throws(IOError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw IOError("cannot read \(path)")
+        }
+        return [UInt8](data)
+    }
+
+    /// fsyncs a directory, making the entries created or renamed in it durable.
+    static func syncDirectory(_ path: String) throws(IOError) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw IOError("cannot open directory \(path): \(lastError())") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw IOError("cannot sync directory \(path): \(lastError())") }
+    }
+
+    static func createDirectory(_ path: String) throws(IOError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw IOError("cannot create directory \(path): \(describe(error))")
+        }
+    }
+
+    static func remove(_ path: String) throws(IOError) {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            throw IOError("cannot remove \(path): \(describe(error))")
+        }
+    }
+
+    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// The names in a directory, sorted.
+    static func list(_ path: String) throws(IOError) -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+        } catch {
+            throw IOError("cannot list \(path): \(describe(error))")
+        }
+    }
+
+    /// Replaces directory `target` with the complete directory `staged`, atomically for
+    /// readers: `target` is either the old or the new directory, never a mix or missing
+    /// (the two are exchanged in one `renameat2` call, then the old one is removed).
+    static func publish(_ staged: String, as target: String) throws(IOError) {
+        try syncDirectory(staged)
+        if exists(target) {
+            guard eddy_exchange_paths(staged, target) == 0 else {
+                throw IOError("cannot publish \(target): \(lastError())")
+            }
+            try remove(staged)
+        } else {
+            guard rename(staged, target) == 0 else { throw IOError("cannot publish \(target): \(lastError())") }
+        }
+        try syncDirectory((target as NSString).deletingLastPathComponent)
+    }
+
+    private static func lastError() -> String { String(cString: strerror(errno)) }
+
+    private static func describe(_ error: any Error) -> String {
+        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+    }
+}

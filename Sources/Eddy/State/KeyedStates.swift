@@ -1,0 +1,101 @@
+/// The state of every resident key: the keys, their key groups, and one store per feature
+/// (in `dict` order), all indexed by the key's slot. Slots of removed keys are reused.
+public final class KeyedStates {
+    let stores: [FeatureStore]
+    let maxParallelism: Int
+    private var table = KeyTable()
+    /// The canonical text of each slot's key ("" for a free slot).
+    private(set) var keys: [String] = []
+    /// The key group of each slot's key.
+    private(set) var keyGroups: [Int32] = []
+    private(set) var hashes: [UInt64] = []
+    private var freeSlots: [Int] = []
+
+    public init(plan: JobPlan) {
+        stores = plan.features.map { $0.makeStore() }
+        maxParallelism = plan.spec.maxParallelism
+    }
+
+    /// Keys resident in memory.
+    public var count: Int { table.count }
+    /// Slots allocated, resident or free: slot indices are below it.
+    var capacity: Int { keys.count }
+
+    /// Starts loading what `slot(forKey:hash:)` will read first.
+    @inline(__always)
+    func prefetch(hash: UInt64) { table.prefetch(hash: hash) }
+
+    /// The slot of a resident key, or nil; `hash` is the key's `KeyGroups.stableHash`.
+    @inline(__always)
+    func find(_ key: String, hash: UInt64) -> Int? { table.find(key, hash: hash) }
+
+    /// The slot of `key`, created with empty state on first use.
+    @inline(__always)
+    func slot(forKey key: String, hash: UInt64) -> Int {
+        find(key, hash: hash) ?? insert(key, hash: hash)
+    }
+
+    /// Makes `key` resident with empty state; it must not be resident already.
+    func insert(_ key: String, hash: UInt64) -> Int {
+        let keyGroup = Int32(truncatingIfNeeded: hash % UInt64(maxParallelism))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            keys[slot] = key
+            keyGroups[slot] = keyGroup
+            hashes[slot] = hash
+        } else {
+            slot = keys.count
+            keys.append(key)
+            keyGroups.append(keyGroup)
+            hashes.append(hash)
+            for store in stores { store.appendEmpty() }
+        }
+        table.insert(key, slot: slot, hash: hash)
+        return slot
+    }
+
+    /// Forgets a resident key and frees its slot.
+    func remove(slot: Int) {
+        table.remove(slot: slot, hash: hashes[slot])
+        for store in stores { store.reset(slot: slot) }
+        keys[slot] = ""
+        freeSlots.append(slot)
+    }
+
+    /// Every resident slot, ordered by (key group, key): the order snapshots are written in.
+    func residentSlotsByKeyGroup() -> [Int] {
+        let free = Set(freeSlots)
+        return (0..<keys.count).filter { !free.contains($0) }.sorted { a, b in
+            keyGroups[a] != keyGroups[b]
+                ? keyGroups[a] < keyGroups[b] : keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8)
+        }
+    }
+
+    /// All features' state of one key, in the persisted format: the format version, then
+    /// each feature in `dict` order.
+    func encodeRow(slot: Int, to writer: inout StateWriter) {
+        writer.write(StateFormat.version)
+        for store in stores { store.encode(slot: slot, to: &writer) }
+    }
+
+    /// Replaces one key's state with a row written by `encodeRow`.
+    func decodeRow(slot: Int, from bytes: UnsafeRawBufferPointer) throws(StateFormatError) {
+        var reader = StateReader(bytes)
+        let version = try reader.readByte()
+        guard version == StateFormat.version else {
+            throw StateFormatError("state format version \(version), this eddy reads version \(StateFormat.version)")
+        }
+        for store in stores { try store.decode(slot: slot, from: &reader) }
+        guard reader.isAtEnd else {
+            throw StateFormatError("\(bytes.count - reader.position) bytes left after the last feature: the state was written by another job")
+        }
+    }
+
+    /// Approximate bytes one resident key holds: its table entry, key, and every feature.
+    func bytes(slot: Int) -> Int {
+        var total = 64 + keys[slot].utf8.count
+        for store in stores { total += store.bytes(slot: slot) }
+        return total
+    }
+}

@@ -1,0 +1,167 @@
+/// The byte format of persisted state: what a durable backend writes for one key's features
+/// (RocksDB values, snapshot files) and reads back.
+///
+/// Little-endian fixed-width integers and doubles, unsigned LEB128 varints for lengths and
+/// counts, strings as varint length + UTF-8. The format is versioned by the backends that
+/// store it (`StateFormat.version`); a state written today must restore tomorrow, so a
+/// change here needs a new version and a reader for the old one.
+public enum StateFormat {
+    public static let version: UInt8 = 1
+}
+
+/// A persisted state could not be read back.
+public struct StateFormatError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "corrupt state: \(message)" }
+}
+
+struct StateWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init() {}
+
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+    mutating func write(_ value: UInt8) { bytes.append(value) }
+
+    mutating func write(_ value: Int64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func write(_ value: Double) { write(Int64(bitPattern: value.bitPattern)) }
+
+    mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    mutating func writeCount(_ value: Int) {
+        var rest = UInt64(value)
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    mutating func write(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            writeCount(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func write<Value: StateCodable>(_ value: Value?) {
+        if let value {
+            write(true)
+            value.encode(to: &self)
+        } else {
+            write(false)
+        }
+    }
+}
+
+struct StateReader {
+    private let bytes: UnsafeRawBufferPointer
+    private(set) var position = 0
+
+    /// `bytes` must stay valid while the reader is used.
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var isAtEnd: Bool { position == bytes.count }
+
+    private mutating func take(_ count: Int) throws(StateFormatError) -> UnsafeRawBufferPointer {
+        guard count >= 0, bytes.count - position >= count else {
+            throw StateFormatError("truncated at byte \(position) of \(bytes.count)")
+        }
+        defer { position += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[position..<position + count])
+    }
+
+    mutating func readByte() throws(StateFormatError) -> UInt8 { try take(1)[0] }
+
+    mutating func skip(_ count: Int) throws(StateFormatError) { _ = try take(count) }
+
+    mutating func readInt64() throws(StateFormatError) -> Int64 {
+        Int64(littleEndian: try take(8).loadUnaligned(as: Int64.self))
+    }
+
+    mutating func readDouble() throws(StateFormatError) -> Double {
+        Double(bitPattern: UInt64(bitPattern: try readInt64()))
+    }
+
+    mutating func readBool() throws(StateFormatError) -> Bool {
+        switch try readByte() {
+        case 0: return false
+        case 1: return true
+        case let other: throw StateFormatError("expected a boolean at byte \(position - 1), found \(other)")
+        }
+    }
+
+    mutating func readCount() throws(StateFormatError) -> Int {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = try readByte()
+            guard shift < 63 else { throw StateFormatError("count too long at byte \(position)") }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { break }
+            shift += 7
+        }
+        guard value <= UInt64(bytes.count) else {
+            throw StateFormatError("count \(value) exceeds the \(bytes.count) bytes of the state")
+        }
+        return Int(value)
+    }
+
+    mutating func readString() throws(StateFormatError) -> String {
+        let utf8 = try take(try readCount())
+        guard let text = String(validating: utf8, as: UTF8.self) else {
+            throw StateFormatError("invalid UTF-8 in a string ending at byte \(position)")
+        }
+        return text
+    }
+
+    mutating func readOptional<Value: StateCodable>(_ type: Value.Type) throws(StateFormatError) -> Value? {
+        try readBool() ? try Value.decode(from: &self) : nil
+    }
+}
+
+/// A value that persists in the state format.
+protocol StateCodable {
+    func encode(to writer: inout StateWriter)
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> Self
+}
+
+extension Int64: StateCodable {
+    func encode(to writer: inout StateWriter) { writer.write(self) }
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> Int64 { try reader.readInt64() }
+}
+
+extension Double: StateCodable {
+    func encode(to writer: inout StateWriter) { writer.write(self) }
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> Double { try reader.readDouble() }
+}
+
+extension String: StateCodable {
+    func encode(to writer: inout StateWriter) { writer.write(self) }
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> String { try reader.readString() }
+}
+
+extension FieldValue: StateCodable {
+    func encode(to writer: inout StateWriter) {
+        writer.write(kind.rawValue)
+        writer.write(text)
+        writer.write(number)
+        writer.write(integer)
+    }
+
+    static func decode(from reader: inout StateReader) throws(StateFormatError) -> FieldValue {
+        let code = try reader.readByte()
+        guard let kind = ValueKind(rawValue: code) else {
+            throw StateFormatError("unknown value kind \(code) at byte \(reader.position - 1)")
+        }
+        return FieldValue(
+            kind: kind, text: try reader.readString(), number: try reader.readDouble(),
+            integer: try reader.readOptional(Int64.self))
+    }
+}
