@@ -30,6 +30,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EddyTests", dependencies: ["Eddy"]),
+        // The RocksDB C API. Only RocksStore imports it.
+        .systemLibrary(
+            name: "CRocksDB",
+            path: "Sources/CRocksDB",
+            pkgConfig: "rocksdb",
+            providers: [.apt(["librocksdb-dev"])]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
