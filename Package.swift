@@ -37,6 +37,8 @@ let package = Package(
             pkgConfig: "rocksdb",
             providers: [.apt(["librocksdb-dev"])]
         ),
+        // Typed, throwing Swift wrapper over CRocksDB: the one place that touches the C API.
+        .target(name: "RocksStore", dependencies: ["CRocksDB"]),
     ],
     swiftLanguageModes: [.v6]
 )
