@@ -39,6 +39,7 @@ let package = Package(
         ),
         // Typed, throwing Swift wrapper over CRocksDB: the one place that touches the C API.
         .target(name: "RocksStore", dependencies: ["CRocksDB"]),
+        .testTarget(name: "RocksStoreTests", dependencies: ["RocksStore"]),
     ],
     swiftLanguageModes: [.v6]
 )
