@@ -31,6 +31,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EddyTests", dependencies: ["Eddy"]),
+        // The RocksDB C API. Only RocksStore imports it.
+        .systemLibrary(
+            name: "CRocksDB",
+            path: "Sources/CRocksDB",
+            pkgConfig: "rocksdb",
+            providers: [.apt(["librocksdb-dev"])]
+        ),
+        // Typed, throwing Swift wrapper over CRocksDB: the one place that touches the C API.
+        .target(name: "RocksStore", dependencies: ["CRocksDB"]),
+        .testTarget(name: "RocksStoreTests", dependencies: ["RocksStore"]),
     ],
     swiftLanguageModes: [.v6]
 )
