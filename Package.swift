@@ -16,7 +16,7 @@ let package = Package(
         .target(name: "CEddySupport"),
         .target(
             name: "Eddy",
-            dependencies: ["CEddySupport", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["CEddySupport", "RocksStore", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: [
                 // The run loop is single-threaded and checked by tests; dynamic exclusivity
                 // checks on its class properties cost several percent per event.

@@ -5,6 +5,7 @@ import Glibc
 extension InputFormat: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
 extension BadRecordPolicy: ExpressibleByArgument {}
+extension StateBackendKind: ExpressibleByArgument {}
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,6 +43,18 @@ struct RunCommand: ParsableCommand {
     @Option(help: "What a bad record does: skip (count it, dead-letter it, go on) or fail (stop with exit 3).")
     var onBadRecord: BadRecordPolicy = .skip
 
+    @Option(help: "Where keyed state lives: memory (heap, not durable), fs (heap, snapshot files per key group), rocksdb (embedded RocksDB, hot keys on the heap).")
+    var stateBackend: StateBackendKind = .rocksdb
+
+    @Option(help: "Directory of the fs and rocksdb backends' files. Default: eddy-state/<code> under the working directory.")
+    var stateDir: String?
+
+    @Option(help: "Heap the rocksdb backend may use for resident keys before evicting cold ones to RocksDB, e.g. 64MB, 2GB (binary units). Default: 512MB.")
+    var stateMemory: String?
+
+    @Option(help: "Key groups, the unit in which state is stored and redistributed (1 to 32768). Default: the spec's maxParallelism, else 128.")
+    var maxParallelism: Int?
+
     @Flag(name: [.short, .long], help: "Do not print the summary line or the progress line.")
     var quiet = false
 
@@ -49,11 +62,26 @@ struct RunCommand: ParsableCommand {
         if inputs.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("stdin ('-') can be read only once")
         }
+        if let stateMemory {
+            guard ByteSize.parse(stateMemory) != nil else {
+                throw ValidationError("--state-memory \(stateMemory): expected a size like 64MB, 512MB or 2GB")
+            }
+            guard stateBackend == .rocksdb else {
+                throw ValidationError("--state-memory applies to the rocksdb backend only; the \(stateBackend.rawValue) backend keeps all state on the heap")
+            }
+        }
+        if let maxParallelism, !(1...32768).contains(maxParallelism) {
+            throw ValidationError("--max-parallelism \(maxParallelism): expected an integer from 1 to 32768")
+        }
     }
 
     func run() throws {
-        let spec = try loadSpec(job)
+        var spec = try loadSpec(job)
+        if let maxParallelism { spec.maxParallelism = maxParallelism }
         let plan = JobPlan(spec)
+        let state = StateOptions(
+            backend: stateBackend, directory: stateDir ?? StateOptions.defaultDirectory(code: spec.code),
+            memoryBudget: stateMemory.flatMap(ByteSize.parse) ?? StateOptions.defaultMemoryBudget)
         let format = outputFormat ?? (output?.lowercased().hasSuffix(".csv") == true ? .csv : .jsonl)
         if format == .csv, case .all = plan.carry {
             writeToStandardError("eddy: carry [\"*\"] needs JSON Lines output (CSV needs fixed columns); name the carried columns, or use --output-format jsonl\n")
@@ -67,11 +95,10 @@ struct RunCommand: ParsableCommand {
             let sink = try output.map { path throws(IOError) in try ByteSink.create(path: path) } ?? ByteSink.standardOutput()
             let late = try lateOutput.map { path throws(IOError) in try ByteSink.create(path: path) }
             let deadLetters = try deadLetter.map { path throws(IOError) in try ByteSink.create(path: path) }
-            let runner = JobRunner(
-                plan: plan, backend: MemoryStateBackend(plan: plan), options: options,
-                output: sink, lateOutput: late, deadLetters: deadLetters)
             do {
-                let summary = try runner.run(sources)
+                let summary = try runJob(
+                    plan: plan, state: state, options: options, inputs: sources,
+                    output: sink, lateOutput: late, deadLetters: deadLetters)
                 if !quiet { writeToStandardError(summary.line(code: spec.code) + "\n") }
             } catch let stop as BadRecordStop {
                 if !quiet { writeToStandardError(stop.summary.line(code: spec.code) + "\n") }
@@ -90,6 +117,12 @@ struct RunCommand: ParsableCommand {
             Glibc.exit(0)
         } catch let error as IOError {
             writeToStandardError("eddy: \(error.message)\n")
+            throw ExitStatus.runtimeFailure
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            // State backend failures (RocksDB, corrupt state): say what failed, exit 1.
+            writeToStandardError("eddy: state: \(error)\n")
             throw ExitStatus.runtimeFailure
         }
     }

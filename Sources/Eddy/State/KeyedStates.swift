@@ -55,6 +55,9 @@ public final class KeyedStates {
         return slot
     }
 
+    /// A canonical key is JSON text, never empty, so an empty key marks a free slot.
+    func isResident(slot: Int) -> Bool { !keys[slot].isEmpty }
+
     /// Forgets a resident key and frees its slot.
     func remove(slot: Int) {
         table.remove(slot: slot, hash: hashes[slot])
@@ -65,8 +68,7 @@ public final class KeyedStates {
 
     /// Every resident slot, ordered by (key group, key): the order snapshots are written in.
     func residentSlotsByKeyGroup() -> [Int] {
-        let free = Set(freeSlots)
-        return (0..<keys.count).filter { !free.contains($0) }.sorted { a, b in
+        (0..<keys.count).filter(isResident).sorted { a, b in
             keyGroups[a] != keyGroups[b]
                 ? keyGroups[a] < keyGroups[b] : keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8)
         }

@@ -1,0 +1,189 @@
+import RocksStore
+
+/// Keyed state in embedded RocksDB, with hot keys cached on the heap.
+///
+/// A get and a put per event would cap a job near 150-200k events/s (MEASURED.md), so the
+/// heap holds every key in use (`states`, the same layout as the memory backend) and RocksDB
+/// holds the rest:
+/// - a key not on the heap is looked up in RocksDB once, decoded, and stays resident;
+/// - a key touched since it was last written is dirty; `persist()` writes every dirty key in
+///   write batches with the WAL off (durability comes from the flush that follows, and from
+///   checkpoints);
+/// - beyond the memory budget, cold keys (a CLOCK sweep over slots: a key touched since the
+///   hand last passed gets a second chance) are written back if dirty and dropped from the
+///   heap, down to 90% of the budget so that eviction runs in rounds, not per batch.
+///
+/// Every persisted key starts with its key group (`RocksStateLayout`), so one key group's
+/// state is one contiguous range of the database.
+public final class RocksStateBackend: KeyedStateBackend {
+    public let states: KeyedStates
+    public let directory: String
+    private let database: RocksDatabase
+    private let memoryBudget: Int
+    private let batch = WriteBatch()
+    private var writer = StateWriter()
+    private var rowKey: [UInt8] = []
+
+    /// Per slot: estimated bytes, touched since the CLOCK hand passed, written since touched.
+    private var slotBytes: [Int] = []
+    private var referenced: [Bool] = []
+    private var dirty: [Bool] = []
+    private var residentBytes = 0
+    private var touched: [Int] = []
+    private var clockHand = 0
+    /// Whether RocksDB may hold keys that are not resident; until the first eviction it
+    /// cannot, and a new key costs no read.
+    private var storeMayHoldKeys = false
+    private var distinctKeys = 0
+
+    /// Bytes of pending writes after which a write batch is committed.
+    private static let batchBytesLimit = 8 << 20
+
+    /// Opens a fresh database at `directory` (whatever was there is removed: state is
+    /// restored from checkpoints, not from a previous run's directory).
+    public init(plan: JobPlan, directory: String, memoryBudget: Int) throws {
+        states = KeyedStates(plan: plan)
+        self.directory = directory
+        self.memoryBudget = memoryBudget
+        try DurableFiles.remove(directory)
+        try DurableFiles.createDirectory(directory)
+        database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
+    }
+
+    public var keyCount: Int { distinctKeys }
+
+    @inline(__always)
+    public func slot(forKey key: String, hash: UInt64) throws -> Int {
+        if let slot = states.find(key, hash: hash) {
+            touch(slot)
+            return slot
+        }
+        let slot = states.insert(key, hash: hash)
+        while slotBytes.count < states.capacity {
+            slotBytes.append(0)
+            referenced.append(false)
+            dirty.append(false)
+        }
+        if storeMayHoldKeys {
+            RocksStateLayout.rowKey(key, keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
+            let found = try database.withValue(forKey: rowKey) { row -> Bool in
+                guard let row else { return false }
+                try states.decodeRow(slot: slot, from: row)
+                return true
+            }
+            if !found { distinctKeys += 1 }
+        } else {
+            distinctKeys += 1
+        }
+        touch(slot)
+        return slot
+    }
+
+    @inline(__always)
+    private func touch(_ slot: Int) {
+        referenced[slot] = true
+        dirty[slot] = true
+        touched.append(slot)
+    }
+
+    public func endOfBatch() throws {
+        for slot in touched {
+            let bytes = states.bytes(slot: slot)
+            residentBytes += bytes - slotBytes[slot]
+            slotBytes[slot] = bytes
+        }
+        touched.removeAll(keepingCapacity: true)
+        if residentBytes > memoryBudget { try evict(downTo: memoryBudget / 10 * 9) }
+    }
+
+    /// Writes back and drops cold keys until the resident estimate is at most `target`.
+    private func evict(downTo target: Int) throws {
+        var visited = 0
+        // Two full turns at most: the first clears every second chance.
+        while residentBytes > target, visited < 2 * states.capacity {
+            let slot = clockHand
+            clockHand = (clockHand + 1) % states.capacity
+            visited += 1
+            guard states.isResident(slot: slot) else { continue }
+            if referenced[slot] {
+                referenced[slot] = false
+                continue
+            }
+            if dirty[slot] { try writeBack(slot) }
+            residentBytes -= slotBytes[slot]
+            slotBytes[slot] = 0
+            states.remove(slot: slot)
+        }
+        try commitBatch()
+        storeMayHoldKeys = true
+    }
+
+    private func writeBack(_ slot: Int) throws {
+        RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
+        writer.removeAll()
+        states.encodeRow(slot: slot, to: &writer)
+        batch.put(key: rowKey, value: writer.bytes)
+        dirty[slot] = false
+        if batch.byteSize >= Self.batchBytesLimit { try commitBatch() }
+    }
+
+    private func commitBatch() throws {
+        guard batch.count > 0 else { return }
+        try database.write(batch, disableWAL: true, sync: false)
+        batch.clear()
+    }
+
+    /// Writes every dirty resident key, then flushes the memtable to SST files: with the WAL
+    /// off, only flushed data is durable.
+    public func persist() throws {
+        for slot in 0..<states.capacity where states.isResident(slot: slot) && dirty[slot] {
+            try writeBack(slot)
+        }
+        try commitBatch()
+        try database.flush(wait: true)
+    }
+
+    /// Calls `body` with the key and row bytes of every persisted key in `keyGroups`, in
+    /// key-group then key byte order (call `persist()` first to include resident keys).
+    func forEachPersistedRow(
+        inKeyGroups keyGroups: ClosedRange<Int>, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try database.scan(
+            from: RocksStateLayout.keyGroupPrefix(keyGroups.lowerBound),
+            to: RocksStateLayout.keyGroupPrefix(keyGroups.upperBound + 1), body)
+    }
+}
+
+@available(*, unavailable, message: "a state backend belongs to one worker")
+extension RocksStateBackend: Sendable {}
+
+/// How keyed state is laid out in RocksDB.
+///
+/// A row's key is the key group as two big-endian bytes, a namespace byte (0: keyed feature
+/// rows; other values are reserved for buffered events and operator state), then the key's
+/// canonical UTF-8 text. Big-endian key groups sort numerically, so key group g is exactly
+/// the range [prefix(g), prefix(g + 1)).
+enum RocksStateLayout {
+    static let featureRows: UInt8 = 0
+
+    static func keyGroupPrefix(_ keyGroup: Int) -> [UInt8] {
+        [UInt8(truncatingIfNeeded: keyGroup >> 8), UInt8(truncatingIfNeeded: keyGroup)]
+    }
+
+    static func rowKey(_ key: String, keyGroup: Int, into bytes: inout [UInt8]) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(UInt8(truncatingIfNeeded: keyGroup >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: keyGroup))
+        bytes.append(featureRows)
+        bytes.appendUTF8(key)
+    }
+
+    /// Writes come in large WAL-off batches and reads are point lookups of evicted keys: a
+    /// bloom filter saves a disk read for keys that were never written; lz4 keeps SST files
+    /// small at little CPU cost; a 64 MiB memtable bounds memory beside the heap budget.
+    static var options: RocksOptions {
+        RocksOptions(
+            writeBufferSize: 64 << 20, maxWriteBufferNumber: 2, compression: .lz4,
+            blockCacheBytes: 32 << 20, bloomFilterBitsPerKey: 10)
+    }
+}
