@@ -32,34 +32,92 @@ struct JobResult {
     }
 }
 
-/// Runs `spec` over `input` (JSON Lines or CSV text) with the memory backend.
+/// The state backends every in-process job runs on: their results must be identical. The
+/// last is rocksdb with a 1-byte memory budget, so every key is written back and evicted
+/// after every batch and read back from RocksDB on its next event.
+let conformanceBackends: [(name: String, backend: StateBackendKind, budget: Int)] = [
+    ("memory", .memory, StateOptions.defaultMemoryBudget),
+    ("fs", .fs, StateOptions.defaultMemoryBudget),
+    ("rocksdb", .rocksdb, StateOptions.defaultMemoryBudget),
+    ("rocksdb, evicting every key", .rocksdb, 1),
+]
+
+/// Runs `spec` over `input` (JSON Lines or CSV text) on every backend of
+/// `conformanceBackends`, expects identical results (or identical failures) from all,
+/// and returns the memory backend's.
 func runJob(
     _ spec: JobSpec, input: String, format: InputFormat = .jsonl, output: OutputFormat = .jsonl,
-    onBadRecord: BadRecordPolicy = .skip
+    onBadRecord: BadRecordPolicy = .skip, sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> JobResult {
+    var outcomes: [Result<JobResult, BadRecordStop>] = []
+    var descriptions: [String] = []
+    for (name, backend, budget) in conformanceBackends {
+        var inputPath = ""
+        let outcome = try runJob(
+            spec, input: input, format: format, output: output, onBadRecord: onBadRecord,
+            backend: backend, memoryBudget: budget, inputPath: &inputPath)
+        // Each run reads its own temporary copy of the input: its path is not a difference.
+        let description = describe(outcome).replacingOccurrences(of: inputPath, with: "INPUT")
+        if let first = descriptions.first {
+            #expect(description == first, "\(name) backend differs from memory", sourceLocation: sourceLocation)
+        }
+        outcomes.append(outcome)
+        descriptions.append(description)
+    }
+    return try outcomes[0].get()
+}
+
+private func describe(_ outcome: Result<JobResult, BadRecordStop>) -> String {
+    switch outcome {
+    case .success(let result):
+        var summary = result.summary
+        summary.elapsedSeconds = 0
+        return "\(result.records)\n\(summary)\n\(result.late)\n\(result.deadLetters)"
+    case .failure(let stop):
+        var summary = stop.summary
+        summary.elapsedSeconds = 0
+        return "stopped: \(stop.message) \(summary)"
+    }
+}
+
+/// Runs `spec` over `input` on one backend.
+func runJob(
+    _ spec: JobSpec, input: String, format: InputFormat, output: OutputFormat,
+    onBadRecord: BadRecordPolicy, backend: StateBackendKind, memoryBudget: Int
+) throws -> Result<JobResult, BadRecordStop> {
+    var inputPath = ""
+    return try runJob(
+        spec, input: input, format: format, output: output, onBadRecord: onBadRecord,
+        backend: backend, memoryBudget: memoryBudget, inputPath: &inputPath)
+}
+
+private func runJob(
+    _ spec: JobSpec, input: String, format: InputFormat, output: OutputFormat,
+    onBadRecord: BadRecordPolicy, backend: StateBackendKind, memoryBudget: Int, inputPath: inout String
+) throws -> Result<JobResult, BadRecordStop> {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let inputPath = directory.appendingPathComponent("input.\(format.rawValue)").path
+    inputPath = directory.appendingPathComponent("input.\(format.rawValue)").path
     try input.write(toFile: inputPath, atomically: false, encoding: .utf8)
     let paths = ["out", "late", "dead"].map { directory.appendingPathComponent($0).path }
     let sinks = try paths.map { try ByteSink.create(path: $0) }
-    let plan = JobPlan(spec)
-    let runner = JobRunner(
-        plan: plan, backend: MemoryStateBackend(plan: plan),
-        options: RunOptions(inputFormat: format, outputFormat: output, onBadRecord: onBadRecord),
-        output: sinks[0], lateOutput: sinks[1], deadLetters: sinks[2])
+    let state = StateOptions(
+        backend: backend, directory: directory.appendingPathComponent("state").path, memoryBudget: memoryBudget)
     let summary: RunSummary
     do {
-        summary = try runner.run([.file(inputPath)])
+        summary = try Eddy.runJob(
+            plan: JobPlan(spec), state: state,
+            options: RunOptions(inputFormat: format, outputFormat: output, onBadRecord: onBadRecord),
+            inputs: [.file(inputPath)], output: sinks[0], lateOutput: sinks[1], deadLetters: sinks[2])
     } catch let stop as BadRecordStop {
         for sink in sinks { try sink.close() }
-        throw stop
+        return .failure(stop)
     }
     for sink in sinks { try sink.close() }
     let lines = try paths.map { path in
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     }
-    return JobResult(records: lines[0], summary: summary, late: lines[1], deadLetters: lines[2])
+    return .success(JobResult(records: lines[0], summary: summary, late: lines[1], deadLetters: lines[2]))
 }
 
 /// A one-feature job keyed by `k` with event time `t` in milliseconds.
