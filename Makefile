@@ -6,7 +6,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH_DATA = bench-data
 GEN = ../shared/bench/gen_events.py
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench bench-many-keys clean
 
 # Debian packages the build needs; installed only when missing.
 deps:
@@ -35,6 +35,12 @@ bench: build
 	@mkdir -p $(BENCH_DATA)
 	@[ -f $(BENCH_DATA)/events-1m.jsonl ] || python3 $(GEN) --events 1000000 --keys 100000 --out $(BENCH_DATA)/events-1m.jsonl
 	./bench/run.sh $(BIN) $(BENCH_DATA)/events-1m.jsonl
+
+# State larger than its budget: ~2.6M distinct keys, rocksdb with --state-memory 64MB vs memory.
+bench-many-keys: build
+	@mkdir -p $(BENCH_DATA)
+	@[ -f $(BENCH_DATA)/events-6m-3mkeys.jsonl ] || python3 $(GEN) --events 6000000 --keys 3000000 --skew 1.0 --out $(BENCH_DATA)/events-6m-3mkeys.jsonl
+	./bench/many_keys.sh $(BIN) $(BENCH_DATA)/events-6m-3mkeys.jsonl
 
 clean:
 	rm -rf .build $(BENCH_DATA)

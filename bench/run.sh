@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# make bench: eddy's throughput on the card-velocity job over generated events, next to
-# `cat FILE > /dev/null` measured in the same run (the machine is shared and noisy, so the
-# ratio is the figure to compare across sessions). Each measurement is the best of 3.
+# make bench: eddy's throughput on the card-velocity job over generated events, with the
+# memory and rocksdb state backends, next to `cat FILE > /dev/null`, all measured in the same
+# run (the machine is shared and noisy, so ratios are the figures to compare across
+# sessions). Each time is the best of 3; peak RSS comes from one more run under time -f %M.
 set -euo pipefail
 EDDY=$1
 DATA=$2
 JOB=${JOB:-jobs/card_velocity.json}
+STATE=$(mktemp -d)
+trap 'rm -rf "$STATE"' EXIT
 events=$(wc -l <"$DATA")
 bytes=$(stat -c %s "$DATA")
 
@@ -25,17 +28,26 @@ peak_rss_mb() {
     /usr/bin/env time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1 / 1024}'
 }
 
+run() { "$EDDY" run "$JOB" "$DATA" --quiet --state-dir "$STATE" "$@"; }
+
 cat_s=$(best_of_3 cat "$DATA")
-eddy_s=$(best_of_3 "$EDDY" run "$JOB" "$DATA" --quiet)
-rss=$(peak_rss_mb "$EDDY" run "$JOB" "$DATA" --quiet || echo "?")
-running_s=$(best_of_3 "$EDDY" run bench/running_aggregates.json "$DATA" --quiet)
-python3 - "$events" "$bytes" "$cat_s" "$eddy_s" "$rss" "$JOB" "$running_s" <<'PY'
+memory_s=$(best_of_3 run --state-backend memory)
+memory_rss=$(peak_rss_mb run --state-backend memory)
+rocksdb_s=$(best_of_3 run --state-backend rocksdb)
+rocksdb_rss=$(peak_rss_mb run --state-backend rocksdb)
+small_s=$(best_of_3 run --state-backend rocksdb --state-memory 64MB)
+small_rss=$(peak_rss_mb run --state-backend rocksdb --state-memory 64MB)
+running_s=$(best_of_3 "$EDDY" run bench/running_aggregates.json "$DATA" --quiet --state-backend memory)
+python3 - "$events" "$bytes" "$JOB" "$cat_s" "$memory_s" "$memory_rss" "$rocksdb_s" "$rocksdb_rss" "$small_s" "$small_rss" "$running_s" <<'PY'
 import sys
-events, size, cat_s, eddy_s, rss, job = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6]
-running_s = float(sys.argv[7])
+events, size, job = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+cat_s, memory_s, memory_rss, rocksdb_s, rocksdb_rss, small_s, small_rss, running_s = sys.argv[4:12]
+cat_s, memory_s, rocksdb_s, small_s, running_s = map(float, (cat_s, memory_s, rocksdb_s, small_s, running_s))
+rate = lambda s: f"{events / s / 1e6:6.2f} M events/s"
 print(f"input: {events} events, {size / 1e6:.1f} MB; job: {job}")
-print(f"cat FILE > /dev/null : {cat_s:8.3f} s  {events / cat_s / 1e6:8.2f} M events/s  {size / cat_s / 1e9:.2f} GB/s")
-print(f"eddy run (memory)    : {eddy_s:8.3f} s  {events / eddy_s / 1e6:8.2f} M events/s  peak RSS {rss} MB")
-print(f"eddy / cat time ratio: {eddy_s / cat_s:.1f}x")
-print(f"running aggregates only (count, sum, max, last; bench/running_aggregates.json): {running_s:.3f} s  {events / running_s / 1e6:.2f} M events/s")
+print(f"cat FILE > /dev/null             : {cat_s:7.3f} s  {rate(cat_s)}  {size / cat_s / 1e9:.2f} GB/s")
+print(f"eddy, memory backend             : {memory_s:7.3f} s  {rate(memory_s)}  peak RSS {memory_rss} MB  ({memory_s / cat_s:.0f}x cat)")
+print(f"eddy, rocksdb backend (512MB)    : {rocksdb_s:7.3f} s  {rate(rocksdb_s)}  peak RSS {rocksdb_rss} MB  ({memory_s / rocksdb_s:.2f} of memory's rate)")
+print(f"eddy, rocksdb, --state-memory 64MB: {small_s:6.3f} s  {rate(small_s)}  peak RSS {small_rss} MB  ({memory_s / small_s:.2f} of memory's rate)")
+print(f"running aggregates only (count, sum, max, last; bench/running_aggregates.json), memory: {running_s:.3f} s  {rate(running_s)}")
 PY
