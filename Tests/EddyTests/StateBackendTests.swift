@@ -168,7 +168,7 @@ struct StateBackendTests {
         let expected = rows(memory.states)
         var seen = 0
         for keyGroup in 0..<8 {
-            try rocks.forEachPersistedRow(inKeyGroups: keyGroup...keyGroup) { key, value in
+            try rocks.forEachPersistedRow(inKeyGroup: keyGroup) { key, value in
                 let text = String(decoding: key.dropFirst(3), as: UTF8.self)
                 #expect(Int(KeyGroups.stableHash(ofKey: text) % 8) == keyGroup)
                 #expect(Int(key[0]) << 8 | Int(key[1]) == keyGroup)
@@ -188,6 +188,42 @@ struct StateBackendTests {
         #expect(outputs[1].records == outputs[0].records)
         #expect(outputs[0].summary.keys > 4500)
         #expect(outputs[1].summary.keys == outputs[0].summary.keys)
+    }
+
+    @Test func eventsWaitingForTheWatermarkArePersistedWithTheState() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spec = job(feature(.sum), watermark: 1000)
+        let plan = JobPlan(spec)
+        // The watermark (1 s bound) passes none of these; the bad record stops the run there.
+        let input = #"{"k":"a","t":5,"v":1}"# + "\n" + #"{"k":"b","t":3,"v":2}"# + "\n"
+            + #"{"k":"a","t":4,"v":3}"# + "\n" + #"{"k":"a","t":6,"v":"x"}"# + "\n"
+        let inputPath = directory.appendingPathComponent("input.jsonl").path
+        try input.write(toFile: inputPath, atomically: false, encoding: .utf8)
+        func stop<Backend: KeyedStateBackend>(_ backend: Backend) throws -> Backend {
+            let sink = try ByteSink.create(path: directory.appendingPathComponent("out").path)
+            defer { try? sink.close() }
+            do {
+                _ = try JobRunner(plan: plan, backend: backend, options: RunOptions(onBadRecord: .fail), output: sink)
+                    .run([.file(inputPath)])
+                Issue.record("the bad record did not stop the run")
+            } catch let stop as BadRecordStop {
+                #expect(stop.summary.pending == 3)
+            }
+            return backend
+        }
+        let snapshot = directory.appendingPathComponent("snapshot").path
+        _ = try stop(FileSystemStateBackend(plan: plan, directory: snapshot))
+        let fsEvents = try FileSystemStateBackend(plan: plan, directory: snapshot, restoringFrom: snapshot).restoredEvents
+        let rocks = try stop(RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db").path, memoryBudget: 1 << 20))
+        let rocksEvents = try rocks.persistedBufferedEvents()
+        #expect(fsEvents == rocksEvents)
+        let keyGroupOfA = Int(KeyGroups.stableHash(ofKey: "\"a\"") % 128)
+        #expect(fsEvents.filter { $0.keyGroup == keyGroupOfA }.map(\.time) == [4000, 5000])
+        #expect(fsEvents.map(\.sequence).sorted() == [1, 2, 3])
+        // A later persist replaces the buffered events of the earlier one.
+        try rocks.persist(buffered: [fsEvents[0]])
+        #expect(try rocks.persistedBufferedEvents() == [fsEvents[0]])
     }
 
     @Test func keyTableFindsEveryKeyAfterRemovals() {

@@ -148,9 +148,31 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try output.flush()
         try lateOutput?.flush()
         try deadLetters?.flush()
-        try keyed.backend.persist()
+        try keyed.backend.persist(buffered: bufferedEvents())
         summary.keys = keyed.backend.keyCount
         summary.elapsedSeconds = clock.elapsedSeconds
+    }
+
+    /// The events waiting for the watermark, as the state backend persists them: each filed
+    /// under its key's key group, its bytes the plan's field values (and, for `carry: ["*"]`,
+    /// every input column) in the state format.
+    private func bufferedEvents() -> [BufferedEvent] {
+        var writer = StateWriter()
+        return pending.waiting.map { entry in
+            let base = entry.slot * pending.width
+            writer.removeAll()
+            writer.writeCount(pending.width)
+            for index in 0..<pending.width { pending.values[base + index].encode(to: &writer) }
+            let members = pending.members.isEmpty ? [] : pending.members[entry.slot]
+            writer.writeCount(members.count)
+            for member in members {
+                writer.write(member.name)
+                member.value.encode(to: &writer)
+            }
+            let key = keyed.canonicalKey(pending.values, base: base)
+            let keyGroup = Int(KeyGroups.stableHash(ofKey: key) % UInt64(plan.spec.maxParallelism))
+            return BufferedEvent(keyGroup: keyGroup, time: entry.time, sequence: entry.sequence, bytes: writer.bytes)
+        }
     }
 
     /// Reads one input to its end; returns the bytes read.

@@ -75,6 +75,9 @@ struct PendingEvents {
         ready.sort(by: Entry.precedes)
     }
 
+    /// Every waiting event's entry, in no particular order.
+    var waiting: [Entry] { entries }
+
     mutating func free(slot: Int) {
         freeSlots.append(slot)
         if !members.isEmpty { members[slot] = [] }

@@ -4,8 +4,9 @@
 ///
 /// A file `kg-NNNNN.state` holds: the magic `EDDYKGS`, the state format version, the key
 /// group, the number of keys, then per key (in byte order) its canonical text and its row
-/// (`KeyedStates.encodeRow`), and last the CRC-32C of everything before it. Key groups
-/// without keys have no file.
+/// (`KeyedStates.encodeRow`); the number of buffered events, then per event (in time,
+/// arrival order) its time, sequence and bytes; and last the CRC-32C of everything before
+/// it. Key groups without keys or buffered events have no file.
 enum KeyGroupSnapshot {
     private static let magic: [UInt8] = Array("EDDYKGS".utf8)
 
@@ -14,54 +15,64 @@ enum KeyGroupSnapshot {
         return "kg-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".state"
     }
 
-    /// Writes every resident key of `states` into a new snapshot directory `directory`,
-    /// replacing the previous one atomically.
-    static func write(_ states: KeyedStates, to directory: String) throws(IOError) {
+    /// Writes every resident key of `states` and the `buffered` events into a new snapshot
+    /// directory `directory`, replacing the previous one atomically.
+    static func write(_ states: KeyedStates, buffered: [BufferedEvent], to directory: String) throws(IOError) {
         let staged = directory + ".tmp"
         try DurableFiles.remove(staged)
         try DurableFiles.createDirectory(staged)
-        let slots = states.residentSlotsByKeyGroup()
-        var start = 0
+        var slotsByGroup: [Int: [Int]] = [:]
+        for slot in states.residentSlotsByKeyGroup() { slotsByGroup[Int(states.keyGroups[slot]), default: []].append(slot) }
+        var eventsByGroup: [Int: [BufferedEvent]] = [:]
+        for event in buffered.sorted(by: BufferedEvent.precedes) { eventsByGroup[event.keyGroup, default: []].append(event) }
         var row = StateWriter()
-        while start < slots.count {
-            let keyGroup = states.keyGroups[slots[start]]
-            var end = start
-            while end < slots.count, states.keyGroups[slots[end]] == keyGroup { end += 1 }
+        for keyGroup in Set(slotsByGroup.keys).union(eventsByGroup.keys).sorted() {
             var file = StateWriter()
             for byte in magic { file.write(byte) }
             file.write(StateFormat.version)
-            file.writeCount(Int(keyGroup))
-            file.writeCount(end - start)
-            for slot in slots[start..<end] {
+            file.writeCount(keyGroup)
+            let slots = slotsByGroup[keyGroup] ?? []
+            file.writeCount(slots.count)
+            for slot in slots {
                 file.write(states.keys[slot])
                 row.removeAll()
                 states.encodeRow(slot: slot, to: &row)
-                file.writeCount(row.bytes.count)
-                for byte in row.bytes { file.write(byte) }
+                file.writeBytes(row.bytes)
+            }
+            let events = eventsByGroup[keyGroup] ?? []
+            file.writeCount(events.count)
+            for event in events {
+                file.write(event.time)
+                file.write(event.sequence)
+                file.writeBytes(event.bytes)
             }
             var bytes = file.bytes
             withUnsafeBytes(of: CRC32C.checksum(bytes).littleEndian) { bytes.append(contentsOf: $0) }
-            try DurableFiles.write(bytes, to: staged + "/" + fileName(keyGroup: Int(keyGroup)))
-            start = end
+            try DurableFiles.write(bytes, to: staged + "/" + fileName(keyGroup: keyGroup))
         }
         try DurableFiles.publish(staged, as: directory)
     }
 
     /// Loads every key of the snapshot in `directory` into `states` (which must hold none
-    /// of them), checking each file's checksum and that every key belongs to its key group.
-    static func read(from directory: String, into states: KeyedStates) throws(IOError) {
+    /// of them), checking each file's checksum and that every key belongs to its key group;
+    /// returns the buffered events, in key-group then (time, sequence) order.
+    static func read(from directory: String, into states: KeyedStates) throws(IOError) -> [BufferedEvent] {
+        var buffered: [BufferedEvent] = []
         for name in try DurableFiles.list(directory) where name.hasPrefix("kg-") && name.hasSuffix(".state") {
             let path = directory + "/" + name
             let bytes = try DurableFiles.read(path)
             do throws(StateFormatError) {
-                try load(bytes, into: states, fileName: name)
+                try load(bytes, into: states, buffered: &buffered, fileName: name)
             } catch {
                 throw IOError("\(path): \(error)")
             }
         }
+        return buffered
     }
 
-    private static func load(_ bytes: [UInt8], into states: KeyedStates, fileName name: String) throws(StateFormatError) {
+    private static func load(
+        _ bytes: [UInt8], into states: KeyedStates, buffered: inout [BufferedEvent], fileName name: String
+    ) throws(StateFormatError) {
         guard bytes.count >= magic.count + 4 else { throw StateFormatError("file too short") }
         let body = Array(bytes[..<(bytes.count - 4)])
         let stored = bytes[(bytes.count - 4)...].withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
@@ -69,10 +80,12 @@ enum KeyGroupSnapshot {
         let result = body.withUnsafeBytes { raw in
             Result { () throws(StateFormatError) in try parse(raw, into: states, fileName: name) }
         }
-        try result.get()
+        buffered += try result.get()
     }
 
-    private static func parse(_ raw: UnsafeRawBufferPointer, into states: KeyedStates, fileName name: String) throws(StateFormatError) {
+    private static func parse(
+        _ raw: UnsafeRawBufferPointer, into states: KeyedStates, fileName name: String
+    ) throws(StateFormatError) -> [BufferedEvent] {
             var reader = StateReader(raw)
             for byte in magic where try reader.readByte() != byte {
                 throw StateFormatError("not an eddy key-group snapshot")
@@ -93,13 +106,18 @@ enum KeyGroupSnapshot {
                     throw StateFormatError(
                         "key \(key) belongs to key group \(hash % UInt64(states.maxParallelism)) with maxParallelism \(states.maxParallelism), not \(keyGroup): was the snapshot written with another maxParallelism?")
                 }
-                let length = try reader.readCount()
-                let rowStart = reader.position
-                try reader.skip(length)
+                let row = try reader.readBytes()
                 guard states.find(key, hash: hash) == nil else { throw StateFormatError("key \(key) appears twice") }
                 let slot = states.insert(key, hash: hash)
-                try states.decodeRow(slot: slot, from: UnsafeRawBufferPointer(rebasing: raw[rowStart..<rowStart + length]))
+                try states.decodeRow(slot: slot, from: row)
             }
-            guard reader.isAtEnd else { throw StateFormatError("unexpected bytes after the last key") }
+            var events: [BufferedEvent] = []
+            for _ in 0..<(try reader.readCount()) {
+                let time = try reader.readInt64()
+                let sequence = try reader.readInt64()
+                events.append(BufferedEvent(keyGroup: keyGroup, time: time, sequence: sequence, bytes: Array(try reader.readBytes())))
+            }
+            guard reader.isAtEnd else { throw StateFormatError("unexpected bytes after the last buffered event") }
+            return events
     }
 }

@@ -35,6 +35,8 @@ public final class RocksStateBackend: KeyedStateBackend {
     /// cannot, and a new key costs no read.
     private var storeMayHoldKeys = false
     private var distinctKeys = 0
+    /// Key groups whose buffered events the last `persist` wrote: the next one replaces them.
+    private var keyGroupsWithBufferedEvents: Set<Int> = []
 
     /// Bytes of pending writes after which a write batch is committed.
     private static let batchBytesLimit = 8 << 20
@@ -133,24 +135,50 @@ public final class RocksStateBackend: KeyedStateBackend {
         batch.clear()
     }
 
-    /// Writes every dirty resident key, then flushes the memtable to SST files: with the WAL
-    /// off, only flushed data is durable.
-    public func persist() throws {
+    /// Writes every dirty resident key and the buffered events (replacing those of the last
+    /// call), then flushes the memtable to SST files: with the WAL off, only flushed data is
+    /// durable.
+    public func persist(buffered: [BufferedEvent]) throws {
         for slot in 0..<states.capacity where states.isResident(slot: slot) && dirty[slot] {
             try writeBack(slot)
+        }
+        for keyGroup in keyGroupsWithBufferedEvents.sorted() {
+            batch.deleteRange(
+                from: RocksStateLayout.namespacePrefix(RocksStateLayout.bufferedEvents, keyGroup: keyGroup),
+                to: RocksStateLayout.namespacePrefix(RocksStateLayout.bufferedEvents + 1, keyGroup: keyGroup))
+        }
+        keyGroupsWithBufferedEvents.removeAll()
+        for event in buffered {
+            batch.put(key: RocksStateLayout.bufferedEventKey(event), value: event.bytes)
+            keyGroupsWithBufferedEvents.insert(event.keyGroup)
+            if batch.byteSize >= Self.batchBytesLimit { try commitBatch() }
         }
         try commitBatch()
         try database.flush(wait: true)
     }
 
-    /// Calls `body` with the key and row bytes of every persisted key in `keyGroups`, in
-    /// key-group then key byte order (call `persist()` first to include resident keys).
+    /// The buffered events persisted last, in key-group then (time, sequence) order.
+    func persistedBufferedEvents() throws -> [BufferedEvent] {
+        var events: [BufferedEvent] = []
+        for keyGroup in 0..<states.maxParallelism {
+            try database.scan(
+                from: RocksStateLayout.namespacePrefix(RocksStateLayout.bufferedEvents, keyGroup: keyGroup),
+                to: RocksStateLayout.namespacePrefix(RocksStateLayout.bufferedEvents + 1, keyGroup: keyGroup)
+            ) { key, value in
+                events.append(try RocksStateLayout.bufferedEvent(key: key, value: value))
+            }
+        }
+        return events
+    }
+
+    /// Calls `body` with the key and row bytes of every persisted key in `keyGroup`, in key
+    /// byte order (call `persist` first to include resident keys).
     func forEachPersistedRow(
-        inKeyGroups keyGroups: ClosedRange<Int>, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
+        inKeyGroup keyGroup: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
     ) throws {
         try database.scan(
-            from: RocksStateLayout.keyGroupPrefix(keyGroups.lowerBound),
-            to: RocksStateLayout.keyGroupPrefix(keyGroups.upperBound + 1), body)
+            from: RocksStateLayout.namespacePrefix(RocksStateLayout.featureRows, keyGroup: keyGroup),
+            to: RocksStateLayout.namespacePrefix(RocksStateLayout.featureRows + 1, keyGroup: keyGroup), body)
     }
 }
 
@@ -159,12 +187,35 @@ extension RocksStateBackend: Sendable {}
 
 /// How keyed state is laid out in RocksDB.
 ///
-/// A row's key is the key group as two big-endian bytes, a namespace byte (0: keyed feature
-/// rows; other values are reserved for buffered events and operator state), then the key's
-/// canonical UTF-8 text. Big-endian key groups sort numerically, so key group g is exactly
-/// the range [prefix(g), prefix(g + 1)).
+/// Every key starts with the key group as two big-endian bytes and a namespace byte:
+/// - namespace 0, keyed feature rows: then the key's canonical UTF-8 text;
+/// - namespace 1, buffered events: then the event time (sign bit flipped, big-endian, so
+///   that byte order is time order) and the arrival sequence (big-endian).
+/// Big-endian key groups sort numerically, so key group g is exactly the range
+/// [prefix(g), prefix(g + 1)).
 enum RocksStateLayout {
     static let featureRows: UInt8 = 0
+    static let bufferedEvents: UInt8 = 1
+
+    static func namespacePrefix(_ namespace: UInt8, keyGroup: Int) -> [UInt8] {
+        keyGroupPrefix(keyGroup) + [namespace]
+    }
+
+    static func bufferedEventKey(_ event: BufferedEvent) -> [UInt8] {
+        var key = namespacePrefix(bufferedEvents, keyGroup: event.keyGroup)
+        withUnsafeBytes(of: (UInt64(bitPattern: event.time) ^ (1 << 63)).bigEndian) { key.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(bitPattern: event.sequence).bigEndian) { key.append(contentsOf: $0) }
+        return key
+    }
+
+    static func bufferedEvent(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws(StateFormatError) -> BufferedEvent {
+        guard key.count == 19, key[2] == bufferedEvents else { throw StateFormatError("not a buffered event key") }
+        let time = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 3, as: UInt64.self)) ^ (1 << 63)
+        let sequence = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 11, as: UInt64.self))
+        return BufferedEvent(
+            keyGroup: Int(key[0]) << 8 | Int(key[1]), time: Int64(bitPattern: time),
+            sequence: Int64(bitPattern: sequence), bytes: Array(value))
+    }
 
     static func keyGroupPrefix(_ keyGroup: Int) -> [UInt8] {
         [UInt8(truncatingIfNeeded: keyGroup >> 8), UInt8(truncatingIfNeeded: keyGroup)]

@@ -42,6 +42,12 @@ struct StateWriter {
         bytes.append(UInt8(rest))
     }
 
+    /// Length-prefixed bytes.
+    mutating func writeBytes(_ value: [UInt8]) {
+        writeCount(value.count)
+        bytes.append(contentsOf: value)
+    }
+
     mutating func write(_ text: String) {
         var text = text
         text.withUTF8 { utf8 in
@@ -79,7 +85,8 @@ struct StateReader {
 
     mutating func readByte() throws(StateFormatError) -> UInt8 { try take(1)[0] }
 
-    mutating func skip(_ count: Int) throws(StateFormatError) { _ = try take(count) }
+    /// Bytes written by `StateWriter.writeBytes`; valid as long as the reader's buffer.
+    mutating func readBytes() throws(StateFormatError) -> UnsafeRawBufferPointer { try take(try readCount()) }
 
     mutating func readInt64() throws(StateFormatError) -> Int64 {
         Int64(littleEndian: try take(8).loadUnaligned(as: Int64.self))
