@@ -68,10 +68,14 @@ public final class KeyedStates {
 
     /// Every resident slot, ordered by (key group, key): the order snapshots are written in.
     func residentSlotsByKeyGroup() -> [Int] {
-        (0..<keys.count).filter(isResident).sorted { a, b in
-            keyGroups[a] != keyGroups[b]
-                ? keyGroups[a] < keyGroups[b] : keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8)
-        }
+        (0..<keys.count).filter(isResident).sorted(by: precedesInStoreOrder)
+    }
+
+    /// Whether slot `a`'s key comes before slot `b`'s in persisted order: by key group, then
+    /// by the key's bytes (the order of RocksDB keys and of snapshot files).
+    func precedesInStoreOrder(_ a: Int, _ b: Int) -> Bool {
+        keyGroups[a] != keyGroups[b]
+            ? keyGroups[a] < keyGroups[b] : keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8)
     }
 
     /// All features' state of one key, in the persisted format: the format version, then

@@ -30,10 +30,12 @@ public final class RocksStateBackend: KeyedStateBackend {
     private var dirty: [Bool] = []
     private var residentBytes = 0
     private var touched: [Int] = []
+    /// Slots chosen in this eviction round, written back together in key order.
+    private var victims: [Int] = []
+    private var isVictim: [Bool] = []
     private var clockHand = 0
-    /// Whether RocksDB may hold keys that are not resident; until the first eviction it
-    /// cannot, and a new key costs no read.
-    private var storeMayHoldKeys = false
+    /// The keys written to RocksDB: a key it has never held costs no read.
+    private var written = KeyHashFilter()
     private var distinctKeys = 0
     /// Key groups whose buffered events the last `persist` wrote: the next one replaces them.
     private var keyGroupsWithBufferedEvents: Set<Int> = []
@@ -65,8 +67,9 @@ public final class RocksStateBackend: KeyedStateBackend {
             slotBytes.append(0)
             referenced.append(false)
             dirty.append(false)
+            isVictim.append(false)
         }
-        if storeMayHoldKeys {
+        if written.mayContain(hash) {
             RocksStateLayout.rowKey(key, keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
             let found = try database.withValue(forKey: rowKey) { row -> Bool in
                 guard let row else { return false }
@@ -106,18 +109,30 @@ public final class RocksStateBackend: KeyedStateBackend {
             let slot = clockHand
             clockHand = (clockHand + 1) % states.capacity
             visited += 1
-            guard states.isResident(slot: slot) else { continue }
+            guard states.isResident(slot: slot), !isVictim[slot] else { continue }
             if referenced[slot] {
                 referenced[slot] = false
                 continue
             }
-            if dirty[slot] { try writeBack(slot) }
+            victims.append(slot)
+            isVictim[slot] = true
             residentBytes -= slotBytes[slot]
             slotBytes[slot] = 0
-            states.remove(slot: slot)
         }
+        try writeBack(victims.filter { dirty[$0] })
+        for slot in victims {
+            states.remove(slot: slot)
+            isVictim[slot] = false
+        }
+        victims.removeAll(keepingCapacity: true)
         try commitBatch()
-        storeMayHoldKeys = true
+    }
+
+    /// Writes `slots` back in key order: RocksDB inserts a sorted batch into its memtable
+    /// skiplist much faster than a random one (each insert starts from the previous one's
+    /// position), and memtable inserts are most of the cost of writing back.
+    private func writeBack(_ slots: [Int]) throws {
+        for slot in slots.sorted(by: states.precedesInStoreOrder) { try writeBack(slot) }
     }
 
     private func writeBack(_ slot: Int) throws {
@@ -126,7 +141,25 @@ public final class RocksStateBackend: KeyedStateBackend {
         states.encodeRow(slot: slot, to: &writer)
         batch.put(key: rowKey, value: writer.bytes)
         dirty[slot] = false
+        if !written.mayContain(states.hashes[slot]) {
+            written.insert(states.hashes[slot])
+            if written.isOverloaded { try rebuildWrittenFilter() }
+        }
         if batch.byteSize >= Self.batchBytesLimit { try commitBatch() }
+    }
+
+    /// Rebuilds the filter of written keys at twice the size, from the keys in RocksDB and in
+    /// the write batch not yet committed.
+    private func rebuildWrittenFilter() throws {
+        try commitBatch()
+        var hashes: [UInt64] = []
+        hashes.reserveCapacity(written.count)
+        for keyGroup in 0..<states.maxParallelism {
+            try forEachPersistedRow(inKeyGroup: keyGroup) { key, _ in
+                hashes.append(KeyGroups.stableHash(ofKey: String(decoding: key.dropFirst(3), as: UTF8.self)))
+            }
+        }
+        written = .rebuilt(from: hashes, keys: hashes.count)
     }
 
     private func commitBatch() throws {
@@ -139,9 +172,7 @@ public final class RocksStateBackend: KeyedStateBackend {
     /// call), then flushes the memtable to SST files: with the WAL off, only flushed data is
     /// durable.
     public func persist(buffered: [BufferedEvent]) throws {
-        for slot in 0..<states.capacity where states.isResident(slot: slot) && dirty[slot] {
-            try writeBack(slot)
-        }
+        try writeBack((0..<states.capacity).filter { states.isResident(slot: $0) && dirty[$0] })
         for keyGroup in keyGroupsWithBufferedEvents.sorted() {
             batch.deleteRange(
                 from: RocksStateLayout.namespacePrefix(RocksStateLayout.bufferedEvents, keyGroup: keyGroup),
