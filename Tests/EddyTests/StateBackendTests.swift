@@ -160,9 +160,10 @@ struct StateBackendTests {
         let input = events(count: 3000, keys: 200)
         let memory = try run(spec, input, on: MemoryStateBackend(plan: plan))
         // A budget of a few keys: most keys are evicted, read back and evicted again.
+        // A filter planned for one key: it is rebuilt larger from RocksDB's keys several times.
         let rocks = try run(
             spec, input,
-            on: RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db").path, memoryBudget: 16 << 10))
+            on: RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db").path, memoryBudget: 16 << 10, plannedKeys: 1))
         #expect(rocks.keyCount == 200)
         #expect(rocks.states.count < 200)
         let expected = rows(memory.states)
@@ -224,6 +225,20 @@ struct StateBackendTests {
         // A later persist replaces the buffered events of the earlier one.
         try rocks.persist(buffered: [fsEvents[0]])
         #expect(try rocks.persistedBufferedEvents() == [fsEvents[0]])
+    }
+
+    @Test func theFilterOfWrittenKeysNeverForgetsAndRarelyInvents() {
+        var filter = KeyHashFilter(plannedKeys: 1)
+        var hashes: [UInt64] = []
+        for index in 0..<20000 {
+            let hash = KeyGroups.stableHash(ofKey: "\"in\(index)\"")
+            hashes.append(hash)
+            filter.insert(hash)
+            if filter.isOverloaded { filter = .rebuilt(from: hashes, keys: hashes.count) }
+        }
+        #expect(hashes.allSatisfy(filter.mayContain))
+        let falsePositives = (0..<20000).filter { filter.mayContain(KeyGroups.stableHash(ofKey: "\"out\($0)\"")) }.count
+        #expect(falsePositives < 600, "\(falsePositives) of 20000 absent keys reported present")
     }
 
     @Test func keyTableFindsEveryKeyAfterRemovals() {

@@ -10,12 +10,12 @@ struct KeyHashFilter {
     private var words: [UInt64]
     private(set) var count = 0
 
-    init(plannedKeys: Int = 1 << 16) {
+    init(plannedKeys: Int) {
         words = Array(repeating: 0, count: Self.wordCount(forKeys: plannedKeys))
     }
 
     private static func wordCount(forKeys keys: Int) -> Int {
-        var words = 1024
+        var words = 16
         while words * 64 < keys * 10 { words *= 2 }
         return words
     }

@@ -35,7 +35,7 @@ public final class RocksStateBackend: KeyedStateBackend {
     private var isVictim: [Bool] = []
     private var clockHand = 0
     /// The keys written to RocksDB: a key it has never held costs no read.
-    private var written = KeyHashFilter()
+    private var written: KeyHashFilter
     private var distinctKeys = 0
     /// Key groups whose buffered events the last `persist` wrote: the next one replaces them.
     private var keyGroupsWithBufferedEvents: Set<Int> = []
@@ -44,9 +44,11 @@ public final class RocksStateBackend: KeyedStateBackend {
     private static let batchBytesLimit = 8 << 20
 
     /// Opens a fresh database at `directory` (whatever was there is removed: state is
-    /// restored from checkpoints, not from a previous run's directory).
-    public init(plan: JobPlan, directory: String, memoryBudget: Int) throws {
+    /// restored from checkpoints, not from a previous run's directory). `plannedKeys` sizes
+    /// the filter of written keys, which doubles as needed.
+    public init(plan: JobPlan, directory: String, memoryBudget: Int, plannedKeys: Int = 1 << 16) throws {
         states = KeyedStates(plan: plan)
+        written = KeyHashFilter(plannedKeys: plannedKeys)
         self.directory = directory
         self.memoryBudget = memoryBudget
         try DurableFiles.remove(directory)
