@@ -386,7 +386,7 @@ struct ValueCountsState: FeatureAccumulator {
             buckets[name, default: 0] += count
         }
         out.append(UInt8(ascii: "{"))
-        for (index, entry) in buckets.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+        for (index, entry) in buckets.sorted(by: { $0.key.utf8Precedes($1.key) }).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.appendUTF8(JSONText.quote(entry.key))
             out.append(UInt8(ascii: ":"))
@@ -576,7 +576,7 @@ extension ValueCountsState {
     /// whatever the dictionary's (per-process seeded) order.
     func encodeState(to writer: inout StateWriter) {
         writer.writeCount(counts.count)
-        for (text, count) in counts.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+        for (text, count) in counts.sorted(by: { $0.key.utf8Precedes($1.key) }) {
             writer.write(text)
             writer.write(count)
         }

@@ -75,7 +75,7 @@ public final class KeyedStates {
     /// by the key's bytes (the order of RocksDB keys and of snapshot files).
     func precedesInStoreOrder(_ a: Int, _ b: Int) -> Bool {
         keyGroups[a] != keyGroups[b]
-            ? keyGroups[a] < keyGroups[b] : keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8)
+            ? keyGroups[a] < keyGroups[b] : keys[a].utf8Precedes(keys[b])
     }
 
     /// All features' state of one key, in the persisted format: the format version, then
