@@ -23,11 +23,18 @@ protocol FeatureAccumulator {
     /// Heap bytes held beyond the accumulator's own size (window entries, map entries),
     /// approximate, for the memory budget of a backend that evicts cold keys.
     var heapBytes: Int { get }
+    /// Starts loading the heap storage `add` will touch (window entries, maps), whose
+    /// address is only known once the accumulator itself is in cache.
+    func prefetchHeap()
+    /// Whether the state keeps storage on the heap that `prefetchHeap` can load.
+    static var holdsHeap: Bool { get }
 }
 
 extension FeatureAccumulator {
     mutating func evict(olderThan cutoff: Int64) {}
     var heapBytes: Int { 0 }
+    func prefetchHeap() {}
+    static var holdsHeap: Bool { false }
 }
 
 /// What a field-less `count` receives for every event: present, so every event counts.
@@ -479,6 +486,9 @@ extension CountState {
 }
 
 extension WindowedCountState {
+    static var holdsHeap: Bool { true }
+    func prefetchHeap() { times.prefetchHeap() }
+
     func encodeState(to writer: inout StateWriter) { times.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         times = try .decode(from: &reader)
@@ -494,6 +504,9 @@ extension SumState {
 }
 
 extension WindowedSumState {
+    static var holdsHeap: Bool { true }
+    func prefetchHeap() { entries.prefetchHeap() }
+
     func encodeState(to writer: inout StateWriter) {
         total.encode(to: &writer)
         entries.encode(to: &writer)
@@ -513,6 +526,9 @@ extension StddevState {
 }
 
 extension WindowedStddevState {
+    static var holdsHeap: Bool { true }
+    func prefetchHeap() { numbers.prefetchHeap() }
+
     func encodeState(to writer: inout StateWriter) {
         welford.encode(to: &writer)
         numbers.encode(to: &writer)
@@ -536,6 +552,9 @@ extension ExtremeState {
 }
 
 extension WindowedExtremeState {
+    static var holdsHeap: Bool { true }
+    func prefetchHeap() { candidates.prefetchHeap() }
+
     func encodeState(to writer: inout StateWriter) { candidates.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         candidates = try .decode(from: &reader)
@@ -551,6 +570,9 @@ extension FirstState {
 }
 
 extension WindowedFirstState {
+    static var holdsHeap: Bool { true }
+    func prefetchHeap() { texts.prefetchHeap() }
+
     func encodeState(to writer: inout StateWriter) { texts.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         texts = try .decode(from: &reader)
@@ -572,6 +594,12 @@ extension LastState {
 }
 
 extension ValueCountsState {
+    static var holdsHeap: Bool { true }
+    func prefetchHeap() {
+        prefetchObject(counts, lines: 2)
+        texts.prefetchHeap()
+    }
+
     /// Distinct values sorted by their bytes, so that equal states encode to equal bytes
     /// whatever the dictionary's (per-process seeded) order.
     func encodeState(to writer: inout StateWriter) {
@@ -596,6 +624,9 @@ extension ValueCountsState {
 }
 
 extension CollectState {
+    static var holdsHeap: Bool { true }
+    func prefetchHeap() { texts.prefetchHeap() }
+
     func encodeState(to writer: inout StateWriter) { texts.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         texts = try .decode(from: &reader)

@@ -12,6 +12,11 @@ protocol FeatureStore: AnyObject {
     func appendResult(slot: Int, to out: inout [UInt8])
     /// Starts loading a key's state into the cache ahead of `apply`.
     func prefetch(slot: Int)
+    /// Starts loading the heap storage of a key's state, once `prefetch(slot:)` has loaded
+    /// the state itself; nothing for states without heap storage.
+    func prefetchHeap(slot: Int)
+    /// Whether `prefetchHeap(slot:)` does anything.
+    var holdsHeap: Bool { get }
     /// Empties a slot, releasing what it held, for reuse by another key.
     func reset(slot: Int)
     /// Writes a key's state in the persisted format.
@@ -47,6 +52,11 @@ extension AccumulatorStore {
     func prefetch(slot: Int) {
         states.withUnsafeBufferPointer { eddy_prefetch($0.baseAddress! + slot) }
     }
+
+    @inline(__always)
+    func prefetchHeap(slot: Int) { states[slot].prefetchHeap() }
+
+    var holdsHeap: Bool { State.holdsHeap }
 
     func reset(slot: Int) { states[slot] = empty }
     func encode(slot: Int, to writer: inout StateWriter) { states[slot].encodeState(to: &writer) }

@@ -1,3 +1,4 @@
+import CEddySupport
 import DequeModule
 
 /// The entries of one key's lookback window, oldest first, each with its event time.
@@ -41,6 +42,10 @@ struct Lookback<Element> {
         oldestTime = entries.first?.time ?? .max
     }
 
+    /// Starts loading the deque's storage: its header and first entries.
+    @inline(__always)
+    func prefetchHeap() { prefetchObject(entries, lines: 2) }
+
     /// For monotonic deques: drops newer entries that can no longer win.
     mutating func removeLast(while shouldRemove: (Element) -> Bool) {
         while let newest = entries.last, shouldRemove(newest.element) { entries.removeLast() }
@@ -79,4 +84,15 @@ extension Lookback where Element: StateCodable {
 struct Occurrence: StateCodable {
     func encode(to writer: inout StateWriter) {}
     static func decode(from reader: inout StateReader) throws(StateFormatError) -> Occurrence { Occurrence() }
+}
+
+/// Prefetches the heap object a single-reference value (a `Deque`, a `Dictionary`) points
+/// to, `lines` cache lines from its start. Swift has no API for a collection's storage
+/// address, so the value's bits are read as the address when it is one pointer wide;
+/// a prefetch never faults, so if a library changed its layout this would only stop helping.
+@inline(__always)
+func prefetchObject<Value>(_ value: Value, lines: Int) {
+    guard MemoryLayout<Value>.size == MemoryLayout<UnsafeRawPointer>.size else { return }
+    let address = unsafeBitCast(value, to: UnsafeRawPointer.self)
+    for line in 0..<lines { eddy_prefetch(address + line * 64) }
 }
