@@ -6,6 +6,8 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     private let stores: [FeatureStore]
     /// The value slot feeding each feature, nil for a field-less count.
     private let fieldSlots: [Int?]
+    /// The stores whose states keep heap storage worth prefetching.
+    private let heapStores: [FeatureStore]
     private var batchKeys: [String] = []
     private var batchHashes: [UInt64] = []
 
@@ -14,6 +16,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         keySlots = plan.keySlots
         stores = backend.states.stores
         fieldSlots = plan.features.map(\.fieldSlot)
+        heapStores = stores.filter(\.holdsHeap)
     }
 
     /// The canonical key of the event at `base`: its key columns' JSON texts joined by
@@ -58,6 +61,10 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
             let slot = try backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
             for store in stores { store.prefetch(slot: slot) }
             slots.append(slot)
+        }
+        // The states are cached or on their way: load the window deques and maps they point to.
+        for store in heapStores {
+            for slot in slots { store.prefetchHeap(slot: slot) }
         }
     }
 
