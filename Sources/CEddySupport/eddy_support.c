@@ -6,3 +6,49 @@
 int eddy_exchange_paths(const char *first, const char *second) {
     return renameat2(AT_FDCWD, first, AT_FDCWD, second, RENAME_EXCHANGE);
 }
+
+#include <stdint.h>
+#include <string.h>
+
+static uint32_t crc32c_table[256];
+
+static void crc32c_init_table(void) {
+    for (uint32_t index = 0; index < 256; index++) {
+        uint32_t crc = index;
+        for (int bit = 0; bit < 8; bit++) crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+        crc32c_table[index] = crc;
+    }
+}
+
+static uint32_t crc32c_portable(uint32_t crc, const uint8_t *bytes, size_t count) {
+    if (crc32c_table[1] == 0) crc32c_init_table();
+    for (size_t index = 0; index < count; index++) crc = crc32c_table[(crc ^ bytes[index]) & 0xFF] ^ (crc >> 8);
+    return crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *bytes, size_t count) {
+    uint64_t wide = crc;
+    while (count >= 8) {
+        uint64_t word;
+        memcpy(&word, bytes, 8);
+        wide = __builtin_ia32_crc32di(wide, word);
+        bytes += 8;
+        count -= 8;
+    }
+    crc = (uint32_t)wide;
+    while (count > 0) {
+        crc = __builtin_ia32_crc32qi(crc, *bytes++);
+        count--;
+    }
+    return crc;
+}
+#endif
+
+uint32_t eddy_crc32c_update(uint32_t state, const void *bytes, size_t count) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("sse4.2")) return crc32c_sse42(state, (const uint8_t *)bytes, count);
+#endif
+    return crc32c_portable(state, (const uint8_t *)bytes, count);
+}

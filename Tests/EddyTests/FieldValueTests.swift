@@ -13,3 +13,19 @@ func utf8OrderIsByteOrder(smaller: String, larger: String) {
     #expect(!larger.utf8Precedes(smaller))
     #expect(!smaller.utf8Precedes(smaller))
 }
+
+@Test func crc32cMatchesTheStandardCheckValues() {
+    // The check value of CRC-32C over "123456789" (RFC 3720), and of 32 zero bytes.
+    #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+    #expect(CRC32C.checksum([]) == 0)
+    // Fed in pieces, the same as at once.
+    let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+    var pieces = CRC32C()
+    bytes.withUnsafeBytes { all in
+        pieces.update(UnsafeRawBufferPointer(rebasing: all[0..<3]))
+        pieces.update(UnsafeRawBufferPointer(rebasing: all[3..<517]))
+        pieces.update(UnsafeRawBufferPointer(rebasing: all[517...]))
+    }
+    #expect(pieces.value == CRC32C.checksum(bytes))
+}

@@ -12,4 +12,11 @@ static inline void eddy_prefetch(const void *address) {
 /// `_GNU_SOURCE`, so it is called from C): 0 on success, -1 with errno set.
 int eddy_exchange_paths(const char *first, const char *second);
 
+/// Continues a CRC-32C over `count` bytes: `state` is the running value before the final
+/// inversion (start from 0xFFFFFFFF, invert at the end). Uses the SSE 4.2 instruction when
+/// the CPU has it (checkpoints checksum every state file), a table otherwise.
+#include <stddef.h>
+#include <stdint.h>
+uint32_t eddy_crc32c_update(uint32_t state, const void *bytes, size_t count);
+
 #endif

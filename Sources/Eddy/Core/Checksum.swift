@@ -1,22 +1,15 @@
-/// CRC-32C (Castagnoli), the checksum of persisted state files: the polynomial RocksDB and
-/// iSCSI use, with good error detection on short and long data alike.
-public struct CRC32C: Sendable {
-    private static let table: [UInt32] = (0..<256).map { index in
-        var crc = UInt32(index)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
-        return crc
-    }
+import CEddySupport
 
+/// CRC-32C (Castagnoli), the checksum of persisted state and checkpoint files: the
+/// polynomial RocksDB and iSCSI use, computed by the CPU's CRC32 instruction where there is one.
+public struct CRC32C: Sendable {
     private var state: UInt32 = 0xFFFF_FFFF
 
     public init() {}
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var crc = state
-        Self.table.withUnsafeBufferPointer { table in
-            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        }
-        state = crc
+        guard let base = bytes.baseAddress else { return }
+        state = eddy_crc32c_update(state, base, bytes.count)
     }
 
     public var value: UInt32 { state ^ 0xFFFF_FFFF }
