@@ -4,7 +4,7 @@ import Testing
 
 /// A job with every operator, each with and without a window: whatever one backend stores,
 /// the others must store and restore too.
-private let everyFeatureJob: JobSpec = {
+let everyFeatureJob: JobSpec = {
     var features: [FeatureSpec] = []
     let operators: [FeatureOperator] = [
         .count, .sum, .avg, .stddev, .min, .max, .first, .last, .countDistinct, .histogram, .collect,
@@ -23,7 +23,7 @@ private let everyFeatureJob: JobSpec = {
 
 /// Deterministic events over `keys` keys: integers, doubles, nulls and strings, out of
 /// order within the watermark.
-private func events(count: Int, keys: Int, seed: UInt64 = 7) -> String {
+func events(count: Int, keys: Int, seed: UInt64 = 7) -> String {
     var state = seed
     func next(_ bound: Int) -> Int {
         state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -44,7 +44,7 @@ private func events(count: Int, keys: Int, seed: UInt64 = 7) -> String {
 }
 
 /// Runs `spec` over `input` with `backend` and returns the backend for inspection.
-private func run<Backend: KeyedStateBackend>(_ spec: JobSpec, _ input: String, on backend: Backend) throws -> Backend {
+func run<Backend: KeyedStateBackend>(_ spec: JobSpec, _ input: String, on backend: Backend) throws -> Backend {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let inputPath = directory.appendingPathComponent("input.jsonl").path
@@ -55,13 +55,13 @@ private func run<Backend: KeyedStateBackend>(_ spec: JobSpec, _ input: String, o
     return backend
 }
 
-private func row(_ states: KeyedStates, slot: Int) -> [UInt8] {
+func row(_ states: KeyedStates, slot: Int) -> [UInt8] {
     var writer = StateWriter()
     states.encodeRow(slot: slot, to: &writer)
     return writer.bytes
 }
 
-private func results(_ states: KeyedStates, slot: Int) -> [String] {
+func results(_ states: KeyedStates, slot: Int) -> [String] {
     states.stores.map { store in
         var out: [UInt8] = []
         store.appendResult(slot: slot, to: &out)
@@ -70,7 +70,7 @@ private func results(_ states: KeyedStates, slot: Int) -> [String] {
 }
 
 /// Every resident key's row, by key.
-private func rows(_ states: KeyedStates) -> [String: [UInt8]] {
+func rows(_ states: KeyedStates) -> [String: [UInt8]] {
     var rows: [String: [UInt8]] = [:]
     for slot in 0..<states.capacity where states.isResident(slot: slot) {
         rows[states.keys[slot]] = row(states, slot: slot)

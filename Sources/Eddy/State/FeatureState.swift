@@ -539,7 +539,7 @@ extension WindowedStddevState {
         welford = try .decode(from: &reader)
         numbers = try .decode(from: &reader)
         peakSpread = try reader.readDouble()
-        removalsSinceRebuild = try reader.readCount()
+        removalsSinceRebuild = try reader.readVarint()
     }
     var heapBytes: Int { numbers.heapBytes }
 }

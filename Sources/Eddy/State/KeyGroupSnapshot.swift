@@ -94,7 +94,7 @@ enum KeyGroupSnapshot {
             guard version == StateFormat.version else {
                 throw StateFormatError("state format version \(version), this eddy reads version \(StateFormat.version)")
             }
-            let keyGroup = try reader.readCount()
+            let keyGroup = try reader.readVarint()
             guard name == fileName(keyGroup: keyGroup) else {
                 throw StateFormatError("holds key group \(keyGroup), but its name says otherwise")
             }

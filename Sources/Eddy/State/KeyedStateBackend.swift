@@ -23,6 +23,14 @@ public protocol KeyedStateBackend: AnyObject {
     var keyCount: Int { get }
 }
 
+/// A backend whose state a checkpoint can capture.
+public protocol CheckpointingStateBackend: KeyedStateBackend {
+    /// Writes all keyed state and `buffered` into the staged checkpoint.
+    func checkpoint(buffered: [BufferedEvent], into staging: CheckpointStaging) throws
+    /// The buffered events of the state the backend was restored from.
+    var restoredEvents: [BufferedEvent] { get }
+}
+
 /// Heap state, nothing durable: the fastest backend, for jobs that need no checkpoints.
 public final class MemoryStateBackend: KeyedStateBackend {
     public let states: KeyedStates
@@ -68,6 +76,17 @@ public final class FileSystemStateBackend: KeyedStateBackend {
         try DurableFiles.createDirectory((directory as NSString).deletingLastPathComponent)
         try KeyGroupSnapshot.write(states, buffered: buffered, to: directory)
     }
+
+    /// Writes the snapshot into the checkpoint's `state/` directory.
+    public func checkpoint(buffered: [BufferedEvent], into staging: CheckpointStaging) throws {
+        try KeyGroupSnapshot.write(states, buffered: buffered, to: staging.directory + "/state")
+        for name in try DurableFiles.list(staging.directory + "/state") { try staging.addPrivateFile("state/" + name) }
+    }
+
+    /// A backend holding the state of a checkpoint (its directory under the checkpoint root).
+    public convenience init(plan: JobPlan, directory: String, restoringCheckpoint checkpoint: String) throws {
+        try self.init(plan: plan, directory: directory, restoringFrom: checkpoint + "/state")
+    }
     public var keyCount: Int { states.count }
 }
 
@@ -76,6 +95,8 @@ extension MemoryStateBackend: Sendable {}
 
 @available(*, unavailable, message: "a state backend belongs to one worker")
 extension FileSystemStateBackend: Sendable {}
+
+extension FileSystemStateBackend: CheckpointingStateBackend {}
 
 /// An event accepted but not yet released by the watermark, as a backend persists it: the
 /// runtime's encoding of the event, filed under its key's key group and ordered by

@@ -1,3 +1,4 @@
+import Foundation
 import RocksStore
 
 /// Keyed state in embedded RocksDB, with hot keys cached on the heap.
@@ -54,6 +55,68 @@ public final class RocksStateBackend: KeyedStateBackend {
         try DurableFiles.remove(directory)
         try DurableFiles.createDirectory(directory)
         database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
+    }
+
+    /// Rebuilds `directory` from a checkpoint: its private files copied, its shared SST
+    /// files hard-linked (copied across file systems), then opened. Every key stays in
+    /// RocksDB until an event reads it.
+    public init(
+        plan: JobPlan, directory: String, memoryBudget: Int, restoring metadata: CheckpointMetadata, from root: String
+    ) throws {
+        states = KeyedStates(plan: plan)
+        self.directory = directory
+        self.memoryBudget = memoryBudget
+        try DurableFiles.remove(directory)
+        try DurableFiles.createDirectory(directory)
+        let prefix = CheckpointStore.name(of: metadata.id) + "/rocksdb/"
+        for file in metadata.files where file.path.hasPrefix(prefix) {
+            try DurableFiles.write(try DurableFiles.read(root + "/" + file.path), to: directory + "/" + file.path.dropFirst(prefix.count))
+        }
+        for shared in metadata.sharedLinks {
+            let source = root + "/shared/" + shared.sharedName
+            let target = directory + "/" + shared.databaseName
+            if link(source, target) != 0 { try DurableFiles.write(try DurableFiles.read(source), to: target) }
+            sharedNames[shared.databaseName] = shared.sharedName
+        }
+        database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
+        var hashes: [UInt64] = []
+        for keyGroup in 0..<states.maxParallelism {
+            try database.scan(
+                from: RocksStateLayout.namespacePrefix(RocksStateLayout.featureRows, keyGroup: keyGroup),
+                to: RocksStateLayout.namespacePrefix(RocksStateLayout.featureRows + 1, keyGroup: keyGroup)
+            ) { key, _ in
+                hashes.append(KeyGroups.stableHash(ofKey: String(decoding: key.dropFirst(3), as: UTF8.self)))
+            }
+        }
+        written = .rebuilt(from: hashes, keys: max(hashes.count, 1 << 15))
+        distinctKeys = hashes.count
+        restoredEvents = try persistedBufferedEvents()
+        keyGroupsWithBufferedEvents = Set(restoredEvents.map(\.keyGroup))
+    }
+
+    public private(set) var restoredEvents: [BufferedEvent] = []
+    /// Shared names of SST files this database was restored with; files it writes later
+    /// are named after `instance`.
+    private var sharedNames: [String: String] = [:]
+    /// Distinguishes this database's SST files from those of other runs, whose file
+    /// numbers start over.
+    private let instance = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+
+    /// Persists, then takes a RocksDB checkpoint into the staging directory: SST files go to
+    /// the shared directory (only those no earlier checkpoint has are added), the rest
+    /// (MANIFEST, CURRENT, OPTIONS) stay private to this checkpoint.
+    public func checkpoint(buffered: [BufferedEvent], into staging: CheckpointStaging) throws {
+        try persist(buffered: buffered)
+        let target = staging.directory + "/rocksdb"
+        try database.createCheckpoint(at: target)
+        for name in try DurableFiles.list(target) {
+            if name.hasSuffix(".sst") {
+                let sharedName = sharedNames[name] ?? instance + "-" + name
+                try staging.addSharedFile(at: target + "/" + name, databaseName: name, sharedName: sharedName)
+            } else {
+                try staging.addPrivateFile("rocksdb/" + name)
+            }
+        }
     }
 
     public var keyCount: Int { distinctKeys }
@@ -217,6 +280,8 @@ public final class RocksStateBackend: KeyedStateBackend {
 
 @available(*, unavailable, message: "a state backend belongs to one worker")
 extension RocksStateBackend: Sendable {}
+
+extension RocksStateBackend: CheckpointingStateBackend {}
 
 /// How keyed state is laid out in RocksDB.
 ///

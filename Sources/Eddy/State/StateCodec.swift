@@ -104,7 +104,16 @@ struct StateReader {
         }
     }
 
+    /// A count of things stored after it: never more than the bytes there are.
     mutating func readCount() throws(StateFormatError) -> Int {
+        let value = try readVarint()
+        guard value <= bytes.count else {
+            throw StateFormatError("count \(value) exceeds the \(bytes.count) bytes of the state")
+        }
+        return value
+    }
+
+    mutating func readVarint() throws(StateFormatError) -> Int {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -114,9 +123,7 @@ struct StateReader {
             if byte < 0x80 { break }
             shift += 7
         }
-        guard value <= UInt64(bytes.count) else {
-            throw StateFormatError("count \(value) exceeds the \(bytes.count) bytes of the state")
-        }
+        guard value <= UInt64(Int.max) else { throw StateFormatError("number too large at byte \(position)") }
         return Int(value)
     }
 

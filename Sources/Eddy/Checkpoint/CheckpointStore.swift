@@ -1,0 +1,259 @@
+import Foundation
+import Glibc
+
+/// The checkpoint directory of one job:
+///
+///     <root>/LOCK           held (flock) by the run using the directory
+///     <root>/shared/        immutable files shared by checkpoints (RocksDB SST files)
+///     <root>/chk-000042/    one checkpoint: `_metadata` and its private files
+///
+/// A checkpoint is staged as `chk-000042.tmp`, every file fsynced, `_metadata` (with the
+/// size and CRC-32C of every file it needs, shared ones included) written last, then renamed
+/// into place and the root fsynced: a reader sees whole checkpoints only. The newest
+/// `retain` are kept; a shared file is deleted once no kept checkpoint lists it. With a
+/// mirror, every published checkpoint is copied there the same way (remote backup).
+public final class CheckpointStore {
+    public let root: String
+    public let retain: Int
+    public let mirror: String?
+    private var lock: Int32 = -1
+    /// Size and checksum of every shared file the kept checkpoints list, by shared name.
+    private var sharedFiles: [String: CheckpointFile] = [:]
+
+    /// Opens (creating) the directory and takes its lock: a second run on the same
+    /// directory is refused with the holder's description.
+    public init(root: String, retain: Int = 3, mirror: String? = nil) throws(IOError) {
+        self.root = root
+        self.retain = max(1, retain)
+        self.mirror = mirror
+        try DurableFiles.createDirectory(root + "/shared")
+        try takeLock()
+        for name in try DurableFiles.list(root) where name.hasSuffix(".tmp") {
+            try DurableFiles.remove(root + "/" + name)
+        }
+        for id in try checkpointIDs() {
+            if let metadata = try? load(id: id) {
+                for file in metadata.files where file.path.hasPrefix("shared/") { sharedFiles[file.path] = file }
+            }
+        }
+    }
+
+    deinit {
+        if lock >= 0 { close(lock) }
+    }
+
+    private func takeLock() throws(IOError) {
+        let path = root + "/LOCK"
+        lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw IOError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? DurableFiles.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? "another process"
+            close(lock)
+            lock = -1
+            throw IOError("checkpoint directory \(root) is in use by \(holder.trimmingCharacters(in: .whitespacesAndNewlines)); wait for that run to end, or use another --checkpoint-dir")
+        }
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let holder = "eddy pid \(getpid()) on \(String(cString: host)) since \(Self.timestamp())\n"
+        _ = ftruncate(lock, 0)
+        _ = holder.withCString { pwrite(lock, $0, strlen($0), 0) }
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date())
+    }
+
+    public static func name(of id: Int) -> String {
+        let digits = String(id)
+        return "chk-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    /// Published checkpoints, oldest first.
+    public func checkpointIDs() throws(IOError) -> [Int] { try Self.checkpointIDs(in: root) }
+
+    static func checkpointIDs(in root: String) throws(IOError) -> [Int] {
+        guard DurableFiles.exists(root) else { return [] }
+        return try DurableFiles.list(root).compactMap { name in
+            name.hasPrefix("chk-") && !name.hasSuffix(".tmp") ? Int(name.dropFirst(4)) : nil
+        }.sorted()
+    }
+
+    public func load(id: Int) throws(CheckpointError) -> CheckpointMetadata {
+        try Self.load(id: id, in: root)
+    }
+
+    static func load(id: Int, in root: String) throws(CheckpointError) -> CheckpointMetadata {
+        let path = root + "/" + name(of: id) + "/_metadata"
+        let bytes: [UInt8]
+        do { bytes = try DurableFiles.read(path) } catch { throw CheckpointError("\(path): missing or unreadable") }
+        do { return try CheckpointMetadata.decode(bytes) } catch { throw CheckpointError("\(path): \(error.message)") }
+    }
+
+    /// What is wrong with checkpoint `id` under `root`: unreadable metadata, missing
+    /// files, wrong sizes or checksums. Empty when it can be restored.
+    public static func problems(id: Int, in root: String) -> [String] {
+        let metadata: CheckpointMetadata
+        do { metadata = try load(id: id, in: root) } catch { return [error.message] }
+        var problems: [String] = []
+        for file in metadata.files {
+            let path = root + "/" + file.path
+            guard let bytes = try? DurableFiles.read(path) else {
+                problems.append("\(path): missing")
+                continue
+            }
+            if Int64(bytes.count) != file.size {
+                problems.append("\(path): \(bytes.count) bytes, expected \(file.size)")
+            } else if CRC32C.checksum(bytes) != file.crc32c {
+                problems.append("\(path): checksum mismatch")
+            }
+        }
+        return problems
+    }
+
+    /// Starts checkpoint number (newest + 1) in `chk-NNNNNN.tmp`.
+    public func stage() throws -> CheckpointStaging {
+        let id = (try checkpointIDs().last ?? 0) + 1
+        let directory = root + "/" + Self.name(of: id) + ".tmp"
+        try DurableFiles.remove(directory)
+        try DurableFiles.createDirectory(directory)
+        return CheckpointStaging(id: id, root: root, directory: directory, sharedFiles: sharedFiles)
+    }
+
+    /// Publishes a staged checkpoint with `metadata` (its files and shared links are taken
+    /// from the staging), then copies it to the mirror and drops checkpoints beyond `retain`.
+    public func publish(_ staging: CheckpointStaging, metadata: CheckpointMetadata) throws -> CheckpointMetadata {
+        var metadata = metadata
+        metadata.id = staging.id
+        metadata.files = staging.files
+        metadata.sharedLinks = staging.sharedLinks
+        try DurableFiles.write(try metadata.encoded(), to: staging.directory + "/_metadata")
+        try DurableFiles.syncDirectory(staging.directory)
+        try DurableFiles.syncDirectory(root + "/shared")
+        let target = root + "/" + Self.name(of: staging.id)
+        guard rename(staging.directory, target) == 0 else {
+            throw IOError("cannot publish \(target): \(String(cString: strerror(errno)))")
+        }
+        try DurableFiles.syncDirectory(root)
+        for file in staging.files where file.path.hasPrefix("shared/") { sharedFiles[file.path] = file }
+        if let mirror { try copy(metadata, to: mirror) }
+        try dropOldCheckpoints(in: root)
+        if let mirror { try dropOldCheckpoints(in: mirror) }
+        return metadata
+    }
+
+    /// Copies checkpoint `metadata` from the local root to `mirror`: shared files it lacks,
+    /// then the checkpoint's private files, published there by rename as locally.
+    private func copy(_ metadata: CheckpointMetadata, to mirror: String) throws {
+        try DurableFiles.createDirectory(mirror + "/shared")
+        let name = Self.name(of: metadata.id)
+        let staged = mirror + "/" + name + ".tmp"
+        try DurableFiles.remove(staged)
+        for file in metadata.files {
+            let source = root + "/" + file.path
+            var target = mirror + "/" + file.path
+            if file.path.hasPrefix("shared/") {
+                if DurableFiles.exists(target) { continue }
+            } else {
+                target = staged + file.path.dropFirst(name.count)
+            }
+            try DurableFiles.createDirectory((target as NSString).deletingLastPathComponent)
+            try DurableFiles.write(try DurableFiles.read(source), to: target)
+        }
+        try DurableFiles.createDirectory(staged)
+        try DurableFiles.write(try DurableFiles.read(root + "/" + name + "/_metadata"), to: staged + "/_metadata")
+        try DurableFiles.syncDirectory(mirror + "/shared")
+        try DurableFiles.syncDirectory(staged)
+        try DurableFiles.remove(mirror + "/" + name)
+        guard rename(staged, mirror + "/" + name) == 0 else {
+            throw IOError("cannot publish \(mirror)/\(name): \(String(cString: strerror(errno)))")
+        }
+        try DurableFiles.syncDirectory(mirror)
+    }
+
+    /// Deletes checkpoints beyond the newest `retain`, then shared files none of the kept
+    /// ones lists.
+    private func dropOldCheckpoints(in directory: String) throws {
+        let ids = try Self.checkpointIDs(in: directory)
+        for id in ids.dropLast(retain) { try DurableFiles.remove(directory + "/" + Self.name(of: id)) }
+        var referenced = Set<String>()
+        for id in ids.suffix(retain) {
+            guard let metadata = try? Self.load(id: id, in: directory) else { continue }
+            for file in metadata.files where file.path.hasPrefix("shared/") { referenced.insert(String(file.path.dropFirst(7))) }
+        }
+        for name in try DurableFiles.list(directory + "/shared") where !referenced.contains(name) {
+            try DurableFiles.remove(directory + "/shared/" + name)
+            if directory == root { sharedFiles["shared/" + name] = nil }
+        }
+    }
+
+    /// The newest checkpoint that verifies, locally or else from the mirror (local recovery
+    /// first, then the remote copy), with a note for each one skipped.
+    public func newestUsable() -> (metadata: CheckpointMetadata, root: String, skipped: [String])? {
+        var skipped: [String] = []
+        let local = (try? checkpointIDs()) ?? []
+        let mirrored = mirror.flatMap { try? Self.checkpointIDs(in: $0) } ?? []
+        for id in Set(local + mirrored).sorted(by: >) {
+            for candidate in [root, mirror].compactMap({ $0 }) {
+                guard DurableFiles.exists(candidate + "/" + Self.name(of: id)) else { continue }
+                let problems = Self.problems(id: id, in: candidate)
+                if problems.isEmpty, let metadata = try? Self.load(id: id, in: candidate) {
+                    return (metadata, candidate, skipped)
+                }
+                skipped.append("\(candidate)/\(Self.name(of: id)): \(problems.prefix(3).joined(separator: "; "))")
+            }
+        }
+        return nil
+    }
+}
+
+/// A checkpoint being written: state files go under `directory`; shared files are linked
+/// into `<root>/shared` once and listed by every checkpoint that needs them.
+public final class CheckpointStaging {
+    public let id: Int
+    public let root: String
+    /// The staging directory, `chk-NNNNNN.tmp`.
+    public let directory: String
+    private(set) var files: [CheckpointFile] = []
+    private(set) var sharedLinks: [SharedLink] = []
+    private let knownShared: [String: CheckpointFile]
+    /// Bytes this checkpoint wrote that no earlier one had.
+    public private(set) var newBytes: Int64 = 0
+
+    init(id: Int, root: String, directory: String, sharedFiles: [String: CheckpointFile]) {
+        self.id = id
+        self.root = root
+        self.directory = directory
+        knownShared = sharedFiles
+    }
+
+    /// Records a file written (and fsynced) under `directory`, at `relativePath`.
+    public func addPrivateFile(_ relativePath: String) throws(IOError) {
+        let bytes = try DurableFiles.read(directory + "/" + relativePath)
+        files.append(CheckpointFile(
+            path: CheckpointStore.name(of: id) + "/" + relativePath, size: Int64(bytes.count), crc32c: CRC32C.checksum(bytes)))
+        newBytes += Int64(bytes.count)
+    }
+
+    /// Moves the immutable file at `path` into `shared/` as `sharedName` unless an earlier
+    /// checkpoint already put it there, and records it with its database file name.
+    public func addSharedFile(at path: String, databaseName: String, sharedName: String) throws(IOError) {
+        let relative = "shared/" + sharedName
+        let target = root + "/" + relative
+        if let known = knownShared[relative], DurableFiles.exists(target) {
+            files.append(known)
+        } else {
+            let bytes = try DurableFiles.read(path)
+            try DurableFiles.remove(target)
+            if link(path, target) != 0 {
+                // Another file system: copy instead of linking.
+                try DurableFiles.write(bytes, to: target)
+            }
+            files.append(CheckpointFile(path: relative, size: Int64(bytes.count), crc32c: CRC32C.checksum(bytes)))
+            newBytes += Int64(bytes.count)
+        }
+        try DurableFiles.remove(path)
+        sharedLinks.append(SharedLink(databaseName: databaseName, sharedName: sharedName))
+    }
+}
