@@ -52,6 +52,41 @@ public final class ByteSink {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Opens `path` to continue a run from a checkpoint: the file is cut back to the
+    /// `committedLength` bytes the checkpoint covers (what a crash wrote after it goes, so
+    /// the continued output is byte-identical to a run that never stopped).
+    public static func resume(path: String, committedLength: Int64) throws(IOError) -> ByteSink {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw IOError("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            Glibc.close(descriptor)
+            throw IOError("cannot stat \(path): \(String(cString: strerror(errno)))")
+        }
+        guard Int64(info.st_size) >= committedLength else {
+            Glibc.close(descriptor)
+            throw IOError("\(path) has \(info.st_size) bytes, fewer than the \(committedLength) the checkpoint committed: it was changed since; restore it, or start over without --resume")
+        }
+        guard ftruncate(descriptor, off_t(committedLength)) == 0, lseek(descriptor, 0, SEEK_END) >= 0 else {
+            Glibc.close(descriptor)
+            throw IOError("cannot cut \(path) back to \(committedLength) bytes: \(String(cString: strerror(errno)))")
+        }
+        let sink = ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
+        sink.bytesWritten = committedLength
+        return sink
+    }
+
+    /// Writes what is buffered and makes it durable (fsync; nothing to sync on a pipe or
+    /// terminal): the length a checkpoint records is then on disk.
+    public func sync() throws(IOError) {
+        try flush()
+        if fsync(descriptor) != 0, errno != EINVAL, errno != EROFS {
+            throw IOError("cannot sync \(name): \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// Flushes and closes the descriptor if this sink opened it.
     public func close() throws(IOError) {
         try flush()

@@ -7,15 +7,24 @@ public final class RecordReader {
     private let format: InputFormat
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
-    /// Bytes consumed from the descriptor so far (for progress lines).
+    /// Bytes consumed from the stream so far (for progress lines), counting a resumed
+    /// stream's skipped prefix.
     public private(set) var bytesRead: Int64 = 0
+    private let start: ReadPosition
+    /// Where the record after the one being handed out starts: a checkpoint taken while
+    /// `body` runs resumes there.
+    public private(set) var next: ReadPosition
 
-    /// Reads `fileDescriptor`, which the reader does not close.
-    public init(fileDescriptor: Int32, format: InputFormat, chunkSize: Int = 1 << 20) {
+    /// Reads `fileDescriptor`, which the reader does not close, positioned at `start` (the
+    /// caller seeks or skips there; a resumed stream has no byte order mark to skip).
+    public init(fileDescriptor: Int32, format: InputFormat, chunkSize: Int = 1 << 20, startingAt start: ReadPosition = .beginning) {
         descriptor = fileDescriptor
         self.format = format
         capacity = max(chunkSize, 1)
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        self.start = start
+        next = start
+        bytesRead = start.offset
     }
 
     deinit { buffer.deallocate() }
@@ -30,12 +39,12 @@ public final class RecordReader {
     ) throws {
         var start = 0  // first byte of the next record in the buffer
         var end = 0  // bytes filled
-        var bufferOffset: Int64 = 0  // stream offset of buffer[0]
-        var line = 1
-        var atStreamStart = true
+        var bufferOffset = self.start.offset  // stream offset of buffer[0]
+        var line = self.start.line
+        var atStreamStart = self.start.offset == 0
         var endOfInput = false
         while !endOfInput {
-            if bytesRead > 0 { try afterChunk() }
+            if bytesRead > self.start.offset { try afterChunk() }
             if end == capacity {
                 if start > 0 {
                     memmove(buffer, buffer + start, end - start)
@@ -72,11 +81,14 @@ public final class RecordReader {
                 var length = recordEnd - start
                 if length > 0, buffer.load(fromByteOffset: recordEnd - 1, as: UInt8.self) == 13 { length -= 1 }
                 let record = UnsafeRawBufferPointer(start: buffer + start, count: length)
-                if !isBlank(record) {
-                    guard try body(record, line, bufferOffset + Int64(start)) else { return }
-                }
+                let recordLine = line
+                let recordOffset = bufferOffset + Int64(start)
                 line += newlines + 1
                 start = recordEnd + 1
+                next = ReadPosition(offset: bufferOffset + Int64(min(start, end)), line: line)
+                if !isBlank(record) {
+                    guard try body(record, recordLine, recordOffset) else { return }
+                }
             }
         }
     }
@@ -144,5 +156,61 @@ public final class RecordReader {
         buffer.deallocate()
         buffer = larger
         capacity *= 2
+    }
+}
+
+/// A place in an input stream: a byte offset at the start of a record, and that record's
+/// 1-based line number.
+public struct ReadPosition: Sendable, Equatable {
+    public var offset: Int64
+    public var line: Int
+
+    public init(offset: Int64, line: Int) {
+        self.offset = offset
+        self.line = line
+    }
+
+    public static let beginning = ReadPosition(offset: 0, line: 1)
+}
+
+extension RecordReader {
+    /// Moves `descriptor` to `offset` for a resumed read, after checking that the `length`
+    /// bytes at `fingerprintOffset` (the last record before `offset`) still have CRC-32C
+    /// `fingerprint`: the input must be the one the checkpoint read, not another. A file
+    /// is seeked; a pipe (a replayed stdin) is read and its consumed prefix discarded.
+    public static func position(
+        _ descriptor: Int32, at offset: Int64, fingerprintOffset: Int64, length: Int, fingerprint: UInt32
+    ) throws(IOError) {
+        let seekable = lseek(descriptor, 0, SEEK_CUR) >= 0
+        var consumed: Int64 = seekable ? fingerprintOffset : 0
+        if seekable {
+            guard lseek(descriptor, off_t(fingerprintOffset), SEEK_SET) == fingerprintOffset else {
+                throw IOError("cannot seek to byte \(fingerprintOffset): \(String(cString: strerror(errno)))")
+            }
+        }
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        var crc = CRC32C()
+        while consumed < offset {
+            let wanted = Int(min(Int64(1 << 16), offset - consumed))
+            let count = read(descriptor, chunk, wanted)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw IOError("cannot read input: \(String(cString: strerror(errno)))")
+            }
+            guard count > 0 else {
+                throw IOError("input ends at byte \(consumed), before byte \(offset) where the checkpoint left it: is it the input the checkpoint read?")
+            }
+            // The part of this read inside [fingerprintOffset, fingerprintOffset + length).
+            let from = max(consumed, fingerprintOffset)
+            let to = min(consumed + Int64(count), fingerprintOffset + Int64(length))
+            if from < to {
+                crc.update(UnsafeRawBufferPointer(start: chunk + Int(from - consumed), count: Int(to - from)))
+            }
+            consumed += Int64(count)
+        }
+        guard crc.value == fingerprint else {
+            throw IOError("the input differs from the one the checkpoint read: the record before byte \(offset) does not match; resume with the same input (a replayed stdin must start from its beginning)")
+        }
     }
 }
