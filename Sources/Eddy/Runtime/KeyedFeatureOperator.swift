@@ -1,11 +1,16 @@
 /// The keyed stage: finds the event's key slot in the state backend and applies the event
 /// to every feature's store.
+///
+/// Event values arrive as unsafe buffers over the runtime's value arenas: the runtime takes
+/// the buffer once per batch, so passing it per event costs no array retain and release.
 final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     let backend: Backend
     private let keySlots: [Int]
     private let stores: [FeatureStore]
     /// The value slot feeding each feature, nil for a field-less count.
     private let fieldSlots: [Int?]
+    /// What a field-less count receives, held here so the hot loop reads no global.
+    private let counted = countedEvent
     private var batchKeys: [String] = []
     private var batchHashes: [UInt64] = []
 
@@ -19,7 +24,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// The canonical key of the event at `base`: its key columns' JSON texts joined by
     /// U+001F, which JSON text cannot contain unescaped, so distinct keys never collide.
     @inline(__always)
-    func canonicalKey(_ values: [FieldValue], base: Int) -> String {
+    func canonicalKey(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> String {
         if keySlots.count == 1 { return values[base + keySlots[0]].text }
         var key = ""
         for (index, slot) in keySlots.enumerated() {
@@ -31,7 +36,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
 
     /// The state slot of the event whose values start at `base`.
     @inline(__always)
-    func slot(_ values: [FieldValue], base: Int) -> Int {
+    func slot(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> Int {
         let key = canonicalKey(values, base: base)
         return backend.slot(forKey: key, hash: KeyGroups.stableHash(ofKey: key))
     }
@@ -42,7 +47,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// feature's state); done one event at a time they add up. So the batch goes in phases:
     /// hash every key and prefetch its table entry, then resolve every slot and prefetch its
     /// states, so that the misses of many keys overlap before `apply` touches them.
-    func slots(ofEventsAt bases: [Int], in values: [FieldValue], into slots: inout [Int]) {
+    func slots(ofEventsAt bases: [Int], in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]) {
         batchKeys.removeAll(keepingCapacity: true)
         batchHashes.removeAll(keepingCapacity: true)
         let states = backend.states
@@ -54,18 +59,28 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
             batchHashes.append(hash)
         }
         slots.removeAll(keepingCapacity: true)
-        for index in bases.indices {
-            let slot = backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
-            for store in stores { store.prefetch(slot: slot) }
-            slots.append(slot)
+        stores.withUnsafeBufferPointer { stores in
+            for index in bases.indices {
+                let slot = backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
+                for store in stores { store.prefetch(slot: slot) }
+                slots.append(slot)
+            }
         }
     }
 
     /// Applies one event (values at `base`, event time `time`) to its key's state.
     @inline(__always)
-    func apply(_ values: [FieldValue], base: Int, time: Int64, slot: Int) {
-        for (store, fieldSlot) in zip(stores, fieldSlots) {
-            store.apply(fieldSlot.map { values[base + $0] } ?? countedEvent, slot: slot, at: time)
+    func apply(_ values: UnsafeBufferPointer<FieldValue>, base: Int, time: Int64, slot: Int) {
+        stores.withUnsafeBufferPointer { stores in
+            fieldSlots.withUnsafeBufferPointer { fieldSlots in
+                for index in stores.indices {
+                    if let fieldSlot = fieldSlots[index] {
+                        stores[index].apply(values[base + fieldSlot], slot: slot, at: time)
+                    } else {
+                        stores[index].apply(counted, slot: slot, at: time)
+                    }
+                }
+            }
         }
     }
 }

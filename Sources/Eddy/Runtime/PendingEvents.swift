@@ -33,16 +33,22 @@ struct PendingEvents {
 
     var count: Int { entries.count }
 
-    /// Copies an event's values into the arena and queues it.
+    /// Moves an event's values into the arena and queues it. `source` gets the slot's stale
+    /// values in exchange: swapping moves each value without retaining or releasing its text,
+    /// and the caller's scanner overwrites every slot of `source` before its next use.
     mutating func insert(
-        time: Int64, sequence: Int64, values source: [FieldValue],
+        time: Int64, sequence: Int64, values source: inout [FieldValue],
         members eventMembers: [(name: String, value: FieldValue)]?
     ) {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
             let base = slot * width
-            for index in 0..<width { values[base + index] = source[index] }
+            values.withUnsafeMutableBufferPointer { arena in
+                source.withUnsafeMutableBufferPointer { source in
+                    for index in 0..<width { swap(&arena[base + index], &source[index]) }
+                }
+            }
             if let eventMembers { members[slot] = eventMembers }
         } else {
             slot = values.count / width
@@ -51,6 +57,12 @@ struct PendingEvents {
         }
         entries.append(Entry(time: time, sequence: sequence, slot: slot))
         if time < earliestTime { earliestTime = time }
+    }
+
+    /// Calls `body` with the value arena (`width` values per slot), without copying it.
+    @inline(__always)
+    func withValues<Result>(_ body: (UnsafeBufferPointer<FieldValue>) throws -> Result) rethrows -> Result {
+        try values.withUnsafeBufferPointer(body)
     }
 
     /// Moves every event with time <= `watermark` to `ready`, in (time, arrival) order; their
