@@ -67,13 +67,8 @@ struct EventEncoder {
                     out.append(contentsOf: UnsafeBufferPointer(
                         rebasing: prefixBytes[prefixStarts[column]..<prefixStarts[column + 1]]))
                 }
-                var column = 0
-                for valueSlot in fixedSlots {
-                    appendPrefix(column)
-                    let value = values[base + valueSlot]
-                    if value.kind == .missing { out.append(contentsOf: "null".utf8) } else { out.appendUTF8(value.text) }
-                    column += 1
-                }
+                appendFixedColumns(values: values, base: base, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: &out)
+                var column = fixedSlots.count
                 if case .all = plan.carry { appendAllMembers(members, to: &out) }
                 stores.withUnsafeBufferPointer { stores in
                     for store in stores {
@@ -86,6 +81,46 @@ struct EventEncoder {
         }
         out.append(UInt8(ascii: "}"))
         out.append(UInt8(ascii: "\n"))
+    }
+
+    /// Writes the key, time and carried columns (prefix and text each) with one capacity
+    /// check: appending piece by piece cost a uniqueness and a capacity check per piece.
+    @inline(__always)
+    private func appendFixedColumns(
+        values: UnsafeBufferPointer<FieldValue>, base: Int,
+        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: inout [UInt8]
+    ) {
+        // The fixed columns are the first ones, so their prefixes are the front of prefixBytes.
+        var bound = prefixStarts[fixedSlots.count]
+        for valueSlot in fixedSlots { bound += max(values[base + valueSlot].text.utf8.count, 4) }
+        out.append(addingCapacity: bound) { span in
+            span.withUnsafeMutableBufferPointer { buffer, written in
+                // `buffer` holds `bound` bytes, which the loop below cannot exceed: it writes
+                // exactly the prefixes and texts (or `null`) that `bound` adds up.
+                let start = buffer.baseAddress!
+                for (column, valueSlot) in fixedSlots.enumerated() {
+                    let prefixStart = prefixStarts[column]
+                    let prefixLength = prefixStarts[column + 1] - prefixStart
+                    (start + written).initialize(from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
+                    written += prefixLength
+                    let value = values[base + valueSlot]
+                    if value.kind == .missing {
+                        for byte in "null".utf8 {
+                            (start + written).initialize(to: byte)
+                            written += 1
+                        }
+                    } else {
+                        var text = value.text
+                        text.withUTF8 { bytes in
+                            if let bytesStart = bytes.baseAddress {
+                                (start + written).initialize(from: bytesStart, count: bytes.count)
+                            }
+                            written += bytes.count
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private mutating func encodeCSV(
