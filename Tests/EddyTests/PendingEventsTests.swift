@@ -76,3 +76,24 @@ private func expectedOrder(times: [Int64], insertsPerRelease: Int, watermarks: (
         }
     }
 }
+
+@Test func radixSortByTimeKeepsArrivalOrderAmongPeers() {
+    var generator = SystemRandomNumberGenerator()
+    var scratch: [PendingEvents.Entry] = []
+    for count in [0, 1, 63, 64, 65, 256, 5000] {
+        // Spans of one time, one byte, several bytes, just under and over 2^32, and extremes.
+        for span: Int64 in [1, 2, 200, 70_000, 1 << 31, (1 << 32) - 1, 1 << 40, .max] {
+            let base = Int64.random(in: -1_000_000...1_000_000, using: &generator)
+            // Arrival order: sequences ascending, times random.
+            var entries = (0..<count).map { index in
+                PendingEvents.Entry(
+                    time: span == .max ? Int64.random(in: .min ... .max, using: &generator)
+                        : base + Int64.random(in: 0..<span, using: &generator),
+                    sequence: Int64(index), slot: index)
+            }
+            let expected = entries.sorted(by: PendingEvents.Entry.precedes).map(\.sequence)
+            PendingEvents.Entry.sortByTimeKeepingOrder(&entries, scratch: &scratch)
+            #expect(entries.map(\.sequence) == expected)
+        }
+    }
+}

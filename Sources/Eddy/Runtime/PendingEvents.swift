@@ -31,6 +31,65 @@ struct PendingEvents {
             }
         }
 
+        /// Sorts into (time, arrival) order entries whose peers (equal times) are already in
+        /// arrival order, as those of one release are: a stable least-significant-digit radix
+        /// sort on time, a byte per pass, without the branch mispredictions of comparison
+        /// sorts on shuffled times (quicksort took ~8% of a simple job's time). Times more
+        /// than 2^32 units apart go to the comparison sort, which is right for any order.
+        static func sortByTimeKeepingOrder(_ entries: inout [Entry], scratch: inout [Entry]) {
+            let count = entries.count
+            guard count >= 64 else { return sort(&entries) }
+            var minimum = Int64.max
+            var maximum = Int64.min
+            for entry in entries {
+                minimum = min(minimum, entry.time)
+                maximum = max(maximum, entry.time)
+            }
+            let (span, overflow) = maximum.subtractingReportingOverflow(minimum)
+            guard !overflow, span < 1 << 32 else { return sort(&entries) }
+            let passes = (UInt64.bitWidth - UInt64(span).leadingZeroBitCount + 7) / 8
+            if passes == 0 { return }  // one time: arrival order is the order
+            if scratch.count < count {
+                scratch = Array(repeating: Entry(time: 0, sequence: 0, slot: 0), count: count)
+            }
+            var counts = (0..<256).map { _ in 0 }
+            entries.withUnsafeMutableBufferPointer { entries in
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        // Every index below is in range: digits are bytes (< 256, the size of
+                        // `counts`), and the prefix sums of the counts of `count` entries place
+                        // each entry at a distinct index below `count` (both buffers hold
+                        // at least `count` entries).
+                        var source = entries
+                        var target = UnsafeMutableBufferPointer(rebasing: scratch[0..<count])
+                        for pass in 0..<passes {
+                            let shift = UInt64(pass * 8)
+                            counts.update(repeating: 0)
+                            for entry in source {
+                                counts[Int((UInt64(entry.time &- minimum) >> shift) & 0xFF)] += 1
+                            }
+                            var position = 0
+                            for digit in 0..<256 {
+                                let digitCount = counts[digit]
+                                counts[digit] = position
+                                position += digitCount
+                            }
+                            for entry in source {
+                                let digit = Int((UInt64(entry.time &- minimum) >> shift) & 0xFF)
+                                target[counts[digit]] = entry
+                                counts[digit] += 1
+                            }
+                            swap(&source, &target)
+                        }
+                        // After an odd number of passes the result is in the scratch space.
+                        if passes % 2 == 1 {
+                            _ = entries.update(fromContentsOf: UnsafeMutableBufferPointer(rebasing: scratch[0..<count]))
+                        }
+                    }
+                }
+            }
+        }
+
         /// Sorts `entries[low...high]`.
         private static func quicksort(_ entries: UnsafeMutableBufferPointer<Entry>, _ low: Int, _ high: Int, depthLeft: Int) {
             var low = low
@@ -94,6 +153,8 @@ struct PendingEvents {
     private var arriving: [Entry] = []
     /// Sorted runs, each in (time, arrival) order; each waits from its `next` entry on.
     private var runs: [Run] = []
+    /// Work space of the radix sort.
+    private var sortScratch: [Entry] = []
     /// Emptied run arrays, kept to reuse their capacity.
     private var spareRuns: [[Entry]] = []
     /// Entries waiting, arrived or in runs.
@@ -159,9 +220,9 @@ struct PendingEvents {
             }
             if end > first { contributingRuns += 1 }
             if end == runs[index].entries.count {
-                // Run used up: keep its array for a later run, and drop it (order of runs is free).
-                var emptied = runs.removeLast()
-                if index < runs.count { swap(&emptied, &runs[index]) }
+                // Run used up: keep its array for a later run, and drop it. Runs stay in the
+                // order they were sealed in, which `ready`'s sort relies on.
+                var emptied = runs.remove(at: index)
                 emptied.entries.removeAll(keepingCapacity: true)
                 spareRuns.append(emptied.entries)
             } else {
@@ -170,21 +231,24 @@ struct PendingEvents {
             }
         }
         count -= ready.count
-        // Each run's part is in order already; parts of several runs interleave.
-        if contributingRuns > 1 { Entry.sort(&ready) }
+        // Each run's part is in order already; parts of several runs interleave. Runs are
+        // visited in sealing order, so peers (equal times) in `ready` are in arrival order.
+        if contributingRuns > 1 { Entry.sortByTimeKeepingOrder(&ready, scratch: &sortScratch) }
     }
 
     /// Sorts the entries that arrived since the last release into a new run.
     private mutating func sealArrivingRun() {
         var run = spareRuns.popLast() ?? []
         swap(&run, &arriving)
-        Entry.sort(&run)
+        // Arrival order, so peers are in arrival order.
+        Entry.sortByTimeKeepingOrder(&run, scratch: &sortScratch)
         runs.append(Run(entries: run))
         guard runs.count > Self.maxRuns else { return }
         var merged: [Entry] = []
         merged.reserveCapacity(count)
         for run in runs { merged.append(contentsOf: run.entries[run.next...]) }
-        Entry.sort(&merged)
+        // Runs in sealing order: peers are in arrival order.
+        Entry.sortByTimeKeepingOrder(&merged, scratch: &sortScratch)
         runs = [Run(entries: merged)]
     }
 
