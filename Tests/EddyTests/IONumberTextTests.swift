@@ -107,7 +107,13 @@ private func pow10(_ n: Int) -> Int64 {
 }
 
 @Test func appendIntegerWritesDigits() {
-    for i: Int64 in [0, 7, -7, 10, 99, 100, -100, 1_700_000_000_000, Int64.max, Int64.min] {
+    var generator = SystemRandomNumberGenerator()
+    let powersOfTen = (0...18).flatMap { power -> [Int64] in
+        let p = (0..<power).reduce(Int64(1)) { value, _ in value * 10 }
+        return [p - 1, p, -p, -(p - 1)]
+    }
+    let random = (0..<1000).map { _ in Int64.random(in: .min ... .max, using: &generator) >> Int64.random(in: 0..<63, using: &generator) }
+    for i: Int64 in [0, 7, -7, 10, 99, 100, -100, 1_700_000_000_000, Int64.max, Int64.min] + powersOfTen + random {
         var out: [UInt8] = [0x5B]
         NumberText.append(i, to: &out)
         #expect(out == [0x5B] + Array(String(i).utf8))

@@ -183,22 +183,27 @@ public enum NumberText {
 
     public static func append(_ i: Int64, to out: inout [UInt8]) {
         var magnitude = i.magnitude
-        if i < 0 { out.append(0x2D) }
-        if magnitude < 10 {
+        let negative = i < 0
+        if !negative && magnitude < 10 {
             out.append(0x30 + UInt8(magnitude))
             return
         }
-        var digits = 0
+        var digits = 1
         var probe = magnitude
-        while probe > 0 { digits += 1; probe /= 10 }
-        let start = out.count
-        out.append(contentsOf: repeatElement(0x30, count: digits))
-        out.withUnsafeMutableBufferPointer { buf in
-            var k = start + digits - 1
-            while magnitude > 0 {
-                buf[k] = 0x30 + UInt8(magnitude % 10)
-                magnitude /= 10
-                k -= 1
+        while probe >= 10 { digits += 1; probe /= 10 }
+        let length = digits + (negative ? 1 : 0)
+        // One capacity check for all the digits, written last to first.
+        out.append(addingCapacity: length) { span in
+            span.withUnsafeMutableBufferPointer { buffer, written in
+                // `buffer` holds `length` bytes: the sign and `digits` digits fill it exactly.
+                var k = length - 1
+                repeat {
+                    buffer.initializeElement(at: k, to: 0x30 + UInt8(magnitude % 10))
+                    magnitude /= 10
+                    k -= 1
+                } while magnitude > 0
+                if negative { buffer.initializeElement(at: 0, to: 0x2D) }
+                written = length
             }
         }
     }

@@ -109,7 +109,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         self.plan = plan
         self.options = options
         keyed = KeyedFeatureOperator(plan: plan, backend: backend)
-        encoder = EventEncoder(plan: plan, format: options.outputFormat)
+        encoder = EventEncoder(plan: plan, format: options.outputFormat, stores: backend.states.stores)
         self.output = output
         self.lateOutput = lateOutput
         self.deadLetters = deadLetters
@@ -169,7 +169,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 writer.write(member.name)
                 member.value.encode(to: &writer)
             }
-            let key = keyed.canonicalKey(pending.values, base: base)
+            let key = pending.withValues { keyed.canonicalKey($0, base: base) }
             let keyGroup = Int(KeyGroups.stableHash(ofKey: key) % UInt64(plan.spec.maxParallelism))
             return BufferedEvent(keyGroup: keyGroup, time: entry.time, sequence: entry.sequence, bytes: writer.bytes)
         }
@@ -254,9 +254,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             return try reject(record, reason, input: input, line: line, offset: offset)
         }
         guard let timeSlot = plan.timeSlot else {
-            let slot = try keyed.slot(values, base: 0)
-            keyed.apply(values, base: 0, time: 0, slot: slot)
-            encoder.encode(values: values, base: 0, members: scanner.members, states: keyed.backend.states, slot: slot, to: &output.buffer)
+            try values.withUnsafeBufferPointer { values in
+                let slot = try keyed.slot(values, base: 0)
+                keyed.apply(values, base: 0, time: 0, slot: slot)
+                encoder.encode(values: values, base: 0, members: scanner.members, slot: slot, to: &output.buffer)
+            }
             try keyed.backend.endOfBatch()
             summary.emitted += 1
             return try output.flushIfFull()
@@ -277,7 +279,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             return
         }
         pending.insert(
-            time: time, sequence: summary.read, values: values,
+            time: time, sequence: summary.read, values: &values,
             members: carriesAllMembers ? scanner.members : nil)
         if time > maxEventTime {
             maxEventTime = time
@@ -358,27 +360,37 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// Releases, in (time, arrival) order, every buffered event with time <= `watermark`.
     private func release(upTo watermark: Int64) throws {
         pending.takeReady(upTo: watermark, into: &batch)
+        let width = pending.width
         batchBases.removeAll(keepingCapacity: true)
-        for entry in batch { batchBases.append(entry.slot * pending.width) }
-        try keyed.slots(ofEventsAt: batchBases, in: pending.values, into: &batchSlots)
-        var start = 0
-        while start < batch.count {
-            // Peers: apply all of one time's events before emitting any of them.
-            let time = batch[start].time
-            var end = start
-            while end < batch.count, batch[end].time == time {
-                keyed.apply(pending.values, base: batch[end].slot * pending.width, time: time, slot: batchSlots[end])
-                end += 1
+        for entry in batch { batchBases.append(entry.slot * width) }
+        // The batch's records go to a local buffer, moved out of the sink and back: appending
+        // to a class's stored array per piece costs an access check and a uniqueness check.
+        var out: [UInt8] = []
+        swap(&out, &output.buffer)
+        // One buffer over the arena for the whole batch: no array retain per event. Nothing
+        // below inserts into `pending`, so the arena is not reallocated while it is in use.
+        try pending.withValues { values in
+            try keyed.slots(ofEventsAt: batchBases, in: values, into: &batchSlots)
+            var start = 0
+            while start < batch.count {
+                // Peers: apply all of one time's events before emitting any of them.
+                let time = batch[start].time
+                var end = start
+                while end < batch.count, batch[end].time == time {
+                    keyed.apply(values, base: batchBases[end], time: time, slot: batchSlots[end])
+                    end += 1
+                }
+                for index in start..<end {
+                    encoder.encode(
+                        values: values, base: batchBases[index],
+                        members: carriesAllMembers ? pending.members[batch[index].slot] : [],
+                        slot: batchSlots[index], to: &out)
+                }
+                start = end
             }
-            for index in start..<end {
-                let slot = batch[index].slot
-                encoder.encode(
-                    values: pending.values, base: slot * pending.width,
-                    members: pending.members[slot], states: keyed.backend.states, slot: batchSlots[index], to: &output.buffer)
-                pending.free(slot: slot)
-            }
-            start = end
         }
+        swap(&out, &output.buffer)
+        for entry in batch { pending.free(slot: entry.slot) }
         summary.emitted += Int64(batch.count)
         try keyed.backend.endOfBatch()
         try output.flushIfFull()

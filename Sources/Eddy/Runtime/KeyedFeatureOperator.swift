@@ -1,5 +1,8 @@
 /// The keyed stage: finds the event's key slot in the state backend and applies the event
 /// to every feature's store.
+///
+/// Event values arrive as unsafe buffers over the runtime's value arenas: the runtime takes
+/// the buffer once per batch, so passing it per event costs no array retain and release.
 final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     let backend: Backend
     private let keySlots: [Int]
@@ -8,6 +11,8 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     private let fieldSlots: [Int?]
     /// The stores whose states keep heap storage worth prefetching.
     private let heapStores: [FeatureStore]
+    /// What a field-less count receives, held here so the hot loop reads no global.
+    private let counted = countedEvent
     private var batchKeys: [String] = []
     private var batchHashes: [UInt64] = []
 
@@ -22,7 +27,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// The canonical key of the event at `base`: its key columns' JSON texts joined by
     /// U+001F, which JSON text cannot contain unescaped, so distinct keys never collide.
     @inline(__always)
-    func canonicalKey(_ values: [FieldValue], base: Int) -> String {
+    func canonicalKey(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> String {
         if keySlots.count == 1 { return values[base + keySlots[0]].text }
         var key = ""
         for (index, slot) in keySlots.enumerated() {
@@ -34,7 +39,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
 
     /// The state slot of the event whose values start at `base`.
     @inline(__always)
-    func slot(_ values: [FieldValue], base: Int) throws -> Int {
+    func slot(_ values: UnsafeBufferPointer<FieldValue>, base: Int) throws -> Int {
         let key = canonicalKey(values, base: base)
         return try backend.slot(forKey: key, hash: KeyGroups.stableHash(ofKey: key))
     }
@@ -45,7 +50,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// feature's state); done one event at a time they add up. So the batch goes in phases:
     /// hash every key and prefetch its table entry, then resolve every slot and prefetch its
     /// states, so that the misses of many keys overlap before `apply` touches them.
-    func slots(ofEventsAt bases: [Int], in values: [FieldValue], into slots: inout [Int]) throws {
+    func slots(ofEventsAt bases: [Int], in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]) throws {
         batchKeys.removeAll(keepingCapacity: true)
         batchHashes.removeAll(keepingCapacity: true)
         let states = backend.states
@@ -57,10 +62,12 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
             batchHashes.append(hash)
         }
         slots.removeAll(keepingCapacity: true)
-        for index in bases.indices {
-            let slot = try backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
-            for store in stores { store.prefetch(slot: slot) }
-            slots.append(slot)
+        try stores.withUnsafeBufferPointer { stores in
+            for index in bases.indices {
+                let slot = try backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
+                for store in stores { store.prefetch(slot: slot) }
+                slots.append(slot)
+            }
         }
         // The states are cached or on their way: load the window deques and maps they point to.
         for store in heapStores {
@@ -70,9 +77,17 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
 
     /// Applies one event (values at `base`, event time `time`) to its key's state.
     @inline(__always)
-    func apply(_ values: [FieldValue], base: Int, time: Int64, slot: Int) {
-        for (store, fieldSlot) in zip(stores, fieldSlots) {
-            store.apply(fieldSlot.map { values[base + $0] } ?? countedEvent, slot: slot, at: time)
+    func apply(_ values: UnsafeBufferPointer<FieldValue>, base: Int, time: Int64, slot: Int) {
+        stores.withUnsafeBufferPointer { stores in
+            fieldSlots.withUnsafeBufferPointer { fieldSlots in
+                for index in stores.indices {
+                    if let fieldSlot = fieldSlots[index] {
+                        stores[index].apply(values[base + fieldSlot], slot: slot, at: time)
+                    } else {
+                        stores[index].apply(counted, slot: slot, at: time)
+                    }
+                }
+            }
         }
     }
 }

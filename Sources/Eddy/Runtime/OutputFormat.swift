@@ -10,18 +10,35 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 struct EventEncoder {
     let format: OutputFormat
     private let plan: JobPlan
-    /// For JSONL: `{"card_id":`, `,"ts":`, ... one per fixed column (keys, time, carried, features).
-    private let prefixes: [[UInt8]]
+    /// One store per feature, in output order (the state backend's, which live as long as it).
+    private let stores: [FeatureStore]
+    /// For JSONL: `{"card_id":`, `,"ts":`, ... one per fixed column (keys, time, carried,
+    /// features), back to back in one array: column k's prefix is
+    /// `prefixBytes[prefixStarts[k]..<prefixStarts[k + 1]]`. One flat array, not an array
+    /// of arrays, so that writing a prefix retains nothing.
+    private let prefixBytes: [UInt8]
+    private let prefixStarts: [Int]
+    /// Key, time and carried columns: the value slot of each, in output order.
+    private let fixedSlots: [Int]
     private var scratch: [UInt8] = []
 
-    init(plan: JobPlan, format: OutputFormat) {
+    init(plan: JobPlan, format: OutputFormat, stores: [FeatureStore]) {
         self.plan = plan
         self.format = format
-        var prefixes: [[UInt8]] = []
+        self.stores = stores
+        var prefixBytes: [UInt8] = []
+        var prefixStarts: [Int] = []
         for (index, column) in plan.outputColumns.enumerated() {
-            prefixes.append(Array(((index == 0 ? "{" : ",") + JSONText.quote(column) + ":").utf8))
+            prefixStarts.append(prefixBytes.count)
+            prefixBytes.append(contentsOf: ((index == 0 ? "{" : ",") + JSONText.quote(column) + ":").utf8)
         }
-        self.prefixes = prefixes
+        prefixStarts.append(prefixBytes.count)
+        self.prefixBytes = prefixBytes
+        self.prefixStarts = prefixStarts
+        var fixedSlots = plan.keySlots
+        if let timeSlot = plan.timeSlot { fixedSlots.append(timeSlot) }
+        if case .columns(let carried) = plan.carry { fixedSlots += carried.map(\.slot) }
+        self.fixedSlots = fixedSlots
     }
 
     /// The CSV header line, or nil for JSON Lines.
@@ -36,54 +53,92 @@ struct EventEncoder {
         return line
     }
 
-    /// Appends the record of the event whose values start at `base` in `values`.
+    /// Appends the record of the event whose values start at `base` in `values`, with the
+    /// results of the key at state slot `slot`.
     mutating func encode(
-        values: [FieldValue], base: Int, members: [(name: String, value: FieldValue)],
-        states: KeyedStates, slot: Int, to out: inout [UInt8]
+        values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
+        slot: Int, to out: inout [UInt8]
     ) {
-        var column = 0
-        for slot in plan.keySlots {
-            appendValue(values[base + slot], column: column, to: &out)
-            column += 1
-        }
-        if let timeSlot = plan.timeSlot {
-            appendValue(values[base + timeSlot], column: column, to: &out)
-            column += 1
-        }
-        switch plan.carry {
-        case .none: break
-        case .columns(let carried):
-            for (_, slot) in carried {
-                appendValue(values[base + slot], column: column, to: &out)
-                column += 1
+        if format == .csv { return encodeCSV(values: values, base: base, members: members, slot: slot, to: &out) }
+        prefixBytes.withUnsafeBufferPointer { prefixBytes in
+            prefixStarts.withUnsafeBufferPointer { prefixStarts in
+                @inline(__always)
+                func appendPrefix(_ column: Int) {
+                    out.append(contentsOf: UnsafeBufferPointer(
+                        rebasing: prefixBytes[prefixStarts[column]..<prefixStarts[column + 1]]))
+                }
+                appendFixedColumns(values: values, base: base, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: &out)
+                var column = fixedSlots.count
+                if case .all = plan.carry { appendAllMembers(members, to: &out) }
+                stores.withUnsafeBufferPointer { stores in
+                    for store in stores {
+                        appendPrefix(column)
+                        store.appendResult(slot: slot, to: &out)
+                        column += 1
+                    }
+                }
             }
-        case .all:
-            appendAllMembers(members, to: &out)
         }
-        for store in states.stores {
-            if format == .jsonl {
-                out.append(contentsOf: prefixes[column])
-                store.appendResult(slot: slot, to: &out)
-            } else {
-                out.append(UInt8(ascii: ","))
-                scratch.removeAll(keepingCapacity: true)
-                store.appendResult(slot: slot, to: &scratch)
-                CSVText.appendJSONValueAsCell(scratch, to: &out)
-            }
-            column += 1
-        }
-        out.append(format == .jsonl ? UInt8(ascii: "}") : UInt8(ascii: "\n"))
-        if format == .jsonl { out.append(UInt8(ascii: "\n")) }
+        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: "\n"))
     }
 
-    private func appendValue(_ value: FieldValue, column: Int, to out: inout [UInt8]) {
-        if format == .jsonl {
-            out.append(contentsOf: prefixes[column])
-            if value.kind == .missing { out.append(contentsOf: "null".utf8) } else { out.appendUTF8(value.text) }
-        } else {
-            if column > 0 { out.append(UInt8(ascii: ",")) }
-            CSVText.appendValueAsCell(value, to: &out)
+    /// Writes the key, time and carried columns (prefix and text each) with one capacity
+    /// check: appending piece by piece cost a uniqueness and a capacity check per piece.
+    @inline(__always)
+    private func appendFixedColumns(
+        values: UnsafeBufferPointer<FieldValue>, base: Int,
+        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: inout [UInt8]
+    ) {
+        // The fixed columns are the first ones, so their prefixes are the front of prefixBytes.
+        var bound = prefixStarts[fixedSlots.count]
+        for valueSlot in fixedSlots { bound += max(values[base + valueSlot].text.utf8.count, 4) }
+        out.append(addingCapacity: bound) { span in
+            span.withUnsafeMutableBufferPointer { buffer, written in
+                // `buffer` holds `bound` bytes, which the loop below cannot exceed: it writes
+                // exactly the prefixes and texts (or `null`) that `bound` adds up.
+                let start = buffer.baseAddress!
+                for (column, valueSlot) in fixedSlots.enumerated() {
+                    let prefixStart = prefixStarts[column]
+                    let prefixLength = prefixStarts[column + 1] - prefixStart
+                    (start + written).initialize(from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
+                    written += prefixLength
+                    let value = values[base + valueSlot]
+                    if value.kind == .missing {
+                        for byte in "null".utf8 {
+                            (start + written).initialize(to: byte)
+                            written += 1
+                        }
+                    } else {
+                        var text = value.text
+                        text.withUTF8 { bytes in
+                            if let bytesStart = bytes.baseAddress {
+                                (start + written).initialize(from: bytesStart, count: bytes.count)
+                            }
+                            written += bytes.count
+                        }
+                    }
+                }
+            }
         }
+    }
+
+    private mutating func encodeCSV(
+        values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
+        slot: Int, to out: inout [UInt8]
+    ) {
+        for (column, valueSlot) in fixedSlots.enumerated() {
+            if column > 0 { out.append(UInt8(ascii: ",")) }
+            CSVText.appendValueAsCell(values[base + valueSlot], to: &out)
+        }
+        if case .all = plan.carry { appendAllMembers(members, to: &out) }
+        for store in stores {
+            out.append(UInt8(ascii: ","))
+            scratch.removeAll(keepingCapacity: true)
+            store.appendResult(slot: slot, to: &scratch)
+            CSVText.appendJSONValueAsCell(scratch, to: &out)
+        }
+        out.append(UInt8(ascii: "\n"))
     }
 
     /// `carry: ["*"]`: every input column not already written as a key, the time or a feature.
