@@ -6,7 +6,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH_DATA = bench-data
 GEN = ../shared/bench/gen_events.py
 
-.PHONY: deps build demo test bench bench-many-keys clean
+.PHONY: deps build demo test crash-test bench bench-many-keys clean
 
 # Debian packages the build needs; installed only when missing.
 deps:
@@ -30,6 +30,11 @@ demo: build
 test: build
 	$(SWIFT) test
 	EDDY=$(BIN) ./Tests/e2e/run.sh
+	EDDY=$(BIN) ./Tests/crash/run.sh 10 100000
+
+# The long crash test, for the record: 100 SIGKILLs per backend and input mode.
+crash-test: build
+	EDDY=$(BIN) ./Tests/crash/run.sh 100 200000
 
 bench: build
 	@mkdir -p $(BENCH_DATA)

@@ -52,3 +52,21 @@ uint32_t eddy_crc32c_update(uint32_t state, const void *bytes, size_t count) {
 #endif
     return crc32c_portable(state, (const uint8_t *)bytes, count);
 }
+
+#include <signal.h>
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void record_stop(int signal_number) { stop_signal = signal_number; }
+
+void eddy_install_stop_handlers(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = record_stop;
+    sigemptyset(&action.sa_mask);
+    // No SA_RESTART: a read blocked on a quiet pipe returns EINTR, so the run notices.
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+}
+
+int eddy_stop_signal(void) { return stop_signal; }

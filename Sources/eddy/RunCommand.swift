@@ -55,6 +55,27 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Key groups, the unit in which state is stored and redistributed (1 to 32768). Default: the spec's maxParallelism, else 128.")
     var maxParallelism: Int?
 
+    @Option(help: "Checkpoint directory (fs and rocksdb backends). Default: eddy-checkpoints/<code> under the working directory.")
+    var checkpointDir: String?
+
+    @Option(help: "Also take a checkpoint every N events (e.g. 100000) or every duration (e.g. 30s, 5m). One is always taken at the end of a run and on SIGINT/SIGTERM.")
+    var checkpointEvery: String?
+
+    @Option(help: "Checkpoints to keep (newest first); older ones and the files only they use are deleted.")
+    var retain: Int = 3
+
+    @Option(help: "Copy every checkpoint to DIR as well (a backup on another disk or mount); resume falls back to it when the local copy is damaged.")
+    var mirror: String?
+
+    @Option(help: "Continue from a checkpoint: 'latest' (the newest that verifies; none yet starts from the beginning) or a checkpoint directory.")
+    var resume: String?
+
+    @Flag(help: "At the end of input, keep events still waiting for the watermark in state (for a later --resume with more input) instead of releasing them.")
+    var noDrain = false
+
+    @Flag(help: "Take no checkpoints (the memory backend never takes any).")
+    var noCheckpoints = false
+
     @Flag(name: [.short, .long], help: "Do not print the summary line or the progress line.")
     var quiet = false
 
@@ -73,6 +94,17 @@ struct RunCommand: ParsableCommand {
         if let maxParallelism, !(1...32768).contains(maxParallelism) {
             throw ValidationError("--max-parallelism \(maxParallelism): expected an integer from 1 to 32768")
         }
+        if let checkpointEvery, parseCheckpointInterval(checkpointEvery) == nil {
+            throw ValidationError("--checkpoint-every \(checkpointEvery): expected a number of events (100000) or a duration (30s, 5m)")
+        }
+        if retain < 1 { throw ValidationError("--retain \(retain): keep at least 1 checkpoint") }
+        let checkpointFlags = checkpointEvery != nil || resume != nil || mirror != nil || checkpointDir != nil || noDrain
+        if stateBackend == .memory, checkpointFlags {
+            throw ValidationError("the memory backend keeps nothing durable, so it takes no checkpoints (nor resumes from one); use --state-backend fs or rocksdb")
+        }
+        if noCheckpoints, checkpointFlags {
+            throw ValidationError("--no-checkpoints contradicts --checkpoint-every, --resume, --mirror, --checkpoint-dir and --no-drain")
+        }
     }
 
     func run() throws {
@@ -90,15 +122,23 @@ struct RunCommand: ParsableCommand {
         let sources: [InputSource] = inputs.isEmpty ? [.standardInput] : inputs.map { $0 == "-" ? .standardInput : .file($0) }
         let options = RunOptions(
             inputFormat: inputFormat, outputFormat: format, onBadRecord: onBadRecord,
-            showProgress: !quiet && isatty(2) == 1)
+            showProgress: !quiet && isatty(2) == 1, drain: !noDrain)
+        var checkpoints: CheckpointOptions?
+        if stateBackend != .memory, !noCheckpoints {
+            let interval = checkpointEvery.flatMap(parseCheckpointInterval)
+            checkpoints = CheckpointOptions(
+                directory: checkpointDir ?? CheckpointOptions.defaultDirectory(code: spec.code),
+                everyEvents: interval?.events, everySeconds: interval?.seconds, retain: retain, mirror: mirror,
+                resume: resume.map { $0 == "latest" ? .latest : .path($0) })
+            installStopHandlers()
+        }
+        let specText = (try? String(contentsOfFile: job, encoding: .utf8)) ?? ""
         do {
-            let sink = try output.map { path throws(IOError) in try ByteSink.create(path: path) } ?? ByteSink.standardOutput()
-            let late = try lateOutput.map { path throws(IOError) in try ByteSink.create(path: path) }
-            let deadLetters = try deadLetter.map { path throws(IOError) in try ByteSink.create(path: path) }
             do {
                 let summary = try runJob(
-                    plan: plan, state: state, options: options, inputs: sources,
-                    output: sink, lateOutput: late, deadLetters: deadLetters)
+                    plan: plan, specText: specText, state: state, checkpoints: checkpoints, options: options,
+                    inputs: sources, outputs: OutputPaths(output: output, late: lateOutput, deadLetter: deadLetter),
+                    notice: { writeToStandardError("eddy: \($0)\n") })
                 if !quiet { writeToStandardError(summary.line(code: spec.code) + "\n") }
             } catch let stop as BadRecordStop {
                 if !quiet { writeToStandardError(stop.summary.line(code: spec.code) + "\n") }
@@ -108,14 +148,18 @@ struct RunCommand: ParsableCommand {
 
                     """)
                 throw ExitStatus.badRecord
+            } catch let stop as StopRequested {
+                if !quiet { writeToStandardError(stop.summary.line(code: spec.code) + "\n") }
+                writeToStandardError("eddy: \(stop)\n")
+                throw ExitCode(128 + stop.signal)
             }
-            try sink.close()
-            try late?.close()
-            try deadLetters?.close()
             // Everything is written and closed; freeing every key's state one object at a
             // time would only add seconds to a large run's exit.
             Glibc.exit(0)
         } catch let error as IOError {
+            writeToStandardError("eddy: \(error.message)\n")
+            throw ExitStatus.runtimeFailure
+        } catch let error as CheckpointError {
             writeToStandardError("eddy: \(error.message)\n")
             throw ExitStatus.runtimeFailure
         } catch let exit as ExitCode {
@@ -126,4 +170,13 @@ struct RunCommand: ParsableCommand {
             throw ExitStatus.runtimeFailure
         }
     }
+}
+
+/// `--checkpoint-every`: a number of events, or a duration in the spec's units.
+func parseCheckpointInterval(_ text: String) -> (events: Int64?, seconds: Double?)? {
+    if let events = Int64(text), events > 0 { return (events, nil) }
+    if let duration = EventDuration.parse(text), duration.microseconds > 0 {
+        return (nil, Double(duration.microseconds) / 1e6)
+    }
+    return nil
 }

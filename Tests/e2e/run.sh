@@ -62,11 +62,12 @@ for job in card_velocity:jsonl host_metrics:csv sessions:jsonl; do
         # shellcheck disable=SC2086 # the variant is a backend name and its flags
         set -- --state-backend $variant
         state="$TMP/state-$name-${variant%% *}"
+        [ "$variant" = memory ] || set -- "$@" --checkpoint-dir "$state/checkpoints"
         "$EDDY" run "jobs/$name.json" "$input" "$@" --state-dir "$state" --quiet --output "$TMP/$name.variant" 2>"$TMP/err"
         cmp -s "$TMP/$name.variant" "$TMP/$name.out" && pass "$name: $variant backend gives the same output" || fail "$name: $variant backend gives the same output" "$(head -c 300 "$TMP/err")"
     done
 done
-ls "$TMP/state-card_velocity-fs/snapshot/"kg-*.state >/dev/null 2>&1 && pass "fs backend writes one snapshot file per key group" || fail "fs backend writes one snapshot file per key group" "$(ls -R "$TMP/state-card_velocity-fs" 2>&1 | head)"
+ls "$TMP/state-card_velocity-fs/checkpoints/chk-000001/state/"kg-*.state >/dev/null 2>&1 && pass "fs backend checkpoints one snapshot file per key group" || fail "fs backend checkpoints one snapshot file per key group" "$(ls -R "$TMP/state-card_velocity-fs" 2>&1 | head)"
 [ -f "$TMP/state-card_velocity-rocksdb/rocksdb/CURRENT" ] && pass "rocksdb backend keeps its database in the state directory" || fail "rocksdb backend keeps its database in the state directory" "$(ls -R "$TMP/state-card_velocity-rocksdb" 2>&1 | head)"
 (cd "$TMP" && "$EDDY" run "$REPO/jobs/card_velocity.json" "$REPO/jobs/card_velocity.input.jsonl" --quiet >/dev/null)
 [ -f "$TMP/eddy-state/card_velocity/rocksdb/CURRENT" ] && pass "default state directory is eddy-state/<code>" || fail "default state directory is eddy-state/<code>" "$(ls -R "$TMP/eddy-state" 2>&1 | head)"

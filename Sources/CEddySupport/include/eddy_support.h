@@ -19,4 +19,10 @@ int eddy_exchange_paths(const char *first, const char *second);
 #include <stdint.h>
 uint32_t eddy_crc32c_update(uint32_t state, const void *bytes, size_t count);
 
+/// SIGINT and SIGTERM only record the signal (a handler may do nothing else safely); the
+/// run polls `eddy_stop_signal()` between records, takes a checkpoint and exits.
+void eddy_install_stop_handlers(void);
+/// The stop signal received, or 0.
+int eddy_stop_signal(void);
+
 #endif

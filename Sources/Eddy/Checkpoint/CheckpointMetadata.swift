@@ -55,27 +55,34 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     public var totalBytes: Int64 { files.reduce(0) { $0 + $1.size } }
 }
 
-/// One input's position: inputs before `index` are done; this one continues at `offset`.
+/// One input's position: where the next record starts, and the last record read before it
+/// (offset, length, CRC-32C) to recognise the same input on resume.
 public struct SourceOffset: Codable, Sendable, Equatable {
     /// A file path, or `-` for stdin.
     public var name: String
     public var offset: Int64
-    /// Lines (records, for CSV) consumed, so line numbers continue in messages.
-    public var line: Int64
-    /// CRC-32C of the last bytes before `offset` (up to 4 KiB): a replayed stdin must
-    /// match it at the boundary.
-    public var fingerprint: UInt32
+    /// The line number of the record at `offset`, so line numbers continue in messages.
+    public var line: Int
+    public var fingerprintOffset: Int64
     public var fingerprintLength: Int
+    public var fingerprint: UInt32
     /// The input was read to its end.
     public var finished: Bool
+    /// A CSV input's header line, which a resumed read starting mid-file needs.
+    public var csvHeader: String?
 
-    public init(name: String, offset: Int64, line: Int64, fingerprint: UInt32, fingerprintLength: Int, finished: Bool) {
+    public init(
+        name: String, offset: Int64, line: Int, fingerprintOffset: Int64, fingerprintLength: Int,
+        fingerprint: UInt32, finished: Bool, csvHeader: String?
+    ) {
         self.name = name
         self.offset = offset
         self.line = line
-        self.fingerprint = fingerprint
+        self.fingerprintOffset = fingerprintOffset
         self.fingerprintLength = fingerprintLength
+        self.fingerprint = fingerprint
         self.finished = finished
+        self.csvHeader = csvHeader
     }
 }
 

@@ -14,6 +14,10 @@ public final class RecordReader {
     /// Where the record after the one being handed out starts: a checkpoint taken while
     /// `body` runs resumes there.
     public private(set) var next: ReadPosition
+    /// The last record handed out, while it is still in the buffer.
+    private var lastRecord: (start: Int, length: Int, offset: Int64)?
+    /// Its fingerprint, taken before a refill moved it out of the buffer.
+    private var savedFingerprint: RecordFingerprint?
 
     /// Reads `fileDescriptor`, which the reader does not close, positioned at `start` (the
     /// caller seeks or skips there; a resumed stream has no byte order mark to skip).
@@ -46,6 +50,10 @@ public final class RecordReader {
         while !endOfInput {
             if bytesRead > self.start.offset { try afterChunk() }
             if end == capacity {
+                if let last = lastRecord {
+                    savedFingerprint = fingerprint(last)
+                    lastRecord = nil
+                }
                 if start > 0 {
                     memmove(buffer, buffer + start, end - start)
                     bufferOffset += Int64(start)
@@ -57,7 +65,11 @@ public final class RecordReader {
             }
             let count = read(descriptor, buffer + end, capacity - end)
             if count < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR {
+                    // A signal (a stop request) interrupted a wait for input: let the caller look.
+                    try afterChunk()
+                    continue
+                }
                 throw IOError("cannot read input: \(String(cString: strerror(errno)))")
             }
             if count == 0 {
@@ -87,10 +99,24 @@ public final class RecordReader {
                 start = recordEnd + 1
                 next = ReadPosition(offset: bufferOffset + Int64(min(start, end)), line: line)
                 if !isBlank(record) {
+                    lastRecord = (Int(recordOffset - bufferOffset), length, recordOffset)
                     guard try body(record, recordLine, recordOffset) else { return }
                 }
             }
         }
+    }
+
+    /// The last record handed out (its stream offset, length and CRC-32C): a checkpoint
+    /// stores it so that a resumed run can check it reads the same input.
+    public func lastRecordFingerprint() -> RecordFingerprint? {
+        if let last = lastRecord { return fingerprint(last) }
+        return savedFingerprint
+    }
+
+    private func fingerprint(_ record: (start: Int, length: Int, offset: Int64)) -> RecordFingerprint {
+        var crc = CRC32C()
+        crc.update(UnsafeRawBufferPointer(start: buffer + record.start, count: record.length))
+        return RecordFingerprint(offset: record.offset, length: record.length, crc32c: crc.value)
     }
 
     /// The index of the newline ending the record that starts at `start`, and how many
@@ -171,6 +197,13 @@ public struct ReadPosition: Sendable, Equatable {
     }
 
     public static let beginning = ReadPosition(offset: 0, line: 1)
+}
+
+/// A record identified by its place and content, to recognise an input on resume.
+public struct RecordFingerprint: Sendable, Equatable {
+    public var offset: Int64
+    public var length: Int
+    public var crc32c: UInt32
 }
 
 extension RecordReader {

@@ -12,6 +12,14 @@ public enum InputSource: Sendable, Equatable {
         }
     }
 
+    /// How checkpoints name the input: its path, or `-` for stdin.
+    public var checkpointName: String {
+        switch self {
+        case .standardInput: "-"
+        case .file(let path): path
+        }
+    }
+
     /// The format named by the file's extension: `.csv` is CSV, anything else JSON Lines.
     public var inferredFormat: InputFormat {
         if case .file(let path) = self, path.lowercased().hasSuffix(".csv") { return .csv }
@@ -32,15 +40,19 @@ public struct RunOptions: Sendable {
     public var outputFormat: OutputFormat
     public var onBadRecord: BadRecordPolicy
     public var showProgress: Bool
+    /// At the end of input, release every buffered event (true), or keep them in state for
+    /// a later run resumed with more input (`--no-drain`).
+    public var drain: Bool
 
     public init(
         inputFormat: InputFormat? = nil, outputFormat: OutputFormat = .jsonl,
-        onBadRecord: BadRecordPolicy = .skip, showProgress: Bool = false
+        onBadRecord: BadRecordPolicy = .skip, showProgress: Bool = false, drain: Bool = true
     ) {
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat
         self.onBadRecord = onBadRecord
         self.showProgress = showProgress
+        self.drain = drain
     }
 }
 
@@ -59,7 +71,7 @@ public struct RunSummary: Sendable, Equatable {
 
     public func line(code: String) -> String {
         "eddy: \(code): \(read) events read: \(emitted) emitted, \(late) late, \(rejected) rejected"
-            + (pending > 0 ? ", \(pending) pending (stopped before the watermark passed them)" : "") + "; "
+            + (pending > 0 ? ", \(pending) pending (buffered, not yet passed by the watermark)" : "") + "; "
             + "\(keys) keys; \(formatSeconds(elapsedSeconds)), \(formatRate(eventsPerSecond)) events/s"
     }
 }
@@ -101,11 +113,22 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private static var releaseBatchSize: Int { 256 }
     private var progress: ProgressLine?
     private var lateHeaderWritten = false
+    private let checkpoints: CheckpointSchedule?
+    private let resumePoint: ResumePoint?
+    /// Where every input read so far (in this run or, resumed, in earlier ones) stands.
+    private var sources: [SourceOffset] = []
+    private var eventsSinceCheckpoint: Int64 = 0
+    private var secondsAtCheckpoint: Double = 0
+    private var clock = Stopwatch()
+    private(set) var lastCheckpointID: Int?
 
-    public init(
+    init(
         plan: JobPlan, backend: Backend, options: RunOptions,
-        output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil
+        output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil,
+        checkpoints: CheckpointSchedule?, resume: ResumePoint?
     ) {
+        self.checkpoints = checkpoints
+        resumePoint = resume
         self.plan = plan
         self.options = options
         keyed = KeyedFeatureOperator(plan: plan, backend: backend)
@@ -120,18 +143,36 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         if case .all = plan.carry { carriesAllMembers = true } else { carriesAllMembers = false }
     }
 
+    public convenience init(
+        plan: JobPlan, backend: Backend, options: RunOptions,
+        output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil
+    ) {
+        self.init(
+            plan: plan, backend: backend, options: options, output: output, lateOutput: lateOutput,
+            deadLetters: deadLetters, checkpoints: nil, resume: nil)
+    }
+
     /// Runs the job over `inputs` in order, as one stream, then drains: every buffered
     /// event is released as if the watermark had reached the end of time.
     public func run(_ inputs: [InputSource]) throws -> RunSummary {
-        let clock = Stopwatch()
+        clock = Stopwatch()
         if options.showProgress { progress = ProgressLine(totalBytes: totalSize(of: inputs)) }
-        if let header = encoder.header() { output.buffer.append(contentsOf: header) }
+        if let resumePoint { try restore(resumePoint) }
+        if output.bytesWritten == 0, let header = encoder.header() { output.buffer.append(contentsOf: header) }
+        lateHeaderWritten = (lateOutput?.bytesWritten ?? 0) > 0
         do {
             var bytesBefore: Int64 = 0
             for input in inputs {
                 bytesBefore += try read(input, bytesBefore: bytesBefore, clock: clock)
             }
-            try release(upTo: Int64.max)
+            try release(upTo: options.drain ? Int64.max : watermark)
+            summary.pending = Int64(pending.count)
+            try checkpoint(at: nil)
+        } catch var stop as StopRequested {
+            summary.pending = Int64(pending.count)
+            try finish(clock)
+            stop.summary = summary
+            throw stop
         } catch let stop as BadRecordStop {
             // Stop at the bad record, not earlier: what the watermark had passed is emitted.
             try releaseReady()
@@ -148,9 +189,93 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try output.flush()
         try lateOutput?.flush()
         try deadLetters?.flush()
-        try keyed.backend.persist(buffered: bufferedEvents())
+        // With checkpoints, the last one holds the state already.
+        if checkpoints == nil { try keyed.backend.persist(buffered: bufferedEvents()) }
         summary.keys = keyed.backend.keyCount
         summary.elapsedSeconds = clock.elapsedSeconds
+    }
+
+    /// Takes a checkpoint when one is due: every `--checkpoint-every` events or seconds.
+    @inline(__always)
+    private func checkpointIfDue(_ reader: RecordReader, _ input: InputSource, csvHeader: String?) throws {
+        guard let checkpoints else { return }
+        eventsSinceCheckpoint += 1
+        if let every = checkpoints.everyEvents, eventsSinceCheckpoint >= every {
+            try checkpoint(at: position(of: reader, input, csvHeader: csvHeader, finished: false))
+        } else if let every = checkpoints.everySeconds, eventsSinceCheckpoint & 0xFFF == 0,
+                  clock.elapsedSeconds - secondsAtCheckpoint >= every {
+            try checkpoint(at: position(of: reader, input, csvHeader: csvHeader, finished: false))
+        }
+    }
+
+    /// On SIGINT or SIGTERM: a checkpoint at the current record, then stop.
+    @inline(__always)
+    private func stopIfRequested(_ reader: RecordReader, _ input: InputSource, csvHeader: String?) throws {
+        guard let signal = requestedStop() else { return }
+        try release(upTo: watermark)
+        try checkpoint(at: position(of: reader, input, csvHeader: csvHeader, finished: false))
+        throw StopRequested(signal: signal, checkpointID: lastCheckpointID, summary: summary)
+    }
+
+    private func position(of reader: RecordReader, _ input: InputSource, csvHeader: String?, finished: Bool) -> SourceOffset {
+        let last = reader.lastRecordFingerprint()
+        return SourceOffset(
+            name: input.checkpointName, offset: reader.next.offset, line: reader.next.line,
+            fingerprintOffset: last?.offset ?? 0, fingerprintLength: last?.length ?? 0, fingerprint: last?.crc32c ?? 0,
+            finished: finished, csvHeader: csvHeader)
+    }
+
+    /// Records `source` as where its input stands, replacing an earlier position.
+    private func note(_ source: SourceOffset) {
+        if let index = sources.firstIndex(where: { $0.name == source.name }) {
+            sources[index] = source
+        } else {
+            sources.append(source)
+        }
+    }
+
+    /// Writes a checkpoint (when the run takes them) with `current` as the position of the
+    /// input being read: outputs synced first, so the lengths it records are on disk.
+    private func checkpoint(at current: SourceOffset?) throws {
+        guard let checkpoints else { return }
+        if let current { note(current) }
+        try output.sync()
+        try lateOutput?.sync()
+        try deadLetters?.sync()
+        var outputs = [OutputLength(role: "output", path: output.name, length: output.bytesWritten)]
+        if let lateOutput { outputs.append(OutputLength(role: "late", path: lateOutput.name, length: lateOutput.bytesWritten)) }
+        if let deadLetters { outputs.append(OutputLength(role: "dead-letter", path: deadLetters.name, length: deadLetters.bytesWritten)) }
+        let counters: [String: Int64] = [
+            "read": summary.read, "emitted": summary.emitted, "late": summary.late, "rejected": summary.rejected,
+            "watermark": watermark, "maxEventTime": maxEventTime,
+        ]
+        lastCheckpointID = try checkpoints.take(
+            RunPosition(counters: counters, sources: sources, outputs: outputs), bufferedEvents())
+        eventsSinceCheckpoint = 0
+        secondsAtCheckpoint = clock.elapsedSeconds
+    }
+
+    /// Continues from a checkpoint: its counters, watermark, input positions, and the
+    /// events it had buffered.
+    private func restore(_ point: ResumePoint) throws {
+        summary.read = point.counters["read"] ?? 0
+        summary.emitted = point.counters["emitted"] ?? 0
+        summary.late = point.counters["late"] ?? 0
+        summary.rejected = point.counters["rejected"] ?? 0
+        watermark = point.counters["watermark"] ?? .min
+        maxEventTime = point.counters["maxEventTime"] ?? .min
+        sources = point.sources
+        // In arrival order: the pending queue orders peers (equal times) by insertion.
+        for event in point.buffered.sorted(by: { $0.sequence < $1.sequence }) {
+            do {
+                var (eventValues, members) = try BufferedEventCodec.decode(event.bytes, width: pending.width)
+                pending.insert(
+                    time: event.time, sequence: event.sequence, values: &eventValues,
+                    members: carriesAllMembers ? members : nil)
+            } catch {
+                throw IOError("checkpoint \(point.checkpointID): a buffered event is \(error)")
+            }
+        }
     }
 
     /// The events waiting for the watermark, as the state backend persists them: each filed
@@ -161,17 +286,14 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         return pending.waiting.map { entry in
             let base = entry.slot * pending.width
             writer.removeAll()
-            writer.writeCount(pending.width)
-            for index in 0..<pending.width { pending.values[base + index].encode(to: &writer) }
-            let members = pending.members.isEmpty ? [] : pending.members[entry.slot]
-            writer.writeCount(members.count)
-            for member in members {
-                writer.write(member.name)
-                member.value.encode(to: &writer)
+            return pending.withValues { values in
+                BufferedEventCodec.encode(
+                    values: UnsafeBufferPointer(rebasing: values[base..<base + pending.width]),
+                    members: pending.members.isEmpty ? [] : pending.members[entry.slot], to: &writer)
+                let key = keyed.canonicalKey(values, base: base)
+                let keyGroup = Int(KeyGroups.stableHash(ofKey: key) % UInt64(plan.spec.maxParallelism))
+                return BufferedEvent(keyGroup: keyGroup, time: entry.time, sequence: entry.sequence, bytes: writer.bytes)
             }
-            let key = pending.withValues { keyed.canonicalKey($0, base: base) }
-            let keyGroup = Int(KeyGroups.stableHash(ofKey: key) % UInt64(plan.spec.maxParallelism))
-            return BufferedEvent(keyGroup: keyGroup, time: entry.time, sequence: entry.sequence, bytes: writer.bytes)
         }
     }
 
@@ -188,7 +310,22 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
         defer { if descriptor != 0 { close(descriptor) } }
         let format = options.inputFormat ?? input.inferredFormat
-        let reader = RecordReader(fileDescriptor: descriptor, format: format)
+        // Resumed: continue where the checkpoint left this input (a finished file too: it
+        // may have grown; a replayed stdin may go on past what was read).
+        let start = sources.first { $0.name == input.checkpointName }
+        if let start, start.offset > 0 {
+            do {
+                try RecordReader.position(
+                    descriptor, at: start.offset, fingerprintOffset: start.fingerprintOffset,
+                    length: start.fingerprintLength, fingerprint: start.fingerprint)
+            } catch {
+                throw IOError("\(input.name): \(error.message)")
+            }
+        }
+        let reader = RecordReader(
+            fileDescriptor: descriptor, format: format,
+            startingAt: start.map { ReadPosition(offset: $0.offset, line: $0.line) } ?? .beginning)
+        var csvHeader = start?.csvHeader
         func reportProgress() {
             if summary.read & 0x3FFF == 0, progress != nil {
                 progress?.update(events: summary.read, bytes: bytesBefore + reader.bytesRead, clock: clock)
@@ -198,21 +335,29 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             switch format {
             case .jsonl:
                 var scanner = JSONObjectScanner(fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
-                try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
+                try reader.forEachRecord(afterChunk: { try inputPaused(reader, input, csvHeader: nil) }) { record, line, offset in
                     try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
                     reportProgress()
+                    try stopIfRequested(reader, input, csvHeader: nil)
+                    try checkpointIfDue(reader, input, csvHeader: nil)
                     return true
                 }
             case .csv:
                 var scanner: CSVRecordScanner?
-                try reader.forEachRecord(afterChunk: inputPaused) { record, line, offset in
+                if let csvHeader, reader.next.offset > 0 {
+                    scanner = try Array(csvHeader.utf8).withUnsafeBytes { try csvScanner(header: $0) }
+                }
+                try reader.forEachRecord(afterChunk: { try inputPaused(reader, input, csvHeader: csvHeader) }) { record, line, offset in
                     guard scanner != nil else {
                         scanner = try csvScanner(header: record)
+                        csvHeader = String(decoding: record, as: UTF8.self)
                         writeLateHeader(record, input: input)
                         return true
                     }
                     try handle(record, scanner: &scanner!, input: input, line: line, offset: offset)
                     reportProgress()
+                    try stopIfRequested(reader, input, csvHeader: csvHeader)
+                    try checkpointIfDue(reader, input, csvHeader: csvHeader)
                     return true
                 }
             }
@@ -220,12 +365,14 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             // The reader knows bytes, not names: say which input failed.
             throw IOError("\(input.name): \(error.message)")
         }
+        note(position(of: reader, input, csvHeader: csvHeader, finished: true))
         return reader.bytesRead
     }
 
     /// Before a read that may block (a pipe from `tail -f`): release what the watermark
     /// allows and hand the output on, so a slow stream is not held back by batching.
-    private func inputPaused() throws {
+    private func inputPaused(_ reader: RecordReader, _ input: InputSource, csvHeader: String?) throws {
+        try stopIfRequested(reader, input, csvHeader: csvHeader)
         try releaseReady()
         try output.flush()
         try lateOutput?.flush()

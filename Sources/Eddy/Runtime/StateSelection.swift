@@ -29,7 +29,92 @@ public struct StateOptions: Sendable {
     public static func defaultDirectory(code: String) -> String { "eddy-state/" + code }
 }
 
-/// Runs `plan` over `inputs` with the backend `state` names.
+/// Where a run's records go: files, or stdout for `output` when nil.
+public struct OutputPaths: Sendable {
+    public var output: String?
+    public var late: String?
+    public var deadLetter: String?
+
+    public init(output: String? = nil, late: String? = nil, deadLetter: String? = nil) {
+        self.output = output
+        self.late = late
+        self.deadLetter = deadLetter
+    }
+}
+
+/// Runs `plan` over `inputs` with the backend `state` names, taking checkpoints when
+/// `checkpoints` is given (and resuming from one when it says so).
+///
+/// `specText` is the job spec as read, stored in every checkpoint; `notice` receives what
+/// the user should know (a resume, a skipped corrupt checkpoint).
+public func runJob(
+    plan: JobPlan, specText: String, state: StateOptions, checkpoints: CheckpointOptions?,
+    options: RunOptions, inputs: [InputSource], outputs: OutputPaths, notice: (String) -> Void = { _ in }
+) throws -> RunSummary {
+    guard let checkpoints else {
+        let sinks = try OutputSinks(outputs, committed: nil)
+        return try sinks.closing {
+            try runJob(
+                plan: plan, state: state, options: options, inputs: inputs,
+                output: sinks.output, lateOutput: sinks.late, deadLetters: sinks.deadLetters)
+        }
+    }
+    guard state.backend != .memory else {
+        throw CheckpointError("the memory backend keeps nothing durable, so it takes no checkpoints; use --state-backend fs or rocksdb")
+    }
+    let store = try CheckpointStore(root: checkpoints.directory, retain: checkpoints.retain, mirror: checkpoints.mirror)
+    let resumed = try checkpoints.resume.flatMap { target in
+        try findCheckpoint(target, in: store, plan: plan, state: state, notice: notice)
+    }
+    let sinks = try OutputSinks(outputs, committed: resumed?.metadata.outputs)
+    return try sinks.closing {
+        func run<Backend: CheckpointingStateBackend>(_ backend: Backend) throws -> RunSummary {
+            let schedule = CheckpointSchedule(everyEvents: checkpoints.everyEvents, everySeconds: checkpoints.everySeconds) {
+                position, buffered in
+                let staging = try store.stage()
+                try backend.checkpoint(buffered: buffered, into: staging)
+                let metadata = CheckpointMetadata(
+                    id: staging.id, createdAt: CheckpointStore.timestamp(), spec: specText, code: plan.spec.code,
+                    backend: state.backend.rawValue, stateFormatVersion: Int(StateFormat.version),
+                    maxParallelism: plan.spec.maxParallelism, counters: position.counters,
+                    sources: position.sources, outputs: position.outputs)
+                return try store.publish(staging, metadata: metadata).id
+            }
+            let resume = resumed.map {
+                ResumePoint(
+                    checkpointID: $0.metadata.id, counters: $0.metadata.counters, sources: $0.metadata.sources,
+                    buffered: backend.restoredEvents)
+            }
+            return try JobRunner(
+                plan: plan, backend: backend, options: options, output: sinks.output, lateOutput: sinks.late,
+                deadLetters: sinks.deadLetters, checkpoints: schedule, resume: resume
+            ).run(inputs)
+        }
+        switch state.backend {
+        case .memory:
+            preconditionFailure("refused above")
+        case .fs:
+            let directory = state.directory + "/snapshot"
+            if let resumed {
+                return try run(FileSystemStateBackend(
+                    plan: plan, directory: directory,
+                    restoringCheckpoint: resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)))
+            }
+            return try run(FileSystemStateBackend(plan: plan, directory: directory))
+        case .rocksdb:
+            let directory = state.directory + "/rocksdb"
+            if let resumed {
+                return try run(RocksStateBackend(
+                    plan: plan, directory: directory, memoryBudget: state.memoryBudget,
+                    restoring: resumed.metadata, from: resumed.root))
+            }
+            return try run(RocksStateBackend(plan: plan, directory: directory, memoryBudget: state.memoryBudget))
+        }
+    }
+}
+
+/// Runs `plan` over `inputs` with the backend `state` names, writing to open sinks, with
+/// no checkpoints.
 public func runJob(
     plan: JobPlan, state: StateOptions, options: RunOptions, inputs: [InputSource],
     output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil
@@ -48,6 +133,122 @@ public func runJob(
     case .rocksdb:
         return try run(RocksStateBackend(plan: plan, directory: state.directory + "/rocksdb", memoryBudget: state.memoryBudget))
     }
+}
+
+/// A run's output files, created (truncated) for a fresh run or cut back to the lengths a
+/// checkpoint committed for a resumed one.
+private struct OutputSinks {
+    let output: ByteSink
+    let late: ByteSink?
+    let deadLetters: ByteSink?
+
+    init(_ paths: OutputPaths, committed: [OutputLength]?) throws {
+        func open(_ path: String, role: String) throws -> ByteSink {
+            guard let committed else { return try ByteSink.create(path: path) }
+            let length = committed.first { $0.role == role && $0.path == path }?.length ?? 0
+            return try ByteSink.resume(path: path, committedLength: length)
+        }
+        output = try paths.output.map { try open($0, role: "output") } ?? ByteSink.standardOutput()
+        late = try paths.late.map { try open($0, role: "late") }
+        deadLetters = try paths.deadLetter.map { try open($0, role: "dead-letter") }
+    }
+
+    /// Runs `body`, then closes every sink, also when `body` throws.
+    func closing(_ body: () throws -> RunSummary) throws -> RunSummary {
+        do {
+            let summary = try body()
+            try close()
+            return summary
+        } catch {
+            try? close()
+            throw error
+        }
+    }
+
+    private func close() throws {
+        try output.close()
+        try late?.close()
+        try deadLetters?.close()
+    }
+}
+
+public enum ResumeTarget: Sendable, Equatable {
+    /// The newest checkpoint that verifies (local copy first, then the mirror); none yet
+    /// means start from the beginning.
+    case latest
+    /// A checkpoint directory (`.../chk-000042`).
+    case path(String)
+}
+
+public struct CheckpointOptions: Sendable {
+    public var directory: String
+    public var everyEvents: Int64?
+    public var everySeconds: Double?
+    public var retain: Int
+    public var mirror: String?
+    public var resume: ResumeTarget?
+
+    public init(
+        directory: String, everyEvents: Int64? = nil, everySeconds: Double? = nil, retain: Int = 3,
+        mirror: String? = nil, resume: ResumeTarget? = nil
+    ) {
+        self.directory = directory
+        self.everyEvents = everyEvents
+        self.everySeconds = everySeconds
+        self.retain = retain
+        self.mirror = mirror
+        self.resume = resume
+    }
+
+    /// `eddy-checkpoints/<code>` under the working directory.
+    public static func defaultDirectory(code: String) -> String { "eddy-checkpoints/" + code }
+}
+
+/// The checkpoint `target` names, checked against this run: same backend, same key groups,
+/// same features.
+private func findCheckpoint(
+    _ target: ResumeTarget, in store: CheckpointStore, plan: JobPlan, state: StateOptions, notice: (String) -> Void
+) throws -> (metadata: CheckpointMetadata, root: String)? {
+    let found: (metadata: CheckpointMetadata, root: String)
+    switch target {
+    case .latest:
+        guard let usable = store.newestUsable() else {
+            notice("no checkpoint in \(store.root) yet: starting from the beginning (outputs are truncated)")
+            return nil
+        }
+        for skipped in usable.skipped { notice("skipped a damaged checkpoint: \(skipped)") }
+        found = (usable.metadata, usable.root)
+    case .path(let path):
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let name = (trimmed as NSString).lastPathComponent
+        let root = (trimmed as NSString).deletingLastPathComponent
+        guard name.hasPrefix("chk-"), let id = Int(name.dropFirst(4)) else {
+            throw CheckpointError("--resume \(path): expected a checkpoint directory like \(store.root)/chk-000042, or latest")
+        }
+        let problems = CheckpointStore.problems(id: id, in: root.isEmpty ? "." : root)
+        guard problems.isEmpty else {
+            throw CheckpointError("--resume \(path): the checkpoint is damaged: \(problems.prefix(3).joined(separator: "; "))")
+        }
+        found = (try CheckpointStore.load(id: id, in: root.isEmpty ? "." : root), root.isEmpty ? "." : root)
+    }
+    let metadata = found.metadata
+    guard metadata.backend == state.backend.rawValue else {
+        throw CheckpointError(
+            "checkpoint \(metadata.id) holds \(metadata.backend) state; resume it with --state-backend \(metadata.backend) (this run asked for \(state.backend.rawValue))")
+    }
+    guard metadata.maxParallelism == plan.spec.maxParallelism else {
+        throw CheckpointError(
+            "checkpoint \(metadata.id) has \(metadata.maxParallelism) key groups, this run \(plan.spec.maxParallelism): key groups cannot change after state is written; use --max-parallelism \(metadata.maxParallelism)")
+    }
+    if let saved = try? JobSpec.decode(Array(metadata.spec.utf8)).spec {
+        guard saved.keys == plan.spec.keys, saved.time == plan.spec.time, saved.timeUnit == plan.spec.timeUnit,
+              saved.features == plan.spec.features, saved.carry == plan.spec.carry else {
+            throw CheckpointError(
+                "checkpoint \(metadata.id) was written by a different job spec (keys, time or features differ); resume it with the spec it stores, or start over without --resume")
+        }
+    }
+    notice("resuming from checkpoint \(metadata.id) (\(found.root)): \(metadata.counters["read"] ?? 0) events read so far")
+    return found
 }
 
 /// Byte sizes as users write them: `512MB`, `64MiB`, `1GB`, `100k`, `4096`. Units are
