@@ -73,6 +73,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "At the end of input, keep events still waiting for the watermark in state (for a later --resume with more input) instead of releasing them.")
     var noDrain = false
 
+    @Flag(help: "With stdout as the output: hold records until the checkpoint covering them commits, so a resumed run neither repeats nor loses any. Without it stdout is at-least-once; --output files are always exactly-once.")
+    var exactlyOnce = false
+
     @Flag(help: "Take no checkpoints (the memory backend never takes any).")
     var noCheckpoints = false
 
@@ -98,7 +101,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--checkpoint-every \(checkpointEvery): expected a number of events (100000) or a duration (30s, 5m)")
         }
         if retain < 1 { throw ValidationError("--retain \(retain): keep at least 1 checkpoint") }
-        let checkpointFlags = checkpointEvery != nil || resume != nil || mirror != nil || checkpointDir != nil || noDrain
+        let checkpointFlags = checkpointEvery != nil || resume != nil || mirror != nil || checkpointDir != nil || noDrain || exactlyOnce
         if stateBackend == .memory, checkpointFlags {
             throw ValidationError("the memory backend keeps nothing durable, so it takes no checkpoints (nor resumes from one); use --state-backend fs or rocksdb")
         }
@@ -129,7 +132,7 @@ struct RunCommand: ParsableCommand {
             checkpoints = CheckpointOptions(
                 directory: checkpointDir ?? CheckpointOptions.defaultDirectory(code: spec.code),
                 everyEvents: interval?.events, everySeconds: interval?.seconds, retain: retain, mirror: mirror,
-                resume: resume.map { $0 == "latest" ? .latest : .path($0) })
+                resume: resume.map { $0 == "latest" ? .latest : .path($0) }, exactlyOnceStandardOutput: exactlyOnce)
             installStopHandlers()
         }
         let specText = (try? String(contentsOfFile: job, encoding: .utf8)) ?? ""

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Crash test: run a job over generated events with checkpoints, kill it with SIGKILL at
 # random moments, resume each time with --resume latest, and require the final output to be
-# byte-identical to an uninterrupted run. For each backend (fs, rocksdb) and each way of
-# reading (a file, a replayed stdin).
+# byte-identical to an uninterrupted run. For each backend (fs, rocksdb) and each mode: a
+# file in and a file out, a replayed stdin in, and stdout out with --exactly-once.
 #
 #   Tests/crash/run.sh KILLS [EVENTS]     KILLS per backend and input mode
 set -u
@@ -36,6 +36,11 @@ scenario() {
             "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend "$backend" \
                 --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
                 --resume latest -q -o "$dir/out.jsonl" --late-output "$dir/late" 2>>"$dir/log" &
+        elif [ "$mode" = stdout ]; then
+            # stdout appended to across runs: --exactly-once must neither repeat nor lose records.
+            "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend "$backend" \
+                --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
+                --resume latest -q --exactly-once --late-output "$dir/late" >>"$dir/out.jsonl" 2>>"$dir/log" &
         else
             "$EDDY" run jobs/card_velocity.json - --state-backend "$backend" \
                 --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
@@ -57,7 +62,7 @@ scenario() {
 }
 
 for backend in fs rocksdb; do
-    for mode in file stdin; do
+    for mode in file stdin stdout; do
         total_kills=0
         scenarios=0
         # Until enough kills landed: a run that finishes before its kill starts a new scenario.

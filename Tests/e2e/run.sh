@@ -141,5 +141,75 @@ for seed in 1 2; do
     expect_counts "generated events (seed $seed) counts" "$(cat "$TMP/gen.counts")" "$TMP/gen.err"
 done
 
+# Checkpoints and resume.
+python3 ../shared/bench/gen_events.py --events 30000 --keys 300 --seed 5 --out "$TMP/ck.jsonl"
+"$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory -q -o "$TMP/ck.expected"
+ck() { "$EDDY" run jobs/card_velocity.json --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" "$@"; }
+
+# A second run on the same checkpoint directory is refused, naming the holder.
+mkfifo "$TMP/ck-fifo"
+"$EDDY" run jobs/card_velocity.json - --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" -q -o "$TMP/ck-held.out" <"$TMP/ck-fifo" 2>/dev/null &
+holder=$!
+exec 4>"$TMP/ck-fifo"
+sleep 0.5
+expect_exit "a second run on a locked checkpoint directory exits 1" 1 ck "$TMP/ck.jsonl" -q -o "$TMP/ck-second.out"
+grep -q "is in use by eddy pid $holder" "$TMP/err" && pass "the lock message names the holder" || fail "the lock message names the holder" "$(cat "$TMP/err")"
+
+# SIGTERM: a checkpoint, then exit 143; resuming with the replayed stream completes the output.
+head -n 12000 "$TMP/ck.jsonl" >&4
+sleep 0.5
+kill -TERM $holder
+wait $holder
+code=$?
+exec 4>&-
+[ "$code" = 143 ] && pass "SIGTERM exits 143 after a checkpoint" || fail "SIGTERM exits 143 after a checkpoint" "exit $code"
+ck - --resume latest -o "$TMP/ck-held.out" <"$TMP/ck.jsonl" 2>"$TMP/err"
+grep -q "resuming from checkpoint" "$TMP/err" && pass "resume says which checkpoint" || fail "resume says which checkpoint" "$(cat "$TMP/err")"
+cmp -s "$TMP/ck-held.out" "$TMP/ck.expected" && pass "stopped by SIGTERM and resumed: output identical to one run" || fail "stopped by SIGTERM and resumed: output identical to one run" "$(cmp "$TMP/ck-held.out" "$TMP/ck.expected" 2>&1)"
+"$EDDY" checkpoints list "$TMP/ck-dir" >"$TMP/out" && grep -q "chk-000002 .* rocksdb  30000 events" "$TMP/out" && pass "checkpoints list shows id, backend and events" || fail "checkpoints list shows id, backend and events" "$(cat "$TMP/out")"
+expect_exit "checkpoints verify exits 0 on good checkpoints" 0 "$EDDY" checkpoints verify "$TMP/ck-dir"
+
+# Resuming a replayed stdin that is not the same stream is an error, not a double count.
+sed 's/"c0/"x0/' "$TMP/ck.jsonl" >"$TMP/ck-other.jsonl"
+rm -rf "$TMP/ck-dir" "$TMP/ck-state"
+ck - -q -o "$TMP/ck-other.out" --checkpoint-every 5000 <"$TMP/ck.jsonl"
+expect_exit "resuming with a different stdin exits 1" 1 ck - --resume latest -q -o "$TMP/ck-other.out" <"$TMP/ck-other.jsonl"
+grep -q "differs from the one the checkpoint read" "$TMP/err" && pass "a different stdin is detected by its fingerprint" || fail "a different stdin is detected by its fingerprint" "$(cat "$TMP/err")"
+expect_exit "resuming with another backend exits 1" 1 ck "$TMP/ck.jsonl" --resume latest --state-backend fs -q -o "$TMP/ck-other.out"
+grep -q "holds rocksdb state; resume it with --state-backend rocksdb" "$TMP/err" && pass "another backend is refused with the fix" || fail "another backend is refused with the fix" "$(cat "$TMP/err")"
+
+# Tomorrow's file: day 1 with --no-drain, day 2 resumed: one run over both.
+head -n 15000 "$TMP/ck.jsonl" >"$TMP/day1.jsonl"
+tail -n +15001 "$TMP/ck.jsonl" >"$TMP/day2.jsonl"
+for backend in fs rocksdb; do
+    rm -rf "$TMP/ck-dir" "$TMP/ck-state"
+    ck "$TMP/day1.jsonl" --state-backend $backend --no-drain -q -o "$TMP/days.out"
+    ck "$TMP/day2.jsonl" --state-backend $backend --resume latest -q -o "$TMP/days.out"
+    cmp -s "$TMP/days.out" "$TMP/ck.expected" && pass "$backend: day 1 (--no-drain) then day 2 (--resume) equals one run" || fail "$backend: day 1 (--no-drain) then day 2 (--resume) equals one run" "$(cmp "$TMP/days.out" "$TMP/ck.expected" 2>&1)"
+done
+
+# A damaged newest checkpoint is skipped for the one before; a lost local copy comes from the mirror.
+rm -rf "$TMP/ck-dir" "$TMP/ck-state" "$TMP/ck-mirror"
+ck "$TMP/day1.jsonl" --state-backend fs --no-drain --checkpoint-every 4000 --mirror "$TMP/ck-mirror" -q -o "$TMP/days.out"
+newest=$(ls -d "$TMP/ck-dir"/chk-* | tail -1)
+printf 'garbage' >>"$(ls "$newest"/state/kg-* | head -1)"
+expect_exit "checkpoints verify exits 1 on a damaged checkpoint" 1 "$EDDY" checkpoints verify "$TMP/ck-dir"
+rm -rf "$TMP/ck-mirror/$(basename "$newest")"
+# The older checkpoint stands inside day 1: name both days, as a resumed run must read what the
+# checkpoint had not.
+ck "$TMP/day1.jsonl" "$TMP/day2.jsonl" --state-backend fs --resume latest --mirror "$TMP/ck-mirror" -q -o "$TMP/days.out" 2>"$TMP/err"
+grep -q "skipped a damaged checkpoint: .*checksum mismatch\|skipped a damaged checkpoint: .*bytes, expected" "$TMP/err" && pass "a damaged checkpoint is reported and skipped" || fail "a damaged checkpoint is reported and skipped" "$(cat "$TMP/err")"
+cmp -s "$TMP/days.out" "$TMP/ck.expected" && pass "resumed from the previous checkpoint: output identical to one run" || fail "resumed from the previous checkpoint: output identical to one run" "$(cmp "$TMP/days.out" "$TMP/ck.expected" 2>&1)"
+rm -rf "$TMP/ck-dir" "$TMP/ck-state" "$TMP/ck-mirror"
+ck "$TMP/day1.jsonl" --no-drain --mirror "$TMP/ck-mirror" -q -o "$TMP/days.out"
+rm -rf "$TMP/ck-dir/shared" "$TMP/ck-dir"/chk-*
+ck "$TMP/day2.jsonl" --resume latest --mirror "$TMP/ck-mirror" -q -o "$TMP/days.out" 2>"$TMP/err"
+grep -q "resuming from checkpoint 1 ($TMP/ck-mirror)" "$TMP/err" && pass "a lost local checkpoint is restored from the mirror" || fail "a lost local checkpoint is restored from the mirror" "$(cat "$TMP/err")"
+cmp -s "$TMP/days.out" "$TMP/ck.expected" && pass "resumed from the mirror: output identical to one run" || fail "resumed from the mirror: output identical to one run" "$(cmp "$TMP/days.out" "$TMP/ck.expected" 2>&1)"
+rm -rf "$TMP/ck-dir" "$TMP/ck-state"
+ck "$TMP/ck.jsonl" --resume latest -q -o "$TMP/days.out" 2>"$TMP/err"
+grep -q "no checkpoint in .* yet: starting from the beginning" "$TMP/err" && pass "--resume latest without a checkpoint starts over and says so" || fail "--resume latest without a checkpoint starts over and says so" "$(cat "$TMP/err")"
+expect_exit "the memory backend refuses checkpoint flags" 64 "$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory --resume latest
+
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -257,3 +257,31 @@ public final class CheckpointStaging {
         sharedLinks.append(SharedLink(databaseName: databaseName, sharedName: sharedName))
     }
 }
+
+/// One line of `eddy checkpoints list`.
+public struct CheckpointSummary: Sendable {
+    public var metadata: CheckpointMetadata
+    /// Bytes of the files this checkpoint lists that the one before it did not.
+    public var incrementalBytes: Int64
+}
+
+extension CheckpointStore {
+    /// The published checkpoints under `root`, oldest first, read without taking the lock;
+    /// checkpoints whose metadata cannot be read are reported in `unreadable`.
+    public static func summaries(in root: String) throws(IOError) -> (checkpoints: [CheckpointSummary], unreadable: [String]) {
+        var summaries: [CheckpointSummary] = []
+        var unreadable: [String] = []
+        var previous: Set<String> = []
+        for id in try checkpointIDs(in: root) {
+            do {
+                let metadata = try load(id: id, in: root)
+                let added = metadata.files.filter { !previous.contains($0.path) }.reduce(Int64(0)) { $0 + $1.size }
+                summaries.append(CheckpointSummary(metadata: metadata, incrementalBytes: added))
+                previous = Set(metadata.files.map(\.path))
+            } catch {
+                unreadable.append(error.message)
+            }
+        }
+        return (summaries, unreadable)
+    }
+}

@@ -33,14 +33,40 @@ public final class ByteSink {
 
     @inline(__always)
     public func flushIfFull() throws(IOError) {
-        if buffer.count >= capacity { try flush() }
+        if buffer.count >= capacity, !holdsUntilReleased { try flush() }
     }
 
+    /// Keep everything buffered until `releaseHeld()`: stdout under `--exactly-once`, whose
+    /// records may leave only once the checkpoint covering them has committed.
+    public var holdsUntilReleased = false
+
     public func flush() throws(IOError) {
+        if holdsUntilReleased { return }
+        try write()
+    }
+
+    /// Writes what `holdsUntilReleased` kept back.
+    public func releaseHeld() throws(IOError) { try write() }
+
+    /// The descriptor's size when it is a regular file (stdout redirected to one), else nil.
+    public func regularFileSize() -> Int64? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Cuts a regular file back to `size` bytes (what a crash wrote past a known point).
+    public func cutBack(to size: Int64) throws(IOError) {
+        guard ftruncate(descriptor, off_t(size)) == 0, lseek(descriptor, 0, SEEK_END) >= 0 else {
+            throw IOError("cannot cut \(name) back to \(size) bytes: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private func write() throws(IOError) {
         var start = 0
         while start < buffer.count {
             let written = buffer.withUnsafeBytes { bytes in
-                write(descriptor, bytes.baseAddress! + start, bytes.count - start)
+                Glibc.write(descriptor, bytes.baseAddress! + start, bytes.count - start)
             }
             if written < 0 {
                 if errno == EINTR { continue }
@@ -87,7 +113,8 @@ public final class ByteSink {
         }
     }
 
-    /// Flushes and closes the descriptor if this sink opened it.
+    /// Flushes and closes the descriptor if this sink opened it. Held bytes no checkpoint
+    /// released are dropped: they are not committed, and a resumed run writes them again.
     public func close() throws(IOError) {
         try flush()
         if closesDescriptor { _ = Glibc.close(descriptor) }

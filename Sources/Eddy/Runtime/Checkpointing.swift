@@ -8,7 +8,10 @@ struct CheckpointSchedule {
     var everySeconds: Double?
     /// Writes a checkpoint of the backend's state, the buffered events and the runtime's
     /// position; returns its id.
-    var take: (_ position: RunPosition, _ buffered: [BufferedEvent]) throws -> Int
+    var take: (_ position: RunPosition, _ buffered: [BufferedEvent], _ heldOutput: [UInt8]) throws -> Int
+    /// Records, in checkpoint `id`, the release of its held stdout records: `.writing`
+    /// before they are written, `.written` after, so a resume knows whether to write them.
+    var heldOutputRelease: (_ id: Int, _ step: HeldOutputRelease) throws -> Void
 }
 
 /// The runtime's side of a checkpoint: counters, where each input stands, and how much of
@@ -82,5 +85,28 @@ enum BufferedEventCodec {
             }
         }
         return try result.get()
+    }
+}
+
+/// How far the release of a checkpoint's held stdout records got.
+enum HeldOutputRelease: Equatable {
+    /// About to be written; stdout (a regular file) had `size` bytes, nil for a pipe.
+    case writing(size: Int64?)
+    case written
+
+    var text: String {
+        switch self {
+        case .writing(let size): "writing \(size.map(String.init) ?? "pipe")"
+        case .written: "written"
+        }
+    }
+
+    init?(text: String) {
+        let parts = text.split(separator: " ")
+        switch (parts.first, parts.count) {
+        case ("written", 1): self = .written
+        case ("writing", 2): self = .writing(size: Int64(parts[1]))
+        default: return nil
+        }
     }
 }

@@ -242,15 +242,23 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try output.sync()
         try lateOutput?.sync()
         try deadLetters?.sync()
-        var outputs = [OutputLength(role: "output", path: output.name, length: output.bytesWritten)]
+        var outputs = [OutputLength(role: "output", path: output.name, length: output.bytesWritten + Int64(output.holdsUntilReleased ? output.buffer.count : 0))]
         if let lateOutput { outputs.append(OutputLength(role: "late", path: lateOutput.name, length: lateOutput.bytesWritten)) }
         if let deadLetters { outputs.append(OutputLength(role: "dead-letter", path: deadLetters.name, length: deadLetters.bytesWritten)) }
         let counters: [String: Int64] = [
             "read": summary.read, "emitted": summary.emitted, "late": summary.late, "rejected": summary.rejected,
             "watermark": watermark, "maxEventTime": maxEventTime,
         ]
+        // Held stdout (`--exactly-once`): the checkpoint keeps the records it covers, and
+        // they are written once it has committed.
+        let held = output.holdsUntilReleased ? output.buffer : []
         lastCheckpointID = try checkpoints.take(
-            RunPosition(counters: counters, sources: sources, outputs: outputs), bufferedEvents())
+            RunPosition(counters: counters, sources: sources, outputs: outputs), bufferedEvents(), held)
+        if output.holdsUntilReleased, let id = lastCheckpointID {
+            try checkpoints.heldOutputRelease(id, .writing(size: output.regularFileSize()))
+            try output.releaseHeld()
+            try checkpoints.heldOutputRelease(id, .written)
+        }
         eventsSinceCheckpoint = 0
         secondsAtCheckpoint = clock.elapsedSeconds
     }

@@ -29,6 +29,11 @@ public struct StateOptions: Sendable {
     public static func defaultDirectory(code: String) -> String { "eddy-state/" + code }
 }
 
+/// The checkpoint file of stdout records held under `--exactly-once`.
+private let heldOutputFile = "stdout.held"
+/// How far the release of a checkpoint's held stdout records got (`HeldOutputRelease`).
+private let heldOutputReleaseFile = "stdout.release"
+
 /// Where a run's records go: files, or stdout for `output` when nil.
 public struct OutputPaths: Sendable {
     public var output: String?
@@ -67,18 +72,48 @@ public func runJob(
         try findCheckpoint(target, in: store, plan: plan, state: state, notice: notice)
     }
     let sinks = try OutputSinks(outputs, committed: resumed?.metadata.outputs)
+    if checkpoints.exactlyOnceStandardOutput, outputs.output == nil {
+        sinks.output.holdsUntilReleased = true
+        // Records the resumed checkpoint committed but a crash kept from stdout go first.
+        if let resumed {
+            let directory = resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)
+            let held = directory + "/" + heldOutputFile
+            let release = (try? DurableFiles.read(directory + "/" + heldOutputReleaseFile))
+                .flatMap { HeldOutputRelease(text: String(decoding: $0, as: UTF8.self)) }
+            if DurableFiles.exists(held), release != .written {
+                if case .writing(let size) = release {
+                    // The crash came while they were being written: a file is cut back to
+                    // where they began; a pipe cannot be asked, so some may show twice.
+                    if let size, sinks.output.regularFileSize() != nil {
+                        try sinks.output.cutBack(to: size)
+                    } else {
+                        notice("stdout is a pipe and a crash interrupted the writing of checkpoint \(resumed.metadata.id)'s records: some may appear twice")
+                    }
+                }
+                sinks.output.buffer.append(contentsOf: try DurableFiles.read(held))
+                try sinks.output.releaseHeld()
+            }
+        }
+    }
     return try sinks.closing {
         func run<Backend: CheckpointingStateBackend>(_ backend: Backend) throws -> RunSummary {
             let schedule = CheckpointSchedule(everyEvents: checkpoints.everyEvents, everySeconds: checkpoints.everySeconds) {
-                position, buffered in
+                position, buffered, heldOutput in
                 let staging = try store.stage()
                 try backend.checkpoint(buffered: buffered, into: staging)
+                if !heldOutput.isEmpty {
+                    try DurableFiles.write(heldOutput, to: staging.directory + "/" + heldOutputFile)
+                    try staging.addPrivateFile(heldOutputFile)
+                }
                 let metadata = CheckpointMetadata(
                     id: staging.id, createdAt: CheckpointStore.timestamp(), spec: specText, code: plan.spec.code,
                     backend: state.backend.rawValue, stateFormatVersion: Int(StateFormat.version),
                     maxParallelism: plan.spec.maxParallelism, counters: position.counters,
                     sources: position.sources, outputs: position.outputs)
                 return try store.publish(staging, metadata: metadata).id
+            } heldOutputRelease: { id, step in
+                try DurableFiles.write(
+                    Array(step.text.utf8), to: store.root + "/" + CheckpointStore.name(of: id) + "/" + heldOutputReleaseFile)
             }
             let resume = resumed.map {
                 ResumePoint(
@@ -187,11 +222,14 @@ public struct CheckpointOptions: Sendable {
     public var retain: Int
     public var mirror: String?
     public var resume: ResumeTarget?
+    /// With stdout as the output: hold records until the checkpoint covering them commits.
+    public var exactlyOnceStandardOutput: Bool
 
     public init(
         directory: String, everyEvents: Int64? = nil, everySeconds: Double? = nil, retain: Int = 3,
-        mirror: String? = nil, resume: ResumeTarget? = nil
+        mirror: String? = nil, resume: ResumeTarget? = nil, exactlyOnceStandardOutput: Bool = false
     ) {
+        self.exactlyOnceStandardOutput = exactlyOnceStandardOutput
         self.directory = directory
         self.everyEvents = everyEvents
         self.everySeconds = everySeconds

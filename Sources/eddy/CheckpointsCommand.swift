@@ -1,0 +1,80 @@
+import ArgumentParser
+import Eddy
+import Foundation
+
+struct CheckpointsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoints",
+        abstract: "List or verify the checkpoints in a checkpoint directory.",
+        subcommands: [List.self, Verify.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One line per checkpoint: id, time, events read, input offsets, size, incremental bytes.",
+            discussion: "Exit codes: 0 listed, 1 the directory cannot be read.")
+
+        @Argument(help: "The checkpoint directory (e.g. eddy-checkpoints/card_velocity).")
+        var directory: String
+
+        func run() throws {
+            let (checkpoints, unreadable) = try readable { try CheckpointStore.summaries(in: directory) }
+            if checkpoints.isEmpty, unreadable.isEmpty { print("no checkpoints in \(directory)") }
+            for summary in checkpoints {
+                let metadata = summary.metadata
+                let inputs = metadata.sources.map { "\($0.name)@\($0.offset)\($0.finished ? " (end)" : "")" }.joined(separator: ", ")
+                print(
+                    "\(CheckpointStore.name(of: metadata.id))  \(metadata.createdAt)  \(metadata.backend)  "
+                        + "\(metadata.counters["read"] ?? 0) events  inputs: \(inputs.isEmpty ? "-" : inputs)  "
+                        + "size \(formatBytes(metadata.totalBytes))  incremental \(formatBytes(summary.incrementalBytes))")
+            }
+            for problem in unreadable { print("unreadable: \(problem)") }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every checkpoint's files against the sizes and checksums its metadata lists.",
+            discussion: "Exit codes: 0 all verify, 1 a checkpoint is damaged or the directory cannot be read.")
+
+        @Argument(help: "The checkpoint directory.")
+        var directory: String
+
+        func run() throws {
+            let (checkpoints, unreadable) = try readable { try CheckpointStore.summaries(in: directory) }
+            var damaged = unreadable.count
+            for problem in unreadable { print("damaged: \(problem)") }
+            for summary in checkpoints {
+                let name = CheckpointStore.name(of: summary.metadata.id)
+                let problems = CheckpointStore.problems(id: summary.metadata.id, in: directory)
+                if problems.isEmpty {
+                    print("ok       \(name): \(summary.metadata.files.count) files, \(formatBytes(summary.metadata.totalBytes)), checksums and references hold")
+                } else {
+                    damaged += 1
+                    for problem in problems { print("damaged  \(name): \(problem)") }
+                }
+            }
+            if damaged > 0 { throw ExitStatus.runtimeFailure }
+        }
+    }
+}
+
+private func readable<Result>(_ body: () throws -> Result) throws -> Result {
+    do {
+        return try body()
+    } catch let error as IOError {
+        writeToStandardError("eddy: \(error.message)\n")
+        throw ExitStatus.runtimeFailure
+    }
+}
+
+private func formatBytes(_ bytes: Int64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024, unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
