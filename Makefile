@@ -40,6 +40,8 @@ bench: build
 	@mkdir -p $(BENCH_DATA)
 	@[ -f $(BENCH_DATA)/events-1m.jsonl ] || python3 $(GEN) --events 1000000 --keys 100000 --out $(BENCH_DATA)/events-1m.jsonl
 	./bench/run.sh $(BIN) $(BENCH_DATA)/events-1m.jsonl
+	@[ -f $(BENCH_DATA)/events-3m-1mkeys.jsonl ] || python3 $(GEN) --events 3050000 --keys 1000000 --skew 1.0 --out $(BENCH_DATA)/events-3m-1mkeys.jsonl
+	./bench/checkpoints.sh $(BIN) $(BENCH_DATA)/events-3m-1mkeys.jsonl
 
 # State larger than its budget: ~2.6M distinct keys, rocksdb with --state-memory 64MB vs memory.
 bench-many-keys: build

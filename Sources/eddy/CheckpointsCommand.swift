@@ -26,7 +26,8 @@ struct CheckpointsCommand: ParsableCommand {
                 print(
                     "\(CheckpointStore.name(of: metadata.id))  \(metadata.createdAt)  \(metadata.backend)  "
                         + "\(metadata.counters["read"] ?? 0) events  inputs: \(inputs.isEmpty ? "-" : inputs)  "
-                        + "size \(formatBytes(metadata.totalBytes))  incremental \(formatBytes(summary.incrementalBytes))")
+                        + "size \(formatBytes(metadata.totalBytes))  incremental \(formatBytes(summary.incrementalBytes))  "
+                        + "took \(String(format: "%.3f", metadata.seconds)) s")
             }
             for problem in unreadable { print("unreadable: \(problem)") }
         }

@@ -30,6 +30,10 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     public var files: [CheckpointFile]
     /// For rocksdb: the database's file names of the shared SST files.
     public var sharedLinks: [SharedLink]
+    /// Bytes this checkpoint wrote that no earlier one had (its incremental cost).
+    public var addedBytes: Int64 = 0
+    /// Seconds from the start of the checkpoint to its publication.
+    public var seconds: Double = 0
 
     public init(
         id: Int, createdAt: String, spec: String, code: String, backend: String, stateFormatVersion: Int,
@@ -50,8 +54,7 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
         self.sharedLinks = sharedLinks
     }
 
-    /// Bytes of all files; `newBytes` of those this checkpoint added (private files and
-    /// shared files no earlier checkpoint had).
+    /// Bytes of all the files the checkpoint needs.
     public var totalBytes: Int64 { files.reduce(0) { $0 + $1.size } }
 }
 

@@ -128,6 +128,8 @@ public final class CheckpointStore {
         metadata.id = staging.id
         metadata.files = staging.files
         metadata.sharedLinks = staging.sharedLinks
+        metadata.addedBytes = staging.newBytes
+        metadata.seconds = Date().timeIntervalSince(staging.started)
         try DurableFiles.write(try metadata.encoded(), to: staging.directory + "/_metadata")
         try DurableFiles.syncDirectory(staging.directory)
         try DurableFiles.syncDirectory(root + "/shared")
@@ -220,6 +222,7 @@ public final class CheckpointStaging {
     private let knownShared: [String: CheckpointFile]
     /// Bytes this checkpoint wrote that no earlier one had.
     public private(set) var newBytes: Int64 = 0
+    let started = Date()
 
     init(id: Int, root: String, directory: String, sharedFiles: [String: CheckpointFile]) {
         self.id = id

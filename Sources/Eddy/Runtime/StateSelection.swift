@@ -96,7 +96,11 @@ public func runJob(
         }
     }
     return try sinks.closing {
+        let restoreStarted = Date()
         func run<Backend: CheckpointingStateBackend>(_ backend: Backend) throws -> RunSummary {
+            if let resumed {
+                notice(String(format: "restored checkpoint %ld in %.3f s", resumed.metadata.id, Date().timeIntervalSince(restoreStarted)))
+            }
             let schedule = CheckpointSchedule(everyEvents: checkpoints.everyEvents, everySeconds: checkpoints.everySeconds) {
                 position, buffered, heldOutput in
                 let staging = try store.stage()
