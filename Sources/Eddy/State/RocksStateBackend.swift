@@ -79,15 +79,8 @@ public final class RocksStateBackend: KeyedStateBackend {
             sharedNames[shared.databaseName] = shared.sharedName
         }
         database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
-        var hashes: [UInt64] = []
-        for keyGroup in 0..<states.maxParallelism {
-            try database.scan(
-                from: RocksStateLayout.namespacePrefix(RocksStateLayout.featureRows, keyGroup: keyGroup),
-                to: RocksStateLayout.namespacePrefix(RocksStateLayout.featureRows + 1, keyGroup: keyGroup)
-            ) { key, _ in
-                hashes.append(KeyGroups.stableHash(ofKey: String(decoding: key.dropFirst(3), as: UTF8.self)))
-            }
-        }
+        written = KeyHashFilter(plannedKeys: 1)
+        let hashes = try persistedKeyHashes()
         written = .rebuilt(from: hashes, keys: max(hashes.count, 1 << 15))
         distinctKeys = hashes.count
         restoredEvents = try persistedBufferedEvents()
@@ -217,14 +210,19 @@ public final class RocksStateBackend: KeyedStateBackend {
     /// the write batch not yet committed.
     private func rebuildWrittenFilter() throws {
         try commitBatch()
+        let hashes = try persistedKeyHashes()
+        written = .rebuilt(from: hashes, keys: hashes.count)
+    }
+
+    /// The stable hash of every key with a row in RocksDB.
+    private func persistedKeyHashes() throws -> [UInt64] {
         var hashes: [UInt64] = []
-        hashes.reserveCapacity(written.count)
         for keyGroup in 0..<states.maxParallelism {
             try forEachPersistedRow(inKeyGroup: keyGroup) { key, _ in
                 hashes.append(KeyGroups.stableHash(ofKey: String(decoding: key.dropFirst(3), as: UTF8.self)))
             }
         }
-        written = .rebuilt(from: hashes, keys: hashes.count)
+        return hashes
     }
 
     private func commitBatch() throws {
