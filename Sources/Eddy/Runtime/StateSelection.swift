@@ -34,6 +34,17 @@ private let heldOutputFile = "stdout.held"
 /// How far the release of a checkpoint's held stdout records got (`HeldOutputRelease`).
 private let heldOutputReleaseFile = "stdout.release"
 
+/// Records a step of the release of a checkpoint's held records, replacing the previous
+/// step atomically (a new file renamed over the old), so a crash leaves one step or the other.
+private func mark(_ step: HeldOutputRelease, inCheckpoint directory: String) throws {
+    let path = directory + "/" + heldOutputReleaseFile
+    try DurableFiles.write(Array(step.text.utf8), to: path + ".tmp")
+    guard rename(path + ".tmp", path) == 0 else {
+        throw IOError("cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+    try DurableFiles.syncDirectory(directory)
+}
+
 /// Where a run's records go: files, or stdout for `output` when nil.
 public struct OutputPaths: Sendable {
     public var output: String?
@@ -90,8 +101,12 @@ public func runJob(
                         notice("stdout is a pipe and a crash interrupted the writing of checkpoint \(resumed.metadata.id)'s records: some may appear twice")
                     }
                 }
+                // The same steps as the run's own release, so a crash now is recovered alike.
+                let size = sinks.output.regularFileSize()
+                try mark(.writing(size: size), inCheckpoint: directory)
                 sinks.output.buffer.append(contentsOf: try DurableFiles.read(held))
                 try sinks.output.releaseHeld()
+                try mark(.written, inCheckpoint: directory)
             }
         }
     }
@@ -116,8 +131,7 @@ public func runJob(
                     sources: position.sources, outputs: position.outputs)
                 return try store.publish(staging, metadata: metadata).id
             } heldOutputRelease: { id, step in
-                try DurableFiles.write(
-                    Array(step.text.utf8), to: store.root + "/" + CheckpointStore.name(of: id) + "/" + heldOutputReleaseFile)
+                try mark(step, inCheckpoint: store.root + "/" + CheckpointStore.name(of: id))
             }
             let resume = resumed.map {
                 ResumePoint(

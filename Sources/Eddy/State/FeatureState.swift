@@ -23,18 +23,15 @@ protocol FeatureAccumulator {
     /// Heap bytes held beyond the accumulator's own size (window entries, map entries),
     /// approximate, for the memory budget of a backend that evicts cold keys.
     var heapBytes: Int { get }
-    /// Starts loading the heap storage `add` will touch (window entries, maps), whose
-    /// address is only known once the accumulator itself is in cache.
-    func prefetchHeap()
-    /// Whether the state keeps storage on the heap that `prefetchHeap` can load.
-    static var holdsHeap: Bool { get }
+    /// Byte offsets, within the accumulator, of the references to heap storage `add` will
+    /// touch (window deques, maps), which are prefetched once the accumulator is in cache.
+    static var heapReferenceOffsets: [Int] { get }
 }
 
 extension FeatureAccumulator {
     mutating func evict(olderThan cutoff: Int64) {}
     var heapBytes: Int { 0 }
-    func prefetchHeap() {}
-    static var holdsHeap: Bool { false }
+    static var heapReferenceOffsets: [Int] { [] }
 }
 
 /// What a field-less `count` receives for every event: present, so every event counts.
@@ -486,8 +483,7 @@ extension CountState {
 }
 
 extension WindowedCountState {
-    static var holdsHeap: Bool { true }
-    func prefetchHeap() { times.prefetchHeap() }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.times)! + Lookback<Occurrence>.dequeOffset] }
 
     func encodeState(to writer: inout StateWriter) { times.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
@@ -504,8 +500,7 @@ extension SumState {
 }
 
 extension WindowedSumState {
-    static var holdsHeap: Bool { true }
-    func prefetchHeap() { entries.prefetchHeap() }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.entries)! + Lookback<NumericValue>.dequeOffset] }
 
     func encodeState(to writer: inout StateWriter) {
         total.encode(to: &writer)
@@ -526,8 +521,7 @@ extension StddevState {
 }
 
 extension WindowedStddevState {
-    static var holdsHeap: Bool { true }
-    func prefetchHeap() { numbers.prefetchHeap() }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.numbers)! + Lookback<Double>.dequeOffset] }
 
     func encodeState(to writer: inout StateWriter) {
         welford.encode(to: &writer)
@@ -552,8 +546,7 @@ extension ExtremeState {
 }
 
 extension WindowedExtremeState {
-    static var holdsHeap: Bool { true }
-    func prefetchHeap() { candidates.prefetchHeap() }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.candidates)! + Lookback<FieldValue>.dequeOffset] }
 
     func encodeState(to writer: inout StateWriter) { candidates.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
@@ -570,8 +563,7 @@ extension FirstState {
 }
 
 extension WindowedFirstState {
-    static var holdsHeap: Bool { true }
-    func prefetchHeap() { texts.prefetchHeap() }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.dequeOffset] }
 
     func encodeState(to writer: inout StateWriter) { texts.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
@@ -594,10 +586,8 @@ extension LastState {
 }
 
 extension ValueCountsState {
-    static var holdsHeap: Bool { true }
-    func prefetchHeap() {
-        prefetchObject(counts, lines: 2)
-        texts.prefetchHeap()
+    static var heapReferenceOffsets: [Int] {
+        [MemoryLayout<Self>.offset(of: \.counts)!, MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.dequeOffset]
     }
 
     /// Distinct values sorted by their bytes, so that equal states encode to equal bytes
@@ -624,8 +614,7 @@ extension ValueCountsState {
 }
 
 extension CollectState {
-    static var holdsHeap: Bool { true }
-    func prefetchHeap() { texts.prefetchHeap() }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.dequeOffset] }
 
     func encodeState(to writer: inout StateWriter) { texts.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {

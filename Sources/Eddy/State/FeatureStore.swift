@@ -1,4 +1,5 @@
 import CEddySupport
+import DequeModule
 
 /// One feature's state for every resident key, stored contiguously and indexed by the key's
 /// slot: an event finds its state by indexing arrays, not by chasing an object per feature.
@@ -54,9 +55,17 @@ extension AccumulatorStore {
     }
 
     @inline(__always)
-    func prefetchHeap(slot: Int) { states[slot].prefetchHeap() }
+    func prefetchHeap(slot: Int) {
+        let offsets = State.heapReferenceOffsets
+        states.withUnsafeBufferPointer { prefetchReferencedObjects(at: $0.baseAddress! + slot, offsets: offsets) }
+    }
 
-    var holdsHeap: Bool { State.holdsHeap }
+    var holdsHeap: Bool {
+        // One pointer wide, or the raw read in `prefetchReferencedObjects` would be wrong.
+        MemoryLayout<Deque<Int>>.size == MemoryLayout<UInt>.size
+            && MemoryLayout<[String: Int64]>.size == MemoryLayout<UInt>.size
+            && !State.heapReferenceOffsets.isEmpty
+    }
 
     func reset(slot: Int) { states[slot] = empty }
     func encode(slot: Int, to writer: inout StateWriter) { states[slot].encodeState(to: &writer) }

@@ -42,9 +42,8 @@ struct Lookback<Element> {
         oldestTime = entries.first?.time ?? .max
     }
 
-    /// Starts loading the deque's storage: its header and first entries.
-    @inline(__always)
-    func prefetchHeap() { prefetchObject(entries, lines: 2) }
+    /// Where the deque's reference to its storage sits in a `Lookback`.
+    static var dequeOffset: Int { MemoryLayout<Lookback>.offset(of: \.entries)! }
 
     /// For monotonic deques: drops newer entries that can no longer win.
     mutating func removeLast(while shouldRemove: (Element) -> Bool) {
@@ -86,13 +85,18 @@ struct Occurrence: StateCodable {
     static func decode(from reader: inout StateReader) throws(StateFormatError) -> Occurrence { Occurrence() }
 }
 
-/// Prefetches the heap object a single-reference value (a `Deque`, a `Dictionary`) points
-/// to, `lines` cache lines from its start. Swift has no API for a collection's storage
-/// address, so the value's bits are read as the address when it is one pointer wide;
-/// a prefetch never faults, so if a library changed its layout this would only stop helping.
+/// Prefetches the heap objects referenced at `offsets` bytes into the value at `address`
+/// (a `Deque`'s or a `Dictionary`'s storage): their header and first entries.
+///
+/// Swift has no API for a collection's storage address, and copying the collection to ask
+/// would retain it, which touches (and stalls on) the very object to prefetch. So the
+/// reference is read as raw bits when the collection is one pointer wide (checked); a
+/// prefetch never faults, so if a library changed its layout this would only stop helping.
 @inline(__always)
-func prefetchObject<Value>(_ value: Value, lines: Int) {
-    guard MemoryLayout<Value>.size == MemoryLayout<UnsafeRawPointer>.size else { return }
-    let address = unsafeBitCast(value, to: UnsafeRawPointer.self)
-    for line in 0..<lines { eddy_prefetch(address + line * 64) }
+func prefetchReferencedObjects(at address: UnsafeRawPointer, offsets: [Int]) {
+    for offset in offsets {
+        let object = address.load(fromByteOffset: offset, as: UInt.self)
+        eddy_prefetch(UnsafeRawPointer(bitPattern: object))
+        eddy_prefetch(UnsafeRawPointer(bitPattern: object &+ 64))
+    }
 }
