@@ -57,7 +57,11 @@ uint32_t eddy_crc32c_update(uint32_t state, const void *bytes, size_t count) {
 
 static volatile sig_atomic_t stop_signal = 0;
 
-static void record_stop(int signal_number) { stop_signal = signal_number; }
+static void record_stop(int signal_number) {
+    stop_signal = signal_number;
+    // A second signal acts as if eddy had no handler: it ends a run that cannot stop cleanly.
+    signal(signal_number, SIG_DFL);
+}
 
 void eddy_install_stop_handlers(void) {
     struct sigaction action;

@@ -42,11 +42,11 @@ struct CheckpointTests {
         let rocksStore = try CheckpointStore(root: directory.appendingPathComponent("rocks-checkpoints").path)
         let rocks = try run(
             everyFeatureJob, input,
-            on: RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db").path, memoryBudget: 32 << 10))
+            on: RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db/rocksdb").path, memoryBudget: 32 << 10))
         let rocksCheckpoint = try checkpoint(rocks, kind: "rocksdb", buffered: sampleEvents, into: rocksStore).metadata
         #expect(!rocksCheckpoint.sharedLinks.isEmpty)
         let rocksRestored = try RocksStateBackend(
-            plan: plan, directory: directory.appendingPathComponent("db2").path, memoryBudget: 1 << 30,
+            plan: plan, directory: directory.appendingPathComponent("db2/rocksdb").path, memoryBudget: 1 << 30,
             restoring: rocksCheckpoint, from: rocksStore.root)
         #expect(rocksRestored.keyCount == 150)
         #expect(rocksRestored.restoredEvents == sampleEvents.sorted(by: BufferedEvent.precedes))
@@ -63,7 +63,7 @@ struct CheckpointTests {
         let spec = job(feature(.sum))
         let plan = JobPlan(spec)
         let store = try CheckpointStore(root: directory.appendingPathComponent("checkpoints").path, retain: 2)
-        let backend = try RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db").path, memoryBudget: 1 << 30)
+        let backend = try RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db/rocksdb").path, memoryBudget: 1 << 30)
         func touch(_ keys: Range<Int>) throws {
             for index in keys {
                 let key = "\"key\(index)\""
@@ -114,8 +114,8 @@ struct CheckpointTests {
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: victim)))
         bytes[bytes.count / 2] ^= 1
         try Data(bytes).write(to: URL(fileURLWithPath: victim))
-        let usable = try #require(store.newestUsable())
-        #expect(usable.metadata.id == newest.id - 1)
+        let usable = store.newestUsable()
+        #expect(usable.found?.metadata.id == newest.id - 1)
         #expect(usable.skipped.count == 1 && usable.skipped[0].contains("checksum mismatch"))
     }
 
@@ -127,7 +127,7 @@ struct CheckpointTests {
         let root = directory.appendingPathComponent("checkpoints").path
         let rocks = try run(
             everyFeatureJob, events(count: 500, keys: 20),
-            on: RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db").path, memoryBudget: 1 << 30))
+            on: RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db/rocksdb").path, memoryBudget: 1 << 30))
         var metadata: CheckpointMetadata
         do {
             let store = try CheckpointStore(root: root, mirror: mirror)
@@ -137,10 +137,10 @@ struct CheckpointTests {
         try FileManager.default.removeItem(atPath: root + "/shared")
         try FileManager.default.createDirectory(atPath: root + "/shared", withIntermediateDirectories: true)
         let store = try CheckpointStore(root: root, mirror: mirror)
-        let usable = try #require(store.newestUsable())
+        let usable = try #require(store.newestUsable().found)
         #expect(usable.root == mirror && usable.metadata == metadata)
         let restored = try RocksStateBackend(
-            plan: plan, directory: directory.appendingPathComponent("db2").path, memoryBudget: 1 << 30,
+            plan: plan, directory: directory.appendingPathComponent("db2/rocksdb").path, memoryBudget: 1 << 30,
             restoring: usable.metadata, from: usable.root)
         #expect(restored.keyCount == 20)
         #expect(restored.restoredEvents == sampleEvents.sorted(by: BufferedEvent.precedes))

@@ -163,7 +163,7 @@ struct StateBackendTests {
         // A filter planned for one key: it is rebuilt larger from RocksDB's keys several times.
         let rocks = try run(
             spec, input,
-            on: RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db").path, memoryBudget: 16 << 10, plannedKeys: 1))
+            on: RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db/rocksdb").path, memoryBudget: 16 << 10, plannedKeys: 1))
         #expect(rocks.keyCount == 200)
         #expect(rocks.states.count < 200)
         let expected = rows(memory.states)
@@ -216,7 +216,7 @@ struct StateBackendTests {
         let snapshot = directory.appendingPathComponent("snapshot").path
         _ = try stop(FileSystemStateBackend(plan: plan, directory: snapshot))
         let fsEvents = try FileSystemStateBackend(plan: plan, directory: snapshot, restoringFrom: snapshot).restoredEvents
-        let rocks = try stop(RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db").path, memoryBudget: 1 << 20))
+        let rocks = try stop(RocksStateBackend(plan: plan, directory: directory.appendingPathComponent("db/rocksdb").path, memoryBudget: 1 << 20))
         let rocksEvents = try rocks.persistedBufferedEvents()
         #expect(fsEvents == rocksEvents)
         let keyGroupOfA = Int(KeyGroups.stableHash(ofKey: "\"a\"") % 128)

@@ -194,7 +194,7 @@ ck "$TMP/day1.jsonl" --state-backend fs --no-drain --checkpoint-every 4000 --mir
 newest=$(ls -d "$TMP/ck-dir"/chk-* | tail -1)
 printf 'garbage' >>"$(ls "$newest"/state/kg-* | head -1)"
 expect_exit "checkpoints verify exits 1 on a damaged checkpoint" 1 "$EDDY" checkpoints verify "$TMP/ck-dir"
-rm -rf "$TMP/ck-mirror/$(basename "$newest")"
+rm -rf "$TMP/ck-mirror/card_velocity/$(basename "$newest")"
 # The older checkpoint stands inside day 1: name both days, as a resumed run must read what the
 # checkpoint had not.
 ck "$TMP/day1.jsonl" "$TMP/day2.jsonl" --state-backend fs --resume latest --mirror "$TMP/ck-mirror" -q -o "$TMP/days.out" 2>"$TMP/err"
@@ -204,11 +204,38 @@ rm -rf "$TMP/ck-dir" "$TMP/ck-state" "$TMP/ck-mirror"
 ck "$TMP/day1.jsonl" --no-drain --mirror "$TMP/ck-mirror" -q -o "$TMP/days.out"
 rm -rf "$TMP/ck-dir/shared" "$TMP/ck-dir"/chk-*
 ck "$TMP/day2.jsonl" --resume latest --mirror "$TMP/ck-mirror" -q -o "$TMP/days.out" 2>"$TMP/err"
-grep -q "resuming from checkpoint 1 ($TMP/ck-mirror)" "$TMP/err" && pass "a lost local checkpoint is restored from the mirror" || fail "a lost local checkpoint is restored from the mirror" "$(cat "$TMP/err")"
+grep -q "resuming from checkpoint 1 ($TMP/ck-mirror/card_velocity)" "$TMP/err" && pass "a lost local checkpoint is restored from the mirror" || fail "a lost local checkpoint is restored from the mirror" "$(cat "$TMP/err")"
 cmp -s "$TMP/days.out" "$TMP/ck.expected" && pass "resumed from the mirror: output identical to one run" || fail "resumed from the mirror: output identical to one run" "$(cmp "$TMP/days.out" "$TMP/ck.expected" 2>&1)"
 rm -rf "$TMP/ck-dir" "$TMP/ck-state"
 ck "$TMP/ck.jsonl" --resume latest -q -o "$TMP/days.out" 2>"$TMP/err"
 grep -q "no checkpoint in .* yet: starting from the beginning" "$TMP/err" && pass "--resume latest without a checkpoint starts over and says so" || fail "--resume latest without a checkpoint starts over and says so" "$(cat "$TMP/err")"
+# The same files named another way are the same files.
+rm -rf "$TMP/ck-dir" "$TMP/ck-state"
+(cd "$TMP" && ck day1.jsonl --no-drain -q -o days.out)
+ck "$TMP/./day1.jsonl" "$TMP/day2.jsonl" --resume latest -q -o "$TMP/./days.out"
+cmp -s "$TMP/days.out" "$TMP/ck.expected" && pass "inputs and outputs match their checkpoint by file, not by spelling" || fail "inputs and outputs match their checkpoint by file, not by spelling" "$(cmp "$TMP/days.out" "$TMP/ck.expected" 2>&1)"
+# After a drained run, a resumed run takes events older than what was released as late.
+rm -rf "$TMP/ck-dir" "$TMP/ck-state"
+printf '{"card_id":"c1","amount":1,"ts":0}\n{"card_id":"c1","amount":2,"ts":4000}\n' >"$TMP/a.jsonl"
+printf '{"card_id":"c1","amount":3,"ts":2000}\n{"card_id":"c1","amount":4,"ts":9000}\n' >"$TMP/b.jsonl"
+ck "$TMP/a.jsonl" -q -o "$TMP/ab.out"
+ck "$TMP/b.jsonl" --resume latest -o "$TMP/ab.out" 2>"$TMP/err"
+grep -q "4 events read: 3 emitted, 1 late" "$TMP/err" && pass "after a drain, older events of a resumed run are late" || fail "after a drain, older events of a resumed run are late" "$(cat "$TMP/err")"
+ck "$TMP/b.jsonl" --resume latest -q -o "$TMP/ab.out" && pass "and its checkpoint restores" || fail "and its checkpoint restores" "$(cat "$TMP/err")"
+# Every checkpoint damaged: an error, not a silent start from scratch.
+for metadata in "$TMP/ck-dir"/chk-*/_metadata; do printf 'x' >>"$metadata"; done
+expect_exit "resume with every checkpoint damaged exits 1" 1 ck "$TMP/b.jsonl" --resume latest -q -o "$TMP/ab.out"
+grep -q "no checkpoint in .* verifies" "$TMP/err" && pass "and says which are damaged and what to do" || fail "and says which are damaged and what to do" "$(cat "$TMP/err")"
+# The state directory is locked too: another run may not wipe it.
+mkfifo "$TMP/st-fifo"
+"$EDDY" run jobs/card_velocity.json - --state-dir "$TMP/shared-state" --checkpoint-dir "$TMP/ck-one" -q -o /dev/null <"$TMP/st-fifo" 2>/dev/null &
+state_holder=$!
+exec 5>"$TMP/st-fifo"
+sleep 0.5
+expect_exit "a second run on a locked state directory exits 1" 1 "$EDDY" run jobs/card_velocity.json "$TMP/a.jsonl" --state-dir "$TMP/shared-state" --checkpoint-dir "$TMP/ck-two" -q -o /dev/null
+grep -q "state directory $TMP/shared-state is in use by eddy pid $state_holder" "$TMP/err" && pass "the state lock names the holder" || fail "the state lock names the holder" "$(cat "$TMP/err")"
+exec 5>&-
+wait $state_holder
 expect_exit "the memory backend refuses checkpoint flags" 64 "$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory --resume latest
 
 echo "e2e: $passed passed, $failed failed"

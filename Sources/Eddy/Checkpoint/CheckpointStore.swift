@@ -16,19 +16,22 @@ public final class CheckpointStore {
     public let root: String
     public let retain: Int
     public let mirror: String?
-    private var lock: Int32 = -1
+    private var locks: [DirectoryLock] = []
     /// Size and checksum of every shared file the kept checkpoints list, by shared name.
     private var sharedFiles: [String: CheckpointFile] = [:]
 
-    /// Opens (creating) the directory and takes its lock: a second run on the same
-    /// directory is refused with the holder's description.
+    /// Opens (creating) the directory and its mirror and takes their locks: a second run on
+    /// the same directory is refused with the holder's description.
     public init(root: String, retain: Int = 3, mirror: String? = nil) throws(IOError) {
         self.root = root
         self.retain = max(1, retain)
         self.mirror = mirror
         try DurableFiles.createDirectory(root + "/shared")
-        try takeLock()
-        for name in try DurableFiles.list(root) where name.hasSuffix(".tmp") {
+        let fix = "wait for that run to end, or use another --checkpoint-dir (or --mirror)"
+        locks.append(try DirectoryLock(root, purpose: "checkpoint directory", fix: fix))
+        if let mirror { locks.append(try DirectoryLock(mirror, purpose: "checkpoint mirror", fix: fix)) }
+        // Checkpoints a crash left unpublished.
+        for name in try DurableFiles.list(root) where name.hasPrefix("chk-") && name.hasSuffix(".tmp") {
             try DurableFiles.remove(root + "/" + name)
         }
         for id in try checkpointIDs() {
@@ -36,27 +39,6 @@ public final class CheckpointStore {
                 for file in metadata.files where file.path.hasPrefix("shared/") { sharedFiles[file.path] = file }
             }
         }
-    }
-
-    deinit {
-        if lock >= 0 { close(lock) }
-    }
-
-    private func takeLock() throws(IOError) {
-        let path = root + "/LOCK"
-        lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw IOError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? DurableFiles.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? "another process"
-            close(lock)
-            lock = -1
-            throw IOError("checkpoint directory \(root) is in use by \(holder.trimmingCharacters(in: .whitespacesAndNewlines)); wait for that run to end, or use another --checkpoint-dir")
-        }
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
-        let holder = "eddy pid \(getpid()) on \(String(cString: host)) since \(Self.timestamp())\n"
-        _ = ftruncate(lock, 0)
-        _ = holder.withCString { pwrite(lock, $0, strlen($0), 0) }
     }
 
     static func timestamp() -> String {
@@ -114,7 +96,10 @@ public final class CheckpointStore {
 
     /// Starts checkpoint number (newest + 1) in `chk-NNNNNN.tmp`.
     public func stage() throws -> CheckpointStaging {
-        let id = (try checkpointIDs().last ?? 0) + 1
+        // Past the mirror's too: after a restore from the mirror, new checkpoints must not
+        // reuse ids it holds (its retention would drop them as old).
+        let mirrored = try mirror.map { try Self.checkpointIDs(in: $0) } ?? []
+        let id = max(try checkpointIDs().last ?? 0, mirrored.last ?? 0) + 1
         let directory = root + "/" + Self.name(of: id) + ".tmp"
         try DurableFiles.remove(directory)
         try DurableFiles.createDirectory(directory)
@@ -161,7 +146,13 @@ public final class CheckpointStore {
                 target = staged + file.path.dropFirst(name.count)
             }
             try DurableFiles.createDirectory((target as NSString).deletingLastPathComponent)
-            try DurableFiles.write(try DurableFiles.read(source), to: target)
+            // Under a temporary name first: a crash mid-copy must not leave a partial shared
+            // file that later copies would take as present.
+            try DurableFiles.write(try DurableFiles.read(source), to: target + ".partial")
+            guard rename(target + ".partial", target) == 0 else {
+                throw IOError("cannot write \(target): \(String(cString: strerror(errno)))")
+            }
+            try DurableFiles.syncDirectory((target as NSString).deletingLastPathComponent)
         }
         try DurableFiles.createDirectory(staged)
         try DurableFiles.write(try DurableFiles.read(root + "/" + name + "/_metadata"), to: staged + "/_metadata")
@@ -191,8 +182,9 @@ public final class CheckpointStore {
     }
 
     /// The newest checkpoint that verifies, locally or else from the mirror (local recovery
-    /// first, then the remote copy), with a note for each one skipped.
-    public func newestUsable() -> (metadata: CheckpointMetadata, root: String, skipped: [String])? {
+    /// first, then the remote copy), with a note for each one skipped; nil with the notes
+    /// when none does.
+    public func newestUsable() -> (found: (metadata: CheckpointMetadata, root: String)?, skipped: [String]) {
         var skipped: [String] = []
         let local = (try? checkpointIDs()) ?? []
         let mirrored = mirror.flatMap { try? Self.checkpointIDs(in: $0) } ?? []
@@ -201,12 +193,12 @@ public final class CheckpointStore {
                 guard DurableFiles.exists(candidate + "/" + Self.name(of: id)) else { continue }
                 let problems = Self.problems(id: id, in: candidate)
                 if problems.isEmpty, let metadata = try? Self.load(id: id, in: candidate) {
-                    return (metadata, candidate, skipped)
+                    return ((metadata, candidate), skipped)
                 }
                 skipped.append("\(candidate)/\(Self.name(of: id)): \(problems.prefix(3).joined(separator: "; "))")
             }
         }
-        return nil
+        return (nil, skipped)
     }
 }
 

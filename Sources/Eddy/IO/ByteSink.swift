@@ -1,3 +1,4 @@
+import CEddySupport
 import Glibc
 
 /// A buffered writer over a file descriptor with write(2): the global `stdout` is off
@@ -45,6 +46,10 @@ public final class ByteSink {
         try write()
     }
 
+    /// Counts from `bytes` already written by an earlier run (stdout continued on resume),
+    /// so lengths recorded in checkpoints cover the whole output.
+    public func continueCounting(from bytes: Int64) { bytesWritten = bytes }
+
     /// Writes what `holdsUntilReleased` kept back.
     public func releaseHeld() throws(IOError) { try write() }
 
@@ -69,7 +74,11 @@ public final class ByteSink {
                 Glibc.write(descriptor, bytes.baseAddress! + start, bytes.count - start)
             }
             if written < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR {
+                    // A stop signal while a reader of stdout does not read: give up the write.
+                    if eddy_stop_signal() != 0 { throw IOError("stopped by a signal while writing \(name)") }
+                    continue
+                }
                 throw IOError("cannot write \(name): \(String(cString: strerror(errno)))")
             }
             start += written

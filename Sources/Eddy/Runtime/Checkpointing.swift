@@ -25,6 +25,8 @@ struct RunPosition {
 /// What a resumed run continues from.
 struct ResumePoint {
     var checkpointID: Int
+    /// Bytes of the main output the checkpoint covers (a CSV header is among them).
+    var outputCommitted: Int64
     var counters: [String: Int64]
     var sources: [SourceOffset]
     var buffered: [BufferedEvent]

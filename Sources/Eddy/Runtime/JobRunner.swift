@@ -12,11 +12,11 @@ public enum InputSource: Sendable, Equatable {
         }
     }
 
-    /// How checkpoints name the input: its path, or `-` for stdin.
+    /// How checkpoints name the input: its canonical path, or `-` for stdin.
     public var checkpointName: String {
         switch self {
         case .standardInput: "-"
-        case .file(let path): path
+        case .file(let path): canonicalPath(path)
         }
     }
 
@@ -158,7 +158,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         clock = Stopwatch()
         if options.showProgress { progress = ProgressLine(totalBytes: totalSize(of: inputs)) }
         if let resumePoint { try restore(resumePoint) }
-        if output.bytesWritten == 0, let header = encoder.header() { output.buffer.append(contentsOf: header) }
+        let outputStarted = output.bytesWritten > 0 || (resumePoint?.outputCommitted ?? 0) > 0
+        if !outputStarted, let header = encoder.header() { output.buffer.append(contentsOf: header) }
         lateHeaderWritten = (lateOutput?.bytesWritten ?? 0) > 0
         do {
             var bytesBefore: Int64 = 0
@@ -166,6 +167,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 bytesBefore += try read(input, bytesBefore: bytesBefore, clock: clock)
             }
             try release(upTo: options.drain ? Int64.max : watermark)
+            if options.drain, maxEventTime > watermark {
+                // Everything up to the newest time is out: a resumed run with more input
+                // must take older events as late, or they would be applied out of order.
+                watermark = maxEventTime
+            }
             summary.pending = Int64(pending.count)
             try checkpoint(at: nil)
         } catch var stop as StopRequested {
@@ -381,6 +387,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// allows and hand the output on, so a slow stream is not held back by batching.
     private func inputPaused(_ reader: RecordReader, _ input: InputSource, csvHeader: String?) throws {
         try stopIfRequested(reader, input, csvHeader: csvHeader)
+        // A slow stream may not reach the per-record clock check for a long time.
+        if let every = checkpoints?.everySeconds, eventsSinceCheckpoint > 0,
+           clock.elapsedSeconds - secondsAtCheckpoint >= every {
+            try checkpoint(at: position(of: reader, input, csvHeader: csvHeader, finished: false))
+        }
         try releaseReady()
         try output.flush()
         try lateOutput?.flush()

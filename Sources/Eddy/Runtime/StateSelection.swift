@@ -29,6 +29,22 @@ public struct StateOptions: Sendable {
     public static func defaultDirectory(code: String) -> String { "eddy-state/" + code }
 }
 
+/// The absolute path with symbolic links and `.` resolved (what `realpath` gives), so that
+/// `out.jsonl`, `./out.jsonl` and `/work/out.jsonl` name one file; a missing file keeps its
+/// resolved directory.
+func canonicalPath(_ path: String) -> String {
+    if path == "-" { return path }
+    if let resolved = realpath(path, nil) {
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+    let directory = (path as NSString).deletingLastPathComponent
+    let name = (path as NSString).lastPathComponent
+    guard let resolved = realpath(directory.isEmpty ? "." : directory, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved) + "/" + name
+}
+
 /// The checkpoint file of stdout records held under `--exactly-once`.
 private let heldOutputFile = "stdout.held"
 /// How far the release of a checkpoint's held stdout records got (`HeldOutputRelease`).
@@ -78,7 +94,9 @@ public func runJob(
     guard state.backend != .memory else {
         throw CheckpointError("the memory backend keeps nothing durable, so it takes no checkpoints; use --state-backend fs or rocksdb")
     }
-    let store = try CheckpointStore(root: checkpoints.directory, retain: checkpoints.retain, mirror: checkpoints.mirror)
+    // One job per mirror subdirectory: jobs may share a --mirror without clashing.
+    let store = try CheckpointStore(
+        root: checkpoints.directory, retain: checkpoints.retain, mirror: checkpoints.mirror.map { $0 + "/" + plan.spec.code })
     let resumed = try checkpoints.resume.flatMap { target in
         try findCheckpoint(target, in: store, plan: plan, state: state, notice: notice)
     }
@@ -95,7 +113,7 @@ public func runJob(
                 if case .writing(let size) = release {
                     // The crash came while they were being written: a file is cut back to
                     // where they began; a pipe cannot be asked, so some may show twice.
-                    if let size, sinks.output.regularFileSize() != nil {
+                    if let size, let current = sinks.output.regularFileSize(), current >= size {
                         try sinks.output.cutBack(to: size)
                     } else {
                         notice("stdout is a pipe and a crash interrupted the writing of checkpoint \(resumed.metadata.id)'s records: some may appear twice")
@@ -131,11 +149,15 @@ public func runJob(
                     sources: position.sources, outputs: position.outputs)
                 return try store.publish(staging, metadata: metadata).id
             } heldOutputRelease: { id, step in
-                try mark(step, inCheckpoint: store.root + "/" + CheckpointStore.name(of: id))
+                // In the mirror's copy too: a resume from it must know what reached stdout.
+                for root in [store.root, store.mirror].compactMap({ $0 }) {
+                    try mark(step, inCheckpoint: root + "/" + CheckpointStore.name(of: id))
+                }
             }
             let resume = resumed.map {
                 ResumePoint(
-                    checkpointID: $0.metadata.id, counters: $0.metadata.counters, sources: $0.metadata.sources,
+                    checkpointID: $0.metadata.id,
+                    outputCommitted: $0.metadata.outputs.first { $0.role == "output" }?.length ?? 0, counters: $0.metadata.counters, sources: $0.metadata.sources,
                     buffered: backend.restoredEvents)
             }
             return try JobRunner(
@@ -198,10 +220,22 @@ private struct OutputSinks {
     init(_ paths: OutputPaths, committed: [OutputLength]?) throws {
         func open(_ path: String, role: String) throws -> ByteSink {
             guard let committed else { return try ByteSink.create(path: path) }
-            let length = committed.first { $0.role == role && $0.path == path }?.length ?? 0
-            return try ByteSink.resume(path: path, committedLength: length)
+            guard let saved = committed.first(where: { $0.role == role }) else {
+                // An output the checkpointed run did not have starts empty.
+                return try ByteSink.create(path: path)
+            }
+            guard canonicalPath(saved.path) == canonicalPath(path) else {
+                throw CheckpointError(
+                    "the checkpoint committed \(saved.length) bytes of \(role) \(saved.path), but this run writes \(role) to \(path); resume with the same file")
+            }
+            return try ByteSink.resume(path: path, committedLength: saved.length)
         }
-        output = try paths.output.map { try open($0, role: "output") } ?? ByteSink.standardOutput()
+        if let path = paths.output {
+            output = try open(path, role: "output")
+        } else {
+            output = ByteSink.standardOutput()
+            output.continueCounting(from: committed?.first { $0.role == "output" }?.length ?? 0)
+        }
         late = try paths.late.map { try open($0, role: "late") }
         deadLetters = try paths.deadLetter.map { try open($0, role: "dead-letter") }
     }
@@ -268,12 +302,20 @@ private func findCheckpoint(
     let found: (metadata: CheckpointMetadata, root: String)
     switch target {
     case .latest:
-        guard let usable = store.newestUsable() else {
+        let usable = store.newestUsable()
+        guard let newest = usable.found else {
+            guard usable.skipped.isEmpty else {
+                // Starting over would truncate the outputs and, after `--retain` new
+                // checkpoints, delete the damaged ones: the user decides.
+                throw CheckpointError(
+                    "no checkpoint in \(store.root) verifies:\n  " + usable.skipped.joined(separator: "\n  ")
+                        + "\nresume from one with --resume PATH if you trust it, or remove the directory to start over")
+            }
             notice("no checkpoint in \(store.root) yet: starting from the beginning (outputs are truncated)")
             return nil
         }
         for skipped in usable.skipped { notice("skipped a damaged checkpoint: \(skipped)") }
-        found = (usable.metadata, usable.root)
+        found = newest
     case .path(let path):
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
         let name = (trimmed as NSString).lastPathComponent
@@ -296,12 +338,11 @@ private func findCheckpoint(
         throw CheckpointError(
             "checkpoint \(metadata.id) has \(metadata.maxParallelism) key groups, this run \(plan.spec.maxParallelism): key groups cannot change after state is written; use --max-parallelism \(metadata.maxParallelism)")
     }
-    if let saved = try? JobSpec.decode(Array(metadata.spec.utf8)).spec {
-        guard saved.keys == plan.spec.keys, saved.time == plan.spec.time, saved.timeUnit == plan.spec.timeUnit,
-              saved.features == plan.spec.features, saved.carry == plan.spec.carry else {
-            throw CheckpointError(
-                "checkpoint \(metadata.id) was written by a different job spec (keys, time or features differ); resume it with the spec it stores, or start over without --resume")
-        }
+    guard metadata.code == plan.spec.code, let saved = try? JobSpec.decode(Array(metadata.spec.utf8)).spec,
+          saved.keys == plan.spec.keys, saved.time == plan.spec.time, saved.timeUnit == plan.spec.timeUnit,
+          saved.features == plan.spec.features, saved.carry == plan.spec.carry else {
+        throw CheckpointError(
+            "checkpoint \(metadata.id) was written by job \"\(metadata.code)\" with a different spec (code, keys, time or features differ); resume it with the spec it stores (in its _metadata), or start over without --resume")
     }
     notice("resuming from checkpoint \(metadata.id) (\(found.root)): \(metadata.counters["read"] ?? 0) events read so far")
     return found

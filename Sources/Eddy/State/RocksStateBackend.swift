@@ -20,6 +20,8 @@ public final class RocksStateBackend: KeyedStateBackend {
     public let states: KeyedStates
     public let directory: String
     private let database: RocksDatabase
+    /// The database directory is wiped on open: no other run may be using it.
+    private let lock: DirectoryLock
     private let memoryBudget: Int
     private let batch = WriteBatch()
     private var writer = StateWriter()
@@ -52,9 +54,17 @@ public final class RocksStateBackend: KeyedStateBackend {
         written = KeyHashFilter(plannedKeys: plannedKeys)
         self.directory = directory
         self.memoryBudget = memoryBudget
+        lock = try Self.lockStateDirectory(directory)
         try DurableFiles.remove(directory)
         try DurableFiles.createDirectory(directory)
         database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
+    }
+
+    /// Locks the directory holding the database directory (`--state-dir`).
+    private static func lockStateDirectory(_ directory: String) throws -> DirectoryLock {
+        try DirectoryLock(
+            (directory as NSString).deletingLastPathComponent, purpose: "state directory",
+            fix: "wait for that run to end, or give this one another --state-dir")
     }
 
     /// Rebuilds `directory` from a checkpoint: its private files copied, its shared SST
@@ -66,6 +76,7 @@ public final class RocksStateBackend: KeyedStateBackend {
         states = KeyedStates(plan: plan)
         self.directory = directory
         self.memoryBudget = memoryBudget
+        lock = try Self.lockStateDirectory(directory)
         try DurableFiles.remove(directory)
         try DurableFiles.createDirectory(directory)
         let prefix = CheckpointStore.name(of: metadata.id) + "/rocksdb/"
@@ -131,7 +142,12 @@ public final class RocksStateBackend: KeyedStateBackend {
             RocksStateLayout.rowKey(key, keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
             let found = try database.withValue(forKey: rowKey) { row -> Bool in
                 guard let row else { return false }
-                try states.decodeRow(slot: slot, from: row)
+                do {
+                    try states.decodeRow(slot: slot, from: row)
+                } catch {
+                    throw StateFormatError(
+                        "key \(key) (key group \(states.keyGroups[slot])) in \(directory): \(error); resume from an earlier checkpoint with --resume PATH")
+                }
                 return true
             }
             if !found { distinctKeys += 1 }

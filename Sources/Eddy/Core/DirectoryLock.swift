@@ -1,0 +1,32 @@
+import Foundation
+import Glibc
+
+/// An exclusive lock on a directory (`flock` on `DIR/LOCK`), held until the lock is released
+/// or the process ends, kill -9 included. The file names the holder, for the message a
+/// second process gets.
+public final class DirectoryLock {
+    private var descriptor: Int32
+
+    /// Takes the lock on `directory` (created if missing); `purpose` is what the directory
+    /// is to the user ("checkpoint directory"), `fix` what to do about a holder.
+    public init(_ directory: String, purpose: String, fix: String) throws(IOError) {
+        try DurableFiles.createDirectory(directory)
+        let path = directory + "/LOCK"
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw IOError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? DurableFiles.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            close(descriptor)
+            let who = holder.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw IOError("\(purpose) \(directory) is in use by \(who.isEmpty ? "another process" : who); \(fix)")
+        }
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let formatter = ISO8601DateFormatter()
+        let holder = "eddy pid \(getpid()) on \(String(cString: host)) since \(formatter.string(from: Date()))\n"
+        _ = ftruncate(descriptor, 0)
+        _ = holder.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+    }
+
+    deinit { close(descriptor) }
+}
