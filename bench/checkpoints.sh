@@ -10,7 +10,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 head -n 3000000 "$DATA" >"$WORK/load.jsonl"
 for i in 1 2 3; do
-    tail -n +$((3000001 + (i - 1) * 10000)) "$DATA" | head -n 10000 >"$WORK/delta$i.jsonl"
+    from=$((3000001 + (i - 1) * 10000))
+    sed -n "${from},$((from + 9999))p;$((from + 9999))q" "$DATA" >"$WORK/delta$i.jsonl"
 done
 
 seconds() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }

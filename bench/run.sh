@@ -25,18 +25,23 @@ best_of_3() {
 }
 
 peak_rss_mb() {
-    /usr/bin/env time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1 / 1024}'
+    rm -rf "$STATE/state" "$STATE/checkpoints"
+    /usr/bin/env time -f %M "$EDDY" run "$JOB" "$DATA" --quiet --state-dir "$STATE/state" "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1 / 1024}'
 }
 
-run() { "$EDDY" run "$JOB" "$DATA" --quiet --state-dir "$STATE" "$@"; }
+# Each run takes its state and checkpoints to a fresh temporary directory, as a first run would.
+run() {
+    rm -rf "$STATE/state" "$STATE/checkpoints"
+    "$EDDY" run "$JOB" "$DATA" --quiet --state-dir "$STATE/state" "$@"
+}
 
 cat_s=$(best_of_3 cat "$DATA")
 memory_s=$(best_of_3 run --state-backend memory)
-memory_rss=$(peak_rss_mb run --state-backend memory)
-rocksdb_s=$(best_of_3 run --state-backend rocksdb)
-rocksdb_rss=$(peak_rss_mb run --state-backend rocksdb)
-small_s=$(best_of_3 run --state-backend rocksdb --state-memory 64MB)
-small_rss=$(peak_rss_mb run --state-backend rocksdb --state-memory 64MB)
+memory_rss=$(peak_rss_mb --state-backend memory)
+rocksdb_s=$(best_of_3 run --state-backend rocksdb --checkpoint-dir "$STATE/checkpoints")
+rocksdb_rss=$(peak_rss_mb --state-backend rocksdb --checkpoint-dir "$STATE/checkpoints")
+small_s=$(best_of_3 run --state-backend rocksdb --state-memory 64MB --checkpoint-dir "$STATE/checkpoints")
+small_rss=$(peak_rss_mb --state-backend rocksdb --state-memory 64MB --checkpoint-dir "$STATE/checkpoints")
 running_s=$(best_of_3 "$EDDY" run bench/running_aggregates.json "$DATA" --quiet --state-backend memory)
 python3 - "$events" "$bytes" "$JOB" "$cat_s" "$memory_s" "$memory_rss" "$rocksdb_s" "$rocksdb_rss" "$small_s" "$small_rss" "$running_s" <<'PY'
 import sys

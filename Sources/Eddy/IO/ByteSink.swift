@@ -100,6 +100,12 @@ public final class ByteSink {
             Glibc.close(descriptor)
             throw IOError("cannot stat \(path): \(String(cString: strerror(errno)))")
         }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            // A device or a pipe (`-o /dev/null`) cannot be cut back: written on, like stdout.
+            let sink = ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
+            sink.bytesWritten = committedLength
+            return sink
+        }
         guard Int64(info.st_size) >= committedLength else {
             Glibc.close(descriptor)
             throw IOError("\(path) has \(info.st_size) bytes, fewer than the \(committedLength) the checkpoint committed: it was changed since; restore it, or start over without --resume")
