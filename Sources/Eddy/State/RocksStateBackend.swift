@@ -54,17 +54,19 @@ public final class RocksStateBackend: KeyedStateBackend {
         written = KeyHashFilter(plannedKeys: plannedKeys)
         self.directory = directory
         self.memoryBudget = memoryBudget
-        lock = try Self.lockStateDirectory(directory)
-        try DurableFiles.remove(directory)
-        try DurableFiles.createDirectory(directory)
+        lock = try Self.emptyStateDirectory(directory)
         database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
     }
 
-    /// Locks the directory holding the database directory (`--state-dir`).
-    private static func lockStateDirectory(_ directory: String) throws -> DirectoryLock {
-        try DirectoryLock(
+    /// Locks the directory holding the database directory (`--state-dir`), then empties the
+    /// database directory; the lock is held while the backend lives.
+    private static func emptyStateDirectory(_ directory: String) throws -> DirectoryLock {
+        let lock = try DirectoryLock(
             (directory as NSString).deletingLastPathComponent, purpose: "state directory",
             fix: "wait for that run to end, or give this one another --state-dir")
+        try DurableFiles.remove(directory)
+        try DurableFiles.createDirectory(directory)
+        return lock
     }
 
     /// Rebuilds `directory` from a checkpoint: its private files copied, its shared SST
@@ -76,9 +78,7 @@ public final class RocksStateBackend: KeyedStateBackend {
         states = KeyedStates(plan: plan)
         self.directory = directory
         self.memoryBudget = memoryBudget
-        lock = try Self.lockStateDirectory(directory)
-        try DurableFiles.remove(directory)
-        try DurableFiles.createDirectory(directory)
+        lock = try Self.emptyStateDirectory(directory)
         let prefix = CheckpointStore.name(of: metadata.id) + "/rocksdb/"
         for file in metadata.files where file.path.hasPrefix(prefix) {
             try DurableFiles.write(try DurableFiles.read(root + "/" + file.path), to: directory + "/" + file.path.dropFirst(prefix.count))
