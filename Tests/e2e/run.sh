@@ -100,6 +100,8 @@ expect_exit "run: invalid spec exits 2" 2 "$EDDY" run "$TMP/bad.json" jobs/card_
 expect_exit "run: bad record with --on-bad-record fail exits 3" 3 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --on-bad-record fail
 grep -q "card_velocity.input.jsonl:[0-9]* (byte [0-9]*): missing key column \"card_id\"" "$TMP/err" && pass "fail message names file, line, byte and reason" || fail "fail message names file, line, byte and reason" "$(cat "$TMP/err")"
 expect_exit "run: missing input exits 1" 1 "$EDDY" run jobs/card_velocity.json "$TMP/no-such-file.jsonl"
+expect_exit "run: a missing second input exits 1 before reading the first" 1 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl "$TMP/no-such-file.jsonl" -o "$TMP/partial.out"
+[ ! -s "$TMP/partial.out" ] && grep -q "cannot open $TMP/no-such-file.jsonl: No such file or directory" "$TMP/err" && pass "a missing input is reported before any output" || fail "a missing input is reported before any output" "$(cat "$TMP/err")"
 expect_exit "run: unreadable input exits 1" 1 "$EDDY" run jobs/card_velocity.json "$TMP"
 grep -q "$TMP: cannot read input: Is a directory" "$TMP/err" && pass "read errors name the input" || fail "read errors name the input" "$(cat "$TMP/err")"
 printf 'ts,,host\n1,2,3\n' >"$TMP/badheader.csv"

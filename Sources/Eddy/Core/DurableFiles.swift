@@ -25,7 +25,8 @@ enum DurableFiles {
 
     static func read(_ path: String) throws(IOError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw IOError("cannot read \(path)")
+            let reason = access(path, R_OK) == 0 ? "read failed" : String(cString: strerror(errno))
+            throw IOError("cannot read \(path): \(reason)")
         }
         return [UInt8](data)
     }

@@ -156,6 +156,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// event is released as if the watermark had reached the end of time.
     public func run(_ inputs: [InputSource]) throws -> RunSummary {
         clock = Stopwatch()
+        // A misspelt second file should fail the run before the first is processed, not
+        // after, with its buffered events and summary lost.
+        for case .file(let path) in inputs where access(path, R_OK) != 0 {
+            throw IOError("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
         if options.showProgress { progress = ProgressLine(totalBytes: totalSize(of: inputs)) }
         if let resumePoint { try restore(resumePoint) }
         let outputStarted = output.bytesWritten > 0 || (resumePoint?.outputCommitted ?? 0) > 0
