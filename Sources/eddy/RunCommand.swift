@@ -125,7 +125,7 @@ struct RunCommand: ParsableCommand {
         let sources: [InputSource] = inputs.isEmpty ? [.standardInput] : inputs.map { $0 == "-" ? .standardInput : .file($0) }
         let options = RunOptions(
             inputFormat: inputFormat, outputFormat: format, onBadRecord: onBadRecord,
-            showProgress: !quiet && isatty(2) == 1, drain: !noDrain)
+            showProgress: !quiet && isatty(2) == 1, drain: !noDrain, exitsAfterRun: true)
         var checkpoints: CheckpointOptions?
         if stateBackend != .memory, !noCheckpoints {
             let interval = checkpointEvery.flatMap(parseCheckpointInterval)

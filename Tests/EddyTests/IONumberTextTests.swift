@@ -106,6 +106,32 @@ private func pow10(_ n: Int) -> Int64 {
     #expect(out == Array("null".utf8))
 }
 
+/// The short-decimal fast path must print exactly what `description` prints, on the values it
+/// takes (sums of cents, quarter steps, tiny and huge magnitudes) and on those it must refuse.
+@Test func shortDecimalsPrintAsDescriptionDoes() {
+    var generator = SystemRandomNumberGenerator()
+    var values: [Double] = [0.0001, 0.00015, 0.05, -0.05, 1e10 + 0.5, 99999999999.9999, 1e11 + 0.25, 123.4567, 0.1 + 0.2]
+    var sum = 0.0
+    for _ in 0..<20_000 {
+        let cents = Double(Int.random(in: -500_000...500_000, using: &generator)) / 100
+        sum += cents
+        values.append(cents)
+        values.append(sum)
+        values.append(sum / Double(Int.random(in: 1...9, using: &generator)))
+        values.append(Double(bitPattern: generator.next()))
+        values.append(Double(Int.random(in: 1...99_999, using: &generator)) / 1e4)
+    }
+    var taken = 0
+    for d in values where d.isFinite {
+        if NumberText.shortDecimal(d) != nil { taken += 1 }
+        var out: [UInt8] = []
+        NumberText.append(d, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == d.description, "\(d)")
+    }
+    // The fast path is taken for most money-like values, not silently never.
+    #expect(taken > 40_000)
+}
+
 @Test func appendIntegerWritesDigits() {
     var generator = SystemRandomNumberGenerator()
     let powersOfTen = (0...18).flatMap { power -> [Int64] in

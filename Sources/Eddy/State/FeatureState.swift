@@ -249,7 +249,7 @@ struct WindowedStddevState: FeatureAccumulator {
         guard removed else { return }
         if removalsSinceRebuild >= numbers.count || welford.spread < peakSpread * 1e-3 {
             welford = Welford()
-            for number in numbers.elements { welford.add(number) }
+            for entry in numbers.elements { welford.add(entry.element) }
             peakSpread = welford.spread
             removalsSinceRebuild = 0
         }
@@ -350,7 +350,7 @@ struct LastState: FeatureAccumulator {
 /// Occurrences per distinct value (by canonical JSON text); for a window, also the
 /// values in arrival order so they can be retracted as they fall out.
 struct ValueCountsState: FeatureAccumulator {
-    private var counts: [String: Int64] = [:]
+    private var counts = TextCounts()
     private var texts = Lookback<String>()
     private let windowed: Bool
     private let histogram: Bool
@@ -360,16 +360,12 @@ struct ValueCountsState: FeatureAccumulator {
     }
     mutating func evict(olderThan cutoff: Int64) {
         while let text = texts.popOldest(before: cutoff) {
-            if let count = counts[text], count > 1 {
-                counts[text] = count - 1
-            } else {
-                counts.removeValue(forKey: text)
-            }
+            counts.remove(text)
         }
     }
     mutating func add(_ value: FieldValue, at time: Int64) {
         guard !value.isAbsent else { return }
-        counts[value.text, default: 0] += 1
+        counts.add(value.text)
         if windowed { texts.append(value.text, at: time) }
     }
     func appendResult(to out: inout [UInt8]) {
@@ -385,7 +381,7 @@ struct ValueCountsState: FeatureAccumulator {
         // share one, as a JSON object's keys are strings), sorted by UTF-8 bytes, that is
         // by code point, so that equal states print equal objects whatever the arrival order.
         var buckets: [String: Int64] = [:]
-        for (text, count) in counts {
+        for (text, count) in counts.all {
             let name = text.utf8.first == UInt8(ascii: "\"") ? (JSONText.unquote(text) ?? text) : text
             buckets[name, default: 0] += count
         }
@@ -419,10 +415,11 @@ struct CollectState: FeatureAccumulator {
             out.append(contentsOf: nullText)
             return
         }
-        out.append(UInt8(ascii: "["))
-        for (index, text) in texts.elements.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.appendUTF8(text)
+        var separator = UInt8(ascii: "[")
+        for entry in texts.elements {
+            out.append(separator)
+            out.appendUTF8(entry.element)
+            separator = UInt8(ascii: ",")
         }
         out.append(UInt8(ascii: "]"))
     }
@@ -483,7 +480,7 @@ extension CountState {
 }
 
 extension WindowedCountState {
-    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.times)! + Lookback<Occurrence>.dequeOffset] }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.times)! + Lookback<Occurrence>.storageOffset] }
 
     func encodeState(to writer: inout StateWriter) { times.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
@@ -500,7 +497,7 @@ extension SumState {
 }
 
 extension WindowedSumState {
-    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.entries)! + Lookback<NumericValue>.dequeOffset] }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.entries)! + Lookback<NumericValue>.storageOffset] }
 
     func encodeState(to writer: inout StateWriter) {
         total.encode(to: &writer)
@@ -521,7 +518,7 @@ extension StddevState {
 }
 
 extension WindowedStddevState {
-    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.numbers)! + Lookback<Double>.dequeOffset] }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.numbers)! + Lookback<Double>.storageOffset] }
 
     func encodeState(to writer: inout StateWriter) {
         welford.encode(to: &writer)
@@ -546,7 +543,7 @@ extension ExtremeState {
 }
 
 extension WindowedExtremeState {
-    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.candidates)! + Lookback<FieldValue>.dequeOffset] }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.candidates)! + Lookback<FieldValue>.storageOffset] }
 
     func encodeState(to writer: inout StateWriter) { candidates.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
@@ -563,7 +560,7 @@ extension FirstState {
 }
 
 extension WindowedFirstState {
-    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.dequeOffset] }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.storageOffset] }
 
     func encodeState(to writer: inout StateWriter) { texts.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
@@ -587,14 +584,14 @@ extension LastState {
 
 extension ValueCountsState {
     static var heapReferenceOffsets: [Int] {
-        [MemoryLayout<Self>.offset(of: \.counts)!, MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.dequeOffset]
+        [MemoryLayout<Self>.offset(of: \.counts)! + TextCounts.storageOffset, MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.storageOffset]
     }
 
     /// Distinct values sorted by their bytes, so that equal states encode to equal bytes
-    /// whatever the dictionary's (per-process seeded) order.
+    /// whatever the table's order (which depends on its history).
     func encodeState(to writer: inout StateWriter) {
         writer.writeCount(counts.count)
-        for (text, count) in counts.sorted(by: { $0.key.utf8Precedes($1.key) }) {
+        for (text, count) in counts.all.sorted(by: { $0.text.utf8Precedes($1.text) }) {
             writer.write(text)
             writer.write(count)
         }
@@ -602,19 +599,20 @@ extension ValueCountsState {
     }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         let distinct = try reader.readCount()
-        counts = Dictionary(minimumCapacity: distinct)
+        counts = TextCounts()
         for _ in 0..<distinct {
             let text = try reader.readString()
-            counts[text] = try reader.readInt64()
+            let occurrences = try reader.readInt64()
+            guard occurrences > 0 else { throw StateFormatError("a distinct value counted \(occurrences) times") }
+            counts.add(text, occurrences: occurrences)
         }
         texts = try .decode(from: &reader)
     }
-    /// A dictionary entry is a 16-byte key and an 8-byte count, at up to 3/4 load.
-    var heapBytes: Int { counts.count * 32 + texts.heapBytes }
+    var heapBytes: Int { counts.heapBytes + texts.heapBytes }
 }
 
 extension CollectState {
-    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.dequeOffset] }
+    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.storageOffset] }
 
     func encodeState(to writer: inout StateWriter) { texts.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {

@@ -1,5 +1,4 @@
 import CEddySupport
-import DequeModule
 
 /// One feature's state for every resident key, stored contiguously and indexed by the key's
 /// slot: an event finds its state by indexing arrays, not by chasing an object per feature.
@@ -62,7 +61,7 @@ extension AccumulatorStore {
 
     var holdsHeap: Bool {
         // One pointer wide, or the raw read in `prefetchReferencedObjects` would be wrong.
-        MemoryLayout<Deque<Int>>.size == MemoryLayout<UInt>.size
+        MemoryLayout<[Int]>.size == MemoryLayout<UInt>.size
             && MemoryLayout<[String: Int64]>.size == MemoryLayout<UInt>.size
             && !State.heapReferenceOffsets.isEmpty
     }

@@ -30,12 +30,15 @@ struct KeyTable {
     /// The slot of `key`, or nil; `hash` must be `KeyGroups.stableHash(ofKey: key)`.
     @inline(__always)
     func find(_ key: String, hash: UInt64) -> Int? {
-        var position = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let entry = entries[position]
-            if entry.slot < 0 { return nil }
-            if entry.hash == hash, entry.key == key { return Int(entry.slot) }
-            position = (position + 1) & mask
+        // Compared in place: copying an entry out would retain and release its key.
+        entries.withUnsafeBufferPointer { entries in
+            var position = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let slot = entries[position].slot
+                if slot < 0 { return nil }
+                if entries[position].hash == hash, entries[position].key == key { return Int(slot) }
+                position = (position + 1) & mask
+            }
         }
     }
 

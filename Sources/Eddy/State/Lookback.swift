@@ -1,23 +1,41 @@
 import CEddySupport
-import DequeModule
 
 /// The entries of one key's lookback window, oldest first, each with its event time.
 ///
-/// Entries arrive in event-time order, so eviction only ever pops the front. The oldest time
-/// is kept beside the deque: a window that has nothing to evict (the common case for long
-/// windows) then costs no access to the deque's storage, which is a cache miss per key.
+/// Entries arrive in event-time order, so eviction only ever drops the oldest: the window is
+/// an array read from a moving `head`, compacted once the dropped prefix is at least half of
+/// it. An array rather than a `Deque`: its growth moves the entries (a `Deque` copied them,
+/// retaining every string, then released the old buffer's), and appending is a few
+/// instructions. The oldest time is kept beside the array: a window with nothing to evict
+/// (the common case for long windows) then costs no access to the array's storage, which
+/// is a cache miss per key.
 struct Lookback<Element> {
-    private var entries = Deque<(time: Int64, element: Element)>()
+    private var entries: [(time: Int64, element: Element)] = []
+    private var head = 0
     private var oldestTime = Int64.max
 
-    var isEmpty: Bool { entries.isEmpty }
-    var count: Int { entries.count }
-    var first: Element? { entries.first?.element }
-    var last: Element? { entries.last?.element }
-    var elements: some Sequence<Element> { entries.lazy.map(\.element) }
+    var isEmpty: Bool { head == entries.count }
+    var count: Int { entries.count - head }
+    var first: Element? { isEmpty ? nil : entries[head].element }
+    var last: Element? { isEmpty ? nil : entries[entries.count - 1].element }
+    var elements: ArraySlice<(time: Int64, element: Element)> { entries[head...] }
 
+    @inline(__always)
     mutating func append(_ element: Element, at time: Int64) {
-        if entries.isEmpty { oldestTime = time }
+        if isEmpty {
+            oldestTime = time
+            if head > 0 {
+                entries.removeAll(keepingCapacity: true)
+                head = 0
+            } else if entries.capacity == 0 {
+                // Most keys see a few events: start with room for them, not one regrowth each.
+                entries.reserveCapacity(4)
+            }
+        } else if head > 0, entries.count == entries.capacity, head * 2 >= entries.count {
+            // Full, and at least half of it already left the window: slide down, don't grow.
+            entries.removeFirst(head)
+            head = 0
+        }
         entries.append((time, element))
     }
 
@@ -32,30 +50,44 @@ struct Lookback<Element> {
     @inline(__always)
     mutating func popOldest(before cutoff: Int64) -> Element? {
         guard oldestTime < cutoff else { return nil }
-        let oldest = entries.removeFirst()
-        oldestTime = entries.first?.time ?? .max
-        return oldest.element
+        return dropOldest()
     }
 
-    mutating func removeFirst() {
-        entries.removeFirst()
-        oldestTime = entries.first?.time ?? .max
+    mutating func removeFirst() { _ = dropOldest() }
+
+    @inline(__always)
+    private mutating func dropOldest() -> Element {
+        let oldest = entries[head].element
+        head += 1
+        if head == entries.count {
+            oldestTime = .max
+            // Emptied: release what the dropped entries hold, keep the capacity.
+            entries.removeAll(keepingCapacity: true)
+            head = 0
+        } else {
+            oldestTime = entries[head].time
+        }
+        return oldest
     }
 
-    /// Where the deque's reference to its storage sits in a `Lookback`.
-    static var dequeOffset: Int { MemoryLayout<Lookback>.offset(of: \.entries)! }
+    /// Where the array's reference to its storage sits in a `Lookback`.
+    static var storageOffset: Int { MemoryLayout<Lookback>.offset(of: \.entries)! }
 
     /// For monotonic deques: drops newer entries that can no longer win.
     mutating func removeLast(while shouldRemove: (Element) -> Bool) {
-        while let newest = entries.last, shouldRemove(newest.element) { entries.removeLast() }
-        if entries.isEmpty { oldestTime = .max }
+        while !isEmpty, shouldRemove(entries[entries.count - 1].element) { entries.removeLast() }
+        if isEmpty {
+            entries.removeAll(keepingCapacity: true)
+            head = 0
+            oldestTime = .max
+        }
     }
 }
 
 extension Lookback where Element: StateCodable {
     func encode(to writer: inout StateWriter) {
-        writer.writeCount(entries.count)
-        for entry in entries {
+        writer.writeCount(count)
+        for entry in elements {
             writer.write(entry.time)
             entry.element.encode(to: &writer)
         }
@@ -76,7 +108,7 @@ extension Lookback where Element: StateCodable {
     }
 
     /// Heap bytes the entries take, for memory budgets (strings' own storage not counted).
-    var heapBytes: Int { entries.count * MemoryLayout<(time: Int64, element: Element)>.stride }
+    var heapBytes: Int { entries.capacity * MemoryLayout<(time: Int64, element: Element)>.stride }
 }
 
 /// The element of a window that only counts its entries.
@@ -86,7 +118,7 @@ struct Occurrence: StateCodable {
 }
 
 /// Prefetches the heap objects referenced at `offsets` bytes into the value at `address`
-/// (a `Deque`'s or a `Dictionary`'s storage): their header and first entries.
+/// (an array's or a dictionary's storage): their header and first entries.
 ///
 /// Swift has no API for a collection's storage address, and copying the collection to ask
 /// would retain it, which touches (and stalls on) the very object to prefetch. So the

@@ -1,0 +1,105 @@
+/// Occurrences per distinct text (a value's canonical JSON text): the map behind
+/// `count_distinct` and `histogram`, one per key.
+///
+/// Open addressing on the texts' stable hash (the key hash's FNV-1a, a few instructions
+/// for short texts) instead of a `Dictionary`, whose seeded SipHash and rehash-on-growth
+/// made up most of a distinct count's cost per event. An entry keeps its full hash, so a
+/// probe compares texts only on a hash match, and removal shifts later entries back
+/// instead of leaving tombstones, so a sliding window's churn never clogs the table.
+struct TextCounts {
+    private struct Entry {
+        var hash: UInt64
+        /// 0 marks an empty entry.
+        var occurrences: Int64
+        var text: String
+    }
+
+    /// Empty, or a power of two at most half full.
+    private var entries: [Entry] = []
+    /// Distinct texts held.
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    static func hash(_ text: String) -> UInt64 { KeyGroups.stableHash(ofKey: text) }
+
+    /// Counts one more occurrence of `text`.
+    @inline(__always)
+    mutating func add(_ text: String) { add(text, occurrences: 1) }
+
+    /// Counts `occurrences` more of `text`.
+    @inline(__always)
+    mutating func add(_ text: String, occurrences: Int64) {
+        let hash = Self.hash(text)
+        if (count + 1) * 2 > entries.count { grow() }
+        let position = self.position(of: text, hash: hash)
+        if entries[position].occurrences != 0 {
+            entries[position].occurrences += occurrences
+        } else {
+            entries[position] = Entry(hash: hash, occurrences: occurrences, text: text)
+            count += 1
+        }
+    }
+
+    /// The entry holding `text`, or the empty entry where it would go; the table is not empty.
+    @inline(__always)
+    private func position(of text: String, hash: UInt64) -> Int {
+        let mask = entries.count - 1
+        return entries.withUnsafeBufferPointer { entries in
+            var position = Int(truncatingIfNeeded: hash) & mask
+            while entries[position].occurrences != 0 {
+                if entries[position].hash == hash, entries[position].text == text { return position }
+                position = (position + 1) & mask
+            }
+            return position
+        }
+    }
+
+    /// Counts one occurrence of `text` less, forgetting it at zero; nothing if it is not held.
+    @inline(__always)
+    mutating func remove(_ text: String) {
+        guard !entries.isEmpty else { return }
+        var hole = position(of: text, hash: Self.hash(text))
+        guard entries[hole].occurrences != 0 else { return }
+        let mask = entries.count - 1
+        entries.withUnsafeMutableBufferPointer { entries in
+            entries[hole].occurrences -= 1
+            guard entries[hole].occurrences == 0 else { return }
+            count -= 1
+            entries[hole].text = ""
+            // Shift later entries of the probe run back over the hole, where their probe
+            // path allows, so that lookups never stop early.
+            var next = (hole + 1) & mask
+            while entries[next].occurrences != 0 {
+                let home = Int(truncatingIfNeeded: entries[next].hash) & mask
+                if (next &- hole) & mask <= (next &- home) & mask {
+                    entries.swapAt(hole, next)
+                    hole = next
+                }
+                next = (next + 1) & mask
+            }
+        }
+    }
+
+    /// Every distinct text with its occurrences, in no particular order.
+    var all: [(text: String, occurrences: Int64)] {
+        entries.compactMap { $0.occurrences == 0 ? nil : ($0.text, $0.occurrences) }
+    }
+
+    /// Where the table's reference to its storage sits in a `TextCounts`.
+    static var storageOffset: Int { MemoryLayout<TextCounts>.offset(of: \.entries)! }
+
+    /// Bytes the table takes, for memory budgets (strings' own storage not counted).
+    var heapBytes: Int { entries.count * MemoryLayout<Entry>.stride }
+
+    private mutating func grow() {
+        let old = entries
+        entries = Array(repeating: Entry(hash: 0, occurrences: 0, text: ""), count: Swift.max(4, old.count * 2))
+        let mask = entries.count - 1
+        for entry in old where entry.occurrences != 0 {
+            var position = Int(truncatingIfNeeded: entry.hash) & mask
+            while entries[position].occurrences != 0 { position = (position + 1) & mask }
+            entries[position] = entry
+        }
+    }
+}
