@@ -115,6 +115,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private var batch: [PendingEvents.Entry] = []
     private var batchBases: [Int] = []
     private var batchSlots: [Int] = []
+    private var batchTimes: [Int64] = []
+    private var peerGroupEnds: [Int] = []
+    /// Each feature's results for the batch being released.
+    private var batchResults = BatchResults()
     private var insertsSinceRelease = 0
     private static var releaseBatchSize: Int { 256 }
     private var progress: ProgressLine?
@@ -138,7 +142,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         self.plan = plan
         self.options = options
         keyed = KeyedFeatureOperator(plan: plan, backend: backend)
-        encoder = EventEncoder(plan: plan, format: options.outputFormat, stores: backend.states.stores)
+        encoder = EventEncoder(plan: plan, format: options.outputFormat)
         self.output = output
         self.lateOutput = lateOutput
         self.deadLetters = deadLetters
@@ -432,10 +436,27 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             return try reject(record, reason, input: input, line: line, offset: offset)
         }
         guard let timeSlot = plan.timeSlot else {
+            // Arrival order: each event is a batch of its own, applied and emitted at once.
             try values.withUnsafeBufferPointer { values in
                 let slot = try keyed.slot(values, base: 0)
-                keyed.apply(values, base: 0, time: 0, slot: slot)
-                encoder.encode(values: values, base: 0, members: scanner.members, slot: slot, to: &output.buffer)
+                // Refilled in place: array literals would allocate four arrays an event.
+                batchBases.removeAll(keepingCapacity: true)
+                batchBases.append(0)
+                batchSlots.removeAll(keepingCapacity: true)
+                batchSlots.append(slot)
+                batchTimes.removeAll(keepingCapacity: true)
+                batchTimes.append(0)
+                peerGroupEnds.removeAll(keepingCapacity: true)
+                peerGroupEnds.append(1)
+                applyBatch(values)
+                batchResults.bytes.withUnsafeBufferPointer { resultBytes in
+                    batchResults.ends.withUnsafeBufferPointer { resultEnds in
+                        encoder.encode(
+                            values: values, base: 0, members: scanner.members,
+                            results: EncodedResults(bytes: resultBytes, ends: resultEnds, events: 1), index: 0,
+                            to: &output.buffer)
+                    }
+                }
             }
             try keyed.backend.endOfBatch()
             summary.emitted += 1
@@ -553,24 +574,27 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         swap(&out, &output.buffer)
         // One buffer over the arena for the whole batch: no array retain per event. Nothing
         // below inserts into `pending`, so the arena is not reallocated while it is in use.
+        batchTimes.removeAll(keepingCapacity: true)
+        peerGroupEnds.removeAll(keepingCapacity: true)
+        for (index, entry) in batch.enumerated() {
+            // Peers: all of one time's events are applied before any is emitted.
+            if index > 0, entry.time != batchTimes[index - 1] { peerGroupEnds.append(index) }
+            batchTimes.append(entry.time)
+        }
+        if !batch.isEmpty { peerGroupEnds.append(batch.count) }
         try pending.withValues { values in
             try keyed.slots(ofEventsAt: batchBases, in: values, into: &batchSlots)
-            var start = 0
-            while start < batch.count {
-                // Peers: apply all of one time's events before emitting any of them.
-                let time = batch[start].time
-                var end = start
-                while end < batch.count, batch[end].time == time {
-                    keyed.apply(values, base: batchBases[end], time: time, slot: batchSlots[end])
-                    end += 1
+            applyBatch(values)
+            batchResults.bytes.withUnsafeBufferPointer { resultBytes in
+                batchResults.ends.withUnsafeBufferPointer { resultEnds in
+                    let results = EncodedResults(bytes: resultBytes, ends: resultEnds, events: batch.count)
+                    for index in batch.indices {
+                        encoder.encode(
+                            values: values, base: batchBases[index],
+                            members: carriesAllMembers ? pending.members[batch[index].slot] : [],
+                            results: results, index: index, to: &out)
+                    }
                 }
-                for index in start..<end {
-                    encoder.encode(
-                        values: values, base: batchBases[index],
-                        members: carriesAllMembers ? pending.members[batch[index].slot] : [],
-                        slot: batchSlots[index], to: &out)
-                }
-                start = end
             }
         }
         swap(&out, &output.buffer)
@@ -578,6 +602,22 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         summary.emitted += Int64(batch.count)
         try keyed.backend.endOfBatch()
         try output.flushIfFull()
+    }
+
+    /// Applies the batch that `batchBases`, `batchSlots`, `batchTimes` and `peerGroupEnds`
+    /// describe to every feature, into `batchResults`.
+    private func applyBatch(_ values: UnsafeBufferPointer<FieldValue>) {
+        batchBases.withUnsafeBufferPointer { bases in
+            batchSlots.withUnsafeBufferPointer { slots in
+                batchTimes.withUnsafeBufferPointer { times in
+                    peerGroupEnds.withUnsafeBufferPointer { peerGroupEnds in
+                        keyed.apply(
+                            FeatureBatch(values: values, bases: bases, slots: slots, times: times, peerGroupEnds: peerGroupEnds),
+                            results: &batchResults)
+                    }
+                }
+            }
+        }
     }
 
     private func reject(

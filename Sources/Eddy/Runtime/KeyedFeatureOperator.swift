@@ -11,8 +11,6 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     private let fieldSlots: [Int?]
     /// The stores whose states keep heap storage worth prefetching.
     private let heapStores: [FeatureStore]
-    /// What a field-less count receives, held here so the hot loop reads no global.
-    private let counted = countedEvent
     private var batchKeys: [String] = []
     private var batchHashes: [UInt64] = []
 
@@ -48,8 +46,9 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     ///
     /// One key's lookup is a chain of dependent cache misses (table entry, then each
     /// feature's state); done one event at a time they add up. So the batch goes in phases:
-    /// hash every key and prefetch its table entry, then resolve every slot and prefetch its
-    /// states, so that the misses of many keys overlap before `apply` touches them.
+    /// hash every key and prefetch its table entry, then resolve every slot, then prefetch
+    /// every feature's states of the batch, so that the misses of many keys overlap before
+    /// `apply` touches them.
     func slots(ofEventsAt bases: [Int], in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]) throws {
         batchKeys.removeAll(keepingCapacity: true)
         batchHashes.removeAll(keepingCapacity: true)
@@ -62,32 +61,21 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
             batchHashes.append(hash)
         }
         slots.removeAll(keepingCapacity: true)
-        try stores.withUnsafeBufferPointer { stores in
-            for index in bases.indices {
-                let slot = try backend.slot(forKey: batchKeys[index], hash: batchHashes[index])
-                for store in stores { store.prefetch(slot: slot) }
-                slots.append(slot)
-            }
+        for index in bases.indices {
+            slots.append(try backend.slot(forKey: batchKeys[index], hash: batchHashes[index]))
         }
-        // The states are cached or on their way: load the window deques and maps they point to.
-        for store in heapStores {
-            for slot in slots { store.prefetchHeap(slot: slot) }
+        slots.withUnsafeBufferPointer { slots in
+            for store in stores { store.prefetch(slots: slots) }
+            // The states are cached or on their way: load the windows and maps they point to.
+            for store in heapStores { store.prefetchHeap(slots: slots) }
         }
     }
 
-    /// Applies one event (values at `base`, event time `time`) to its key's state.
-    @inline(__always)
-    func apply(_ values: UnsafeBufferPointer<FieldValue>, base: Int, time: Int64, slot: Int) {
-        stores.withUnsafeBufferPointer { stores in
-            fieldSlots.withUnsafeBufferPointer { fieldSlots in
-                for index in stores.indices {
-                    if let fieldSlot = fieldSlots[index] {
-                        stores[index].apply(values[base + fieldSlot], slot: slot, at: time)
-                    } else {
-                        stores[index].apply(counted, slot: slot, at: time)
-                    }
-                }
-            }
+    /// Applies a release batch feature by feature, into `results`.
+    func apply(_ batch: FeatureBatch, results: inout BatchResults) {
+        results.removeAll(count: batch.slots.count)
+        for index in stores.indices {
+            stores[index].apply(batch, fieldSlot: fieldSlots[index], results: &results)
         }
     }
 }

@@ -10,8 +10,6 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 struct EventEncoder {
     let format: OutputFormat
     private let plan: JobPlan
-    /// One store per feature, in output order (the state backend's, which live as long as it).
-    private let stores: [FeatureStore]
     /// For JSONL: `{"card_id":`, `,"ts":`, ... one per fixed column (keys, time, carried,
     /// features), back to back in one array: column k's prefix is
     /// `prefixBytes[prefixStarts[k]..<prefixStarts[k + 1]]`. One flat array, not an array
@@ -20,12 +18,10 @@ struct EventEncoder {
     private let prefixStarts: [Int]
     /// Key, time and carried columns: the value slot of each, in output order.
     private let fixedSlots: [Int]
-    private var scratch: [UInt8] = []
 
-    init(plan: JobPlan, format: OutputFormat, stores: [FeatureStore]) {
+    init(plan: JobPlan, format: OutputFormat) {
         self.plan = plan
         self.format = format
-        self.stores = stores
         var prefixBytes: [UInt8] = []
         var prefixStarts: [Int] = []
         for (index, column) in plan.outputColumns.enumerated() {
@@ -53,34 +49,53 @@ struct EventEncoder {
         return line
     }
 
-    /// Appends the record of the event whose values start at `base` in `values`, with the
-    /// results of the key at state slot `slot`.
+    /// Appends the record of the event whose values start at `base` in `values`, with its
+    /// features' results: those of event `index` of the batch in `results`.
     mutating func encode(
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
-        slot: Int, to out: inout [UInt8]
+        results: EncodedResults, index: Int, to out: inout [UInt8]
     ) {
-        if format == .csv { return encodeCSV(values: values, base: base, members: members, slot: slot, to: &out) }
+        if format == .csv {
+            return encodeCSV(values: values, base: base, members: members, results: results, index: index, to: &out)
+        }
         prefixBytes.withUnsafeBufferPointer { prefixBytes in
             prefixStarts.withUnsafeBufferPointer { prefixStarts in
-                @inline(__always)
-                func appendPrefix(_ column: Int) {
-                    out.append(contentsOf: UnsafeBufferPointer(
-                        rebasing: prefixBytes[prefixStarts[column]..<prefixStarts[column + 1]]))
-                }
                 appendFixedColumns(values: values, base: base, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: &out)
-                var column = fixedSlots.count
                 if case .all = plan.carry { appendAllMembers(members, to: &out) }
-                stores.withUnsafeBufferPointer { stores in
-                    for store in stores {
-                        appendPrefix(column)
-                        store.appendResult(slot: slot, to: &out)
-                        column += 1
-                    }
-                }
+                appendFeatureColumns(results, index: index, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: &out)
             }
         }
-        out.append(UInt8(ascii: "}"))
-        out.append(UInt8(ascii: "\n"))
+    }
+
+    /// Writes every feature column (prefix and result) and the record's end with one
+    /// capacity check.
+    @inline(__always)
+    private func appendFeatureColumns(
+        _ results: EncodedResults, index: Int,
+        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: inout [UInt8]
+    ) {
+        let firstColumn = fixedSlots.count
+        let features = prefixStarts.count - 1 - firstColumn
+        var bound = prefixStarts[prefixStarts.count - 1] - prefixStarts[firstColumn] + 2
+        for feature in 0..<features { bound += results.range(feature: feature, event: index).count }
+        out.append(addingCapacity: bound) { span in
+            span.withUnsafeMutableBufferPointer { buffer, written in
+                // `buffer` holds `bound` bytes: exactly the prefixes, results and "}\n" below.
+                let start = buffer.baseAddress!
+                for feature in 0..<features {
+                    let prefixStart = prefixStarts[firstColumn + feature]
+                    let prefixLength = prefixStarts[firstColumn + feature + 1] - prefixStart
+                    (start + written).initialize(from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
+                    written += prefixLength
+                    let range = results.range(feature: feature, event: index)
+                    (start + written).initialize(from: results.bytes.baseAddress! + range.lowerBound, count: range.count)
+                    written += range.count
+                }
+                (start + written).initialize(to: UInt8(ascii: "}"))
+                (start + written + 1).initialize(to: UInt8(ascii: "\n"))
+                written += 2
+            }
+        }
     }
 
     /// Writes the key, time and carried columns (prefix and text each) with one capacity
@@ -125,18 +140,17 @@ struct EventEncoder {
 
     private mutating func encodeCSV(
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
-        slot: Int, to out: inout [UInt8]
+        results: EncodedResults, index: Int, to out: inout [UInt8]
     ) {
         for (column, valueSlot) in fixedSlots.enumerated() {
             if column > 0 { out.append(UInt8(ascii: ",")) }
             CSVText.appendValueAsCell(values[base + valueSlot], to: &out)
         }
         if case .all = plan.carry { appendAllMembers(members, to: &out) }
-        for store in stores {
+        for feature in 0..<results.features {
             out.append(UInt8(ascii: ","))
-            scratch.removeAll(keepingCapacity: true)
-            store.appendResult(slot: slot, to: &scratch)
-            CSVText.appendJSONValueAsCell(scratch, to: &out)
+            CSVText.appendJSONValueAsCell(
+                Array(UnsafeBufferPointer(rebasing: results.bytes[results.range(feature: feature, event: index)])), to: &out)
         }
         out.append(UInt8(ascii: "\n"))
     }
@@ -154,6 +168,23 @@ struct EventEncoder {
                 CSVText.appendValueAsCell(value, to: &out)
             }
         }
+    }
+}
+
+/// The features' results of a batch as the encoder reads them (`BatchResults`' buffers).
+struct EncodedResults {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let ends: UnsafeBufferPointer<Int>
+    /// Events in the batch.
+    let events: Int
+
+    var features: Int { events == 0 ? 0 : ends.count / events }
+
+    /// Where the JSON text of `feature`'s result for `event` lies in `bytes`.
+    @inline(__always)
+    func range(feature: Int, event: Int) -> Range<Int> {
+        let position = feature * events + event
+        return (position == 0 ? 0 : ends[position - 1])..<ends[position]
     }
 }
 

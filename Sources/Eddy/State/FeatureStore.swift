@@ -10,12 +10,18 @@ protocol FeatureStore: AnyObject {
     func apply(_ value: FieldValue, slot: Int, at time: Int64)
     /// Appends the key's current result as JSON text.
     func appendResult(slot: Int, to out: inout [UInt8])
-    /// Starts loading a key's state into the cache ahead of `apply`.
-    func prefetch(slot: Int)
-    /// Starts loading the heap storage of a key's state, once `prefetch(slot:)` has loaded
-    /// the state itself; nothing for states without heap storage.
-    func prefetchHeap(slot: Int)
-    /// Whether `prefetchHeap(slot:)` does anything.
+    /// Applies a release batch to this feature and appends each event's result, as of all of
+    /// its peers, to `results`: per feature and per batch rather than per event, so that the
+    /// accumulator's code is inlined into one loop and the store is called (and retained)
+    /// once a batch, not twice an event. `fieldSlot` is the value slot the feature reads,
+    /// nil for a field-less count.
+    func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults)
+    /// Starts loading the states of `slots` into the cache ahead of `apply`.
+    func prefetch(slots: UnsafeBufferPointer<Int>)
+    /// Starts loading the heap storage of the states of `slots`, once `prefetch(slots:)` has
+    /// loaded the states themselves; nothing for states without heap storage.
+    func prefetchHeap(slots: UnsafeBufferPointer<Int>)
+    /// Whether `prefetchHeap(slots:)` does anything.
     var holdsHeap: Bool { get }
     /// Empties a slot, releasing what it held, for reuse by another key.
     func reset(slot: Int)
@@ -48,15 +54,43 @@ extension AccumulatorStore {
 
     func appendResult(slot: Int, to out: inout [UInt8]) { states[slot].appendResult(to: &out) }
 
-    @inline(__always)
-    func prefetch(slot: Int) {
-        states.withUnsafeBufferPointer { eddy_prefetch($0.baseAddress! + slot) }
+    func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
+        let window = self.window
+        let counted = countedEvent
+        states.withUnsafeMutableBufferPointer { states in
+            var start = 0
+            for end in batch.peerGroupEnds {
+                let time = batch.times[start]
+                // Peers (equal times): all are applied before any result is taken.
+                for index in start..<end {
+                    let slot = batch.slots[index]
+                    if let window { states[slot].evict(olderThan: time &- window) }
+                    if let fieldSlot {
+                        states[slot].add(batch.values[batch.bases[index] + fieldSlot], at: time)
+                    } else {
+                        states[slot].add(counted, at: time)
+                    }
+                }
+                for index in start..<end {
+                    states[batch.slots[index]].appendResult(to: &results.bytes)
+                    results.endResult()
+                }
+                start = end
+            }
+        }
     }
 
-    @inline(__always)
-    func prefetchHeap(slot: Int) {
+    func prefetch(slots: UnsafeBufferPointer<Int>) {
+        states.withUnsafeBufferPointer { states in
+            for slot in slots { eddy_prefetch(states.baseAddress! + slot) }
+        }
+    }
+
+    func prefetchHeap(slots: UnsafeBufferPointer<Int>) {
         let offsets = State.heapReferenceOffsets
-        states.withUnsafeBufferPointer { prefetchReferencedObjects(at: $0.baseAddress! + slot, offsets: offsets) }
+        states.withUnsafeBufferPointer { states in
+            for slot in slots { prefetchReferencedObjects(at: states.baseAddress! + slot, offsets: offsets) }
+        }
     }
 
     var holdsHeap: Bool {
@@ -202,4 +236,36 @@ final class CollectStore: AccumulatorStore {
         self.empty = empty
         self.window = window
     }
+}
+
+/// A release batch as feature stores see it: events in (time, arrival) order, each with the
+/// base of its values in the value arena and its key's state slot, and where each run of
+/// peers (equal times) ends. The buffers are the runtime's, valid during `apply`.
+struct FeatureBatch {
+    let values: UnsafeBufferPointer<FieldValue>
+    let bases: UnsafeBufferPointer<Int>
+    let slots: UnsafeBufferPointer<Int>
+    let times: UnsafeBufferPointer<Int64>
+    let peerGroupEnds: UnsafeBufferPointer<Int>
+}
+
+/// Every feature's results for one batch, back to back in one buffer, feature after feature:
+/// the text of feature f for event i of n ends at `ends[f * n + i]` and starts where the
+/// previous one ended. One buffer, so that the encoder reaches all of them through two
+/// pointers per batch.
+struct BatchResults {
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+    /// Events in the batch.
+    private(set) var count = 0
+
+    mutating func removeAll(count: Int) {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        self.count = count
+    }
+
+    /// Marks the end of the next result.
+    @inline(__always)
+    mutating func endResult() { ends.append(bytes.count) }
 }
