@@ -99,7 +99,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private let plan: JobPlan
     private let options: RunOptions
     private let keyed: KeyedFeatureOperator<Backend>
-    private var encoder: EventEncoder
+    private let encoder: EventEncoder
     private let output: ByteSink
     private let lateOutput: ByteSink?
     private let deadLetters: ByteSink?

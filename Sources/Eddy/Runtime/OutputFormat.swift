@@ -7,7 +7,7 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 ///
 /// JSON output needs no per-record work beyond copying bytes: every value is already
 /// canonical JSON text (see `FieldValue`), and column-name prefixes are built once.
-struct EventEncoder {
+final class EventEncoder {
     let format: OutputFormat
     private let plan: JobPlan
     /// For JSONL: `{"card_id":`, `,"ts":`, ... one per fixed column (keys, time, carried,
@@ -51,7 +51,7 @@ struct EventEncoder {
 
     /// Appends the record of the event whose values start at `base` in `values`, with its
     /// features' results: those of event `index` of the batch in `results`.
-    mutating func encode(
+    func encode(
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
         results: EncodedResults, index: Int, to out: inout [UInt8]
     ) {
@@ -138,7 +138,7 @@ struct EventEncoder {
         }
     }
 
-    private mutating func encodeCSV(
+    private func encodeCSV(
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
         results: EncodedResults, index: Int, to out: inout [UInt8]
     ) {
