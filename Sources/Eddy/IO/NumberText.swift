@@ -165,22 +165,22 @@ public enum NumberText {
         d.isFinite ? d.description : "null"
     }
 
-    public static func append(_ d: Double, to out: inout [UInt8]) {
+    /// Appends `d`'s shortest round-trip text (`description`'s), or `null` when not finite.
+    static func append(_ d: Double, to out: ByteBuffer) {
         guard d.isFinite else {
-            out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+            out.append(contentsOf: nullBytes)
             return
         }
         if let i = Int64(exactly: d), abs(d) < 1e15, d != 0 || d.sign == .plus {
             // Integral doubles below 2^53 print as digits plus ".0"; skip the String.
-            appendDigits(i.magnitude * 10, fractionDigits: 1, negative: i < 0, to: &out)
+            appendDigits(i.magnitude * 10, fractionDigits: 1, negative: i < 0, to: out)
             return
         }
         if let scaled = shortDecimal(d) {
-            appendDecimal(scaled, to: &out)
+            appendDecimal(scaled, to: out)
             return
         }
-        var text = d.description
-        text.withUTF8 { out.append(contentsOf: $0) }
+        out.appendUTF8(d.description)
     }
 
     /// `d` times 10^4 as an exact integer when the decimal with at most 4 fraction digits
@@ -201,26 +201,31 @@ public enum NumberText {
 
     /// Writes `scaled / 10^4` as decimal text without trailing fraction zeros; the caller
     /// ensures the value is not an integer (integers print as `n.0` through the integer path).
-    static func appendDecimal(_ scaled: Int64, to out: inout [UInt8]) {
+    static func appendDecimal(_ scaled: Int64, to out: ByteBuffer) {
         var magnitude = scaled.magnitude
         var fractionDigits = 4
         while fractionDigits > 1, magnitude % 10 == 0 {
             magnitude /= 10
             fractionDigits -= 1
         }
-        appendDigits(magnitude, fractionDigits: fractionDigits, negative: scaled < 0, to: &out)
+        appendDigits(magnitude, fractionDigits: fractionDigits, negative: scaled < 0, to: out)
     }
 
     /// Writes `magnitude`'s digits, with a point before the last `fractionDigits` of them
-    /// (at least one digit before it), formatted from the end into a buffer on the stack and
-    /// appended with one copy.
+    /// (at least one digit before it), from the end straight into the buffer.
     @inline(__always)
-    private static func appendDigits(_ magnitude: UInt64, fractionDigits: Int, negative: Bool, to out: inout [UInt8]) {
-        // 20 digits, a point, a sign and a leading zero fit in 32 bytes.
-        var buffer: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var position = bytes.count
+    private static func appendDigits(_ magnitude: UInt64, fractionDigits: Int, negative: Bool, to out: ByteBuffer) {
+        var length = 1
+        var probe = magnitude
+        while probe >= 10 {
+            probe /= 10
+            length += 1
+        }
+        if length <= fractionDigits { length = fractionDigits + 1 }
+        if fractionDigits > 0 { length += 1 }
+        if negative { length += 1 }
+        out.append(reserving: length) { bytes in
+            var position = length
             var rest = magnitude
             if fractionDigits > 0 {
                 for _ in 0..<fractionDigits {
@@ -240,15 +245,30 @@ public enum NumberText {
                 position -= 1
                 bytes[position] = 0x2D
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[position...]))
+            return length
         }
     }
 
-    public static func append(_ i: Int64, to out: inout [UInt8]) {
+    static func append(_ i: Int64, to out: ByteBuffer) {
         if i >= 0 && i < 10 {
             out.append(0x30 + UInt8(truncatingIfNeeded: i))
             return
         }
-        appendDigits(i.magnitude, fractionDigits: 0, negative: i < 0, to: &out)
+        appendDigits(i.magnitude, fractionDigits: 0, negative: i < 0, to: out)
     }
+
+    /// `append(_:to:)` into an array, for callers off the output path.
+    public static func append(_ d: Double, to out: inout [UInt8]) {
+        let buffer = ByteBuffer(capacity: 32)
+        append(d, to: buffer)
+        out.append(contentsOf: buffer.elements)
+    }
+
+    public static func append(_ i: Int64, to out: inout [UInt8]) {
+        let buffer = ByteBuffer(capacity: 32)
+        append(i, to: buffer)
+        out.append(contentsOf: buffer.elements)
+    }
+
+    private static let nullBytes: [UInt8] = Array("null".utf8)
 }

@@ -449,14 +449,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 peerGroupEnds.removeAll(keepingCapacity: true)
                 peerGroupEnds.append(1)
                 applyBatch(values)
-                batchResults.bytes.withUnsafeBufferPointer { resultBytes in
-                    batchResults.ends.withUnsafeBufferPointer { resultEnds in
-                        encoder.encode(
-                            values: values, base: 0, members: scanner.members,
-                            results: EncodedResults(bytes: resultBytes, ends: resultEnds, events: 1), index: 0,
-                            to: &output.buffer)
-                    }
-                }
+                encoder.encode(
+                    values: values, base: 0, members: scanner.members,
+                    results: EncodedResults(bytes: batchResults.bytes.elements, ends: batchResults.ends.elements, events: 1),
+                    index: 0, to: &output.buffer)
             }
             try keyed.backend.endOfBatch()
             summary.emitted += 1
@@ -585,16 +581,12 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try pending.withValues { values in
             try keyed.slots(ofEventsAt: batchBases, in: values, into: &batchSlots)
             applyBatch(values)
-            batchResults.bytes.withUnsafeBufferPointer { resultBytes in
-                batchResults.ends.withUnsafeBufferPointer { resultEnds in
-                    let results = EncodedResults(bytes: resultBytes, ends: resultEnds, events: batch.count)
-                    for index in batch.indices {
-                        encoder.encode(
-                            values: values, base: batchBases[index],
-                            members: carriesAllMembers ? pending.members[batch[index].slot] : [],
-                            results: results, index: index, to: &out)
-                    }
-                }
+            let results = EncodedResults(bytes: batchResults.bytes.elements, ends: batchResults.ends.elements, events: batch.count)
+            for index in batch.indices {
+                encoder.encode(
+                    values: values, base: batchBases[index],
+                    members: carriesAllMembers ? pending.members[batch[index].slot] : [],
+                    results: results, index: index, to: &out)
             }
         }
         swap(&out, &output.buffer)

@@ -14,7 +14,7 @@ protocol FeatureAccumulator {
     /// Adds one event's value. Absent values (missing or null) are skipped, as SQL does.
     mutating func add(_ value: FieldValue, at time: Int64)
     /// Appends the current result as JSON text.
-    func appendResult(to out: inout [UInt8])
+    func appendResult(to out: ByteBuffer)
     /// Writes the state in the persisted format (`StateFormat`), without the feature's
     /// configuration (window, limit, flags), which comes from the job's plan.
     func encodeState(to writer: inout StateWriter)
@@ -39,10 +39,10 @@ let countedEvent = FieldValue(kind: .bool, text: "true")
 
 private let nullText: [UInt8] = Array("null".utf8)
 
-extension Array where Element == UInt8 {
+extension AppendBuffer where Element == UInt8 {
     /// A value's JSON text, or `null` when there is none.
     @inline(__always)
-    mutating func appendTextOrNull(_ text: String?) {
+    func appendTextOrNull(_ text: String?) {
         if let text { appendUTF8(text) } else { append(contentsOf: nullText) }
     }
 }
@@ -54,7 +54,7 @@ struct CountState: FeatureAccumulator {
     mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { count += 1 }
     }
-    func appendResult(to out: inout [UInt8]) { NumberText.append(count, to: &out) }
+    func appendResult(to out: ByteBuffer) { NumberText.append(count, to: out) }
 }
 
 struct WindowedCountState: FeatureAccumulator {
@@ -63,7 +63,7 @@ struct WindowedCountState: FeatureAccumulator {
     mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { times.append(Occurrence(), at: time) }
     }
-    func appendResult(to out: inout [UInt8]) { NumberText.append(Int64(times.count), to: &out) }
+    func appendResult(to out: ByteBuffer) { NumberText.append(Int64(times.count), to: out) }
 }
 
 // MARK: - sum, avg
@@ -115,21 +115,21 @@ struct NumericTotal {
     var isExactInteger: Bool { doubleCount == 0 }
     var asDouble: Double { Double(integerSum) + (doubleSum + compensation) }
 
-    func appendSum(to out: inout [UInt8]) {
+    func appendSum(to out: ByteBuffer) {
         if count == 0 {
             out.append(contentsOf: nullText)
         } else if isExactInteger {
-            NumberText.append(integerSum, to: &out)
+            NumberText.append(integerSum, to: out)
         } else {
-            NumberText.append(asDouble, to: &out)
+            NumberText.append(asDouble, to: out)
         }
     }
 
-    func appendAverage(to out: inout [UInt8]) {
+    func appendAverage(to out: ByteBuffer) {
         if count == 0 {
             out.append(contentsOf: nullText)
         } else {
-            NumberText.append(asDouble / Double(count), to: &out)
+            NumberText.append(asDouble / Double(count), to: out)
         }
     }
 }
@@ -157,8 +157,8 @@ struct SumState: FeatureAccumulator {
     mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { total.add(NumericValue(value)) }
     }
-    func appendResult(to out: inout [UInt8]) {
-        average ? total.appendAverage(to: &out) : total.appendSum(to: &out)
+    func appendResult(to out: ByteBuffer) {
+        average ? total.appendAverage(to: out) : total.appendSum(to: out)
     }
 }
 
@@ -176,8 +176,8 @@ struct WindowedSumState: FeatureAccumulator {
         total.add(number)
         entries.append(number, at: time)
     }
-    func appendResult(to out: inout [UInt8]) {
-        average ? total.appendAverage(to: &out) : total.appendSum(to: &out)
+    func appendResult(to out: ByteBuffer) {
+        average ? total.appendAverage(to: out) : total.appendSum(to: out)
     }
 }
 
@@ -212,11 +212,11 @@ struct Welford {
     var spread: Double { m2 }
 
     /// Sample standard deviation (SQL's STDDEV), null below two values.
-    func appendSampleStandardDeviation(to out: inout [UInt8]) {
+    func appendSampleStandardDeviation(to out: ByteBuffer) {
         if count < 2 {
             out.append(contentsOf: nullText)
         } else {
-            NumberText.append((m2 / Double(count - 1)).squareRoot(), to: &out)
+            NumberText.append((m2 / Double(count - 1)).squareRoot(), to: out)
         }
     }
 }
@@ -226,7 +226,7 @@ struct StddevState: FeatureAccumulator {
     mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { welford.add(value.number) }
     }
-    func appendResult(to out: inout [UInt8]) { welford.appendSampleStandardDeviation(to: &out) }
+    func appendResult(to out: ByteBuffer) { welford.appendSampleStandardDeviation(to: out) }
 }
 
 /// Windowed stddev: Welford's inverse step removes values cheaply but leaves rounding residue
@@ -260,7 +260,7 @@ struct WindowedStddevState: FeatureAccumulator {
         peakSpread = max(peakSpread, welford.spread)
         numbers.append(value.number, at: time)
     }
-    func appendResult(to out: inout [UInt8]) { welford.appendSampleStandardDeviation(to: &out) }
+    func appendResult(to out: ByteBuffer) { welford.appendSampleStandardDeviation(to: out) }
 }
 
 // MARK: - min, max
@@ -281,7 +281,7 @@ struct ExtremeState: FeatureAccumulator {
         if let current = best, !(isMax ? exceeds(value, current) : exceeds(current, value)) { return }
         best = value
     }
-    func appendResult(to out: inout [UInt8]) {
+    func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(best?.text)
     }
 }
@@ -300,7 +300,7 @@ struct WindowedExtremeState: FeatureAccumulator {
         candidates.removeLast { isMax ? !exceeds($0, value) : !exceeds(value, $0) }
         candidates.append(value, at: time)
     }
-    func appendResult(to out: inout [UInt8]) {
+    func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(candidates.first?.text)
     }
 }
@@ -312,7 +312,7 @@ struct FirstState: FeatureAccumulator {
     mutating func add(_ value: FieldValue, at time: Int64) {
         if first == nil, !value.isAbsent { first = value.text }
     }
-    func appendResult(to out: inout [UInt8]) {
+    func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(first)
     }
 }
@@ -323,7 +323,7 @@ struct WindowedFirstState: FeatureAccumulator {
     mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { texts.append(value.text, at: time) }
     }
-    func appendResult(to out: inout [UInt8]) {
+    func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(texts.first)
     }
 }
@@ -340,7 +340,7 @@ struct LastState: FeatureAccumulator {
     mutating func add(_ value: FieldValue, at time: Int64) {
         if !value.isAbsent { last = (time, value.text) }
     }
-    func appendResult(to out: inout [UInt8]) {
+    func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(last?.text)
     }
 }
@@ -368,9 +368,9 @@ struct ValueCountsState: FeatureAccumulator {
         counts.add(value.text)
         if windowed { texts.append(value.text, at: time) }
     }
-    func appendResult(to out: inout [UInt8]) {
+    func appendResult(to out: ByteBuffer) {
         guard histogram else {
-            NumberText.append(Int64(counts.count), to: &out)
+            NumberText.append(Int64(counts.count), to: out)
             return
         }
         guard !counts.isEmpty else {
@@ -390,7 +390,7 @@ struct ValueCountsState: FeatureAccumulator {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.appendUTF8(JSONText.quote(entry.key))
             out.append(UInt8(ascii: ":"))
-            NumberText.append(entry.value, to: &out)
+            NumberText.append(entry.value, to: out)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -410,7 +410,7 @@ struct CollectState: FeatureAccumulator {
         texts.append(value.text, at: time)
         if let limit, texts.count > limit { texts.removeFirst() }
     }
-    func appendResult(to out: inout [UInt8]) {
+    func appendResult(to out: ByteBuffer) {
         guard !texts.isEmpty else {
             out.append(contentsOf: nullText)
             return

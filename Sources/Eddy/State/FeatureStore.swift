@@ -52,11 +52,18 @@ extension AccumulatorStore {
         states[slot].add(value, at: time)
     }
 
-    func appendResult(slot: Int, to out: inout [UInt8]) { states[slot].appendResult(to: &out) }
+    func appendResult(slot: Int, to out: inout [UInt8]) {
+        let buffer = ByteBuffer()
+        states[slot].appendResult(to: buffer)
+        out.append(contentsOf: buffer.elements)
+    }
 
     func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
         let window = self.window
         let counted = countedEvent
+        // Local references: reading them from `results` per event retained them each time.
+        let bytes = results.bytes
+        let ends = results.ends
         states.withUnsafeMutableBufferPointer { states in
             var start = 0
             for end in batch.peerGroupEnds {
@@ -72,8 +79,8 @@ extension AccumulatorStore {
                     }
                 }
                 for index in start..<end {
-                    states[batch.slots[index]].appendResult(to: &results.bytes)
-                    results.endResult()
+                    states[batch.slots[index]].appendResult(to: bytes)
+                    ends.append(bytes.count)
                 }
                 start = end
             }
@@ -254,18 +261,14 @@ struct FeatureBatch {
 /// previous one ended. One buffer, so that the encoder reaches all of them through two
 /// pointers per batch.
 struct BatchResults {
-    var bytes: [UInt8] = []
-    var ends: [Int] = []
+    let bytes = ByteBuffer(capacity: 1 << 16)
+    let ends = AppendBuffer<Int>(capacity: 1 << 12)
     /// Events in the batch.
     private(set) var count = 0
 
     mutating func removeAll(count: Int) {
-        bytes.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
+        bytes.removeAll()
+        ends.removeAll()
         self.count = count
     }
-
-    /// Marks the end of the next result.
-    @inline(__always)
-    mutating func endResult() { ends.append(bytes.count) }
 }
