@@ -79,8 +79,28 @@ extension AppendBuffer where Element == UInt8 {
         text.withUTF8 { append($0) }
     }
 
+    @inline(__always)
+    func append(_ bytes: UnsafeRawBufferPointer) { append(bytes.assumingMemoryBound(to: UInt8.self)) }
+
     /// The bytes as an array (for callers outside the output path).
     var array: [UInt8] { Array(elements) }
+}
+
+/// Copies `count` bytes between buffers that do not overlap. The output path copies many
+/// short pieces (column prefixes, values); two overlapping 8-byte moves for 8 to 16 bytes
+/// beat a call to `memcpy`.
+@inline(__always)
+func copyBytes(to target: UnsafeMutablePointer<UInt8>, from source: UnsafePointer<UInt8>, count: Int) {
+    if count >= 8 && count <= 16 {
+        let head = UnsafeRawPointer(source).loadUnaligned(as: UInt64.self)
+        let tail = UnsafeRawPointer(source + count - 8).loadUnaligned(as: UInt64.self)
+        UnsafeMutableRawPointer(target).storeBytes(of: head, as: UInt64.self)
+        UnsafeMutableRawPointer(target + count - 8).storeBytes(of: tail, as: UInt64.self)
+    } else if count < 8 {
+        for index in 0..<count { target[index] = source[index] }
+    } else {
+        target.update(from: source, count: count)
+    }
 }
 
 @available(*, unavailable, message: "an append buffer belongs to one worker")

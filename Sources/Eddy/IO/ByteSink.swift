@@ -8,7 +8,7 @@ public final class ByteSink {
     private let descriptor: Int32
     private let closesDescriptor: Bool
     /// Bytes waiting to be written; append to it, then call `flushIfFull()`.
-    public var buffer: [UInt8] = []
+    let buffer: ByteBuffer
     private let capacity: Int
     /// Bytes handed to the descriptor so far.
     public private(set) var bytesWritten: Int64 = 0
@@ -18,7 +18,7 @@ public final class ByteSink {
         self.name = name
         self.closesDescriptor = closesDescriptor
         self.capacity = capacity
-        buffer.reserveCapacity(capacity + 4096)
+        buffer = ByteBuffer(capacity: capacity + 4096)
     }
 
     /// Creates or truncates `path` for writing.
@@ -70,9 +70,7 @@ public final class ByteSink {
     private func write() throws(IOError) {
         var start = 0
         while start < buffer.count {
-            let written = buffer.withUnsafeBytes { bytes in
-                Glibc.write(descriptor, bytes.baseAddress! + start, bytes.count - start)
-            }
+            let written = Glibc.write(descriptor, buffer.base + start, buffer.count - start)
             if written < 0 {
                 if errno == EINTR {
                     // A stop signal while a reader of stdout does not read: give up the write.
@@ -84,7 +82,7 @@ public final class ByteSink {
             start += written
         }
         bytesWritten += Int64(buffer.count)
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeAll()
     }
 
     /// Opens `path` to continue a run from a checkpoint: the file is cut back to the

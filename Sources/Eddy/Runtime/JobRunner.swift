@@ -273,7 +273,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         ]
         // Held stdout (`--exactly-once`): the checkpoint keeps the records it covers, and
         // they are written once it has committed.
-        let held = output.holdsUntilReleased ? output.buffer : []
+        let held = output.holdsUntilReleased ? output.buffer.array : []
         lastCheckpointID = try checkpoints.take(
             RunPosition(counters: counters, sources: sources, outputs: outputs), bufferedEvents(), held)
         if output.holdsUntilReleased, let id = lastCheckpointID {
@@ -452,7 +452,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 encoder.encode(
                     values: values, base: 0, members: scanner.members,
                     results: EncodedResults(bytes: batchResults.bytes.elements, ends: batchResults.ends.elements, events: 1),
-                    index: 0, to: &output.buffer)
+                    index: 0, to: output.buffer)
             }
             try keyed.backend.endOfBatch()
             summary.emitted += 1
@@ -473,7 +473,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         if time <= watermark {
             summary.late += 1
             if let lateOutput {
-                lateOutput.buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: record[...]))
+                lateOutput.buffer.append(record.assumingMemoryBound(to: UInt8.self))
                 lateOutput.buffer.append(UInt8(ascii: "\n"))
                 try lateOutput.flushIfFull()
             }
@@ -564,12 +564,6 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         let width = pending.width
         batchBases.removeAll(keepingCapacity: true)
         for entry in batch { batchBases.append(entry.slot * width) }
-        // The batch's records go to a local buffer, moved out of the sink and back: appending
-        // to a class's stored array per piece costs an access check and a uniqueness check.
-        var out: [UInt8] = []
-        swap(&out, &output.buffer)
-        // One buffer over the arena for the whole batch: no array retain per event. Nothing
-        // below inserts into `pending`, so the arena is not reallocated while it is in use.
         batchTimes.removeAll(keepingCapacity: true)
         peerGroupEnds.removeAll(keepingCapacity: true)
         for (index, entry) in batch.enumerated() {
@@ -578,6 +572,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             batchTimes.append(entry.time)
         }
         if !batch.isEmpty { peerGroupEnds.append(batch.count) }
+        let out = output.buffer
+        // One buffer over the arena for the whole batch: no array retain per event. Nothing
+        // below inserts into `pending`, so the arena is not reallocated while it is in use.
         try pending.withValues { values in
             try keyed.slots(ofEventsAt: batchBases, in: values, into: &batchSlots)
             applyBatch(values)
@@ -586,10 +583,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 encoder.encode(
                     values: values, base: batchBases[index],
                     members: carriesAllMembers ? pending.members[batch[index].slot] : [],
-                    results: results, index: index, to: &out)
+                    results: results, index: index, to: out)
             }
         }
-        swap(&out, &output.buffer)
         for entry in batch { pending.free(slot: entry.slot) }
         summary.emitted += Int64(batch.count)
         try keyed.backend.endOfBatch()
@@ -620,7 +616,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             var entry = "{\"source\":" + JSONText.quote(input.name) + ",\"line\":\(line),\"offset\":\(offset),\"reason\":"
             entry += JSONText.quote(reason) + ",\"record\":"
             entry += JSONText.quote(String(decoding: record, as: UTF8.self)) + "}\n"
-            deadLetters.buffer.append(contentsOf: entry.utf8)
+            deadLetters.buffer.appendUTF8(entry)
             try deadLetters.flushIfFull()
         }
         if options.onBadRecord == .fail {
@@ -632,7 +628,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private func writeLateHeader(_ header: UnsafeRawBufferPointer, input: InputSource) {
         guard let lateOutput, !lateHeaderWritten else { return }
         lateHeaderWritten = true
-        lateOutput.buffer.append(contentsOf: header)
+        lateOutput.buffer.append(header)
         lateOutput.buffer.append(UInt8(ascii: "\n"))
     }
 

@@ -53,16 +53,16 @@ final class EventEncoder {
     /// features' results: those of event `index` of the batch in `results`.
     func encode(
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
-        results: EncodedResults, index: Int, to out: inout [UInt8]
+        results: EncodedResults, index: Int, to out: ByteBuffer
     ) {
         if format == .csv {
-            return encodeCSV(values: values, base: base, members: members, results: results, index: index, to: &out)
+            return encodeCSV(values: values, base: base, members: members, results: results, index: index, to: out)
         }
         prefixBytes.withUnsafeBufferPointer { prefixBytes in
             prefixStarts.withUnsafeBufferPointer { prefixStarts in
-                appendFixedColumns(values: values, base: base, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: &out)
-                if case .all = plan.carry { appendAllMembers(members, to: &out) }
-                appendFeatureColumns(results, index: index, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: &out)
+                appendFixedColumns(values: values, base: base, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: out)
+                if case .all = plan.carry { appendAllMembers(members, to: out) }
+                appendFeatureColumns(results, index: index, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: out)
             }
         }
     }
@@ -72,29 +72,27 @@ final class EventEncoder {
     @inline(__always)
     private func appendFeatureColumns(
         _ results: EncodedResults, index: Int,
-        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: inout [UInt8]
+        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: ByteBuffer
     ) {
         let firstColumn = fixedSlots.count
         let features = prefixStarts.count - 1 - firstColumn
         var bound = prefixStarts[prefixStarts.count - 1] - prefixStarts[firstColumn] + 2
         for feature in 0..<features { bound += results.range(feature: feature, event: index).count }
-        out.append(addingCapacity: bound) { span in
-            span.withUnsafeMutableBufferPointer { buffer, written in
-                // `buffer` holds `bound` bytes: exactly the prefixes, results and "}\n" below.
-                let start = buffer.baseAddress!
-                for feature in 0..<features {
-                    let prefixStart = prefixStarts[firstColumn + feature]
-                    let prefixLength = prefixStarts[firstColumn + feature + 1] - prefixStart
-                    (start + written).initialize(from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
-                    written += prefixLength
-                    let range = results.range(feature: feature, event: index)
-                    (start + written).initialize(from: results.bytes.baseAddress! + range.lowerBound, count: range.count)
-                    written += range.count
-                }
-                (start + written).initialize(to: UInt8(ascii: "}"))
-                (start + written + 1).initialize(to: UInt8(ascii: "\n"))
-                written += 2
+        out.append(reserving: bound) { start in
+            // `start` has room for `bound` bytes: exactly the prefixes, results and "}\n" below.
+            var written = 0
+            for feature in 0..<features {
+                let prefixStart = prefixStarts[firstColumn + feature]
+                let prefixLength = prefixStarts[firstColumn + feature + 1] - prefixStart
+                copyBytes(to: start + written, from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
+                written += prefixLength
+                let range = results.range(feature: feature, event: index)
+                copyBytes(to: start + written, from: results.bytes.baseAddress! + range.lowerBound, count: range.count)
+                written += range.count
             }
+            start[written] = UInt8(ascii: "}")
+            start[written + 1] = UInt8(ascii: "\n")
+            return written + 2
         }
     }
 
@@ -103,70 +101,69 @@ final class EventEncoder {
     @inline(__always)
     private func appendFixedColumns(
         values: UnsafeBufferPointer<FieldValue>, base: Int,
-        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: inout [UInt8]
+        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: ByteBuffer
     ) {
         // The fixed columns are the first ones, so their prefixes are the front of prefixBytes.
         var bound = prefixStarts[fixedSlots.count]
         for valueSlot in fixedSlots { bound += max(values[base + valueSlot].text.utf8.count, 4) }
-        out.append(addingCapacity: bound) { span in
-            span.withUnsafeMutableBufferPointer { buffer, written in
-                // `buffer` holds `bound` bytes, which the loop below cannot exceed: it writes
-                // exactly the prefixes and texts (or `null`) that `bound` adds up.
-                let start = buffer.baseAddress!
-                for (column, valueSlot) in fixedSlots.enumerated() {
-                    let prefixStart = prefixStarts[column]
-                    let prefixLength = prefixStarts[column + 1] - prefixStart
-                    (start + written).initialize(from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
-                    written += prefixLength
-                    let value = values[base + valueSlot]
-                    if value.kind == .missing {
-                        for byte in "null".utf8 {
-                            (start + written).initialize(to: byte)
-                            written += 1
-                        }
-                    } else {
-                        var text = value.text
-                        text.withUTF8 { bytes in
-                            if let bytesStart = bytes.baseAddress {
-                                (start + written).initialize(from: bytesStart, count: bytes.count)
-                            }
-                            written += bytes.count
-                        }
+        out.append(reserving: bound) { start in
+            // `start` has room for `bound` bytes, which the loop below cannot exceed: it writes
+            // exactly the prefixes and texts (or `null`) that `bound` adds up.
+            var written = 0
+            for (column, valueSlot) in fixedSlots.enumerated() {
+                let prefixStart = prefixStarts[column]
+                let prefixLength = prefixStarts[column + 1] - prefixStart
+                copyBytes(to: start + written, from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
+                written += prefixLength
+                if values[base + valueSlot].kind == .missing {
+                    for byte in "null".utf8 {
+                        start[written] = byte
+                        written += 1
+                    }
+                } else {
+                    var text = values[base + valueSlot].text
+                    text.withUTF8 { bytes in
+                        if let bytesStart = bytes.baseAddress { copyBytes(to: start + written, from: bytesStart, count: bytes.count) }
+                        written += bytes.count
                     }
                 }
             }
+            return written
         }
     }
 
     private func encodeCSV(
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
-        results: EncodedResults, index: Int, to out: inout [UInt8]
+        results: EncodedResults, index: Int, to out: ByteBuffer
     ) {
+        var line: [UInt8] = []
         for (column, valueSlot) in fixedSlots.enumerated() {
-            if column > 0 { out.append(UInt8(ascii: ",")) }
-            CSVText.appendValueAsCell(values[base + valueSlot], to: &out)
+            if column > 0 { line.append(UInt8(ascii: ",")) }
+            CSVText.appendValueAsCell(values[base + valueSlot], to: &line)
         }
-        if case .all = plan.carry { appendAllMembers(members, to: &out) }
+        if case .all = plan.carry {
+            for (name, value) in members where !plan.reservedOutputNames.contains(name) {
+                line.append(UInt8(ascii: ","))
+                CSVText.appendValueAsCell(value, to: &line)
+            }
+        }
         for feature in 0..<results.features {
-            out.append(UInt8(ascii: ","))
+            line.append(UInt8(ascii: ","))
             CSVText.appendJSONValueAsCell(
-                Array(UnsafeBufferPointer(rebasing: results.bytes[results.range(feature: feature, event: index)])), to: &out)
+                Array(UnsafeBufferPointer(rebasing: results.bytes[results.range(feature: feature, event: index)])), to: &line)
         }
-        out.append(UInt8(ascii: "\n"))
+        line.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: line)
     }
 
-    /// `carry: ["*"]`: every input column not already written as a key, the time or a feature.
-    private func appendAllMembers(_ members: [(name: String, value: FieldValue)], to out: inout [UInt8]) {
+    /// `carry: ["*"]` in JSON Lines: every input column not already written as a key, the
+    /// time or a feature.
+    private func appendAllMembers(_ members: [(name: String, value: FieldValue)], to out: ByteBuffer) {
         for (name, value) in members where !plan.reservedOutputNames.contains(name) {
-            if format == .jsonl {
-                out.append(UInt8(ascii: ","))
-                out.appendUTF8(JSONText.quote(name))
-                out.append(UInt8(ascii: ":"))
-                out.appendUTF8(value.text)
-            } else {
-                out.append(UInt8(ascii: ","))
-                CSVText.appendValueAsCell(value, to: &out)
-            }
+            out.append(UInt8(ascii: ","))
+            out.appendUTF8(JSONText.quote(name))
+            out.append(UInt8(ascii: ":"))
+            out.appendUTF8(value.text)
         }
     }
 }
