@@ -6,6 +6,9 @@ import Glibc
 /// `Array.append` costs ~20-40 ns a call (uniqueness and capacity checks through non-inlined
 /// generic code), and the output path makes dozens of appends per event; this buffer is a
 /// class, so passing it down costs nothing and it is never copied.
+///
+/// The allocation always holds `slack` elements past `capacity`, so that a reader may load a
+/// fixed 16 bytes from any position below `count` (`copyPadded`).
 final class AppendBuffer<Element: BitwiseCopyable> {
     private(set) var base: UnsafeMutablePointer<Element>
     private(set) var count = 0
@@ -13,10 +16,13 @@ final class AppendBuffer<Element: BitwiseCopyable> {
 
     init(capacity: Int = 1024) {
         self.capacity = Swift.max(capacity, 16)
-        base = .allocate(capacity: self.capacity)
+        base = .allocate(capacity: self.capacity + Self.slack)
     }
 
     deinit { base.deallocate() }
+
+    /// Elements allocated past `capacity`: 16 bytes' worth, at least one element.
+    static var slack: Int { Swift.max(1, 16 / Swift.max(1, MemoryLayout<Element>.stride)) }
 
     var isEmpty: Bool { count == 0 }
 
@@ -61,7 +67,7 @@ final class AppendBuffer<Element: BitwiseCopyable> {
     private func grow(toAtLeast minimum: Int) {
         var newCapacity = capacity * 2
         while newCapacity < minimum { newCapacity *= 2 }
-        let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity + Self.slack)
         newBase.update(from: base, count: count)
         base.deallocate()
         base = newBase
@@ -98,6 +104,21 @@ func copyBytes(to target: UnsafeMutablePointer<UInt8>, from source: UnsafePointe
         UnsafeMutableRawPointer(target + count - 8).storeBytes(of: tail, as: UInt64.self)
     } else if count < 8 {
         for index in 0..<count { target[index] = source[index] }
+    } else {
+        target.update(from: source, count: count)
+    }
+}
+
+/// Copies `count` bytes with two 16-byte moves when `count` is at most 16: the source must
+/// have 16 readable bytes and the target 16 writable ones (an append buffer's slack, a
+/// padded prefix table), whatever `count` is. Column prefixes and results are that short.
+@inline(__always)
+func copyPadded(to target: UnsafeMutablePointer<UInt8>, from source: UnsafePointer<UInt8>, count: Int) {
+    if count <= 16 {
+        let low = UnsafeRawPointer(source).loadUnaligned(as: UInt64.self)
+        let high = UnsafeRawPointer(source + 8).loadUnaligned(as: UInt64.self)
+        UnsafeMutableRawPointer(target).storeBytes(of: low, as: UInt64.self)
+        UnsafeMutableRawPointer(target + 8).storeBytes(of: high, as: UInt64.self)
     } else {
         target.update(from: source, count: count)
     }

@@ -10,14 +10,15 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 final class EventEncoder {
     let format: OutputFormat
     private let plan: JobPlan
-    /// For JSONL: `{"card_id":`, `,"ts":`, ... one per fixed column (keys, time, carried,
-    /// features), back to back in one array: column k's prefix is
-    /// `prefixBytes[prefixStarts[k]..<prefixStarts[k + 1]]`. One flat array, not an array
-    /// of arrays, so that writing a prefix retains nothing.
-    private let prefixBytes: [UInt8]
-    private let prefixStarts: [Int]
+    /// For JSONL: `{"card_id":`, `,"ts":`, ... one per column (keys, time, carried,
+    /// features), back to back: column k's prefix is `prefixBytes[prefixStarts[k]..<prefixStarts[k + 1]]`,
+    /// followed by 16 bytes of padding for `copyPadded`. Held in raw buffers the encoder
+    /// owns: reading an array stored in a class retained it on every record.
+    private let prefixBytes: UnsafeMutableBufferPointer<UInt8>
+    private let prefixStarts: UnsafeMutableBufferPointer<Int>
     /// Key, time and carried columns: the value slot of each, in output order.
-    private let fixedSlots: [Int]
+    private let fixedSlots: UnsafeMutableBufferPointer<Int>
+    private let carriesAllMembers: Bool
 
     init(plan: JobPlan, format: OutputFormat) {
         self.plan = plan
@@ -29,12 +30,23 @@ final class EventEncoder {
             prefixBytes.append(contentsOf: ((index == 0 ? "{" : ",") + JSONText.quote(column) + ":").utf8)
         }
         prefixStarts.append(prefixBytes.count)
-        self.prefixBytes = prefixBytes
-        self.prefixStarts = prefixStarts
+        prefixBytes.append(contentsOf: repeatElement(0, count: 16))
         var fixedSlots = plan.keySlots
         if let timeSlot = plan.timeSlot { fixedSlots.append(timeSlot) }
         if case .columns(let carried) = plan.carry { fixedSlots += carried.map(\.slot) }
-        self.fixedSlots = fixedSlots
+        if case .all = plan.carry { carriesAllMembers = true } else { carriesAllMembers = false }
+        self.prefixBytes = .allocate(capacity: prefixBytes.count)
+        _ = self.prefixBytes.initialize(from: prefixBytes)
+        self.prefixStarts = .allocate(capacity: prefixStarts.count)
+        _ = self.prefixStarts.initialize(from: prefixStarts)
+        self.fixedSlots = .allocate(capacity: fixedSlots.count)
+        _ = self.fixedSlots.initialize(from: fixedSlots)
+    }
+
+    deinit {
+        prefixBytes.deallocate()
+        prefixStarts.deallocate()
+        fixedSlots.deallocate()
     }
 
     /// The CSV header line, or nil for JSON Lines.
@@ -58,36 +70,33 @@ final class EventEncoder {
         if format == .csv {
             return encodeCSV(values: values, base: base, members: members, results: results, index: index, to: out)
         }
-        prefixBytes.withUnsafeBufferPointer { prefixBytes in
-            prefixStarts.withUnsafeBufferPointer { prefixStarts in
-                appendFixedColumns(values: values, base: base, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: out)
-                if case .all = plan.carry { appendAllMembers(members, to: out) }
-                appendFeatureColumns(results, index: index, prefixBytes: prefixBytes, prefixStarts: prefixStarts, to: out)
-            }
-        }
+        appendFixedColumns(values: values, base: base, to: out)
+        if carriesAllMembers { appendAllMembers(members, to: out) }
+        appendFeatureColumns(results, index: index, to: out)
     }
 
     /// Writes every feature column (prefix and result) and the record's end with one
     /// capacity check.
     @inline(__always)
-    private func appendFeatureColumns(
-        _ results: EncodedResults, index: Int,
-        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: ByteBuffer
-    ) {
+    private func appendFeatureColumns(_ results: EncodedResults, index: Int, to out: ByteBuffer) {
+        let prefixBytes = prefixBytes.baseAddress!
+        let prefixStarts = prefixStarts
         let firstColumn = fixedSlots.count
         let features = prefixStarts.count - 1 - firstColumn
         var bound = prefixStarts[prefixStarts.count - 1] - prefixStarts[firstColumn] + 2
         for feature in 0..<features { bound += results.range(feature: feature, event: index).count }
-        out.append(reserving: bound) { start in
-            // `start` has room for `bound` bytes: exactly the prefixes, results and "}\n" below.
+        // 16 more: `copyPadded` writes 16 bytes for every short piece.
+        out.append(reserving: bound + 16) { start in
+            // `start` has room for `bound` + 16 bytes: the prefixes, results and "}\n" below
+            // take `bound`, and a padded copy writes at most 16 past its piece.
             var written = 0
             for feature in 0..<features {
                 let prefixStart = prefixStarts[firstColumn + feature]
                 let prefixLength = prefixStarts[firstColumn + feature + 1] - prefixStart
-                copyBytes(to: start + written, from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
+                copyPadded(to: start + written, from: prefixBytes + prefixStart, count: prefixLength)
                 written += prefixLength
                 let range = results.range(feature: feature, event: index)
-                copyBytes(to: start + written, from: results.bytes.baseAddress! + range.lowerBound, count: range.count)
+                copyPadded(to: start + written, from: results.bytes.baseAddress! + range.lowerBound, count: range.count)
                 written += range.count
             }
             start[written] = UInt8(ascii: "}")
@@ -99,29 +108,30 @@ final class EventEncoder {
     /// Writes the key, time and carried columns (prefix and text each) with one capacity
     /// check: appending piece by piece cost a uniqueness and a capacity check per piece.
     @inline(__always)
-    private func appendFixedColumns(
-        values: UnsafeBufferPointer<FieldValue>, base: Int,
-        prefixBytes: UnsafeBufferPointer<UInt8>, prefixStarts: UnsafeBufferPointer<Int>, to out: ByteBuffer
-    ) {
+    private func appendFixedColumns(values: UnsafeBufferPointer<FieldValue>, base: Int, to out: ByteBuffer) {
+        let prefixBytes = prefixBytes.baseAddress!
+        let prefixStarts = prefixStarts
+        let fixedSlots = fixedSlots
         // The fixed columns are the first ones, so their prefixes are the front of prefixBytes.
         var bound = prefixStarts[fixedSlots.count]
         for valueSlot in fixedSlots { bound += max(values[base + valueSlot].text.utf8.count, 4) }
-        out.append(reserving: bound) { start in
-            // `start` has room for `bound` bytes, which the loop below cannot exceed: it writes
-            // exactly the prefixes and texts (or `null`) that `bound` adds up.
+        out.append(reserving: bound + 16) { start in
+            // `start` has room for `bound` + 16 bytes: the prefixes and texts (or `null`)
+            // below take `bound`, and a padded copy writes at most 16 past its piece.
             var written = 0
-            for (column, valueSlot) in fixedSlots.enumerated() {
+            for column in 0..<fixedSlots.count {
                 let prefixStart = prefixStarts[column]
                 let prefixLength = prefixStarts[column + 1] - prefixStart
-                copyBytes(to: start + written, from: prefixBytes.baseAddress! + prefixStart, count: prefixLength)
+                copyPadded(to: start + written, from: prefixBytes + prefixStart, count: prefixLength)
                 written += prefixLength
-                if values[base + valueSlot].kind == .missing {
+                let valueSlot = base + fixedSlots[column]
+                if values[valueSlot].kind == .missing {
                     for byte in "null".utf8 {
                         start[written] = byte
                         written += 1
                     }
                 } else {
-                    var text = values[base + valueSlot].text
+                    var text = values[valueSlot].text
                     text.withUTF8 { bytes in
                         if let bytesStart = bytes.baseAddress { copyBytes(to: start + written, from: bytesStart, count: bytes.count) }
                         written += bytes.count
@@ -141,7 +151,7 @@ final class EventEncoder {
             if column > 0 { line.append(UInt8(ascii: ",")) }
             CSVText.appendValueAsCell(values[base + valueSlot], to: &line)
         }
-        if case .all = plan.carry {
+        if carriesAllMembers {
             for (name, value) in members where !plan.reservedOutputNames.contains(name) {
                 line.append(UInt8(ascii: ","))
                 CSVText.appendValueAsCell(value, to: &line)
