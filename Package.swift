@@ -10,13 +10,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .target(name: "CEddySupport"),
         .target(
             name: "Eddy",
-            dependencies: ["CEddySupport", "RocksStore", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["CEddySupport", "RocksStore"],
             swiftSettings: [
                 // The run loop is single-threaded and checked by tests; dynamic exclusivity
                 // checks on its class properties cost several percent per event.

@@ -65,6 +65,40 @@ func operatorOverNoValuesGivesNullOrZero(_ c: OperatorCase) throws {
     #expect(passthrough.lastColumnTexts == ["20.1", "1000.0"])
 }
 
+@Test func integerSumsBeyondInt64StayExactAndRetractExactly() throws {
+    // 2^62 twice overflows Int64; the sum stays exact, and when the values leave the window
+    // the small remainder comes back exactly (it once came out as 0.0).
+    let big = "4611686018427387904"
+    let input = events([(1000, big), (2000, big), (3000, "1"), (4000, "0")])
+    let windowed = try runJob(job(feature(.sum, window: 1500)), input: input)
+    #expect(windowed.lastColumnTexts == [big, "9223372036854775808", "4611686018427387905", "1"])
+    let unbounded = try runJob(job(feature(.sum)), input: input)
+    #expect(unbounded.lastColumnTexts == [big, "9223372036854775808", "9223372036854775809", "9223372036854775809"])
+    let average = try runJob(job(feature(.avg, window: 1500)), input: input)
+    #expect(average.lastColumnTexts.last == "0.5")
+}
+
+/// Version 1 of the state format kept a sum's integer part in 64 bits; its rows still restore.
+@Test func sumStateOfFormatVersionOneRestores() throws {
+    let plan = JobPlan(job(feature(.sum)))
+    let states = KeyedStates(plan: plan)
+    let slot = states.slot(forKey: "\"a\"", hash: KeyGroups.stableHash(ofKey: "\"a\""))
+    var writer = StateWriter()
+    writer.write(UInt8(1))  // format version
+    writer.write(Int64(2))  // count
+    writer.write(Int64(42))  // integer sum, 64 bits
+    writer.write(0.0)  // double sum
+    writer.write(0.0)  // compensation
+    writer.write(Int64(0))  // values that are not integers
+    try writer.bytes.withUnsafeBytes { try states.decodeRow(slot: slot, from: $0) }
+    #expect(results(states, slot: slot) == ["42"])
+    // Written back in the current version, it reads the same.
+    let current = row(states, slot: slot)
+    #expect(current.first == StateFormat.version)
+    try current.withUnsafeBytes { try states.decodeRow(slot: slot, from: $0) }
+    #expect(results(states, slot: slot) == ["42"])
+}
+
 @Test func windowedDoubleSumDoesNotDriftAfterRetraction() throws {
     // 0.1 added 1000 times with a window of 10 events: the sum must stay at 10 * 0.1 exactly
     // as printed, not accumulate rounding residue from retractions.

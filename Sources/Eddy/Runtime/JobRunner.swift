@@ -451,8 +451,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 applyBatch(values)
                 encoder.encode(
                     values: values, base: 0, members: scanner.members,
-                    results: EncodedResults(bytes: batchResults.bytes.elements, ends: batchResults.ends.elements, events: 1),
-                    index: 0, to: output.buffer)
+                    results: batchResults.encoded(events: 1), index: 0, to: output.buffer)
             }
             try keyed.backend.endOfBatch()
             summary.emitted += 1
@@ -473,7 +472,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         if time <= watermark {
             summary.late += 1
             if let lateOutput {
-                lateOutput.buffer.append(record.assumingMemoryBound(to: UInt8.self))
+                lateOutput.buffer.append(record)
                 lateOutput.buffer.append(UInt8(ascii: "\n"))
                 try lateOutput.flushIfFull()
             }
@@ -578,7 +577,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try pending.withValues { values in
             try keyed.slots(ofEventsAt: batchBases, in: values, into: &batchSlots)
             applyBatch(values)
-            let results = EncodedResults(bytes: batchResults.bytes.elements, ends: batchResults.ends.elements, events: batch.count)
+            let results = batchResults.encoded(events: batch.count)
             for index in batch.indices {
                 encoder.encode(
                     values: values, base: batchBases[index],

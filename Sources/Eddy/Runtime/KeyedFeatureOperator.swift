@@ -73,7 +73,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
 
     /// Applies a release batch feature by feature, into `results`.
     func apply(_ batch: FeatureBatch, results: inout BatchResults) {
-        results.removeAll(count: batch.slots.count)
+        results.removeAll()
         for index in stores.indices {
             stores[index].apply(batch, fieldSlot: fieldSlots[index], results: &results)
         }

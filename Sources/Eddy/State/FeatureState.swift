@@ -71,12 +71,16 @@ struct WindowedCountState: FeatureAccumulator {
 /// A sum that stays an exact integer while every value is an integer, and otherwise adds
 /// doubles with Neumaier's compensation, so that adding then retracting values (lookback
 /// windows) does not drift visibly.
+///
+/// Integers add up in 128 bits, which no stream of Int64 values overflows: a value always
+/// goes to the part it is retracted from, where an Int64 sum that overflowed into the
+/// double part was later retracted from the integer part, and a window's sum came out wrong.
 struct NumericTotal {
     private(set) var count: Int64 = 0
-    private var integerSum: Int64 = 0
+    private var integerSum: Int128 = 0
     private var doubleSum: Double = 0
     private var compensation: Double = 0
-    /// Values in the total that are not exact integers (or integer sums that overflowed).
+    /// Values in the total that are not exact integers.
     private var doubleCount: Int64 = 0
 
     mutating func add(_ value: NumericValue) { apply(value, sign: 1) }
@@ -85,11 +89,8 @@ struct NumericTotal {
     private mutating func apply(_ value: NumericValue, sign: Int64) {
         count += sign
         if let integer = value.integer {
-            let (sum, overflow) = integerSum.addingReportingOverflow(sign == 1 ? integer : -integer)
-            if !overflow {
-                integerSum = sum
-                return
-            }
+            integerSum += sign == 1 ? Int128(integer) : -Int128(integer)
+            return
         }
         doubleCount += sign
         addDouble(sign == 1 ? value.number : -value.number)
@@ -119,7 +120,12 @@ struct NumericTotal {
         if count == 0 {
             out.append(contentsOf: nullText)
         } else if isExactInteger {
-            NumberText.append(integerSum, to: out)
+            if let sum = Int64(exactly: integerSum) {
+                NumberText.append(sum, to: out)
+            } else {
+                // Beyond Int64: the exact digits, as SQL engines with 128-bit sums print them.
+                out.appendUTF8(String(integerSum))
+            }
         } else {
             NumberText.append(asDouble, to: out)
         }
@@ -441,7 +447,9 @@ extension NumericValue {
 extension NumericTotal {
     func encode(to writer: inout StateWriter) {
         writer.write(count)
-        writer.write(integerSum)
+        // Version 2: the 128-bit integer sum, low word first.
+        writer.write(Int64(truncatingIfNeeded: integerSum))
+        writer.write(Int64(truncatingIfNeeded: integerSum >> 64))
         writer.write(doubleSum)
         writer.write(compensation)
         writer.write(doubleCount)
@@ -450,7 +458,13 @@ extension NumericTotal {
     static func decode(from reader: inout StateReader) throws(StateFormatError) -> NumericTotal {
         var total = NumericTotal()
         total.count = try reader.readInt64()
-        total.integerSum = try reader.readInt64()
+        if reader.version >= 2 {
+            let low = try reader.readInt64()
+            let high = try reader.readInt64()
+            total.integerSum = Int128(high) << 64 | Int128(UInt64(bitPattern: low))
+        } else {
+            total.integerSum = Int128(try reader.readInt64())
+        }
         total.doubleSum = try reader.readDouble()
         total.compensation = try reader.readDouble()
         total.doubleCount = try reader.readInt64()

@@ -102,9 +102,7 @@ extension AccumulatorStore {
 
     var holdsHeap: Bool {
         // One pointer wide, or the raw read in `prefetchReferencedObjects` would be wrong.
-        MemoryLayout<[Int]>.size == MemoryLayout<UInt>.size
-            && MemoryLayout<[String: Int64]>.size == MemoryLayout<UInt>.size
-            && !State.heapReferenceOffsets.isEmpty
+        MemoryLayout<[Int]>.size == MemoryLayout<UInt>.size && !State.heapReferenceOffsets.isEmpty
     }
 
     func reset(slot: Int) { states[slot] = empty }
@@ -263,12 +261,15 @@ struct FeatureBatch {
 struct BatchResults {
     let bytes = ByteBuffer(capacity: 1 << 16)
     let ends = AppendBuffer<Int>(capacity: 1 << 12)
-    /// Events in the batch.
-    private(set) var count = 0
 
-    mutating func removeAll(count: Int) {
+    func removeAll() {
         bytes.removeAll()
         ends.removeAll()
-        self.count = count
+    }
+
+    /// The results as the encoder reads them, for a batch of `events` events; valid until
+    /// the next `removeAll()` or append.
+    func encoded(events: Int) -> EncodedResults {
+        EncodedResults(bytes: bytes.elements, ends: ends.elements, events: events)
     }
 }

@@ -91,9 +91,7 @@ enum KeyGroupSnapshot {
                 throw StateFormatError("not an eddy key-group snapshot")
             }
             let version = try reader.readByte()
-            guard version == StateFormat.version else {
-                throw StateFormatError("state format version \(version), this eddy reads version \(StateFormat.version)")
-            }
+            guard StateFormat.readableVersions.contains(version) else { throw StateFormat.unreadable(version) }
             let keyGroup = try reader.readVarint()
             guard name == fileName(keyGroup: keyGroup) else {
                 throw StateFormatError("holds key group \(keyGroup), but its name says otherwise")

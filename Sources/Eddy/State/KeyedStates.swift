@@ -89,9 +89,8 @@ public final class KeyedStates {
     func decodeRow(slot: Int, from bytes: UnsafeRawBufferPointer) throws(StateFormatError) {
         var reader = StateReader(bytes)
         let version = try reader.readByte()
-        guard version == StateFormat.version else {
-            throw StateFormatError("state format version \(version), this eddy reads version \(StateFormat.version)")
-        }
+        guard StateFormat.readableVersions.contains(version) else { throw StateFormat.unreadable(version) }
+        reader.version = version
         for store in stores { try store.decode(slot: slot, from: &reader) }
         guard reader.isAtEnd else {
             throw StateFormatError("\(bytes.count - reader.position) bytes left after the last feature: the state was written by another job")

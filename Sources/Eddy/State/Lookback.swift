@@ -27,9 +27,6 @@ struct Lookback<Element> {
             if head > 0 {
                 entries.removeAll(keepingCapacity: true)
                 head = 0
-            } else if entries.capacity == 0 {
-                // Most keys see a few events: start with room for them, not one regrowth each.
-                entries.reserveCapacity(4)
             }
         } else if head > 0, entries.count == entries.capacity, head * 2 >= entries.count {
             // Full, and at least half of it already left the window: slide down, don't grow.

@@ -6,7 +6,15 @@
 /// store it (`StateFormat.version`); a state written today must restore tomorrow, so a
 /// change here needs a new version and a reader for the old one.
 public enum StateFormat {
-    public static let version: UInt8 = 1
+    /// Version 2: sums keep a 128-bit integer part (version 1 had 64 bits).
+    public static let version: UInt8 = 2
+    /// The versions this eddy reads.
+    public static let readableVersions: ClosedRange<UInt8> = 1...2
+
+    /// The error for a version this eddy cannot read.
+    static func unreadable(_ version: UInt8) -> StateFormatError {
+        StateFormatError("state format version \(version), this eddy reads versions \(readableVersions.lowerBound) to \(readableVersions.upperBound)")
+    }
 }
 
 /// A persisted state could not be read back.
@@ -69,6 +77,8 @@ struct StateWriter {
 struct StateReader {
     private let bytes: UnsafeRawBufferPointer
     private(set) var position = 0
+    /// The format version of what is being read, for decoders of fields that changed.
+    var version = StateFormat.version
 
     /// `bytes` must stay valid while the reader is used.
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }

@@ -14,7 +14,7 @@ struct TextCounts {
         var text: String
     }
 
-    /// Empty, or a power of two at most half full.
+    /// Empty, or a power of two at most three quarters full.
     private var entries: [Entry] = []
     /// Distinct texts held.
     private(set) var count = 0
@@ -31,7 +31,7 @@ struct TextCounts {
     @inline(__always)
     mutating func add(_ text: String, occurrences: Int64) {
         let hash = Self.hash(text)
-        if (count + 1) * 2 > entries.count { grow() }
+        if (count + 1) * 4 > entries.count * 3 { grow() }
         let position = self.position(of: text, hash: hash)
         if entries[position].occurrences != 0 {
             entries[position].occurrences += occurrences
