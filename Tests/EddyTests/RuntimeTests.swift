@@ -171,6 +171,20 @@ import Testing
     #expect(result.lastColumnTexts == ["1", "2", "2"])
 }
 
+@Test func timesAtTheEdgeOfTheRangeNeitherWrapNorPassForTheStartOfTime() throws {
+    var spec = job(feature(.count, nil, window: 1))
+    spec.timeUnit = .microseconds
+    // A 1 ms window reaching back past Int64.min µs holds everything since the start.
+    let early = try runJob(spec, input: events([(Int(Int64.min) + 10, "1"), (Int(Int64.min) + 20, "1")]))
+    #expect(early.lastColumnTexts == ["1", "2"])
+    #expect(early.summary.late == 0)
+    // Int64.min itself is the watermark before any event: refused, not taken as late.
+    let edge = try runJob(spec, input: events([(Int(Int64.min), "1"), (5, "1")]))
+    #expect(edge.summary.rejected == 1)
+    #expect(edge.summary.late == 0)
+    #expect(edge.lastColumnTexts == ["1"])
+}
+
 @Test func emptyAndBlankLinesAreNotEvents() throws {
     let result = try runJob(job(feature(.count, nil)), input: "\n" + events([(1, "1")]) + "   \n\n" + events([(2, "1")]))
     #expect(result.summary.read == 2)

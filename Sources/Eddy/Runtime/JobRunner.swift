@@ -459,7 +459,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
         let time: Int64
         if values[timeSlot].kind == .number, let integer = values[timeSlot].integer,
-           case (let scaled, false) = integer.multipliedReportingOverflow(by: timeUnit) {
+           case (let scaled, false) = integer.multipliedReportingOverflow(by: timeUnit), scaled != .min {
             // The common case of `eventTime`, reading the value in place instead of copying it.
             time = scaled
         } else {
@@ -519,8 +519,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             return .failure(RecordProblem(offset: 0, message: "missing time column \"\(column)\""))
         case .number:
             if let integer = value.integer {
+                // Int64.min µs is the watermark before any event: no event may carry it.
                 let (scaled, overflow) = integer.multipliedReportingOverflow(by: timeUnit)
-                if !overflow { return .success(scaled) }
+                if !overflow, scaled != .min { return .success(scaled) }
             } else {
                 // Nearest microsecond: 1.001 ms is 1000.9999999 µs in binary floating point.
                 let scaled = (value.number * Double(timeUnit)).rounded()

@@ -48,7 +48,7 @@ extension AccumulatorStore {
 
     @inline(__always)
     func apply(_ value: FieldValue, slot: Int, at time: Int64) {
-        if let window { states[slot].evict(olderThan: time &- window) }
+        if let window { states[slot].evict(olderThan: windowStart(time, window)) }
         states[slot].add(value, at: time)
     }
 
@@ -71,7 +71,7 @@ extension AccumulatorStore {
                 // Peers (equal times): all are applied before any result is taken.
                 for index in start..<end {
                     let slot = batch.slots[index]
-                    if let window { states[slot].evict(olderThan: time &- window) }
+                    if let window { states[slot].evict(olderThan: windowStart(time, window)) }
                     if let fieldSlot {
                         states[slot].add(batch.values[batch.bases[index] + fieldSlot], at: time)
                     } else {
@@ -241,6 +241,14 @@ final class CollectStore: AccumulatorStore {
         self.empty = empty
         self.window = window
     }
+}
+
+/// The oldest time a lookback window of `window` holds at `time`: `time - window`, or the
+/// earliest time when that would wrap around (a window reaching back past Int64.min µs).
+@inline(__always)
+func windowStart(_ time: Int64, _ window: Int64) -> Int64 {
+    let (start, overflow) = time.subtractingReportingOverflow(window)
+    return overflow ? .min : start
 }
 
 /// A release batch as feature stores see it: events in (time, arrival) order, each with the
