@@ -1,5 +1,3 @@
-import Glibc
-
 /// A growable buffer of trivial elements whose appends compile to a capacity check and a
 /// store: the output path's results and record pieces go through here.
 ///
