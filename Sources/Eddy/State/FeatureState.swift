@@ -114,13 +114,24 @@ struct NumericTotal {
     }
 
     var isExactInteger: Bool { doubleCount == 0 }
-    var asDouble: Double { Double(integerSum) + (doubleSum + compensation) }
+    var asDouble: Double {
+        (smallIntegerSum.map(Double.init) ?? Double(integerSum)) + (doubleSum + compensation)
+    }
+
+    /// The integer part when it fits Int64, as it nearly always does. Checked by hand:
+    /// `Double(_:)` and `Int64(exactly:)` on an Int128 run the standard library's generic,
+    /// unspecialised conversions (~1,000 instructions a call, 7% of a job with an average).
+    @inline(__always)
+    private var smallIntegerSum: Int64? {
+        let low = Int64(truncatingIfNeeded: integerSum)
+        return Int128(low) == integerSum ? low : nil
+    }
 
     func appendSum(to out: ByteBuffer) {
         if count == 0 {
             out.append(contentsOf: nullText)
         } else if isExactInteger {
-            if let sum = Int64(exactly: integerSum) {
+            if let sum = smallIntegerSum {
                 NumberText.append(sum, to: out)
             } else {
                 // Beyond Int64: the exact digits, as SQL engines with 128-bit sums print them.
