@@ -15,7 +15,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 failed=0
 
-python3 ../shared/bench/gen_events.py --events "$EVENTS" --keys 5000 --seed 3 --out "$TMP/events.jsonl"
+python3 Tests/support/gen_events.py --events "$EVENTS" --keys 5000 --seed 3 --out "$TMP/events.jsonl"
 "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend memory -q -o "$TMP/expected.jsonl" \
     --late-output "$TMP/expected.late"
 # How long an uninterrupted run takes: kills land anywhere within it.

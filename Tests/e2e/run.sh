@@ -135,7 +135,7 @@ late_lines=$(wc -l <"$TMP/stream.out")
 
 # Randomized differential run: generated card events, tight watermark (late events), reference vs eddy.
 for seed in 1 2; do
-    python3 ../shared/bench/gen_events.py --events 4000 --keys 60 --seed $seed --out-of-order-ms 3000 --out "$TMP/gen.jsonl"
+    python3 Tests/support/gen_events.py --events 4000 --keys 60 --seed $seed --out-of-order-ms 3000 --out "$TMP/gen.jsonl"
     sed 's/"watermark": "5s"/"watermark": "1s"/' jobs/card_velocity.json >"$TMP/gen-job.json"
     python3 $HERE/reference.py "$TMP/gen-job.json" "$TMP/gen.jsonl" >"$TMP/gen.expected" 2>"$TMP/gen.counts"
     "$EDDY" run "$TMP/gen-job.json" "$TMP/gen.jsonl" --output "$TMP/gen.out" 2>"$TMP/gen.err"
@@ -144,7 +144,7 @@ for seed in 1 2; do
 done
 
 # Checkpoints and resume.
-python3 ../shared/bench/gen_events.py --events 30000 --keys 300 --seed 5 --out "$TMP/ck.jsonl"
+python3 Tests/support/gen_events.py --events 30000 --keys 300 --seed 5 --out "$TMP/ck.jsonl"
 "$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory -q -o "$TMP/ck.expected"
 ck() { "$EDDY" run jobs/card_velocity.json --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" "$@"; }
 
