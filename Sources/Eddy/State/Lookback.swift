@@ -11,6 +11,7 @@ import CEddySupport
 /// is a cache miss per key.
 struct Lookback<Element> {
     private var entries: [(time: Int64, element: Element)] = []
+    /// Entries before it have left the window; 0 whenever the window is empty.
     private var head = 0
     private var oldestTime = Int64.max
 
@@ -24,10 +25,6 @@ struct Lookback<Element> {
     mutating func append(_ element: Element, at time: Int64) {
         if isEmpty {
             oldestTime = time
-            if head > 0 {
-                entries.removeAll(keepingCapacity: true)
-                head = 0
-            }
         } else if head > 0, entries.count == entries.capacity, head * 2 >= entries.count {
             // Full, and at least half of it already left the window: slide down, don't grow.
             entries.removeFirst(head)
