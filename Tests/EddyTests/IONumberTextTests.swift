@@ -95,14 +95,12 @@ private func pow10(_ n: Int) -> Int64 {
                             0.1 + 0.2, 1e-5, -2.5e-300, 1.7976931348623157e308, .leastNonzeroMagnitude]
     for d in values {
         #expect(NumberText.format(d) == d.description)
-        var out: [UInt8] = []
-        NumberText.append(d, to: &out)
+        let out = appended { NumberText.append(d, to: $0) }
         #expect(String(decoding: out, as: UTF8.self) == d.description, "\(d)")
     }
     #expect(NumberText.format(.nan) == "null")
     #expect(NumberText.format(.infinity) == "null")
-    var out: [UInt8] = []
-    NumberText.append(-Double.infinity, to: &out)
+    let out = appended { NumberText.append(-Double.infinity, to: $0) }
     #expect(out == Array("null".utf8))
 }
 
@@ -124,8 +122,7 @@ private func pow10(_ n: Int) -> Int64 {
     var taken = 0
     for d in values where d.isFinite {
         if NumberText.shortDecimal(d) != nil { taken += 1 }
-        var out: [UInt8] = []
-        NumberText.append(d, to: &out)
+        let out = appended { NumberText.append(d, to: $0) }
         #expect(String(decoding: out, as: UTF8.self) == d.description, "\(d)")
     }
     // The fast path is taken for most money-like values, not silently never.
@@ -140,8 +137,10 @@ private func pow10(_ n: Int) -> Int64 {
     }
     let random = (0..<1000).map { _ in Int64.random(in: .min ... .max, using: &generator) >> Int64.random(in: 0..<63, using: &generator) }
     for i: Int64 in [0, 7, -7, 10, 99, 100, -100, 1_700_000_000_000, Int64.max, Int64.min] + powersOfTen + random {
-        var out: [UInt8] = [0x5B]
-        NumberText.append(i, to: &out)
+        let out = appended {
+            $0.append(0x5B)
+            NumberText.append(i, to: $0)
+        }
         #expect(out == [0x5B] + Array(String(i).utf8))
     }
 }

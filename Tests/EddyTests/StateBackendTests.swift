@@ -63,9 +63,7 @@ func row(_ states: KeyedStates, slot: Int) -> [UInt8] {
 
 func results(_ states: KeyedStates, slot: Int) -> [String] {
     states.stores.map { store in
-        var out: [UInt8] = []
-        store.appendResult(slot: slot, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        String(decoding: appended { store.appendResult(slot: slot, to: $0) }, as: UTF8.self)
     }
 }
 

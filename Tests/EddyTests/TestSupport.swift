@@ -160,3 +160,10 @@ extension JobResult {
         }
     }
 }
+
+/// The bytes `body` appends to a fresh output buffer.
+func appended(_ body: (ByteBuffer) -> Void) -> [UInt8] {
+    let buffer = ByteBuffer()
+    body(buffer)
+    return buffer.array
+}

@@ -257,18 +257,5 @@ public enum NumberText {
         appendDigits(i.magnitude, fractionDigits: 0, negative: i < 0, to: out)
     }
 
-    /// `append(_:to:)` into an array, for callers off the output path.
-    public static func append(_ d: Double, to out: inout [UInt8]) {
-        let buffer = ByteBuffer(capacity: 32)
-        append(d, to: buffer)
-        out.append(contentsOf: buffer.elements)
-    }
-
-    public static func append(_ i: Int64, to out: inout [UInt8]) {
-        let buffer = ByteBuffer(capacity: 32)
-        append(i, to: buffer)
-        out.append(contentsOf: buffer.elements)
-    }
-
     private static let nullBytes: [UInt8] = Array("null".utf8)
 }

@@ -9,7 +9,7 @@ protocol FeatureStore: AnyObject {
     /// event's time, then adds the event's value.
     func apply(_ value: FieldValue, slot: Int, at time: Int64)
     /// Appends the key's current result as JSON text.
-    func appendResult(slot: Int, to out: inout [UInt8])
+    func appendResult(slot: Int, to out: ByteBuffer)
     /// Applies a release batch to this feature and appends each event's result, as of all of
     /// its peers, to `results`: per feature and per batch rather than per event, so that the
     /// accumulator's code is inlined into one loop and the store is called (and retained)
@@ -52,11 +52,7 @@ extension AccumulatorStore {
         states[slot].add(value, at: time)
     }
 
-    func appendResult(slot: Int, to out: inout [UInt8]) {
-        let buffer = ByteBuffer()
-        states[slot].appendResult(to: buffer)
-        out.append(contentsOf: buffer.elements)
-    }
+    func appendResult(slot: Int, to out: ByteBuffer) { states[slot].appendResult(to: out) }
 
     func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
         let window = self.window
