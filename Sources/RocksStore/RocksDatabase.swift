@@ -1,4 +1,5 @@
 internal import CRocksDB
+import Foundation
 
 /// A RocksDB database opened at a directory: the typed, throwing face of the RocksDB C API.
 /// RocksStore is the only code in eddy that calls that API.
@@ -17,12 +18,13 @@ internal import CRocksDB
 ///   objects, error and property strings) are destroyed before the call that made them
 ///   returns. The Bloom filter policy is handed to RocksDB, which owns it from then on.
 ///
-/// Threading. RocksDB's own `rocksdb_t` is thread-safe, but this wrapper is not: it reuses
-/// one write options object whose flags are set on each write, and it counts live
-/// iterators without a lock. Eddy drives a database from its single-threaded run loop, so
-/// a handle is used from one thread at a time, and the types are deliberately not
-/// `Sendable`. A database may still move to another task as a whole (region-based
-/// isolation allows `sending` it); it must not be shared.
+/// Threading. RocksDB's own `rocksdb_t` is thread-safe, and so is this wrapper between
+/// `init` and `close()`: reads, writes, flushes, checkpoints and iterators may come from
+/// several threads at once (eddy's parallel workers share one database, each writing its
+/// own key groups). Its read and write options are created once and never changed after,
+/// and the count of live iterators is kept under a lock. `close()` must come after every
+/// other call has returned. `WriteBatch` and `RocksIterator` are not shared: each belongs
+/// to the thread that uses it.
 ///
 /// Keys and values are byte strings compared bytewise (RocksDB's default comparator).
 /// Every failure is thrown as a ``RocksError`` naming the operation.
@@ -33,15 +35,34 @@ public final class RocksDatabase {
         let defaultColumnFamily: OpaquePointer  // rocksdb_column_family_handle_t*
         /// Reused by every point read: allocating read options per get is measurable.
         let readOptions: OpaquePointer
-        /// Reused by every write; its WAL and sync flags are set per call.
-        let writeOptions: OpaquePointer
+        /// One write options object per (WAL, sync) pair, created with the database and
+        /// never changed, so concurrent writers never see each other's flags.
+        let writeOptions: [OpaquePointer]
     }
 
     /// The directory the database lives in.
     public let path: String
     private var handles: OpenHandles?
     /// Iterators created and not yet deinitialized; `close()` requires zero.
-    var liveIteratorCount = 0
+    var liveIteratorCount: Int {
+        iteratorCountLock.lock()
+        defer { iteratorCountLock.unlock() }
+        return iteratorCount
+    }
+    private var iteratorCount = 0
+    private let iteratorCountLock = NSLock()
+
+    func iteratorOpened() {
+        iteratorCountLock.lock()
+        iteratorCount += 1
+        iteratorCountLock.unlock()
+    }
+
+    func iteratorClosed() {
+        iteratorCountLock.lock()
+        iteratorCount -= 1
+        iteratorCountLock.unlock()
+    }
 
     /// Opens (or, with `createIfMissing`, creates) the database in the directory at `path`.
     ///
@@ -77,7 +98,12 @@ public final class RocksDatabase {
             database: database,
             defaultColumnFamily: defaultColumnFamily,
             readOptions: rocksdb_readoptions_create()!,
-            writeOptions: rocksdb_writeoptions_create()!)
+            writeOptions: (0..<4).map { flags in
+                let options = rocksdb_writeoptions_create()!
+                rocksdb_writeoptions_disable_WAL(options, Int32(flags & 1))
+                rocksdb_writeoptions_set_sync(options, flags & 2 != 0 ? 1 : 0)
+                return options
+            })
     }
 
     deinit {
@@ -99,7 +125,7 @@ public final class RocksDatabase {
         rocksdb_column_family_handle_destroy(handles.defaultColumnFamily)
         rocksdb_close(handles.database)
         rocksdb_readoptions_destroy(handles.readOptions)
-        rocksdb_writeoptions_destroy(handles.writeOptions)
+        for options in handles.writeOptions { rocksdb_writeoptions_destroy(options) }
     }
 
     /// The open handles, or a "database is closed" error for `operation`.
@@ -111,9 +137,7 @@ public final class RocksDatabase {
     }
 
     private func writeOptions(_ handles: OpenHandles, disableWAL: Bool, sync: Bool) -> OpaquePointer {
-        rocksdb_writeoptions_disable_WAL(handles.writeOptions, disableWAL ? 1 : 0)
-        rocksdb_writeoptions_set_sync(handles.writeOptions, sync ? 1 : 0)
-        return handles.writeOptions
+        handles.writeOptions[(disableWAL ? 1 : 0) | (sync ? 2 : 0)]
     }
 
     // MARK: Point reads
@@ -376,6 +400,6 @@ public final class RocksDatabase {
     }
 }
 
-/// Deliberately not `Sendable`: see the threading note on ``RocksDatabase``.
-@available(*, unavailable)
-extension RocksDatabase: Sendable {}
+/// Shared by threads as the threading note on ``RocksDatabase`` says: its mutable parts are
+/// the handles, set in `init` and cleared by `close()`, and the iterator count, under a lock.
+extension RocksDatabase: @unchecked Sendable {}

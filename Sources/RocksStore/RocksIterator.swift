@@ -29,7 +29,7 @@ public final class RocksIterator {
             rocksdb_readoptions_set_iterate_upper_bound(readOptions, bytes.rocksPointer, bytes.count)
         }
         handle = rocksdb_create_iterator_cf(handles.database, readOptions, handles.defaultColumnFamily)!
-        database.liveIteratorCount += 1
+        database.iteratorOpened()
     }
 
     deinit {
@@ -38,7 +38,7 @@ public final class RocksIterator {
         rocksdb_readoptions_destroy(readOptions)
         lowerBound?.deallocate()
         upperBound?.deallocate()
-        database.liveIteratorCount -= 1
+        database.iteratorClosed()
     }
 
     private static func ownedCopy(_ bytes: [UInt8]) -> UnsafeMutableRawBufferPointer {

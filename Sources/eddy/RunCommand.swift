@@ -55,6 +55,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Key groups, the unit in which state is stored and redistributed (1 to 32768). Default: the spec's maxParallelism, else 128.")
     var maxParallelism: Int?
 
+    @Option(help: "Keyed workers, each owning a range of key groups and applying its events on its own thread (1 to --max-parallelism). Output is the same for every value. Default: the number of processors, at most 4.")
+    var parallelism: Int?
+
     @Option(help: "Checkpoint directory (fs and rocksdb backends). Default: eddy-checkpoints/<code> under the working directory.")
     var checkpointDir: String?
 
@@ -97,6 +100,9 @@ struct RunCommand: ParsableCommand {
         if let maxParallelism, !(1...32768).contains(maxParallelism) {
             throw ValidationError("--max-parallelism \(maxParallelism): expected an integer from 1 to 32768")
         }
+        if let parallelism, parallelism < 1 {
+            throw ValidationError("--parallelism \(parallelism): expected an integer from 1 to the job's maxParallelism")
+        }
         if let checkpointEvery, parseCheckpointInterval(checkpointEvery) == nil {
             throw ValidationError("--checkpoint-every \(checkpointEvery): expected a number of events (100000) or a duration (30s, 5m)")
         }
@@ -113,6 +119,11 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var spec = try loadSpec(job)
         if let maxParallelism { spec.maxParallelism = maxParallelism }
+        let workers = parallelism ?? defaultParallelism(maxParallelism: spec.maxParallelism)
+        guard workers <= spec.maxParallelism else {
+            writeToStandardError("eddy: --parallelism \(workers) exceeds the job's \(spec.maxParallelism) key groups (maxParallelism): each worker owns at least one; lower --parallelism or raise --max-parallelism\n")
+            throw ExitCode.validationFailure
+        }
         let plan = JobPlan(spec)
         let state = StateOptions(
             backend: stateBackend, directory: stateDir ?? StateOptions.defaultDirectory(code: spec.code),
@@ -125,7 +136,7 @@ struct RunCommand: ParsableCommand {
         let sources: [InputSource] = inputs.isEmpty ? [.standardInput] : inputs.map { $0 == "-" ? .standardInput : .file($0) }
         let options = RunOptions(
             inputFormat: inputFormat, outputFormat: format, onBadRecord: onBadRecord,
-            showProgress: !quiet && isatty(2) == 1, drain: !noDrain, exitsAfterRun: true)
+            showProgress: !quiet && isatty(2) == 1, drain: !noDrain, exitsAfterRun: true, parallelism: workers)
         var checkpoints: CheckpointOptions?
         if stateBackend != .memory, !noCheckpoints {
             let interval = checkpointEvery.flatMap(parseCheckpointInterval)
@@ -173,6 +184,12 @@ struct RunCommand: ParsableCommand {
             throw ExitStatus.runtimeFailure
         }
     }
+}
+
+/// Workers when `--parallelism` is not given: one per processor, at most 4 (beyond that
+/// the one reading thread is the limit), and no more than the key groups.
+func defaultParallelism(maxParallelism: Int) -> Int {
+    min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), maxParallelism)
 }
 
 /// `--checkpoint-every`: a number of events, or a duration in the spec's units.

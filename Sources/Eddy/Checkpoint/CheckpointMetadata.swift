@@ -19,6 +19,9 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     public var backend: String
     public var stateFormatVersion: Int
     public var maxParallelism: Int
+    /// Keyed workers of the run that wrote it (nil: written before parallel runs, by one).
+    /// A resume may use any other number: each worker takes its key groups' state.
+    public var parallelism: Int?
     /// The runtime's position: counts, watermark, sequence (opaque to the checkpoint store).
     public var counters: [String: Int64]
     /// Where each input stands (operator state of the source).
@@ -37,9 +40,10 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
 
     public init(
         id: Int, createdAt: String, spec: String, code: String, backend: String, stateFormatVersion: Int,
-        maxParallelism: Int, counters: [String: Int64], sources: [SourceOffset], outputs: [OutputLength],
-        files: [CheckpointFile] = [], sharedLinks: [SharedLink] = []
+        maxParallelism: Int, parallelism: Int? = nil, counters: [String: Int64], sources: [SourceOffset],
+        outputs: [OutputLength], files: [CheckpointFile] = [], sharedLinks: [SharedLink] = []
     ) {
+        self.parallelism = parallelism
         self.id = id
         self.createdAt = createdAt
         self.spec = spec

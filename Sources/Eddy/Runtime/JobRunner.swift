@@ -47,12 +47,15 @@ public struct RunOptions: Sendable {
     /// instead of being freed one key at a time, which took seconds for large states.
     /// Backends still close their stores.
     public var exitsAfterRun: Bool
+    /// Keyed workers, each owning a range of key groups (1 to maxParallelism).
+    public var parallelism: Int
 
     public init(
         inputFormat: InputFormat? = nil, outputFormat: OutputFormat = .jsonl,
         onBadRecord: BadRecordPolicy = .skip, showProgress: Bool = false, drain: Bool = true,
-        exitsAfterRun: Bool = false
+        exitsAfterRun: Bool = false, parallelism: Int = 1
     ) {
+        self.parallelism = parallelism
         self.exitsAfterRun = exitsAfterRun
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat
@@ -89,7 +92,9 @@ public struct BadRecordStop: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// The runtime of one job: source -> parse -> key-by -> keyed features -> sink, on one thread.
+/// The runtime of one job: source -> parse -> key-by -> keyed features -> sink. One thread
+/// reads, parses and orders events; the keyed workers (`KeyedWorkers`) apply release
+/// batches side by side.
 ///
 /// With event time, accepted events wait in `PendingEvents` until the watermark (max event
 /// time seen - bound - 1 tick) reaches them, and are then released in (time, arrival) order;
@@ -98,7 +103,7 @@ public struct BadRecordStop: Error, Sendable, CustomStringConvertible {
 public final class JobRunner<Backend: KeyedStateBackend> {
     private let plan: JobPlan
     private let options: RunOptions
-    private let keyed: KeyedFeatureOperator<Backend>
+    private let workers: KeyedWorkers<Backend>
     private let encoder: EventEncoder
     private let output: ByteSink
     private let lateOutput: ByteSink?
@@ -113,14 +118,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private let timeUnit: Int64
     private let carriesAllMembers: Bool
     private var batch: [PendingEvents.Entry] = []
-    private var batchBases: [Int] = []
-    private var batchSlots: [Int] = []
-    private var batchTimes: [Int64] = []
-    private var peerGroupEnds: [Int] = []
-    /// Each feature's results for the batch being released.
-    private var batchResults = BatchResults()
     private var insertsSinceRelease = 0
-    private static var releaseBatchSize: Int { 256 }
+    /// Events accepted between releases: large enough with several workers that starting
+    /// and joining them is a small part of a batch's work.
+    private let releaseBatchSize: Int
     private var progress: ProgressLine?
     private var lateHeaderWritten = false
     private let checkpoints: CheckpointSchedule?
@@ -132,8 +133,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private var clock = Stopwatch()
     private(set) var lastCheckpointID: Int?
 
+    /// `backends[i]` holds the state of keyed worker i's key groups (`KeyGroups.keyGroupRange`
+    /// for `backends.count` workers).
     init(
-        plan: JobPlan, backend: Backend, options: RunOptions,
+        plan: JobPlan, backends: [Backend], options: RunOptions,
         output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil,
         checkpoints: CheckpointSchedule?, resume: ResumePoint?
     ) {
@@ -141,7 +144,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         resumePoint = resume
         self.plan = plan
         self.options = options
-        keyed = KeyedFeatureOperator(plan: plan, backend: backend)
+        workers = KeyedWorkers(plan: plan, backends: backends, format: options.outputFormat)
+        releaseBatchSize = backends.count == 1 ? 256 : 1024
         encoder = EventEncoder(plan: plan, format: options.outputFormat)
         self.output = output
         self.lateOutput = lateOutput
@@ -158,7 +162,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil
     ) {
         self.init(
-            plan: plan, backend: backend, options: options, output: output, lateOutput: lateOutput,
+            plan: plan, backends: [backend], options: options, output: output, lateOutput: lateOutput,
             deadLetters: deadLetters, checkpoints: nil, resume: nil)
     }
 
@@ -206,15 +210,18 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     }
 
     private func finish(_ clock: Stopwatch) throws {
+        try settle()
         progress?.clear()
         try output.flush()
         try lateOutput?.flush()
         try deadLetters?.flush()
         // With checkpoints, the last one holds the state already.
-        if checkpoints == nil { try keyed.backend.persist(buffered: bufferedEvents()) }
-        summary.keys = keyed.backend.keyCount
+        if checkpoints == nil { try Backend.persist(workers.backends, buffered: bufferedEvents()) }
+        summary.keys = workers.keyCount
         summary.elapsedSeconds = clock.elapsedSeconds
-        if options.exitsAfterRun { _ = Unmanaged.passRetained(keyed.backend.states) }
+        if options.exitsAfterRun {
+            for backend in workers.backends { _ = Unmanaged.passRetained(backend.states) }
+        }
     }
 
     /// Takes a checkpoint when one is due: every `--checkpoint-every` events or seconds.
@@ -259,6 +266,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// Writes a checkpoint (when the run takes them) with `current` as the position of the
     /// input being read: outputs synced first, so the lengths it records are on disk.
     private func checkpoint(at current: SourceOffset?) throws {
+        try settle()
         guard let checkpoints else { return }
         if let current { note(current) }
         try output.sync()
@@ -320,9 +328,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 BufferedEventCodec.encode(
                     values: UnsafeBufferPointer(rebasing: values[base..<base + pending.width]),
                     members: pending.members.isEmpty ? [] : pending.members[entry.slot], to: &writer)
-                let key = keyed.canonicalKey(values, base: base)
-                let keyGroup = Int(KeyGroups.stableHash(ofKey: key) % UInt64(plan.spec.maxParallelism))
-                return BufferedEvent(keyGroup: keyGroup, time: entry.time, sequence: entry.sequence, bytes: writer.bytes)
+                return BufferedEvent(keyGroup: workers.keyGroup(values, base: base), time: entry.time, sequence: entry.sequence, bytes: writer.bytes)
             }
         }
     }
@@ -409,6 +415,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             try checkpoint(at: position(of: reader, input, csvHeader: csvHeader, finished: false))
         }
         try releaseReady()
+        try settle()
         try output.flush()
         try lateOutput?.flush()
         try deadLetters?.flush()
@@ -437,24 +444,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
         guard let timeSlot = plan.timeSlot else {
             // Arrival order: each event is a batch of its own, applied and emitted at once.
-            try values.withUnsafeBufferPointer { values in
-                let slot = try keyed.slot(values, base: 0)
-                // Refilled in place: array literals would allocate four arrays an event.
-                batchBases.removeAll(keepingCapacity: true)
-                batchBases.append(0)
-                batchSlots.removeAll(keepingCapacity: true)
-                batchSlots.append(slot)
-                batchTimes.removeAll(keepingCapacity: true)
-                batchTimes.append(0)
-                peerGroupEnds.removeAll(keepingCapacity: true)
-                peerGroupEnds.append(1)
-                applyBatch(values)
-                encoder.encode(
-                    values: values, base: 0, members: scanner.members,
-                    results: batchResults.encoded(events: 1), index: 0, to: output.buffer)
-            }
-            try keyed.backend.endOfBatch()
-            summary.emitted += 1
+            summary.emitted += Int64(try values.withUnsafeBufferPointer { values in
+                try workers.emitNow(values: values, members: scanner.members, to: output.buffer)
+            })
             return try output.flushIfFull()
         }
         let time: Int64
@@ -550,7 +542,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// key's lookups are a chain of dependent cache misses, many keys' lookups overlap.
     private func releaseIfBatchIsFull() throws {
         insertsSinceRelease += 1
-        if insertsSinceRelease >= Self.releaseBatchSize { try releaseReady() }
+        if insertsSinceRelease >= releaseBatchSize { try releaseReady() }
     }
 
     private func releaseReady() throws {
@@ -561,51 +553,15 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// Releases, in (time, arrival) order, every buffered event with time <= `watermark`.
     private func release(upTo watermark: Int64) throws {
         pending.takeReady(upTo: watermark, into: &batch)
-        let width = pending.width
-        batchBases.removeAll(keepingCapacity: true)
-        for entry in batch { batchBases.append(entry.slot * width) }
-        batchTimes.removeAll(keepingCapacity: true)
-        peerGroupEnds.removeAll(keepingCapacity: true)
-        for (index, entry) in batch.enumerated() {
-            // Peers: all of one time's events are applied before any is emitted.
-            if index > 0, entry.time != batchTimes[index - 1] { peerGroupEnds.append(index) }
-            batchTimes.append(entry.time)
-        }
-        if !batch.isEmpty { peerGroupEnds.append(batch.count) }
-        let out = output.buffer
-        // One buffer over the arena for the whole batch: no array retain per event. Nothing
-        // below inserts into `pending`, so the arena is not reallocated while it is in use.
-        try pending.withValues { values in
-            try keyed.slots(ofEventsAt: batchBases, in: values, into: &batchSlots)
-            applyBatch(values)
-            let results = batchResults.encoded(events: batch.count)
-            for index in batch.indices {
-                encoder.encode(
-                    values: values, base: batchBases[index],
-                    members: carriesAllMembers ? pending.members[batch[index].slot] : [],
-                    results: results, index: index, to: out)
-            }
-        }
-        for entry in batch { pending.free(slot: entry.slot) }
-        summary.emitted += Int64(batch.count)
-        try keyed.backend.endOfBatch()
+        guard !batch.isEmpty else { return }
+        summary.emitted += Int64(try workers.release(batch, from: &pending, carryingAll: carriesAllMembers, to: output.buffer))
         try output.flushIfFull()
     }
 
-    /// Applies the batch that `batchBases`, `batchSlots`, `batchTimes` and `peerGroupEnds`
-    /// describe to every feature, into `batchResults`.
-    private func applyBatch(_ values: UnsafeBufferPointer<FieldValue>) {
-        batchBases.withUnsafeBufferPointer { bases in
-            batchSlots.withUnsafeBufferPointer { slots in
-                batchTimes.withUnsafeBufferPointer { times in
-                    peerGroupEnds.withUnsafeBufferPointer { peerGroupEnds in
-                        keyed.apply(
-                            FeatureBatch(values: values, bases: bases, slots: slots, times: times, peerGroupEnds: peerGroupEnds),
-                            results: &batchResults)
-                    }
-                }
-            }
-        }
+    /// Waits for the keyed workers' batch in flight (several workers) and writes its records:
+    /// before a checkpoint, at the end, and when input pauses.
+    private func settle() throws {
+        summary.emitted += Int64(try workers.settle(to: output.buffer))
     }
 
     private func reject(

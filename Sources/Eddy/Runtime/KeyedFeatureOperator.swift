@@ -49,7 +49,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// hash every key and prefetch its table entry, then resolve every slot, then prefetch
     /// every feature's states of the batch, so that the misses of many keys overlap before
     /// `apply` touches them.
-    func slots(ofEventsAt bases: [Int], in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]) throws {
+    func slots(ofEventsAt bases: UnsafeBufferPointer<Int>, in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]) throws {
         batchKeys.removeAll(keepingCapacity: true)
         batchHashes.removeAll(keepingCapacity: true)
         let states = backend.states

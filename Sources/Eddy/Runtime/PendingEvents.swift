@@ -255,6 +255,16 @@ struct PendingEvents {
     /// Every waiting event's entry, in no particular order.
     var waiting: [Entry] { arriving + runs.flatMap { $0.entries[$0.next...] } }
 
+    /// Swaps a slot's values with the `width` values at `destination`, moving them out
+    /// without retaining or releasing their texts; the slot keeps what was there until
+    /// `free(slot:)` lets an insert overwrite it.
+    mutating func moveValues(ofSlot slot: Int, to destination: UnsafeMutablePointer<FieldValue>) {
+        let base = slot * width
+        values.withUnsafeMutableBufferPointer { arena in
+            for index in 0..<width { swap(&arena[base + index], &destination[index]) }
+        }
+    }
+
     mutating func free(slot: Int) {
         freeSlots.append(slot)
         if !members.isEmpty { members[slot] = [] }

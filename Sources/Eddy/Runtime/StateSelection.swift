@@ -130,14 +130,14 @@ public func runJob(
     }
     return try sinks.closing {
         let restoreStarted = Date()
-        func run<Backend: CheckpointingStateBackend>(_ backend: Backend) throws -> RunSummary {
+        func run<Backend: CheckpointingStateBackend>(_ backends: [Backend]) throws -> RunSummary {
             if let resumed {
                 notice(String(format: "restored checkpoint %ld in %.3f s", resumed.metadata.id, Date().timeIntervalSince(restoreStarted)))
             }
             let schedule = CheckpointSchedule(everyEvents: checkpoints.everyEvents, everySeconds: checkpoints.everySeconds) {
                 position, buffered, heldOutput in
                 let staging = try store.stage()
-                try backend.checkpoint(buffered: buffered, into: staging)
+                try Backend.checkpoint(backends, buffered: buffered, into: staging)
                 if !heldOutput.isEmpty {
                     try DurableFiles.write(heldOutput, to: staging.directory + "/" + heldOutputFile)
                     try staging.addPrivateFile(heldOutputFile)
@@ -145,7 +145,7 @@ public func runJob(
                 let metadata = CheckpointMetadata(
                     id: staging.id, createdAt: CheckpointStore.timestamp(), spec: specText, code: plan.spec.code,
                     backend: state.backend.rawValue, stateFormatVersion: Int(StateFormat.version),
-                    maxParallelism: plan.spec.maxParallelism, counters: position.counters,
+                    maxParallelism: plan.spec.maxParallelism, parallelism: backends.count, counters: position.counters,
                     sources: position.sources, outputs: position.outputs)
                 return try store.publish(staging, metadata: metadata).id
             } heldOutputRelease: { id, step in
@@ -158,10 +158,10 @@ public func runJob(
                 ResumePoint(
                     checkpointID: $0.metadata.id,
                     outputCommitted: $0.metadata.outputs.first { $0.role == "output" }?.length ?? 0, counters: $0.metadata.counters, sources: $0.metadata.sources,
-                    buffered: backend.restoredEvents)
+                    buffered: backends.flatMap(\.restoredEvents))
             }
             return try JobRunner(
-                plan: plan, backend: backend, options: options, output: sinks.output, lateOutput: sinks.late,
+                plan: plan, backends: backends, options: options, output: sinks.output, lateOutput: sinks.late,
                 deadLetters: sinks.deadLetters, checkpoints: schedule, resume: resume
             ).run(inputs)
         }
@@ -171,19 +171,21 @@ public func runJob(
         case .fs:
             let directory = state.directory + "/snapshot"
             if let resumed {
-                return try run(FileSystemStateBackend(
-                    plan: plan, directory: directory,
-                    restoringCheckpoint: resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)))
+                // Each worker reads the files of its own key groups, whatever the parallelism
+                // that wrote them.
+                let checkpoint = resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)
+                return try run(keyGroupRanges(plan, options.parallelism).map {
+                    try FileSystemStateBackend(plan: plan, directory: directory, restoringCheckpoint: checkpoint, keyGroups: $0)
+                })
             }
-            return try run(FileSystemStateBackend(plan: plan, directory: directory))
+            return try run(keyGroupRanges(plan, options.parallelism).map { _ in
+                FileSystemStateBackend(plan: plan, directory: directory)
+            })
         case .rocksdb:
             let directory = state.directory + "/rocksdb"
-            if let resumed {
-                return try run(RocksStateBackend(
-                    plan: plan, directory: directory, memoryBudget: state.memoryBudget,
-                    restoring: resumed.metadata, from: resumed.root))
-            }
-            return try run(RocksStateBackend(plan: plan, directory: directory, memoryBudget: state.memoryBudget))
+            let store = try resumed.map { try RocksStateStore(directory: directory, restoring: $0.metadata, from: $0.root) }
+                ?? RocksStateStore(directory: directory)
+            return try run(rocksWorkers(plan, store: store, state: state, parallelism: options.parallelism))
         }
     }
 }
@@ -194,19 +196,36 @@ public func runJob(
     plan: JobPlan, state: StateOptions, options: RunOptions, inputs: [InputSource],
     output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil
 ) throws -> RunSummary {
-    func run<Backend: KeyedStateBackend>(_ backend: Backend) throws -> RunSummary {
+    func run<Backend: KeyedStateBackend>(_ backends: [Backend]) throws -> RunSummary {
         try JobRunner(
-            plan: plan, backend: backend, options: options,
-            output: output, lateOutput: lateOutput, deadLetters: deadLetters
+            plan: plan, backends: backends, options: options,
+            output: output, lateOutput: lateOutput, deadLetters: deadLetters, checkpoints: nil, resume: nil
         ).run(inputs)
     }
+    let ranges = keyGroupRanges(plan, options.parallelism)
     switch state.backend {
     case .memory:
-        return try run(MemoryStateBackend(plan: plan))
+        return try run(ranges.map { _ in MemoryStateBackend(plan: plan) })
     case .fs:
-        return try run(FileSystemStateBackend(plan: plan, directory: state.directory + "/snapshot"))
+        return try run(ranges.map { _ in FileSystemStateBackend(plan: plan, directory: state.directory + "/snapshot") })
     case .rocksdb:
-        return try run(RocksStateBackend(plan: plan, directory: state.directory + "/rocksdb", memoryBudget: state.memoryBudget))
+        let store = try RocksStateStore(directory: state.directory + "/rocksdb")
+        return try run(rocksWorkers(plan, store: store, state: state, parallelism: options.parallelism))
+    }
+}
+
+/// The key groups of each of `parallelism` workers (Flink's `KeyGroupRangeAssignment`).
+func keyGroupRanges(_ plan: JobPlan, _ parallelism: Int) -> [ClosedRange<Int>] {
+    (0..<parallelism).map {
+        KeyGroups.keyGroupRange(operatorIndex: $0, maxParallelism: plan.spec.maxParallelism, parallelism: parallelism)
+    }
+}
+
+/// One rocksdb worker per key-group range over the run's one database, the memory budget
+/// split evenly between them.
+private func rocksWorkers(_ plan: JobPlan, store: RocksStateStore, state: StateOptions, parallelism: Int) throws -> [RocksStateBackend] {
+    try keyGroupRanges(plan, parallelism).map {
+        try RocksStateBackend(plan: plan, store: store, keyGroups: $0, memoryBudget: state.memoryBudget / parallelism)
     }
 }
 

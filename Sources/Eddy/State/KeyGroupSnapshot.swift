@@ -15,14 +15,19 @@ enum KeyGroupSnapshot {
         return "kg-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".state"
     }
 
-    /// Writes every resident key of `states` and the `buffered` events into a new snapshot
-    /// directory `directory`, replacing the previous one atomically.
-    static func write(_ states: KeyedStates, buffered: [BufferedEvent], to directory: String) throws(IOError) {
+    /// Writes every resident key of `workers` (each worker's states own distinct key groups)
+    /// and the `buffered` events into a new snapshot directory `directory`, replacing the
+    /// previous one atomically.
+    static func write(_ workers: [KeyedStates], buffered: [BufferedEvent], to directory: String) throws(IOError) {
         let staged = directory + ".tmp"
         try DurableFiles.remove(staged)
         try DurableFiles.createDirectory(staged)
-        var slotsByGroup: [Int: [Int]] = [:]
-        for slot in states.residentSlotsByKeyGroup() { slotsByGroup[Int(states.keyGroups[slot]), default: []].append(slot) }
+        var slotsByGroup: [Int: (states: KeyedStates, slots: [Int])] = [:]
+        for states in workers {
+            for slot in states.residentSlotsByKeyGroup() {
+                slotsByGroup[Int(states.keyGroups[slot]), default: (states, [])].slots.append(slot)
+            }
+        }
         var eventsByGroup: [Int: [BufferedEvent]] = [:]
         for event in buffered.sorted(by: BufferedEvent.precedes) { eventsByGroup[event.keyGroup, default: []].append(event) }
         var row = StateWriter()
@@ -31,7 +36,7 @@ enum KeyGroupSnapshot {
             for byte in magic { file.write(byte) }
             file.write(StateFormat.version)
             file.writeCount(keyGroup)
-            let slots = slotsByGroup[keyGroup] ?? []
+            let (states, slots) = slotsByGroup[keyGroup] ?? (workers[0], [])
             file.writeCount(slots.count)
             for slot in slots {
                 file.write(states.keys[slot])
@@ -53,12 +58,20 @@ enum KeyGroupSnapshot {
         try DurableFiles.publish(staged, as: directory)
     }
 
-    /// Loads every key of the snapshot in `directory` into `states` (which must hold none
-    /// of them), checking each file's checksum and that every key belongs to its key group;
-    /// returns the buffered events, in key-group then (time, sequence) order.
-    static func read(from directory: String, into states: KeyedStates) throws(IOError) -> [BufferedEvent] {
+    /// Loads every key of `keyGroups` in the snapshot in `directory` into `states` (which
+    /// must hold none of them), checking each file's checksum and that every key belongs to
+    /// its key group; returns those key groups' buffered events, in key-group then (time,
+    /// sequence) order.
+    static func read(
+        from directory: String, into states: KeyedStates, keyGroups: ClosedRange<Int>
+    ) throws(IOError) -> [BufferedEvent] {
         var buffered: [BufferedEvent] = []
+        let owned = Set(keyGroups.map { fileName(keyGroup: $0) })
+        let valid = Set((0..<states.maxParallelism).map { fileName(keyGroup: $0) })
         for name in try DurableFiles.list(directory) where name.hasPrefix("kg-") && name.hasSuffix(".state") {
+            // Other key groups' files belong to other workers. A name that is no key group's
+            // goes to the worker of key group 0, whose load reports it.
+            guard owned.contains(name) || (keyGroups.lowerBound == 0 && !valid.contains(name)) else { continue }
             let path = directory + "/" + name
             let bytes = try DurableFiles.read(path)
             do throws(StateFormatError) {

@@ -6,29 +6,45 @@ import Foundation
 /// `states` (restored from the backend's store or created empty) and returns its slot,
 /// which stays valid until the next call to `endOfBatch()`; a backend with a memory budget
 /// writes back and evicts cold keys only there, never while a batch of events holds slots.
-/// `persist(buffered:)` makes all state durable in the backend's own store, when it has one,
-/// together with the events still waiting for the watermark (keyed too: each belongs to
-/// its key's key group). A backend instance belongs to one worker and is not shared across
-/// threads.
+/// `persist(_:buffered:)` makes all state durable in the backend's own store, when it has
+/// one, together with the events still waiting for the watermark (keyed too: each belongs
+/// to its key's key group).
+///
+/// A backend instance belongs to one keyed worker, which owns a range of key groups, and is
+/// used by one thread at a time. The operations on a run's whole state (persist,
+/// checkpoint) take every worker's backend at once: together they own every key group.
 public protocol KeyedStateBackend: AnyObject {
     var states: KeyedStates { get }
     /// The slot of `key` (canonical text, with its `KeyGroups.stableHash`) in `states`.
     func slot(forKey key: String, hash: UInt64) throws -> Int
     /// The runtime applied a batch of events and holds no slot any more.
     func endOfBatch() throws
-    /// Writes all keyed state and `buffered` (replacing what an earlier call wrote) to the
-    /// backend's durable store; nothing for `memory`.
-    func persist(buffered: [BufferedEvent]) throws
+    /// Writes the keyed state of every worker in `workers` and `buffered` (replacing what
+    /// an earlier call wrote) to the backends' durable store; nothing for `memory`.
+    static func persist(_ workers: [Self], buffered: [BufferedEvent]) throws
     /// Number of distinct keys that hold state, resident or not.
     var keyCount: Int { get }
 }
 
+extension KeyedStateBackend {
+    /// `persist` for a backend that is a run's only worker.
+    public func persist(buffered: [BufferedEvent]) throws { try Self.persist([self], buffered: buffered) }
+}
+
 /// A backend whose state a checkpoint can capture.
 public protocol CheckpointingStateBackend: KeyedStateBackend {
-    /// Writes all keyed state and `buffered` into the staged checkpoint.
-    func checkpoint(buffered: [BufferedEvent], into staging: CheckpointStaging) throws
-    /// The buffered events of the state the backend was restored from.
+    /// Writes the keyed state of every worker in `workers` and `buffered` into the staged
+    /// checkpoint.
+    static func checkpoint(_ workers: [Self], buffered: [BufferedEvent], into staging: CheckpointStaging) throws
+    /// The buffered events of this worker's key groups in the state it was restored from.
     var restoredEvents: [BufferedEvent] { get }
+}
+
+extension CheckpointingStateBackend {
+    /// `checkpoint` for a backend that is a run's only worker.
+    public func checkpoint(buffered: [BufferedEvent], into staging: CheckpointStaging) throws {
+        try Self.checkpoint([self], buffered: buffered, into: staging)
+    }
 }
 
 /// Heap state, nothing durable: the fastest backend, for jobs that need no checkpoints.
@@ -42,12 +58,14 @@ public final class MemoryStateBackend: KeyedStateBackend {
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
     public func endOfBatch() {}
-    public func persist(buffered: [BufferedEvent]) {}
+    public static func persist(_ workers: [MemoryStateBackend], buffered: [BufferedEvent]) {}
     public var keyCount: Int { states.count }
 }
 
-/// Heap state like `memory`; `persist()` writes a snapshot of every key, one file per key
+/// Heap state like `memory`; `persist` writes a snapshot of every key, one file per key
 /// group (`KeyGroupSnapshot`), to `directory`, replacing the previous snapshot atomically.
+/// A worker restored from a snapshot reads only the files of the key groups it owns, so a
+/// snapshot written by any number of workers restores onto any other number.
 public final class FileSystemStateBackend: KeyedStateBackend {
     public let states: KeyedStates
     /// Where the snapshot directory is published.
@@ -59,11 +77,14 @@ public final class FileSystemStateBackend: KeyedStateBackend {
         self.directory = directory
     }
 
-    /// A backend holding the state of the snapshot at `snapshot`; the snapshot's buffered
-    /// events are in `restoredEvents`.
-    public convenience init(plan: JobPlan, directory: String, restoringFrom snapshot: String) throws {
+    /// A worker holding the state of `keyGroups` (all by default) in the snapshot at
+    /// `snapshot`; the snapshot's buffered events of those key groups are in `restoredEvents`.
+    public convenience init(
+        plan: JobPlan, directory: String, restoringFrom snapshot: String, keyGroups: ClosedRange<Int>? = nil
+    ) throws {
         self.init(plan: plan, directory: directory)
-        restoredEvents = try KeyGroupSnapshot.read(from: snapshot, into: states)
+        restoredEvents = try KeyGroupSnapshot.read(
+            from: snapshot, into: states, keyGroups: keyGroups ?? 0...(plan.spec.maxParallelism - 1))
     }
 
     /// The buffered events of the restored snapshot, in key-group then (time, sequence) order.
@@ -72,20 +93,24 @@ public final class FileSystemStateBackend: KeyedStateBackend {
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
     public func endOfBatch() {}
-    public func persist(buffered: [BufferedEvent]) throws {
+    public static func persist(_ workers: [FileSystemStateBackend], buffered: [BufferedEvent]) throws {
+        let directory = workers[0].directory
         try DurableFiles.createDirectory((directory as NSString).deletingLastPathComponent)
-        try KeyGroupSnapshot.write(states, buffered: buffered, to: directory)
+        try KeyGroupSnapshot.write(workers.map(\.states), buffered: buffered, to: directory)
     }
 
-    /// Writes the snapshot into the checkpoint's `state/` directory.
-    public func checkpoint(buffered: [BufferedEvent], into staging: CheckpointStaging) throws {
-        try KeyGroupSnapshot.write(states, buffered: buffered, to: staging.directory + "/state")
+    /// Writes the snapshot of every worker's key groups into the checkpoint's `state/` directory.
+    public static func checkpoint(_ workers: [FileSystemStateBackend], buffered: [BufferedEvent], into staging: CheckpointStaging) throws {
+        try KeyGroupSnapshot.write(workers.map(\.states), buffered: buffered, to: staging.directory + "/state")
         for name in try DurableFiles.list(staging.directory + "/state") { try staging.addPrivateFile("state/" + name) }
     }
 
-    /// A backend holding the state of a checkpoint (its directory under the checkpoint root).
-    public convenience init(plan: JobPlan, directory: String, restoringCheckpoint checkpoint: String) throws {
-        try self.init(plan: plan, directory: directory, restoringFrom: checkpoint + "/state")
+    /// A worker holding the state of `keyGroups` (all by default) of a checkpoint (its
+    /// directory under the checkpoint root).
+    public convenience init(
+        plan: JobPlan, directory: String, restoringCheckpoint checkpoint: String, keyGroups: ClosedRange<Int>? = nil
+    ) throws {
+        try self.init(plan: plan, directory: directory, restoringFrom: checkpoint + "/state", keyGroups: keyGroups)
     }
     public var keyCount: Int { states.count }
 }

@@ -19,9 +19,11 @@ import RocksStore
 public final class RocksStateBackend: KeyedStateBackend {
     public let states: KeyedStates
     public let directory: String
+    /// The database this worker shares with the other workers of the run.
+    public let store: RocksStateStore
     private let database: RocksDatabase
-    /// The database directory is wiped on open: no other run may be using it.
-    private let lock: DirectoryLock
+    /// The key groups this worker owns: it reads and writes no other rows.
+    public let keyGroups: ClosedRange<Int>
     private let memoryBudget: Int
     private let batch = WriteBatch()
     private var writer = StateWriter()
@@ -46,81 +48,51 @@ public final class RocksStateBackend: KeyedStateBackend {
     /// Bytes of pending writes after which a write batch is committed.
     private static let batchBytesLimit = 8 << 20
 
-    /// Opens a fresh database at `directory` (whatever was there is removed: state is
-    /// restored from checkpoints, not from a previous run's directory). `plannedKeys` sizes
-    /// the filter of written keys, which doubles as needed.
-    public init(plan: JobPlan, directory: String, memoryBudget: Int, plannedKeys: Int = 1 << 16) throws {
-        states = KeyedStates(plan: plan)
-        written = KeyHashFilter(plannedKeys: plannedKeys)
-        self.directory = directory
-        self.memoryBudget = memoryBudget
-        lock = try Self.emptyStateDirectory(directory)
-        database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
-    }
-
-    /// Locks the directory holding the database directory (`--state-dir`), then empties the
-    /// database directory; the lock is held while the backend lives.
-    private static func emptyStateDirectory(_ directory: String) throws -> DirectoryLock {
-        let lock = try DirectoryLock(
-            (directory as NSString).deletingLastPathComponent, purpose: "state directory",
-            fix: "wait for that run to end, or give this one another --state-dir")
-        try DurableFiles.remove(directory)
-        try DurableFiles.createDirectory(directory)
-        return lock
-    }
-
-    /// Rebuilds `directory` from a checkpoint: its private files copied, its shared SST
-    /// files hard-linked (copied across file systems), then opened. Every key stays in
-    /// RocksDB until an event reads it.
+    /// A worker over `keyGroups` of `store`, with what the store holds of them (from the
+    /// checkpoint it was restored from, if any): its keys stay in RocksDB until an event
+    /// reads them, and its buffered events are in `restoredEvents`. `plannedKeys` sizes the
+    /// filter of written keys of a fresh store, which doubles as needed.
     public init(
-        plan: JobPlan, directory: String, memoryBudget: Int, restoring metadata: CheckpointMetadata, from root: String
+        plan: JobPlan, store: RocksStateStore, keyGroups: ClosedRange<Int>, memoryBudget: Int, plannedKeys: Int = 1 << 16
     ) throws {
         states = KeyedStates(plan: plan)
-        self.directory = directory
+        self.store = store
+        database = store.database
+        directory = store.directory
+        self.keyGroups = keyGroups
         self.memoryBudget = memoryBudget
-        lock = try Self.emptyStateDirectory(directory)
-        let prefix = CheckpointStore.name(of: metadata.id) + "/rocksdb/"
-        for file in metadata.files where file.path.hasPrefix(prefix) {
-            try DurableFiles.write(try DurableFiles.read(root + "/" + file.path), to: directory + "/" + file.path.dropFirst(prefix.count))
-        }
-        for shared in metadata.sharedLinks {
-            let source = root + "/shared/" + shared.sharedName
-            let target = directory + "/" + shared.databaseName
-            if link(source, target) != 0 { try DurableFiles.write(try DurableFiles.read(source), to: target) }
-            sharedNames[shared.databaseName] = shared.sharedName
-        }
-        database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
-        written = KeyHashFilter(plannedKeys: 1)
+        written = KeyHashFilter(plannedKeys: plannedKeys)
         let hashes = try persistedKeyHashes()
-        written = .rebuilt(from: hashes, keys: max(hashes.count, 1 << 15))
+        if !hashes.isEmpty { written = .rebuilt(from: hashes, keys: max(hashes.count, 1 << 15)) }
         distinctKeys = hashes.count
         restoredEvents = try persistedBufferedEvents()
         keyGroupsWithBufferedEvents = Set(restoredEvents.map(\.keyGroup))
     }
 
-    public private(set) var restoredEvents: [BufferedEvent] = []
-    /// Shared names of SST files this database was restored with; files it writes later
-    /// are named after `instance`.
-    private var sharedNames: [String: String] = [:]
-    /// Distinguishes this database's SST files from those of other runs, whose file
-    /// numbers start over.
-    private let instance = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    /// The only worker of a fresh database at `directory` (whatever was there is removed:
+    /// state is restored from checkpoints, not from a previous run's directory).
+    public convenience init(plan: JobPlan, directory: String, memoryBudget: Int, plannedKeys: Int = 1 << 16) throws {
+        try self.init(
+            plan: plan, store: RocksStateStore(directory: directory), keyGroups: 0...(plan.spec.maxParallelism - 1),
+            memoryBudget: memoryBudget, plannedKeys: plannedKeys)
+    }
 
-    /// Persists, then takes a RocksDB checkpoint into the staging directory: SST files go to
-    /// the shared directory (only those no earlier checkpoint has are added), the rest
-    /// (MANIFEST, CURRENT, OPTIONS) stay private to this checkpoint.
-    public func checkpoint(buffered: [BufferedEvent], into staging: CheckpointStaging) throws {
-        try persist(buffered: buffered)
-        let target = staging.directory + "/rocksdb"
-        try database.createCheckpoint(at: target)
-        for name in try DurableFiles.list(target) {
-            if name.hasSuffix(".sst") {
-                let sharedName = sharedNames[name] ?? instance + "-" + name
-                try staging.addSharedFile(at: target + "/" + name, databaseName: name, sharedName: sharedName)
-            } else {
-                try staging.addPrivateFile("rocksdb/" + name)
-            }
-        }
+    /// The only worker of a database rebuilt at `directory` from a checkpoint.
+    public convenience init(
+        plan: JobPlan, directory: String, memoryBudget: Int, restoring metadata: CheckpointMetadata, from root: String
+    ) throws {
+        try self.init(
+            plan: plan, store: RocksStateStore(directory: directory, restoring: metadata, from: root),
+            keyGroups: 0...(plan.spec.maxParallelism - 1), memoryBudget: memoryBudget)
+    }
+
+    public private(set) var restoredEvents: [BufferedEvent] = []
+
+    /// Persists every worker's state (each writes its own key groups, in parallel), then
+    /// takes a RocksDB checkpoint of the shared database into the staging directory.
+    public static func checkpoint(_ workers: [RocksStateBackend], buffered: [BufferedEvent], into staging: CheckpointStaging) throws {
+        try persist(workers, buffered: buffered)
+        try workers[0].store.checkpoint(into: staging)
     }
 
     public var keyCount: Int { distinctKeys }
@@ -230,10 +202,10 @@ public final class RocksStateBackend: KeyedStateBackend {
         written = .rebuilt(from: hashes, keys: hashes.count)
     }
 
-    /// The stable hash of every key with a row in RocksDB.
+    /// The stable hash of every key of this worker's key groups with a row in RocksDB.
     private func persistedKeyHashes() throws -> [UInt64] {
         var hashes: [UInt64] = []
-        for keyGroup in 0..<states.maxParallelism {
+        for keyGroup in keyGroups {
             try forEachPersistedRow(inKeyGroup: keyGroup) { key, _ in
                 hashes.append(KeyGroups.stableHash(ofKey: String(decoding: key.dropFirst(3), as: UTF8.self)))
             }
@@ -247,10 +219,18 @@ public final class RocksStateBackend: KeyedStateBackend {
         batch.clear()
     }
 
-    /// Writes every dirty resident key and the buffered events (replacing those of the last
-    /// call), then flushes the memtable to SST files: with the WAL off, only flushed data is
-    /// durable.
-    public func persist(buffered: [BufferedEvent]) throws {
+    /// Writes every worker's dirty resident keys and the buffered events (replacing those of
+    /// the last call), the workers in parallel, each its own key groups; then flushes the
+    /// memtable to SST files: with the WAL off, only flushed data is durable.
+    public static func persist(_ workers: [RocksStateBackend], buffered: [BufferedEvent]) throws {
+        let parts = partition(buffered, over: workers.map(\.keyGroups))
+        try forkJoin(workers.count) { index in try workers[index].writeDirty(buffered: parts[index]) }
+        try workers[0].store.flush()
+    }
+
+    /// Writes every dirty resident key and `buffered` (this worker's key groups' events),
+    /// replacing the buffered events the last call wrote.
+    private func writeDirty(buffered: [BufferedEvent]) throws {
         try writeBack((0..<states.capacity).filter { states.isResident(slot: $0) && dirty[$0] })
         for keyGroup in keyGroupsWithBufferedEvents.sorted() {
             batch.deleteRange(
@@ -264,13 +244,13 @@ public final class RocksStateBackend: KeyedStateBackend {
             if batch.byteSize >= Self.batchBytesLimit { try commitBatch() }
         }
         try commitBatch()
-        try database.flush(wait: true)
     }
 
-    /// The buffered events persisted last, in key-group then (time, sequence) order.
+    /// The buffered events of this worker's key groups persisted last, in key-group then
+    /// (time, sequence) order.
     func persistedBufferedEvents() throws -> [BufferedEvent] {
         var events: [BufferedEvent] = []
-        for keyGroup in 0..<states.maxParallelism {
+        for keyGroup in keyGroups {
             try database.scan(
                 from: RocksStateLayout.namespacePrefix(RocksStateLayout.bufferedEvents, keyGroup: keyGroup),
                 to: RocksStateLayout.namespacePrefix(RocksStateLayout.bufferedEvents + 1, keyGroup: keyGroup)
@@ -296,6 +276,81 @@ public final class RocksStateBackend: KeyedStateBackend {
 extension RocksStateBackend: Sendable {}
 
 extension RocksStateBackend: CheckpointingStateBackend {}
+
+
+/// The RocksDB database of a run, which every worker's `RocksStateBackend` shares (RocksDB
+/// is thread-safe; each worker reads and writes only its own key groups), and how it is
+/// flushed and checkpointed. One database for all workers makes rescaling free: a worker
+/// of any parallelism finds its key groups' rows in the one database a checkpoint restores.
+public final class RocksStateStore {
+    public let directory: String
+    let database: RocksDatabase
+    /// The database directory is wiped on open: no other run may be using it.
+    private let lock: DirectoryLock
+    /// Shared names of SST files this database was restored with; files it writes later
+    /// are named after `instance`.
+    private var sharedNames: [String: String] = [:]
+    /// Distinguishes this database's SST files from those of other runs, whose file
+    /// numbers start over.
+    private let instance = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+
+    /// Opens a fresh database at `directory`, removing whatever was there.
+    public init(directory: String) throws {
+        self.directory = directory
+        lock = try Self.emptyStateDirectory(directory)
+        database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
+    }
+
+    /// Rebuilds `directory` from a checkpoint: its private files copied, its shared SST
+    /// files hard-linked (copied across file systems), then opened.
+    public init(directory: String, restoring metadata: CheckpointMetadata, from root: String) throws {
+        self.directory = directory
+        lock = try Self.emptyStateDirectory(directory)
+        let prefix = CheckpointStore.name(of: metadata.id) + "/rocksdb/"
+        for file in metadata.files where file.path.hasPrefix(prefix) {
+            try DurableFiles.write(try DurableFiles.read(root + "/" + file.path), to: directory + "/" + file.path.dropFirst(prefix.count))
+        }
+        for shared in metadata.sharedLinks {
+            let source = root + "/shared/" + shared.sharedName
+            let target = directory + "/" + shared.databaseName
+            if link(source, target) != 0 { try DurableFiles.write(try DurableFiles.read(source), to: target) }
+            sharedNames[shared.databaseName] = shared.sharedName
+        }
+        database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
+    }
+
+    /// Locks the directory holding the database directory (`--state-dir`), then empties the
+    /// database directory; the lock is held while the store lives.
+    private static func emptyStateDirectory(_ directory: String) throws -> DirectoryLock {
+        let lock = try DirectoryLock(
+            (directory as NSString).deletingLastPathComponent, purpose: "state directory",
+            fix: "wait for that run to end, or give this one another --state-dir")
+        try DurableFiles.remove(directory)
+        try DurableFiles.createDirectory(directory)
+        return lock
+    }
+
+    func flush() throws { try database.flush(wait: true) }
+
+    /// Takes a RocksDB checkpoint into the staging directory: SST files go to the shared
+    /// directory (only those no earlier checkpoint has are added), the rest (MANIFEST,
+    /// CURRENT, OPTIONS) stay private to this checkpoint. Call after the workers persisted.
+    func checkpoint(into staging: CheckpointStaging) throws {
+        let target = staging.directory + "/rocksdb"
+        try database.createCheckpoint(at: target)
+        for name in try DurableFiles.list(target) {
+            if name.hasSuffix(".sst") {
+                let sharedName = sharedNames[name] ?? instance + "-" + name
+                try staging.addSharedFile(at: target + "/" + name, databaseName: name, sharedName: sharedName)
+            } else {
+                try staging.addPrivateFile("rocksdb/" + name)
+            }
+        }
+    }
+}
+
+@available(*, unavailable, message: "a store is shared by the workers of one run, which own its lifetime")
+extension RocksStateStore: Sendable {}
 
 /// How keyed state is laid out in RocksDB.
 ///
