@@ -22,10 +22,11 @@ struct CheckpointsCommand: ParsableCommand {
             if checkpoints.isEmpty, unreadable.isEmpty { print("no checkpoints in \(directory)") }
             for summary in checkpoints {
                 let metadata = summary.metadata
+                let workers = metadata.parallelism ?? 1
                 let inputs = metadata.sources.map { "\($0.name)@\($0.offset)\($0.finished ? " (end)" : "")" }.joined(separator: ", ")
                 print(
                     "\(CheckpointStore.name(of: metadata.id))  \(metadata.createdAt)  \(metadata.backend)  "
-                        + "\(metadata.counters["read"] ?? 0) events  inputs: \(inputs.isEmpty ? "-" : inputs)  "
+                        + "\(metadata.counters["read"] ?? 0) events  \(workers) worker\(workers == 1 ? "" : "s")  inputs: \(inputs.isEmpty ? "-" : inputs)  "
                         + "size \(formatBytes(metadata.totalBytes))  incremental \(formatBytes(summary.incrementalBytes))  "
                         + "took \(String(format: "%.3f", metadata.seconds)) s")
             }

@@ -9,7 +9,7 @@ private func releaseOrder(times: [Int64], insertsPerRelease: Int, watermarks: (I
     var batches: [[Int64]] = []
     var values = [FieldValue.missing]
     for (index, time) in times.enumerated() {
-        pending.insert(time: time, sequence: Int64(index), values: &values, members: nil)
+        pending.insert(time: time, sequence: Int64(index), keyHash: 0, values: &values, members: nil)
         if (index + 1) % insertsPerRelease == 0 {
             pending.takeReady(upTo: watermarks(index), into: &ready)
             batches.append(ready.map(\.sequence))

@@ -32,14 +32,17 @@ struct JobResult {
     }
 }
 
-/// The state backends every in-process job runs on: their results must be identical. The
-/// last is rocksdb with a 1-byte memory budget, so every key is written back and evicted
-/// after every batch and read back from RocksDB on its next event.
-let conformanceBackends: [(name: String, backend: StateBackendKind, budget: Int)] = [
-    ("memory", .memory, StateOptions.defaultMemoryBudget),
-    ("fs", .fs, StateOptions.defaultMemoryBudget),
-    ("rocksdb", .rocksdb, StateOptions.defaultMemoryBudget),
-    ("rocksdb, evicting every key", .rocksdb, 1),
+/// The state backends and worker counts every in-process job runs on: their results must be
+/// identical. "Evicting every key" is rocksdb with a 1-byte memory budget, so every key is
+/// written back and evicted after every batch and read back from RocksDB on its next event.
+let conformanceBackends: [(name: String, backend: StateBackendKind, budget: Int, parallelism: Int)] = [
+    ("memory", .memory, StateOptions.defaultMemoryBudget, 1),
+    ("fs", .fs, StateOptions.defaultMemoryBudget, 1),
+    ("rocksdb", .rocksdb, StateOptions.defaultMemoryBudget, 1),
+    ("rocksdb, evicting every key", .rocksdb, 1, 1),
+    ("memory, 3 workers", .memory, StateOptions.defaultMemoryBudget, 3),
+    ("fs, 2 workers", .fs, StateOptions.defaultMemoryBudget, 2),
+    ("rocksdb, 4 workers, evicting every key", .rocksdb, 1, 4),
 ]
 
 /// Runs `spec` over `input` (JSON Lines or CSV text) on every backend of
@@ -51,11 +54,11 @@ func runJob(
 ) throws -> JobResult {
     var outcomes: [Result<JobResult, BadRecordStop>] = []
     var descriptions: [String] = []
-    for (name, backend, budget) in conformanceBackends {
+    for (name, backend, budget, parallelism) in conformanceBackends {
         var inputPath = ""
         let outcome = try runJob(
             spec, input: input, format: format, output: output, onBadRecord: onBadRecord,
-            backend: backend, memoryBudget: budget, inputPath: &inputPath)
+            backend: backend, memoryBudget: budget, parallelism: parallelism, inputPath: &inputPath)
         // Each run reads its own temporary copy of the input: its path is not a difference.
         let description = describe(outcome).replacingOccurrences(of: inputPath, with: "INPUT")
         if let first = descriptions.first {
@@ -83,17 +86,18 @@ private func describe(_ outcome: Result<JobResult, BadRecordStop>) -> String {
 /// Runs `spec` over `input` on one backend.
 func runJob(
     _ spec: JobSpec, input: String, format: InputFormat, output: OutputFormat,
-    onBadRecord: BadRecordPolicy, backend: StateBackendKind, memoryBudget: Int
+    onBadRecord: BadRecordPolicy, backend: StateBackendKind, memoryBudget: Int, parallelism: Int = 1
 ) throws -> Result<JobResult, BadRecordStop> {
     var inputPath = ""
     return try runJob(
         spec, input: input, format: format, output: output, onBadRecord: onBadRecord,
-        backend: backend, memoryBudget: memoryBudget, inputPath: &inputPath)
+        backend: backend, memoryBudget: memoryBudget, parallelism: parallelism, inputPath: &inputPath)
 }
 
 private func runJob(
     _ spec: JobSpec, input: String, format: InputFormat, output: OutputFormat,
-    onBadRecord: BadRecordPolicy, backend: StateBackendKind, memoryBudget: Int, inputPath: inout String
+    onBadRecord: BadRecordPolicy, backend: StateBackendKind, memoryBudget: Int, parallelism: Int,
+    inputPath: inout String
 ) throws -> Result<JobResult, BadRecordStop> {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -107,7 +111,7 @@ private func runJob(
     do {
         summary = try Eddy.runJob(
             plan: JobPlan(spec), state: state,
-            options: RunOptions(inputFormat: format, outputFormat: output, onBadRecord: onBadRecord),
+            options: RunOptions(inputFormat: format, outputFormat: output, onBadRecord: onBadRecord, parallelism: parallelism),
             inputs: [.file(inputPath)], output: sinks[0], lateOutput: sinks[1], deadLetters: sinks[2])
     } catch let stop as BadRecordStop {
         for sink in sinks { try sink.close() }

@@ -2,7 +2,8 @@
 # Crash test: run a job over generated events with checkpoints, kill it with SIGKILL at
 # random moments, resume each time with --resume latest, and require the final output to be
 # byte-identical to an uninterrupted run. For each backend (fs, rocksdb) and each mode: a
-# file in and a file out, a replayed stdin in, and stdout out with --exactly-once.
+# file in and a file out, a replayed stdin in, and stdout out with --exactly-once. Each run
+# takes a random --parallelism of 1, 2 or 4, so resumes also rescale the keyed state.
 #
 #   Tests/crash/run.sh KILLS [EVENTS]     KILLS per backend and input mode
 set -u
@@ -32,19 +33,20 @@ scenario() {
     runs=0
     while :; do
         runs=$((runs + 1))
+        local workers=$((1 << (RANDOM % 3)))
         if [ "$mode" = file ]; then
             "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend "$backend" \
                 --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
-                --resume latest -q -o "$dir/out.jsonl" --late-output "$dir/late" 2>>"$dir/log" &
+                --parallelism "$workers" --resume latest -q -o "$dir/out.jsonl" --late-output "$dir/late" 2>>"$dir/log" &
         elif [ "$mode" = stdout ]; then
             # stdout appended to across runs: --exactly-once must neither repeat nor lose records.
             "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend "$backend" \
                 --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
-                --resume latest -q --exactly-once --late-output "$dir/late" >>"$dir/out.jsonl" 2>>"$dir/log" &
+                --parallelism "$workers" --resume latest -q --exactly-once --late-output "$dir/late" >>"$dir/out.jsonl" 2>>"$dir/log" &
         else
             "$EDDY" run jobs/card_velocity.json - --state-backend "$backend" \
                 --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
-                --resume latest -q -o "$dir/out.jsonl" --late-output "$dir/late" <"$TMP/events.jsonl" 2>>"$dir/log" &
+                --parallelism "$workers" --resume latest -q -o "$dir/out.jsonl" --late-output "$dir/late" <"$TMP/events.jsonl" 2>>"$dir/log" &
         fi
         local pid=$!
         if [ "$kills" -lt "$want" ]; then
@@ -82,7 +84,7 @@ for backend in fs rocksdb; do
             fi
             rm -rf "$dir"
         done
-        echo "ok   $backend/$mode: $total_kills kills (SIGKILL) in $scenarios scenarios, each resumed with --resume latest; output and late output byte-identical to an uninterrupted run"
+        echo "ok   $backend/$mode: $total_kills kills (SIGKILL) in $scenarios scenarios, each resumed with --resume latest and a random --parallelism (1, 2, 4); output and late output byte-identical to an uninterrupted run"
     done
 done
 echo "crash test: $failed failed"

@@ -308,7 +308,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             do {
                 var (eventValues, members) = try BufferedEventCodec.decode(event.bytes, width: pending.width)
                 pending.insert(
-                    time: event.time, sequence: event.sequence, values: &eventValues,
+                    time: event.time, sequence: event.sequence,
+                    keyHash: eventValues.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }, values: &eventValues,
                     members: carriesAllMembers ? members : nil)
             } catch {
                 throw IOError("checkpoint \(point.checkpointID): a buffered event is \(error)")
@@ -445,7 +446,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         guard let timeSlot = plan.timeSlot else {
             // Arrival order: each event is a batch of its own, applied and emitted at once.
             summary.emitted += Int64(try values.withUnsafeBufferPointer { values in
-                try workers.emitNow(values: values, members: scanner.members, to: output.buffer)
+                try workers.emitNow(values: values, members: scanner.members, settling: &pending, to: output.buffer)
             })
             return try output.flushIfFull()
         }
@@ -470,9 +471,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             }
             return
         }
+        // Workers may be reading the arena: it must not move under them.
+        if pending.nextInsertMovesValues, workers.hasBatchInFlight { try settle() }
         pending.insert(
-            time: time, sequence: summary.read, values: &values,
-            members: carriesAllMembers ? scanner.members : nil)
+            time: time, sequence: summary.read, keyHash: values.withUnsafeBufferPointer { workers.keyHash($0, base: 0) },
+            values: &values, members: carriesAllMembers ? scanner.members : nil)
         if time > maxEventTime {
             maxEventTime = time
             let (lowered, overflow) = time.subtractingReportingOverflow(watermarkBound &+ 1)
@@ -561,7 +564,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// Waits for the keyed workers' batch in flight (several workers) and writes its records:
     /// before a checkpoint, at the end, and when input pauses.
     private func settle() throws {
-        summary.emitted += Int64(try workers.settle(to: output.buffer))
+        summary.emitted += Int64(try workers.settle(freeingSlotsOf: &pending, to: output.buffer))
     }
 
     private func reject(

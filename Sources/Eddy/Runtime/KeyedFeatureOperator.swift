@@ -11,8 +11,6 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     private let fieldSlots: [Int?]
     /// The stores whose states keep heap storage worth prefetching.
     private let heapStores: [FeatureStore]
-    private var batchKeys: [String] = []
-    private var batchHashes: [UInt64] = []
 
     init(plan: JobPlan, backend: Backend) {
         self.backend = backend
@@ -35,34 +33,23 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         return key
     }
 
-    /// The state slot of the event whose values start at `base`.
-    @inline(__always)
-    func slot(_ values: UnsafeBufferPointer<FieldValue>, base: Int) throws -> Int {
-        let key = canonicalKey(values, base: base)
-        return try backend.slot(forKey: key, hash: KeyGroups.stableHash(ofKey: key))
-    }
-
-    /// The state slots of a batch of events (values starting at each of `bases`), in order.
+    /// The state slots of a batch of events (values starting at each of `bases`, their keys'
+    /// stable hashes `hashes`), in order.
     ///
     /// One key's lookup is a chain of dependent cache misses (table entry, then each
     /// feature's state); done one event at a time they add up. So the batch goes in phases:
-    /// hash every key and prefetch its table entry, then resolve every slot, then prefetch
-    /// every feature's states of the batch, so that the misses of many keys overlap before
+    /// prefetch every key's table entry, then resolve every slot, then prefetch every
+    /// feature's states of the batch, so that the misses of many keys overlap before
     /// `apply` touches them.
-    func slots(ofEventsAt bases: UnsafeBufferPointer<Int>, in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]) throws {
-        batchKeys.removeAll(keepingCapacity: true)
-        batchHashes.removeAll(keepingCapacity: true)
+    func slots(
+        ofEventsAt bases: UnsafeBufferPointer<Int>, hashes: UnsafeBufferPointer<UInt64>,
+        in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]
+    ) throws {
         let states = backend.states
-        for base in bases {
-            let key = canonicalKey(values, base: base)
-            let hash = KeyGroups.stableHash(ofKey: key)
-            states.prefetch(hash: hash)
-            batchKeys.append(key)
-            batchHashes.append(hash)
-        }
+        for hash in hashes { states.prefetch(hash: hash) }
         slots.removeAll(keepingCapacity: true)
         for index in bases.indices {
-            slots.append(try backend.slot(forKey: batchKeys[index], hash: batchHashes[index]))
+            slots.append(try backend.slot(forKey: canonicalKey(values, base: bases[index]), hash: hashes[index]))
         }
         slots.withUnsafeBufferPointer { slots in
             for store in stores { store.prefetch(slots: slots) }

@@ -148,6 +148,9 @@ struct PendingEvents {
     private(set) var values: [FieldValue] = []
     /// All input columns of each buffered event, kept only for `carry: ["*"]`.
     private(set) var members: [[(name: String, value: FieldValue)]] = []
+    /// The stable hash of each buffered event's key, taken while its values were fresh in
+    /// cache: it picks the event's worker and finds its state without hashing again.
+    private(set) var keyHashes: [UInt64] = []
     private var freeSlots: [Int] = []
     /// Entries that arrived since the last release, in arrival order.
     private var arriving: [Entry] = []
@@ -175,7 +178,7 @@ struct PendingEvents {
     /// values in exchange: swapping moves each value without retaining or releasing its text,
     /// and the caller's scanner overwrites every slot of `source` before its next use.
     mutating func insert(
-        time: Int64, sequence: Int64, values source: inout [FieldValue],
+        time: Int64, sequence: Int64, keyHash: UInt64, values source: inout [FieldValue],
         members eventMembers: [(name: String, value: FieldValue)]?
     ) {
         let slot: Int
@@ -188,10 +191,12 @@ struct PendingEvents {
                 }
             }
             if let eventMembers { members[slot] = eventMembers }
+            keyHashes[slot] = keyHash
         } else {
             slot = values.count / width
             values.append(contentsOf: source[0..<width])
             members.append(eventMembers ?? [])
+            keyHashes.append(keyHash)
         }
         arriving.append(Entry(time: time, sequence: sequence, slot: slot))
         count += 1
@@ -255,15 +260,9 @@ struct PendingEvents {
     /// Every waiting event's entry, in no particular order.
     var waiting: [Entry] { arriving + runs.flatMap { $0.entries[$0.next...] } }
 
-    /// Swaps a slot's values with the `width` values at `destination`, moving them out
-    /// without retaining or releasing their texts; the slot keeps what was there until
-    /// `free(slot:)` lets an insert overwrite it.
-    mutating func moveValues(ofSlot slot: Int, to destination: UnsafeMutablePointer<FieldValue>) {
-        let base = slot * width
-        values.withUnsafeMutableBufferPointer { arena in
-            for index in 0..<width { swap(&arena[base + index], &destination[index]) }
-        }
-    }
+    /// Whether the next insert would grow the value arena past its capacity, moving it:
+    /// buffers over the arena taken before it would then dangle.
+    var nextInsertMovesValues: Bool { freeSlots.isEmpty && values.count + width > values.capacity }
 
     mutating func free(slot: Int) {
         freeSlots.append(slot)
