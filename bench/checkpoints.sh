@@ -18,7 +18,7 @@ seconds() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 
 for backend in fs rocksdb; do
     dir="$WORK/$backend"
-    run() { "$EDDY" run jobs/card_velocity.json --state-backend $backend --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" -q "$@"; }
+    run() { "$EDDY" run jobs/card_velocity.json --parallelism 1 --state-backend $backend --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" -q "$@"; }
     start=$(date +%s.%N)
     run "$WORK/load.jsonl" --no-drain -o /dev/null
     end=$(date +%s.%N)
@@ -37,7 +37,7 @@ for variant in "--no-checkpoints" "--checkpoint-every 10s"; do
     rm -rf "$WORK/tp"
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
-    "$EDDY" run jobs/card_velocity.json "$WORK/load.jsonl" --state-dir "$WORK/tp/state" $variant \
+    "$EDDY" run jobs/card_velocity.json "$WORK/load.jsonl" --parallelism 1 --state-dir "$WORK/tp/state" $variant \
         $([ "$variant" = "--no-checkpoints" ] || echo --checkpoint-dir "$WORK/tp/checkpoints") -q -o /dev/null
     end=$(date +%s.%N)
     python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'rocksdb, {sys.argv[3]:<24}: {s:6.1f} s  {3e6/s/1e6:.2f} M events/s')" "$start" "$end" "$variant"

@@ -13,7 +13,7 @@ measure() {
     shift 2
     local start end
     start=$(date +%s.%N)
-    /usr/bin/env time -f %M -o "$STATE/rss" "$EDDY" run jobs/card_velocity.json "$DATA" --state-dir "$STATE/state" "$@" >"$out" 2>"$STATE/summary"
+    /usr/bin/env time -f %M -o "$STATE/rss" "$EDDY" run jobs/card_velocity.json "$DATA" --parallelism 1 --state-dir "$STATE/state" "$@" >"$out" 2>"$STATE/summary"
     end=$(date +%s.%N)
     python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'{sys.argv[3]:<34}: {s:7.1f} s  {int(sys.argv[4])/s/1e6:.2f} M events/s  peak RSS {int(sys.argv[5])//1024} MB')" \
         "$start" "$end" "$label" "$(wc -l <"$DATA")" "$(tail -1 "$STATE/rss")"

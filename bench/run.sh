@@ -3,6 +3,8 @@
 # memory and rocksdb state backends, next to `cat FILE > /dev/null`, all measured in the same
 # run (the machine is shared and noisy, so ratios are the figures to compare across
 # sessions). Each time is the best of 3; peak RSS comes from one more run under time -f %M.
+# Every eddy run names its --parallelism: 1 is one thread doing everything; 2 adds the
+# keyed workers (one reader thread, two worker threads).
 set -euo pipefail
 EDDY=$1
 DATA=$2
@@ -36,23 +38,27 @@ run() {
 }
 
 cat_s=$(best_of_3 cat "$DATA")
-memory_s=$(best_of_3 run --state-backend memory)
-memory_rss=$(peak_rss_mb --state-backend memory)
-rocksdb_s=$(best_of_3 run --state-backend rocksdb --checkpoint-dir "$STATE/checkpoints")
-rocksdb_rss=$(peak_rss_mb --state-backend rocksdb --checkpoint-dir "$STATE/checkpoints")
-small_s=$(best_of_3 run --state-backend rocksdb --state-memory 64MB --checkpoint-dir "$STATE/checkpoints")
-small_rss=$(peak_rss_mb --state-backend rocksdb --state-memory 64MB --checkpoint-dir "$STATE/checkpoints")
-running_s=$(best_of_3 "$EDDY" run bench/running_aggregates.json "$DATA" --quiet --state-backend memory)
-python3 - "$events" "$bytes" "$JOB" "$cat_s" "$memory_s" "$memory_rss" "$rocksdb_s" "$rocksdb_rss" "$small_s" "$small_rss" "$running_s" <<'PY'
+memory_s=$(best_of_3 run --state-backend memory --parallelism 1)
+memory_rss=$(peak_rss_mb --state-backend memory --parallelism 1)
+rocksdb_s=$(best_of_3 run --state-backend rocksdb --parallelism 1 --checkpoint-dir "$STATE/checkpoints")
+rocksdb_rss=$(peak_rss_mb --state-backend rocksdb --parallelism 1 --checkpoint-dir "$STATE/checkpoints")
+rocksdb2_s=$(best_of_3 run --state-backend rocksdb --parallelism 2 --checkpoint-dir "$STATE/checkpoints")
+memory2_s=$(best_of_3 run --state-backend memory --parallelism 2)
+small_s=$(best_of_3 run --state-backend rocksdb --parallelism 1 --state-memory 64MB --checkpoint-dir "$STATE/checkpoints")
+small_rss=$(peak_rss_mb --state-backend rocksdb --parallelism 1 --state-memory 64MB --checkpoint-dir "$STATE/checkpoints")
+running_s=$(best_of_3 "$EDDY" run bench/running_aggregates.json "$DATA" --quiet --state-backend memory --parallelism 1)
+python3 - "$events" "$bytes" "$JOB" "$cat_s" "$memory_s" "$memory_rss" "$rocksdb_s" "$rocksdb_rss" "$small_s" "$small_rss" "$running_s" "$rocksdb2_s" "$memory2_s" <<'PY'
 import sys
 events, size, job = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-cat_s, memory_s, memory_rss, rocksdb_s, rocksdb_rss, small_s, small_rss, running_s = sys.argv[4:12]
-cat_s, memory_s, rocksdb_s, small_s, running_s = map(float, (cat_s, memory_s, rocksdb_s, small_s, running_s))
+cat_s, memory_s, memory_rss, rocksdb_s, rocksdb_rss, small_s, small_rss, running_s, rocksdb2_s, memory2_s = sys.argv[4:14]
+cat_s, memory_s, rocksdb_s, small_s, running_s, rocksdb2_s, memory2_s = map(float, (cat_s, memory_s, rocksdb_s, small_s, running_s, rocksdb2_s, memory2_s))
 rate = lambda s: f"{events / s / 1e6:6.2f} M events/s"
 print(f"input: {events} events, {size / 1e6:.1f} MB; job: {job}")
 print(f"cat FILE > /dev/null             : {cat_s:7.3f} s  {rate(cat_s)}  {size / cat_s / 1e9:.2f} GB/s")
 print(f"eddy, memory backend             : {memory_s:7.3f} s  {rate(memory_s)}  peak RSS {memory_rss} MB  ({memory_s / cat_s:.0f}x cat)")
 print(f"eddy, rocksdb backend (512MB)    : {rocksdb_s:7.3f} s  {rate(rocksdb_s)}  peak RSS {rocksdb_rss} MB  ({memory_s / rocksdb_s:.2f} of memory's rate)")
+print(f"eddy, rocksdb, --parallelism 2    : {rocksdb2_s:7.3f} s  {rate(rocksdb2_s)}  ({rocksdb_s / rocksdb2_s:.2f}x parallelism 1)")
+print(f"eddy, memory, --parallelism 2     : {memory2_s:7.3f} s  {rate(memory2_s)}  ({memory_s / memory2_s:.2f}x parallelism 1)")
 print(f"eddy, rocksdb, --state-memory 64MB: {small_s:6.3f} s  {rate(small_s)}  peak RSS {small_rss} MB  ({memory_s / small_s:.2f} of memory's rate)")
 print(f"running aggregates only (count, sum, max, last; bench/running_aggregates.json), memory: {running_s:.3f} s  {rate(running_s)}")
 PY

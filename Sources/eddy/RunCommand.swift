@@ -55,6 +55,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Key groups, the unit in which state is stored and redistributed (1 to 32768). Default: the spec's maxParallelism, else 128.")
     var maxParallelism: Int?
 
+    @Option(name: .customLong("broadcast"), help: ArgumentHelp(
+        "A side input every worker sees, for lookup features: NAME=FILE (JSON Lines, or CSV with a header when FILE ends in .csv); repeat for several. A resumed run without it uses the checkpoint's copy; with it, the new file replaces that copy.",
+        valueName: "name=file"))
+    var broadcast: [String] = []
+
     @Option(help: "Keyed workers, each owning a range of key groups and applying its events on its own thread (1 to --max-parallelism). Output is the same for every value. Default: the number of processors, at most 4.")
     var parallelism: Int?
 
@@ -100,6 +105,7 @@ struct RunCommand: ParsableCommand {
         if let maxParallelism, !(1...32768).contains(maxParallelism) {
             throw ValidationError("--max-parallelism \(maxParallelism): expected an integer from 1 to 32768")
         }
+        if case .failure(let problem) = broadcastFiles() { throw problem }
         if let parallelism, parallelism < 1 {
             throw ValidationError("--parallelism \(parallelism): expected an integer from 1 to the job's maxParallelism")
         }
@@ -152,7 +158,7 @@ struct RunCommand: ParsableCommand {
                 let summary = try runJob(
                     plan: plan, specText: specText, state: state, checkpoints: checkpoints, options: options,
                     inputs: sources, outputs: OutputPaths(output: output, late: lateOutput, deadLetter: deadLetter),
-                    notice: { writeToStandardError("eddy: \($0)\n") })
+                    broadcasts: try broadcastFiles().get(), notice: { writeToStandardError("eddy: \($0)\n") })
                 if !quiet { writeToStandardError(summary.line(code: spec.code) + "\n") }
             } catch let stop as BadRecordStop {
                 if !quiet { writeToStandardError(stop.summary.line(code: spec.code) + "\n") }
@@ -183,6 +189,24 @@ struct RunCommand: ParsableCommand {
             writeToStandardError("eddy: state: \(error)\n")
             throw ExitStatus.runtimeFailure
         }
+    }
+}
+
+extension RunCommand {
+    /// `--broadcast NAME=FILE` options as a map from name to file.
+    func broadcastFiles() -> Result<[String: String], ValidationError> {
+        var files: [String: String] = [:]
+        for option in broadcast {
+            guard let equals = option.firstIndex(of: "="), equals != option.startIndex, option.index(after: equals) != option.endIndex else {
+                return .failure(ValidationError("--broadcast \(option): expected NAME=FILE, e.g. --broadcast merchants=merchants.csv"))
+            }
+            let name = String(option[..<equals])
+            guard files[name] == nil else {
+                return .failure(ValidationError("--broadcast \(name) is given twice; give each input once"))
+            }
+            files[name] = String(option[option.index(after: equals)...])
+        }
+        return .success(files)
     }
 }
 

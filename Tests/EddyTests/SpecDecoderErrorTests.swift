@@ -164,8 +164,36 @@ import Testing
             #"dict[0].feild: unknown key; did you mean "field"?"#,
         ])
         #expect(specErrors(specFeature(#"{"name": "c", "operator": "count", "where": "x > 1"}"#)) == [
-            #"dict[0].where: unknown key; allowed keys are "name", "type", "operator", "field", "window" and "limit""#,
+            #"dict[0].where: unknown key; allowed keys are "name", "type", "operator", "field", "window", "limit", "from", "column" and "key""#,
         ])
+    }
+
+    @Test func lookupsNeedTheirBroadcastInputAndColumn() {
+        #expect(specErrors(specFeature(#"{"name": "t", "operator": "lookup", "field": "merchant"}"#)) == [
+            #"dict[0]: operator "lookup" needs "from", e.g. "merchants" (a --broadcast name)"#,
+            #"dict[0]: operator "lookup" needs "column", e.g. "tier" (the column to output)"#,
+        ])
+        #expect(specErrors(specFeature(#"{"name": "t", "operator": "lookup", "from": "merchants", "column": "tier"}"#)) == [
+            #"dict[0]: operator "lookup" needs a "field" (the input column to read)"#,
+        ])
+        #expect(specErrors(specFeature(#"{"name": "t", "operator": "lookup", "field": "m", "from": "a/b", "column": "tier"}"#)) == [
+            "dict[0].from: broadcast name \"a/b\" may hold only letters, digits, '_', '.' and '-'",
+        ])
+        #expect(specErrors(specFeature(#"{"name": "t", "operator": "lookup", "field": "m", "from": "x", "column": "tier", "window": "1h"}"#)) == [
+            #"dict[0].window: a lookup reads the broadcast input as it is now; "window" does not apply: remove it"#,
+        ])
+        #expect(specErrors(specFeature(#"{"name": "t", "type": "map", "operator": "lookup", "field": "m", "from": "x", "column": "tier"}"#)) == [
+            #"dict[0]: operator "lookup" needs type "broadcast", not "map""#,
+        ])
+        #expect(specErrors(specFeature(#"{"name": "s", "operator": "sum", "field": "amount", "from": "x"}"#)) == [
+            #"dict[0].from: "from" only applies to operator "lookup" (a broadcast input); remove it"#,
+        ])
+    }
+
+    @Test func aLookupDecodesWithItsKeyColumn() throws {
+        let spec = try specDecode(specFeature(#"{"name": "t", "operator": "lookup", "field": "m", "from": "merchants", "column": "tier", "key": "id"}"#)).spec
+        #expect(spec.features[0].type == .broadcast)
+        #expect(spec.features[0].lookup == BroadcastLookup(from: "merchants", column: "tier", key: "id"))
     }
 
     @Test func name() {
@@ -193,7 +221,7 @@ import Testing
     }
 
     @Test func operatorIsRequiredAndMustBeKnown() {
-        let all = #""first", "last", "count", "sum", "min", "max", "avg", "stddev", "count_distinct", "histogram" or "collect""#
+        let all = #""first", "last", "count", "sum", "min", "max", "avg", "stddev", "count_distinct", "histogram", "collect" or "lookup""#
         #expect(specErrors(specFeature(#"{"name": "f", "field": "x"}"#)) == [#"dict[0]: missing required key "operator" (one of \#(all))"#])
         #expect(specErrors(specFeature(#"{"name": "f", "operator": "summ", "field": "x"}"#)) == [
             #"dict[0].operator: unknown operator "summ"; did you mean "sum"?"#,
@@ -214,10 +242,10 @@ import Testing
             #"dict[0].type: unknown type "Reducing"; did you mean "reducing"?"#,
         ])
         #expect(specErrors(specFeature(#"{"name": "f", "type": "state", "operator": "sum", "field": "x"}"#)) == [
-            #"dict[0].type: unknown type "state"; use one of "value", "list", "map", "reducing" or "aggregating", or omit it to infer from the operator"#,
+            #"dict[0].type: unknown type "state"; use one of "value", "list", "map", "reducing", "aggregating" or "broadcast", or omit it to infer from the operator"#,
         ])
         #expect(specErrors(specFeature(#"{"name": "f", "type": 2, "operator": "sum", "field": "x"}"#)) == [
-            #"dict[0].type: expected one of "value", "list", "map", "reducing" or "aggregating", found 2"#,
+            #"dict[0].type: expected one of "value", "list", "map", "reducing", "aggregating" or "broadcast", found 2"#,
         ])
     }
 

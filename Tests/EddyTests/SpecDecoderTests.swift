@@ -91,10 +91,12 @@ private func duration(_ text: String) -> EventDuration { EventDuration.parse(tex
             .folding: [.count, .sum, .min, .max, .avg, .stddev],
             .map: [.countDistinct, .histogram],
             .list: [.collect],
+            .broadcast: [.lookup],
         ]
         for type in StateType.allCases {
             for op in FeatureOperator.allCases {
-                let json = specFeature(#"{"name": "f", "type": "\#(type.rawValue)", "operator": "\#(op.rawValue)", "field": "x"}"#)
+                let lookup = op == .lookup ? #", "from": "b", "column": "c""# : ""
+                let json = specFeature(#"{"name": "f", "type": "\#(type.rawValue)", "operator": "\#(op.rawValue)", "field": "x"\#(lookup)}"#)
                 let accepted = specErrors(json).isEmpty
                 #expect(accepted == table[type]!.contains(op), "\(type) / \(op)")
             }

@@ -141,6 +141,7 @@ func feature(_ op: FeatureOperator, _ field: String? = "v", window: Int64? = nil
     case .avg, .stddev: .aggregating
     case .countDistinct, .histogram: .map
     case .collect: .list
+    case .lookup: .broadcast
     }
     return FeatureSpec(
         name: "f", type: type ?? inferred, op: op, field: field,

@@ -160,7 +160,25 @@ def main():
     ap.add_argument("job")
     ap.add_argument("inputs", nargs="+")
     ap.add_argument("--format")
+    ap.add_argument("--broadcast", action="append", default=[], help="NAME=FILE, a side input for lookups")
     a = ap.parse_args()
+    tables = {}
+    for option in a.broadcast:
+        name, path = option.split("=", 1)
+        tables[name] = [rec for _, rec in read_records(path, "csv" if path.endswith(".csv") else "jsonl")]
+
+    def lookup(f, rec):
+        """The column of the first side row whose key column's string form equals the field's."""
+        v = rec.get(f["field"])
+        if v is None:
+            return None
+        form = lambda x: x if isinstance(x, str) else canonical(x)
+        for row in tables[f["from"]]:
+            key = row.get(f.get("key", f["field"]))
+            if key is not None and form(key) == form(v):
+                return row.get(f["column"])
+        return None
+
     spec = json.load(open(a.job))
     keys, time_col = spec["keys"], spec.get("time")
     unit = {"s": 1000000, "ms": 1000, "us": 1}[spec.get("timeUnit", "ms")]
@@ -186,7 +204,7 @@ def main():
             for c in carry:
                 o[c] = rec.get(c)
         for f in features:
-            o[f["name"]] = feature_value(f, histories[key], t)
+            o[f["name"]] = lookup(f, rec) if f["operator"] == "lookup" else feature_value(f, histories[key], t)
         out.write(json.dumps(o, ensure_ascii=False) + "\n")
         counts["emitted"] += 1
 

@@ -213,6 +213,48 @@ for backend in fs rocksdb; do
     cmp -s "$TMP/days.out" "$TMP/ck.expected" && pass "$backend: day 1 (--no-drain) then day 2 (--resume) equals one run" || fail "$backend: day 1 (--no-drain) then day 2 (--resume) equals one run" "$(cmp "$TMP/days.out" "$TMP/ck.expected" 2>&1)"
 done
 
+# Broadcast state: a side input every worker sees, read by lookup features.
+risk() { "$EDDY" run jobs/card_risk.json "$@"; }
+for variant in "--state-backend memory" "--state-backend rocksdb --parallelism 3" "--state-backend fs --parallelism 2"; do
+    # shellcheck disable=SC2086 # the variant is flags
+    risk jobs/card_velocity.input.jsonl --broadcast merchants=jobs/card_risk.merchants.csv $variant \
+        --state-dir "$TMP/risk-state" --quiet -o "$TMP/risk.out" 2>"$TMP/err"
+    if diff=$(python3 $HERE/compare.py "$TMP/risk.out" jobs/card_risk.expected.jsonl); then pass "card_risk ($variant): lookups match the reference"; else fail "card_risk ($variant): lookups match the reference" "$diff $(cat "$TMP/err")"; fi
+done
+expect_exit "a lookup without its --broadcast exits 1" 1 risk jobs/card_velocity.input.jsonl --state-backend memory
+grep -q 'broadcast input "merchants" (read by "merchant_tier", "merchant_city") is not loaded: give it with --broadcast merchants=FILE' "$TMP/err" && pass "a missing broadcast input names the fix" || fail "a missing broadcast input names the fix" "$(cat "$TMP/err")"
+expect_exit "--broadcast of a name no lookup reads exits 1" 1 risk jobs/card_velocity.input.jsonl --state-backend memory --broadcast merchants=jobs/card_risk.merchants.csv --broadcast tiers=x.csv
+grep -q 'no lookup in the job reads it (its lookups read "merchants")' "$TMP/err" && pass "an unused broadcast name says which are read" || fail "an unused broadcast name says which are read" "$(cat "$TMP/err")"
+expect_exit "--broadcast without NAME= exits 64" 64 risk jobs/card_velocity.input.jsonl --broadcast jobs/card_risk.merchants.csv
+printf 'merchant,tier\n"m001,low\n' >"$TMP/bad-side.csv"
+expect_exit "a broken broadcast file exits 1" 1 risk jobs/card_velocity.input.jsonl --state-backend memory --broadcast merchants="$TMP/bad-side.csv"
+grep -q "broadcast merchants ($TMP/bad-side.csv): line 2" "$TMP/err" && pass "a broken broadcast file names its line" || fail "a broken broadcast file names its line" "$(cat "$TMP/err")"
+"$EDDY" plan jobs/card_risk.json | grep -q "broadcast merchants (--broadcast merchants=FILE) -> every worker" && pass "plan shows the broadcast input" || fail "plan shows the broadcast input" "$("$EDDY" plan jobs/card_risk.json)"
+# Checkpointed once: a resumed run without --broadcast uses the checkpoint's copy; with a new
+# file, the new rows apply from there on, and later resumes keep them.
+head -n 20 jobs/card_velocity.input.jsonl >"$TMP/risk1.jsonl"
+tail -n +21 jobs/card_velocity.input.jsonl >"$TMP/risk2.jsonl"
+rkc() { risk --state-dir "$TMP/rk-state" --checkpoint-dir "$TMP/rk-dir" "$@"; }
+rkc "$TMP/risk1.jsonl" --broadcast merchants=jobs/card_risk.merchants.csv --parallelism 2 --no-drain -q -o "$TMP/rk.out"
+ls "$TMP/rk-dir/chk-000001/broadcast/merchants.jsonl" >/dev/null 2>&1 && pass "the checkpoint keeps the broadcast input once" || fail "the checkpoint keeps the broadcast input once" "$(ls -R "$TMP/rk-dir" | head -20)"
+rkc "$TMP/risk2.jsonl" --resume latest --parallelism 1 -q -o "$TMP/rk.out"
+cmp -s "$TMP/rk.out" "$TMP/risk.out" && pass "resumed without --broadcast: the checkpoint's copy gives one run's output" || fail "resumed without --broadcast: the checkpoint's copy gives one run's output" "$(cmp "$TMP/rk.out" "$TMP/risk.out" 2>&1)"
+rm -rf "$TMP/rk-state" "$TMP/rk-dir"
+rkc "$TMP/risk1.jsonl" --broadcast merchants=jobs/card_risk.merchants.csv --no-drain -q -o "$TMP/rk.out"
+bytes=$(stat -c %s "$TMP/rk.out")
+rkc "$TMP/risk2.jsonl" --resume latest --broadcast merchants=jobs/card_risk.merchants-v2.jsonl -o "$TMP/rk.out" 2>"$TMP/err"
+grep -q "broadcast merchants: 2 rows from jobs/card_risk.merchants-v2.jsonl replace the checkpoint's" "$TMP/err" && pass "a new broadcast file on resume is announced" || fail "a new broadcast file on resume is announced" "$(cat "$TMP/err")"
+tail -c +$((bytes + 1)) "$TMP/rk.out" >"$TMP/rk-after.out"
+if python3 - "$TMP/rk-after.out" <<'PY'
+import json, sys
+records = [json.loads(line) for line in open(sys.argv[1])]
+tiers = {r["merchant_tier"] for r in records}
+# m001 is "medium" and m006 "blocked" in v2; v1's tiers (high, low) are gone: m002..m005 are not in v2.
+assert tiers <= {"medium", "blocked", None}, tiers
+assert "blocked" in tiers and "medium" in tiers, tiers
+PY
+then pass "after the resume, lookups read the new broadcast rows"; else fail "after the resume, lookups read the new broadcast rows"; fi
+
 # Rescaling: three days, with 4, then 2, then 1 workers, each resumed from the last one's
 # checkpoint: each worker takes exactly its key groups, so the output equals one run's.
 head -n 10000 "$TMP/ck.jsonl" >"$TMP/part1.jsonl"

@@ -15,6 +15,8 @@ public struct JobPlan: Sendable {
     /// Slots whose value must be a number (fields of sum, min, max, avg, stddev).
     public let numericSlots: [Int]
     public let carry: CarryPlan
+    /// The broadcast inputs lookups read, loaded before the run (empty until then).
+    public var broadcasts = BroadcastState.empty
 
     public init(_ spec: JobSpec) {
         var names: [String] = []
@@ -36,6 +38,16 @@ public struct JobPlan: Sendable {
         case .columns(let columns): carry = .columns(columns.map { (name: $0, slot: slot($0)) })
         }
         fieldNames = names
+    }
+
+    /// The broadcast inputs the job's lookups read, by name, with the features reading each.
+    public var broadcastInputs: [String: [FeaturePlan]] {
+        Dictionary(grouping: features.filter { $0.spec.lookup != nil }, by: { $0.spec.lookup!.from })
+    }
+
+    /// Every lookup with the field it reads, for indexing broadcast state.
+    public var lookups: [(lookup: BroadcastLookup, field: String)] {
+        features.compactMap { feature in feature.spec.lookup.map { ($0, feature.spec.field ?? "") } }
     }
 
     /// Names the output already has besides carried columns: `carry: ["*"]` skips them.
@@ -73,12 +85,12 @@ public struct FeaturePlan: Sendable {
     public var needsNumbers: Bool {
         switch spec.op {
         case .sum, .min, .max, .avg, .stddev: true
-        case .first, .last, .count, .countDistinct, .histogram, .collect: false
+        case .first, .last, .count, .countDistinct, .histogram, .collect, .lookup: false
         }
     }
 
-    /// The store of this feature's state for every key.
-    func makeStore() -> FeatureStore {
+    /// The store of this feature's state for every key; lookups read `broadcasts`.
+    func makeStore(broadcasts: BroadcastState) -> FeatureStore {
         let window = window
         let windowed = window != nil
         switch spec.op {
@@ -99,6 +111,7 @@ public struct FeaturePlan: Sendable {
         case .countDistinct, .histogram:
             return ValueCountsStore(ValueCountsState(windowed: windowed, histogram: spec.op == .histogram), window: window)
         case .collect: return CollectStore(CollectState(limit: spec.limit), window: window)
+        case .lookup: return LookupStore(values: broadcasts.index(of: spec.lookup!, field: spec.field ?? ""))
         }
     }
 }

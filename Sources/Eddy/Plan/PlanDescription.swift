@@ -9,6 +9,8 @@ extension JobSpec {
         }
         let windowed = features.filter { $0.window != nil }.count
         parts.append("\(features.count) feature\(features.count == 1 ? "" : "s")" + (windowed > 0 ? " (\(windowed) with a lookback window)" : ""))
+        let broadcasts = Set(features.compactMap(\.lookup?.from)).sorted()
+        if !broadcasts.isEmpty { parts.append("broadcast input\(broadcasts.count == 1 ? "" : "s") " + broadcasts.joined(separator: ", ")) }
         parts.append("one record per event")
         return "\(code): valid; " + parts.joined(separator: "; ")
     }
@@ -17,6 +19,9 @@ extension JobSpec {
 extension FeatureSpec {
     /// `sum(amount) over 1h` style, as `eddy plan` prints it.
     public var formula: String {
+        if let lookup {
+            return "lookup(\(field ?? "")) in broadcast \(lookup.from): its \(lookup.column) where \(lookup.key ?? field ?? "") matches"
+        }
         var text = "\(op.rawValue)(\(field ?? "*"))"
         if let limit { text += " limit \(limit)" }
         text += window.map { " over the last \($0)" } ?? " over all events"
@@ -39,6 +44,10 @@ extension JobPlan {
         lines.append("     |")
         lines.append("  key-by   \(spec.keys.joined(separator: " + ")) -> key group = stable hash mod \(spec.maxParallelism)")
         lines.append("     |")
+        for (name, readers) in broadcastInputs.sorted(by: { $0.key < $1.key }) {
+            lines.append("  broadcast \(name) (--broadcast \(name)=FILE) -> every worker, read by \(readers.map(\.name).joined(separator: ", ")); checkpointed once")
+        }
+        if !broadcastInputs.isEmpty { lines.append("     |") }
         let release = spec.time == nil
             ? "each event in arrival order"
             : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"

@@ -77,18 +77,20 @@ public struct OutputPaths: Sendable {
 /// Runs `plan` over `inputs` with the backend `state` names, taking checkpoints when
 /// `checkpoints` is given (and resuming from one when it says so).
 ///
-/// `specText` is the job spec as read, stored in every checkpoint; `notice` receives what
-/// the user should know (a resume, a skipped corrupt checkpoint).
+/// `specText` is the job spec as read, stored in every checkpoint; `broadcasts` names the
+/// file of each broadcast input (`--broadcast NAME=FILE`); `notice` receives what the user
+/// should know (a resume, a skipped corrupt checkpoint, a replaced broadcast input).
 public func runJob(
     plan: JobPlan, specText: String, state: StateOptions, checkpoints: CheckpointOptions?,
-    options: RunOptions, inputs: [InputSource], outputs: OutputPaths, notice: (String) -> Void = { _ in }
+    options: RunOptions, inputs: [InputSource], outputs: OutputPaths, broadcasts: [String: String] = [:],
+    notice: (String) -> Void = { _ in }
 ) throws -> RunSummary {
     guard let checkpoints else {
         let sinks = try OutputSinks(outputs, committed: nil)
         return try sinks.closing {
             try runJob(
                 plan: plan, state: state, options: options, inputs: inputs,
-                output: sinks.output, lateOutput: sinks.late, deadLetters: sinks.deadLetters)
+                output: sinks.output, lateOutput: sinks.late, deadLetters: sinks.deadLetters, broadcasts: broadcasts)
         }
     }
     guard state.backend != .memory else {
@@ -100,6 +102,10 @@ public func runJob(
     let resumed = try checkpoints.resume.flatMap { target in
         try findCheckpoint(target, in: store, plan: plan, state: state, notice: notice)
     }
+    var plan = plan
+    plan.broadcasts = try BroadcastInputs.state(
+        for: plan, files: broadcasts, checkpoint: resumed.map { $0.root + "/" + CheckpointStore.name(of: $0.metadata.id) },
+        notice: notice)
     let sinks = try OutputSinks(outputs, committed: resumed?.metadata.outputs)
     if checkpoints.exactlyOnceStandardOutput, outputs.output == nil {
         sinks.output.holdsUntilReleased = true
@@ -138,6 +144,7 @@ public func runJob(
                 position, buffered, heldOutput in
                 let staging = try store.stage()
                 try Backend.checkpoint(backends, buffered: buffered, into: staging)
+                try BroadcastInputs.write(plan.broadcasts, into: staging)
                 if !heldOutput.isEmpty {
                     try DurableFiles.write(heldOutput, to: staging.directory + "/" + heldOutputFile)
                     try staging.addPrivateFile(heldOutputFile)
@@ -194,8 +201,10 @@ public func runJob(
 /// no checkpoints.
 public func runJob(
     plan: JobPlan, state: StateOptions, options: RunOptions, inputs: [InputSource],
-    output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil
+    output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil, broadcasts: [String: String] = [:]
 ) throws -> RunSummary {
+    var plan = plan
+    plan.broadcasts = try BroadcastInputs.state(for: plan, files: broadcasts, checkpoint: nil, notice: { _ in })
     func run<Backend: KeyedStateBackend>(_ backends: [Backend]) throws -> RunSummary {
         try JobRunner(
             plan: plan, backends: backends, options: options,

@@ -66,6 +66,9 @@ public enum Carry: Sendable, Equatable {
 /// The managed-state primitive that holds a feature (Flink's state types).
 public enum StateType: String, Sendable, CaseIterable {
     case value, list, map, reducing, aggregating
+    /// Broadcast state: a side input every worker sees (`--broadcast NAME=FILE`), read by
+    /// `lookup`; not keyed.
+    case broadcast
     /// Deprecated alias of `aggregating`, accepted with a warning, as Flink deprecated FoldingState.
     case folding
 }
@@ -76,6 +79,8 @@ public enum FeatureOperator: String, Sendable, CaseIterable {
     case countDistinct = "count_distinct"
     case histogram
     case collect
+    /// A column of the broadcast input's row whose key column equals the event's field.
+    case lookup
 }
 
 /// One entry of the spec's `dict`.
@@ -91,17 +96,37 @@ public struct FeatureSpec: Sendable, Equatable {
     public var window: EventDuration?
     /// For `collect`: keep the newest N values.
     public var limit: Int?
+    /// For `lookup`: the broadcast input (`--broadcast NAME=FILE`), the column of its rows
+    /// to return, and the column matched against `field` (nil: the one named like `field`).
+    public var lookup: BroadcastLookup?
 
     public init(
         name: String, type: StateType, op: FeatureOperator, field: String? = nil,
-        window: EventDuration? = nil, limit: Int? = nil
+        window: EventDuration? = nil, limit: Int? = nil, lookup: BroadcastLookup? = nil
     ) {
+        self.lookup = lookup
         self.name = name
         self.type = type
         self.op = op
         self.field = field
         self.window = window
         self.limit = limit
+    }
+}
+
+/// Where a `lookup` feature looks: `{"from": "merchants", "column": "tier", "key": "id"}`.
+public struct BroadcastLookup: Sendable, Equatable, Hashable {
+    /// The broadcast input's name, as `--broadcast NAME=FILE` gives it.
+    public var from: String
+    /// The column of the matching row whose value the feature outputs.
+    public var column: String
+    /// The broadcast input's column matched against the event's field; nil: the field's name.
+    public var key: String?
+
+    public init(from: String, column: String, key: String? = nil) {
+        self.from = from
+        self.column = column
+        self.key = key
     }
 }
 

@@ -67,7 +67,7 @@ struct SpecLocation {
 /// into document order.
 struct JobSpecDecoder {
     static let rootKeys = ["code", "keys", "time", "timeUnit", "watermark", "maxParallelism", "emit", "carry", "dict"]
-    static let featureKeys = ["name", "type", "operator", "field", "window", "limit"]
+    static let featureKeys = ["name", "type", "operator", "field", "window", "limit", "from", "column", "key"]
     /// Flink's upper bound for max parallelism (KeyGroupRangeAssignment.UPPER_BOUND_MAX_PARALLELISM).
     static let maxParallelismBound = 32768
     static let windowedEmitModes = ["tumbling", "hopping", "session"]
@@ -411,6 +411,11 @@ struct JobSpecDecoder {
         var field: String?
         var window: EventDuration?
         var limit: Int?
+        var from: String?
+        var column: String?
+        var key: String?
+        var lookupKeysAt: [(String, SpecLocation)] = []
+        var windowAt: SpecLocation?
         var ok = true
         // Read the operator first: the type, field and limit checks depend on it.
         if let opIndex = members.firstIndex(where: { $0.key == "operator" }) {
@@ -442,8 +447,18 @@ struct JobSpecDecoder {
                 field = decodeField(member.value, memberAt)
                 ok = ok && field != nil
             case "window":
+                windowAt = memberAt
                 window = decodeWindow(member.value, memberAt)
                 ok = ok && window != nil
+            case "from", "column", "key":
+                lookupKeysAt.append((member.key, memberAt))
+                let text = decodeField(member.value, memberAt)
+                ok = ok && text != nil
+                switch member.key {
+                case "from": from = text
+                case "column": column = text
+                default: key = text
+                }
             case "limit":
                 limitAt = memberAt
                 limit = decodeLimit(member.value, memberAt)
@@ -464,13 +479,35 @@ struct JobSpecDecoder {
             error(limitAt, "\"limit\" only applies to operator \"collect\"; remove it")
             ok = false
         }
+        if op == .lookup {
+            for (required, example) in [("from", "\"merchants\" (a --broadcast name)"), ("column", "\"tier\" (the column to output)")]
+            where !members.contains(where: { $0.key == required }) {
+                error(at, "operator \"lookup\" needs \"\(required)\", e.g. \(example)")
+                ok = false
+            }
+            if let from, !from.isEmpty, !from.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) {
+                error(lookupKeysAt.first { $0.0 == "from" }!.1, "broadcast name \(specQuoted(from)) may hold only letters, digits, '_', '.' and '-'")
+                ok = false
+            }
+            if let windowAt {
+                error(windowAt, "a lookup reads the broadcast input as it is now; \"window\" does not apply: remove it")
+                ok = false
+            }
+        } else {
+            for (key, keyAt) in lookupKeysAt {
+                error(keyAt, "\"\(key)\" only applies to operator \"lookup\" (a broadcast input); remove it")
+                ok = false
+            }
+        }
         if let type, !Self.operators(for: type).contains(op) {
             let fitting = StateType.allCases.filter { $0 != .folding && Self.operators(for: $0).contains(op) }
             error(at, "operator \(specQuoted(op.rawValue)) needs type \(specList(fitting.map(\.rawValue), conjunction: "or")), not \(specQuoted(type.rawValue))")
             ok = false
         }
         guard ok, let name else { return nil }
-        return FeatureSpec(name: name, type: type ?? Self.inferredType(op), op: op, field: field, window: window, limit: limit)
+        let lookup = op == .lookup ? from.flatMap { from in column.map { BroadcastLookup(from: from, column: $0, key: key) } } : nil
+        return FeatureSpec(
+            name: name, type: type ?? Self.inferredType(op), op: op, field: field, window: window, limit: limit, lookup: lookup)
     }
 
     /// Which operators each state type can hold (DESIGN section 2's table). `folding` is the
@@ -482,6 +519,7 @@ struct JobSpecDecoder {
         case .aggregating, .folding: [.count, .sum, .min, .max, .avg, .stddev]
         case .map: [.countDistinct, .histogram]
         case .list: [.collect]
+        case .broadcast: [.lookup]
         }
     }
 
@@ -494,6 +532,7 @@ struct JobSpecDecoder {
         case .avg, .stddev: .aggregating
         case .countDistinct, .histogram: .map
         case .collect: .list
+        case .lookup: .broadcast
         }
     }
 

@@ -37,7 +37,7 @@ extension FeatureAccumulator {
 /// What a field-less `count` receives for every event: present, so every event counts.
 let countedEvent = FieldValue(kind: .bool, text: "true")
 
-private let nullText: [UInt8] = Array("null".utf8)
+let nullText: [UInt8] = Array("null".utf8)
 
 extension AppendBuffer where Element == UInt8 {
     /// A value's JSON text, or `null` when there is none.

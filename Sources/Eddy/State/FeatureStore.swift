@@ -277,3 +277,40 @@ struct BatchResults {
         EncodedResults(bytes: bytes.elements, ends: ends.elements, events: events)
     }
 }
+
+/// A `lookup` feature: no keyed state, only the broadcast input's values by key string form.
+/// Each event's result is the value for its field (null when the field is absent or no row
+/// has it), as of the broadcast state the run loaded.
+final class LookupStore: FeatureStore {
+    private let values: [String: String]
+
+    init(values: [String: String]) { self.values = values }
+
+    private func result(_ value: FieldValue, to out: ByteBuffer) {
+        if !value.isAbsent, let found = values[stringForm(value)] {
+            out.appendUTF8(found)
+        } else {
+            out.append(contentsOf: nullText)
+        }
+    }
+
+    func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
+        let bytes = results.bytes
+        for base in batch.bases {
+            result(fieldSlot.map { batch.values[base + $0] } ?? .missing, to: bytes)
+            results.ends.append(bytes.count)
+        }
+    }
+
+    // Nothing is kept per key: the per-key operations have nothing to do.
+    func appendEmpty() {}
+    func apply(_ value: FieldValue, slot: Int, at time: Int64) {}
+    func appendResult(slot: Int, to out: ByteBuffer) { out.append(contentsOf: nullText) }
+    func prefetch(slots: UnsafeBufferPointer<Int>) {}
+    func prefetchHeap(slots: UnsafeBufferPointer<Int>) {}
+    var holdsHeap: Bool { false }
+    func reset(slot: Int) {}
+    func encode(slot: Int, to writer: inout StateWriter) {}
+    func decode(slot: Int, from reader: inout StateReader) throws(StateFormatError) {}
+    func bytes(slot: Int) -> Int { 0 }
+}

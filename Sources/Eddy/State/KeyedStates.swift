@@ -12,7 +12,7 @@ public final class KeyedStates {
     private var freeSlots: [Int] = []
 
     public init(plan: JobPlan) {
-        stores = plan.features.map { $0.makeStore() }
+        stores = plan.features.map { $0.makeStore(broadcasts: plan.broadcasts) }
         maxParallelism = plan.spec.maxParallelism
     }
 
