@@ -93,8 +93,8 @@ public struct BadRecordStop: Error, Sendable, CustomStringConvertible {
 }
 
 /// The runtime of one job: source -> parse -> key-by -> keyed features -> sink. One thread
-/// reads, parses and orders events; the keyed workers (`KeyedWorkers`) apply release
-/// batches side by side.
+/// reads, parses and orders events; the keyed workers (`KeyedWorkers`) apply each release
+/// batch side by side.
 ///
 /// With event time, accepted events wait in `PendingEvents` until the watermark (max event
 /// time seen - bound - 1 tick) reaches them, and are then released in (time, arrival) order;
@@ -210,7 +210,6 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     }
 
     private func finish(_ clock: Stopwatch) throws {
-        try settle()
         progress?.clear()
         try output.flush()
         try lateOutput?.flush()
@@ -266,7 +265,6 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// Writes a checkpoint (when the run takes them) with `current` as the position of the
     /// input being read: outputs synced first, so the lengths it records are on disk.
     private func checkpoint(at current: SourceOffset?) throws {
-        try settle()
         guard let checkpoints else { return }
         if let current { note(current) }
         try output.sync()
@@ -416,7 +414,6 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             try checkpoint(at: position(of: reader, input, csvHeader: csvHeader, finished: false))
         }
         try releaseReady()
-        try settle()
         try output.flush()
         try lateOutput?.flush()
         try deadLetters?.flush()
@@ -445,9 +442,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
         guard let timeSlot = plan.timeSlot else {
             // Arrival order: each event is a batch of its own, applied and emitted at once.
-            summary.emitted += Int64(try values.withUnsafeBufferPointer { values in
-                try workers.emitNow(values: values, members: scanner.members, settling: &pending, to: output.buffer)
-            })
+            try values.withUnsafeBufferPointer { values in
+                try workers.emitNow(values: values, members: scanner.members, to: output.buffer)
+            }
+            summary.emitted += 1
             return try output.flushIfFull()
         }
         let time: Int64
@@ -471,8 +469,6 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             }
             return
         }
-        // Workers may be reading the arena: it must not move under them.
-        if pending.nextInsertMovesValues, workers.hasBatchInFlight { try settle() }
         pending.insert(
             time: time, sequence: summary.read, keyHash: values.withUnsafeBufferPointer { workers.keyHash($0, base: 0) },
             values: &values, members: carriesAllMembers ? scanner.members : nil)
@@ -557,14 +553,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private func release(upTo watermark: Int64) throws {
         pending.takeReady(upTo: watermark, into: &batch)
         guard !batch.isEmpty else { return }
-        summary.emitted += Int64(try workers.release(batch, from: &pending, carryingAll: carriesAllMembers, to: output.buffer))
+        try workers.release(batch, from: &pending, carryingAll: carriesAllMembers, to: output.buffer)
+        summary.emitted += Int64(batch.count)
         try output.flushIfFull()
-    }
-
-    /// Waits for the keyed workers' batch in flight (several workers) and writes its records:
-    /// before a checkpoint, at the end, and when input pauses.
-    private func settle() throws {
-        summary.emitted += Int64(try workers.settle(freeingSlotsOf: &pending, to: output.buffer))
     }
 
     private func reject(

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 
 /// One worker's share of a release batch, in batch order: each event's base in the value
 /// arena, time, key hash and input-column index, where each run of equal times ends, and
@@ -11,6 +12,8 @@ final class BatchShare {
     fileprivate(set) var peerGroupEnds: [Int] = []
     let records = ByteBuffer(capacity: 1 << 16)
     fileprivate(set) var recordEnds: [Int] = []
+    /// Why the worker applying this share failed, if it did.
+    fileprivate var failure: (any Error)?
 
     func removeAll() {
         bases.removeAll(keepingCapacity: true)
@@ -20,6 +23,7 @@ final class BatchShare {
         peerGroupEnds.removeAll(keepingCapacity: true)
         records.removeAll()
         recordEnds.removeAll(keepingCapacity: true)
+        failure = nil
     }
 
     /// Adds an event; events come in (time, arrival) order.
@@ -109,52 +113,33 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     }
 }
 
-/// A release batch handed to several workers: its pending entries, the owner (worker
-/// index) of each event in batch order, each worker's share, and the events' input columns
-/// (`carry: ["*"]`), copied so the pending queue may change its own meanwhile.
-private final class BatchInFlight {
-    var entries: [PendingEvents.Entry] = []
-    var owners: [Int] = []
-    var members: [[(name: String, value: FieldValue)]] = []
-    let shares: [BatchShare]
-    let done = DispatchGroup()
-    var failures: [(any Error)?]
-
-    init(workers: Int) {
-        shares = (0..<workers).map { _ in BatchShare() }
-        failures = Array(repeating: nil, count: workers)
-    }
-}
-
 /// The keyed workers of a run: each owns the key groups Flink's `KeyGroupRangeAssignment`
 /// gives its index, and holds their state in its own backend.
 ///
-/// With one worker, a release batch is applied on the calling thread. With several, each
-/// batch (events the watermark passed, in (time, arrival) order) is split by key group and
-/// each share is queued on its worker's serial queue, so a worker applies batches in order
-/// while the calling thread goes on reading and parsing. Workers read the events' values
-/// where the pending queue holds them: a batch's slots are freed only once it has settled.
-/// Up to `depth` batches are in flight, so that workers always have one queued; the oldest
-/// settles (its records written in batch order) before another starts.
+/// A release batch (events the watermark passed, in (time, arrival) order) is split by key
+/// group into one share per worker. The calling thread applies worker 0's share while the
+/// other workers apply theirs on their own serial queues, reading the events' values where
+/// the pending queue holds them; once all are done, the records are written in batch
+/// order and the batch's pending slots freed. (A pipelined variant, in which the reading
+/// thread parsed on while three batches were in flight, ran slower on two cores: three
+/// busy threads, and every event's values and record crossing cores; see BENCHMARKS.md.)
 ///
-/// Checkpoints, the end of input and pauses of the input settle every batch first: each
-/// such point is a cut where no worker holds anything in flight, so a checkpoint taken
-/// there is consistent across workers without barriers travelling through queues (Flink's
-/// aligned barriers reach the same cut), and the output is the same bytes whatever the
-/// parallelism.
+/// So when a release returns no worker holds anything: every release boundary is a cut
+/// where a checkpoint is consistent across workers without barriers travelling through
+/// queues (Flink's aligned barriers reach the same cut), and the output is the same bytes
+/// whatever the parallelism.
 final class KeyedWorkers<Backend: KeyedStateBackend> {
     let workers: [KeyedWorker<Backend>]
     let backends: [Backend]
     private let maxParallelism: Int
     private let width: Int
     private let queues: [DispatchQueue]
-    /// Batches in flight, oldest first, and emptied ones to reuse.
-    private var inFlight: [BatchInFlight] = []
-    private var spare: [BatchInFlight] = []
-    private static var depth: Int { 3 }
+    /// The batch being released: each worker's share, each event's owner (worker index) in
+    /// batch order, and the events' input columns (`carry: ["*"]`).
+    private let shares: [BatchShare]
+    private var owners: [Int] = []
+    private var members: [[(name: String, value: FieldValue)]] = []
     private var nextRecord: [Int]
-    /// The share of the single worker's batch (one worker: applied at once).
-    private let share = BatchShare()
 
     /// `backends[i]` holds the state of worker i's key groups.
     init(plan: JobPlan, backends: [Backend], format: OutputFormat) {
@@ -163,14 +148,14 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         workers = backends.map { KeyedWorker(plan: plan, backend: $0, format: format) }
         maxParallelism = plan.spec.maxParallelism
         width = plan.fieldNames.count
-        nextRecord = Array(repeating: 0, count: backends.count)
         queues = backends.indices.map { DispatchQueue(label: "eddy.worker.\($0)") }
+        shares = backends.map { _ in BatchShare() }
+        nextRecord = Array(repeating: 0, count: backends.count)
     }
 
     var parallelism: Int { workers.count }
-    var hasBatchInFlight: Bool { !inFlight.isEmpty }
 
-    /// Distinct keys holding state, over every worker (settle first).
+    /// Distinct keys holding state, over every worker.
     var keyCount: Int { backends.reduce(0) { $0 + $1.keyCount } }
 
     /// The stable hash of the key of the event at `base`.
@@ -191,110 +176,76 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
             forKeyGroup: Int(hash % UInt64(maxParallelism)), maxParallelism: maxParallelism, parallelism: workers.count)
     }
 
-    /// Applies one event at once (arrival order, no event time) and appends its record;
-    /// returns the events whose records were appended (batches in flight settle first).
-    func emitNow(
-        values: UnsafeBufferPointer<FieldValue>, members: [(name: String, value: FieldValue)],
-        settling pending: inout PendingEvents, to out: ByteBuffer
-    ) throws -> Int {
-        let settled = try settle(freeingSlotsOf: &pending, to: out)
+    /// Applies one event at once (arrival order, no event time) and appends its record.
+    func emitNow(values: UnsafeBufferPointer<FieldValue>, members: [(name: String, value: FieldValue)], to out: ByteBuffer) throws {
         let hash = keyHash(values, base: 0)
+        let share = shares[0]
         share.removeAll()
         share.add(base: 0, time: 0, keyHash: hash, memberIndex: 0)
         try workers[owner(ofKeyHash: hash)].process(share, values: values, members: { _ in members }, to: out, markingEnds: false)
-        return settled + 1
     }
 
-    /// Releases `batch` (entries of `pending` in (time, arrival) order); returns the events
-    /// whose records were appended to `out` now: the batch itself with one worker, with
-    /// several the oldest batch in flight when `depth` are. A batch's pending slots are
-    /// freed once its records are written.
+    /// Releases `batch` (entries of `pending` in (time, arrival) order): applies it, appends
+    /// its records to `out` in batch order, and frees its pending slots.
     func release(
         _ batch: [PendingEvents.Entry], from pending: inout PendingEvents, carryingAll: Bool, to out: ByteBuffer
-    ) throws -> Int {
-        if workers.count == 1 {
-            share.removeAll()
-            for (index, entry) in batch.enumerated() {
-                share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHashes[entry.slot], memberIndex: index)
-            }
-            // One buffer over the arena for the whole batch: no array retain per event.
-            try pending.withValues { values in
-                let members = carryingAll ? batch.map { pending.members[$0.slot] } : []
-                try workers[0].process(
-                    share, values: values, members: { members.isEmpty ? [] : members[$0] }, to: out, markingEnds: false)
-            }
-            for entry in batch { pending.free(slot: entry.slot) }
-            return batch.count
-        }
-        var settled = 0
-        if inFlight.count >= Self.depth { settled = try settleOldest(freeingSlotsOf: &pending, to: out) }
-        let started = spare.popLast() ?? BatchInFlight(workers: workers.count)
-        started.entries.removeAll(keepingCapacity: true)
-        started.entries.append(contentsOf: batch)
-        started.owners.removeAll(keepingCapacity: true)
-        started.members.removeAll(keepingCapacity: true)
-        for share in started.shares { share.removeAll() }
+    ) throws {
+        for share in shares { share.removeAll() }
+        owners.removeAll(keepingCapacity: true)
+        members.removeAll(keepingCapacity: true)
         for (index, entry) in batch.enumerated() {
             let hash = pending.keyHashes[entry.slot]
             let owner = owner(ofKeyHash: hash)
-            started.owners.append(owner)
-            started.shares[owner].add(base: entry.slot * width, time: entry.time, keyHash: hash, memberIndex: index)
-            if carryingAll { started.members.append(pending.members[entry.slot]) }
+            owners.append(owner)
+            shares[owner].add(base: entry.slot * width, time: entry.time, keyHash: hash, memberIndex: index)
+            if carryingAll { members.append(pending.members[entry.slot]) }
         }
-        inFlight.append(started)
-        // Workers read the values in the pending arena: the batch's slots stay taken until it
-        // settles, and the runtime settles everything before an insert would move the arena.
+        // One buffer over the arena for the whole batch: no array retain per event. Nothing
+        // inserts into `pending` until the workers are done, so the arena stays in place.
         let values = pending.withValues { $0 }
-        for index in workers.indices {
-            let worker = workers[index]
-            let share = started.shares[index]
-            let work = UncheckedSendable {
-                do {
-                    try worker.process(
-                        share, values: values, members: { started.members.isEmpty ? [] : started.members[$0] },
-                        to: share.records, markingEnds: true)
-                } catch {
-                    started.failures[index] = error
-                }
+        if workers.count == 1 {
+            // The records go straight to the output, already in batch order.
+            try workers[0].process(shares[0], values: values, members: memberLookup, to: out, markingEnds: false)
+        } else {
+            try applyInParallel(values)
+            for index in nextRecord.indices { nextRecord[index] = 0 }
+            for owner in owners {
+                let share = shares[owner]
+                let record = nextRecord[owner]
+                let start = record == 0 ? 0 : share.recordEnds[record - 1]
+                out.append(UnsafeBufferPointer(rebasing: share.records.elements[start..<share.recordEnds[record]]))
+                nextRecord[owner] = record + 1
             }
-            queues[index].async(group: started.done) { work.value() }
         }
-        return settled
+        for entry in batch { pending.free(slot: entry.slot) }
     }
 
-    /// Waits for every batch in flight, appends their records to `out` in batch order and
-    /// frees their slots in `pending`; returns how many records it appended. Rethrows a
-    /// worker's failure.
-    func settle(freeingSlotsOf pending: inout PendingEvents, to out: ByteBuffer) throws -> Int {
-        var settled = 0
-        while !inFlight.isEmpty { settled += try settleOldest(freeingSlotsOf: &pending, to: out) }
-        return settled
+    /// The input columns of the batch's event `index` (none unless carrying all).
+    private var memberLookup: (Int) -> [(name: String, value: FieldValue)] {
+        { [members] index in members.isEmpty ? [] : members[index] }
     }
 
-    private func settleOldest(freeingSlotsOf pending: inout PendingEvents, to out: ByteBuffer) throws -> Int {
-        let batch = inFlight.removeFirst()
-        batch.done.wait()
-        spare.append(batch)
-        for entry in batch.entries { pending.free(slot: entry.slot) }
-        if let failure = batch.failures.lazy.compactMap({ $0 }).first {
-            // The run stops with the failure and writes nothing more; the batches after it
-            // are waited for, so no worker touches state once the caller has moved on.
-            for later in inFlight { later.done.wait() }
-            for stopped in [batch] + inFlight {
-                for index in stopped.failures.indices { stopped.failures[index] = nil }
+    /// Every worker applies its share into its records: worker 0 on this thread, the others
+    /// on their queues; returns when all are done, with the first failure if one failed.
+    private func applyInParallel(_ values: UnsafeBufferPointer<FieldValue>) throws {
+        let done = DispatchGroup()
+        let lookup = memberLookup
+        // Each call touches only its worker and share; the values and input columns are
+        // read-only until `done.wait()` returns.
+        let work = UncheckedSendable { (worker: KeyedWorker<Backend>, share: BatchShare) in
+            do {
+                try worker.process(share, values: values, members: lookup, to: share.records, markingEnds: true)
+            } catch {
+                share.failure = error
             }
-            spare += inFlight
-            inFlight.removeAll()
-            throw failure
         }
-        for index in nextRecord.indices { nextRecord[index] = 0 }
-        for owner in batch.owners {
-            let share = batch.shares[owner]
-            let record = nextRecord[owner]
-            let start = record == 0 ? 0 : share.recordEnds[record - 1]
-            out.append(UnsafeBufferPointer(rebasing: share.records.elements[start..<share.recordEnds[record]]))
-            nextRecord[owner] = record + 1
+        for index in workers.indices.dropFirst() {
+            let (worker, share) = (workers[index], shares[index])
+            let task = UncheckedSendable { work.value(worker, share) }
+            queues[index].async(group: done) { task.value() }
         }
-        return batch.entries.count
+        work.value(workers[0], shares[0])
+        done.wait()
+        if let failure = shares.lazy.compactMap(\.failure).first { throw failure }
     }
 }

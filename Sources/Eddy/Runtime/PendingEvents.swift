@@ -260,10 +260,6 @@ struct PendingEvents {
     /// Every waiting event's entry, in no particular order.
     var waiting: [Entry] { arriving + runs.flatMap { $0.entries[$0.next...] } }
 
-    /// Whether the next insert would grow the value arena past its capacity, moving it:
-    /// buffers over the arena taken before it would then dangle.
-    var nextInsertMovesValues: Bool { freeSlots.isEmpty && values.count + width > values.capacity }
-
     mutating func free(slot: Int) {
         freeSlots.append(slot)
         if !members.isEmpty { members[slot] = [] }
