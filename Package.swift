@@ -17,8 +17,8 @@ let package = Package(
             name: "Eddy",
             dependencies: ["CEddySupport", "RocksStore"],
             swiftSettings: [
-                // The run loop is single-threaded and checked by tests; dynamic exclusivity
-                // checks on its class properties cost several percent per event.
+                // Each worker's state is touched by one thread at a time (checked by tests);
+                // dynamic exclusivity checks on class properties cost several percent per event.
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
             ]
         ),

@@ -60,7 +60,7 @@ struct RunCommand: ParsableCommand {
         valueName: "name=file"))
     var broadcast: [String] = []
 
-    @Option(help: "Keyed workers, each owning a range of key groups and applying its events on its own thread (1 to --max-parallelism). Output is the same for every value. Default: the number of processors, at most 4.")
+    @Option(help: "Keyed workers, each owning a range of key groups; they apply each batch of events side by side, worker 0 on the reading thread (1 to --max-parallelism). Output is the same for every value. Default: 1.")
     var parallelism: Int?
 
     @Option(help: "Checkpoint directory (fs and rocksdb backends). Default: eddy-checkpoints/<code> under the working directory.")
@@ -125,7 +125,9 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var spec = try loadSpec(job)
         if let maxParallelism { spec.maxParallelism = maxParallelism }
-        let workers = parallelism ?? defaultParallelism(maxParallelism: spec.maxParallelism)
+        // One worker unless asked, as Flink's parallelism.default: on a shared machine a second
+        // worker's gain varies with the neighbours' load (BENCHMARKS.md), its CPU cost does not.
+        let workers = parallelism ?? 1
         guard workers <= spec.maxParallelism else {
             writeToStandardError("eddy: --parallelism \(workers) exceeds the job's \(spec.maxParallelism) key groups (maxParallelism): each worker owns at least one; lower --parallelism or raise --max-parallelism\n")
             throw ExitCode.validationFailure
@@ -208,12 +210,6 @@ extension RunCommand {
         }
         return .success(files)
     }
-}
-
-/// Workers when `--parallelism` is not given: one per processor, at most 4 (beyond that
-/// the one reading thread is the limit), and no more than the key groups.
-func defaultParallelism(maxParallelism: Int) -> Int {
-    min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), maxParallelism)
 }
 
 /// `--checkpoint-every`: a number of events, or a duration in the spec's units.

@@ -188,6 +188,14 @@ import Testing
         #expect(specErrors(specFeature(#"{"name": "s", "operator": "sum", "field": "amount", "from": "x"}"#)) == [
             #"dict[0].from: "from" only applies to operator "lookup" (a broadcast input); remove it"#,
         ])
+        #expect(specErrors(specFeature(#"{"name": "t", "operator": "lookup", "field": "m", "from": 3, "column": ""}"#)) == [
+            #"dict[0].from: expected the name of a broadcast input (a string such as "merchants", as --broadcast merchants=FILE gives it), found 3"#,
+            #"dict[0].column: must not be empty; expected a column of the broadcast input (a string such as "tier")"#,
+        ])
+        // Without a time column, a window is refused for what it is here, not for the time.
+        #expect(specErrors(#"{"code": "j", "keys": ["k"], "dict": [{"name": "t", "operator": "lookup", "field": "m", "from": "x", "column": "c", "window": "1h"}]}"#) == [
+            #"dict[0].window: a lookup reads the broadcast input as it is now; "window" does not apply: remove it"#,
+        ])
     }
 
     @Test func aLookupDecodesWithItsKeyColumn() throws {

@@ -168,7 +168,7 @@ done
 
 # Checkpoints and resume.
 python3 Tests/support/gen_events.py --events 30000 --keys 300 --seed 5 --out "$TMP/ck.jsonl"
-"$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory -q -o "$TMP/ck.expected"
+"$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory --parallelism 1 -q -o "$TMP/ck.expected"
 ck() { "$EDDY" run jobs/card_velocity.json --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" "$@"; }
 
 # A second run on the same checkpoint directory is refused, naming the holder.
@@ -223,6 +223,12 @@ for variant in "--state-backend memory" "--state-backend rocksdb --parallelism 3
 done
 expect_exit "a lookup without its --broadcast exits 1" 1 risk jobs/card_velocity.input.jsonl --state-backend memory
 grep -q 'broadcast input "merchants" (read by "merchant_tier", "merchant_city") is not loaded: give it with --broadcast merchants=FILE' "$TMP/err" && pass "a missing broadcast input names the fix" || fail "a missing broadcast input names the fix" "$(cat "$TMP/err")"
+echo "kept" >"$TMP/kept.out"
+risk jobs/card_velocity.input.jsonl --state-backend memory -o "$TMP/kept.out" 2>/dev/null
+[ "$(cat "$TMP/kept.out")" = kept ] && pass "a run refused for a missing broadcast input leaves its output untouched" || fail "a run refused for a missing broadcast input leaves its output untouched" "$(head -c 200 "$TMP/kept.out")"
+sed 's/"column": "tier"/"column": "tierr"/' jobs/card_risk.json >"$TMP/risk-typo.json"
+"$EDDY" run "$TMP/risk-typo.json" jobs/card_velocity.input.jsonl --state-backend memory --broadcast merchants=jobs/card_risk.merchants.csv -q -o "$TMP/typo.out" 2>"$TMP/err"
+grep -q 'broadcast merchants: no row has a column "tierr", so "merchant_tier" is null for every event' "$TMP/err" && pass "a lookup column no row has is reported" || fail "a lookup column no row has is reported" "$(cat "$TMP/err")"
 expect_exit "--broadcast of a name no lookup reads exits 1" 1 risk jobs/card_velocity.input.jsonl --state-backend memory --broadcast merchants=jobs/card_risk.merchants.csv --broadcast tiers=x.csv
 grep -q 'no lookup in the job reads it (its lookups read "merchants")' "$TMP/err" && pass "an unused broadcast name says which are read" || fail "an unused broadcast name says which are read" "$(cat "$TMP/err")"
 expect_exit "--broadcast without NAME= exits 64" 64 risk jobs/card_velocity.input.jsonl --broadcast jobs/card_risk.merchants.csv

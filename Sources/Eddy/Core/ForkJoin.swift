@@ -3,9 +3,9 @@ import Dispatch
 /// Runs `body(0)`, ..., `body(count - 1)` at once, on the calling thread and pool threads,
 /// and returns when every call has; then throws the first error (by index), if any.
 ///
-/// This is how eddy's keyed workers run side by side: each call touches only its own
-/// worker's state (and reads what the caller shares read-only until the join), which is
-/// what makes handing non-`Sendable` state to the pool sound here.
+/// The rocksdb workers write their state back side by side this way at a checkpoint: each
+/// call touches only its own worker's state (and reads what the caller shares read-only
+/// until the join), which is what makes handing non-`Sendable` state to the pool sound.
 func forkJoin(_ count: Int, _ body: (Int) throws -> Void) throws {
     if count == 1 { return try body(0) }
     let failures = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: count)

@@ -32,6 +32,14 @@ enum BroadcastInputs {
                 throw IOError("broadcast input \"\(name)\" (read by \(features)) is not loaded: give it with --broadcast \(name)=FILE (JSON Lines or CSV)")
             }
         }
+        // A misspelt column would make a lookup null everywhere without a word.
+        for feature in plan.features {
+            guard let lookup = feature.spec.lookup, let table = tables[lookup.from], !table.rows.isEmpty else { continue }
+            for column in [lookup.key ?? feature.spec.field ?? "", lookup.column]
+            where !table.rows.contains(where: { $0.columns.contains(column) }) {
+                notice("broadcast \(lookup.from): no row has a column \"\(column)\", so \"\(feature.name)\" is null for every event; check the spec's \"key\", \"field\" and \"column\"")
+            }
+        }
         return BroadcastState(tables: tables, lookups: plan.lookups)
     }
 

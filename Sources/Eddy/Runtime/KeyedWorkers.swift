@@ -122,7 +122,9 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 /// the pending queue holds them; once all are done, the records are written in batch
 /// order and the batch's pending slots freed. (A pipelined variant, in which the reading
 /// thread parsed on while three batches were in flight, ran slower on two cores: three
-/// busy threads, and every event's values and record crossing cores; see BENCHMARKS.md.)
+/// busy threads, and every event's values and record crossing cores; BENCHMARKS.md has
+/// the figures.) Jobs without event time apply each event as it arrives, on the reading
+/// thread, by the worker that owns its key: they gain nothing from several workers.
 ///
 /// So when a release returns no worker holds anything: every release boundary is a cut
 /// where a checkpoint is consistent across workers without barriers travelling through
@@ -200,14 +202,17 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
             shares[owner].add(base: entry.slot * width, time: entry.time, keyHash: hash, memberIndex: index)
             if carryingAll { members.append(pending.members[entry.slot]) }
         }
-        // One buffer over the arena for the whole batch: no array retain per event. Nothing
-        // inserts into `pending` until the workers are done, so the arena stays in place.
-        let values = pending.withValues { $0 }
-        if workers.count == 1 {
-            // The records go straight to the output, already in batch order.
-            try workers[0].process(shares[0], values: values, members: memberLookup, to: out, markingEnds: false)
-        } else {
-            try applyInParallel(values)
+        // One buffer over the arena for the whole batch, valid while the workers read it: no
+        // array retain per event.
+        try pending.withValues { values in
+            if workers.count == 1 {
+                // The records go straight to the output, already in batch order.
+                try workers[0].process(shares[0], values: values, members: memberLookup, to: out, markingEnds: false)
+            } else {
+                try applyInParallel(values)
+            }
+        }
+        if workers.count > 1 {
             for index in nextRecord.indices { nextRecord[index] = 0 }
             for owner in owners {
                 let share = shares[owner]

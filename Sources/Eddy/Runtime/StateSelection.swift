@@ -86,11 +86,14 @@ public func runJob(
     notice: (String) -> Void = { _ in }
 ) throws -> RunSummary {
     guard let checkpoints else {
+        // Side inputs first: a run that cannot start must not have truncated its outputs.
+        var plan = plan
+        plan.broadcasts = try BroadcastInputs.state(for: plan, files: broadcasts, checkpoint: nil, notice: notice)
         let sinks = try OutputSinks(outputs, committed: nil)
         return try sinks.closing {
             try runJob(
                 plan: plan, state: state, options: options, inputs: inputs,
-                output: sinks.output, lateOutput: sinks.late, deadLetters: sinks.deadLetters, broadcasts: broadcasts)
+                output: sinks.output, lateOutput: sinks.late, deadLetters: sinks.deadLetters)
         }
     }
     guard state.backend != .memory else {
@@ -198,13 +201,15 @@ public func runJob(
 }
 
 /// Runs `plan` over `inputs` with the backend `state` names, writing to open sinks, with
-/// no checkpoints.
+/// no checkpoints; its broadcast inputs are loaded already or come from `broadcasts`.
 public func runJob(
     plan: JobPlan, state: StateOptions, options: RunOptions, inputs: [InputSource],
     output: ByteSink, lateOutput: ByteSink? = nil, deadLetters: ByteSink? = nil, broadcasts: [String: String] = [:]
 ) throws -> RunSummary {
     var plan = plan
-    plan.broadcasts = try BroadcastInputs.state(for: plan, files: broadcasts, checkpoint: nil, notice: { _ in })
+    if plan.broadcasts.tables.count < plan.broadcastInputs.count {
+        plan.broadcasts = try BroadcastInputs.state(for: plan, files: broadcasts, checkpoint: nil, notice: { _ in })
+    }
     func run<Backend: KeyedStateBackend>(_ backends: [Backend]) throws -> RunSummary {
         try JobRunner(
             plan: plan, backends: backends, options: options,

@@ -448,11 +448,13 @@ struct JobSpecDecoder {
                 ok = ok && field != nil
             case "window":
                 windowAt = memberAt
+                // A lookup's window is refused below, whatever its value.
+                guard op != .lookup else { break }
                 window = decodeWindow(member.value, memberAt)
                 ok = ok && window != nil
             case "from", "column", "key":
                 lookupKeysAt.append((member.key, memberAt))
-                let text = decodeField(member.value, memberAt)
+                let text = decodeLookupName(member.key, member.value, memberAt)
                 ok = ok && text != nil
                 switch member.key {
                 case "from": from = text
@@ -603,6 +605,22 @@ struct JobSpecDecoder {
         }
         guard !name.isEmpty else {
             error(at, "must not be empty; name the input column to read")
+            return nil
+        }
+        return name
+    }
+
+    /// `from` (a broadcast input's name), `column` or `key` (columns of the broadcast input).
+    private mutating func decodeLookupName(_ key: String, _ value: SpecJSON, _ at: SpecLocation) -> String? {
+        let what = key == "from"
+            ? "the name of a broadcast input (a string such as \"merchants\", as --broadcast merchants=FILE gives it)"
+            : "a column of the broadcast input (a string such as \"tier\")"
+        guard case .string(let name) = value else {
+            error(at, "expected \(what), found \(specFound(value))")
+            return nil
+        }
+        guard !name.isEmpty else {
+            error(at, "must not be empty; expected \(what)")
             return nil
         }
         return name
