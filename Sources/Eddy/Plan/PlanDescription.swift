@@ -43,6 +43,7 @@ extension JobPlan {
         }
         lines.append("     |")
         lines.append("  key-by   \(spec.keys.joined(separator: " + ")) -> key group = stable hash mod \(spec.maxParallelism)")
+        lines.append("           --parallelism N: worker i owns key groups ceil(i*\(spec.maxParallelism)/N) to ((i+1)*\(spec.maxParallelism)-1)/N")
         lines.append("     |")
         for (name, readers) in broadcastInputs.sorted(by: { $0.key < $1.key }) {
             lines.append("  broadcast \(name) (--broadcast \(name)=FILE) -> every worker, read by \(readers.map(\.name).joined(separator: ", ")); checkpointed once")

@@ -1,5 +1,4 @@
 import Dispatch
-import Glibc
 
 /// One worker's share of a release batch, in batch order: each event's base in the value
 /// arena, time, key hash and input-column index, where each run of equal times ends, and
@@ -54,14 +53,14 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 
     /// Applies `share` to every feature and appends each event's record to `out` (noting in
     /// the share where each ends when `markingEnds`); the backend hears of each chunk's end.
-    /// `members(index)` gives an event's input columns, for `carry: ["*"]`.
+    /// `members[memberIndex]` are an event's input columns, for `carry: ["*"]` (empty otherwise).
     ///
     /// The share goes in chunks of about `chunkSize` events, cut only where the time changes
     /// (peers stay in one chunk): each chunk's states are looked up and prefetched together
     /// just before it is applied, so they are still in cache when it is.
     func process(
         _ share: BatchShare, values: UnsafeBufferPointer<FieldValue>,
-        members: (Int) -> [(name: String, value: FieldValue)], to out: ByteBuffer, markingEnds: Bool
+        members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) throws {
         guard !share.bases.isEmpty else { return }
         share.peerGroupEnds.append(share.times.count)
@@ -83,7 +82,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     /// (relative to the range's start).
     private func process(
         _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>,
-        members: (Int) -> [(name: String, value: FieldValue)], to out: ByteBuffer, markingEnds: Bool
+        members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) throws {
         try share.bases.withUnsafeBufferPointer { allBases in
             let bases = UnsafeBufferPointer(rebasing: allBases[range])
@@ -102,10 +101,15 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
                 }
             }
             let encoded = results.encoded(events: range.count)
+            if members.isEmpty, !markingEnds {
+                for index in bases.indices {
+                    encoder.encode(values: values, base: bases[index], members: [], results: encoded, index: index, to: out)
+                }
+                return
+            }
             for index in bases.indices {
-                encoder.encode(
-                    values: values, base: bases[index], members: members(share.memberIndices[range.lowerBound + index]),
-                    results: encoded, index: index, to: out)
+                let eventMembers = members.isEmpty ? [] : members[share.memberIndices[range.lowerBound + index]]
+                encoder.encode(values: values, base: bases[index], members: eventMembers, results: encoded, index: index, to: out)
                 if markingEnds { share.recordEnds.append(out.count) }
             }
         }
@@ -184,7 +188,7 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         let share = shares[0]
         share.removeAll()
         share.add(base: 0, time: 0, keyHash: hash, memberIndex: 0)
-        try workers[owner(ofKeyHash: hash)].process(share, values: values, members: { _ in members }, to: out, markingEnds: false)
+        try workers[owner(ofKeyHash: hash)].process(share, values: values, members: members.isEmpty ? [] : [members], to: out, markingEnds: false)
     }
 
     /// Releases `batch` (entries of `pending` in (time, arrival) order): applies it, appends
@@ -195,19 +199,26 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         for share in shares { share.removeAll() }
         owners.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
-        for (index, entry) in batch.enumerated() {
-            let hash = pending.keyHashes[entry.slot]
-            let owner = owner(ofKeyHash: hash)
-            owners.append(owner)
-            shares[owner].add(base: entry.slot * width, time: entry.time, keyHash: hash, memberIndex: index)
-            if carryingAll { members.append(pending.members[entry.slot]) }
+        if workers.count == 1 {
+            let share = shares[0]
+            for (index, entry) in batch.enumerated() {
+                share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHashes[entry.slot], memberIndex: index)
+            }
+        } else {
+            for (index, entry) in batch.enumerated() {
+                let hash = pending.keyHashes[entry.slot]
+                let owner = owner(ofKeyHash: hash)
+                owners.append(owner)
+                shares[owner].add(base: entry.slot * width, time: entry.time, keyHash: hash, memberIndex: index)
+            }
         }
+        if carryingAll { members = batch.map { pending.members[$0.slot] } }
         // One buffer over the arena for the whole batch, valid while the workers read it: no
         // array retain per event.
         try pending.withValues { values in
             if workers.count == 1 {
                 // The records go straight to the output, already in batch order.
-                try workers[0].process(shares[0], values: values, members: memberLookup, to: out, markingEnds: false)
+                try workers[0].process(shares[0], values: values, members: members, to: out, markingEnds: false)
             } else {
                 try applyInParallel(values)
             }
@@ -225,21 +236,16 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         for entry in batch { pending.free(slot: entry.slot) }
     }
 
-    /// The input columns of the batch's event `index` (none unless carrying all).
-    private var memberLookup: (Int) -> [(name: String, value: FieldValue)] {
-        { [members] index in members.isEmpty ? [] : members[index] }
-    }
-
     /// Every worker applies its share into its records: worker 0 on this thread, the others
     /// on their queues; returns when all are done, with the first failure if one failed.
     private func applyInParallel(_ values: UnsafeBufferPointer<FieldValue>) throws {
         let done = DispatchGroup()
-        let lookup = memberLookup
+        let members = self.members
         // Each call touches only its worker and share; the values and input columns are
         // read-only until `done.wait()` returns.
         let work = UncheckedSendable { (worker: KeyedWorker<Backend>, share: BatchShare) in
             do {
-                try worker.process(share, values: values, members: lookup, to: share.records, markingEnds: true)
+                try worker.process(share, values: values, members: members, to: share.records, markingEnds: true)
             } catch {
                 share.failure = error
             }
