@@ -2,7 +2,8 @@
 # Crash test: run a job over generated events with checkpoints, kill it with SIGKILL at
 # random moments, resume each time with --resume latest, and require the final output to be
 # byte-identical to an uninterrupted run. For each backend (fs, rocksdb) and each mode: a
-# file in and a file out, a replayed stdin in, and stdout out with --exactly-once. Each run
+# file in and a file out, a replayed stdin in, stdout out with --exactly-once, and a windowed
+# job (hopping windows, jobs/card_windows.json) from a file to a file. Each run
 # takes a random --parallelism of 1, 2 or 4, so resumes also rescale the keyed state.
 #
 #   Tests/crash/run.sh KILLS [EVENTS]     KILLS per backend and input mode
@@ -19,6 +20,8 @@ failed=0
 python3 Tests/support/gen_events.py --events "$EVENTS" --keys 5000 --seed 3 --out "$TMP/events.jsonl"
 "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend memory -q -o "$TMP/expected.jsonl" \
     --late-output "$TMP/expected.late"
+"$EDDY" run jobs/card_windows.json "$TMP/events.jsonl" --state-backend memory -q -o "$TMP/expected-windows.jsonl" \
+    --late-output "$TMP/expected-windows.late"
 # How long an uninterrupted run takes: kills land anywhere within it.
 start=$(date +%s%N)
 "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend rocksdb --state-dir "$TMP/timing-state" \
@@ -34,7 +37,11 @@ scenario() {
     while :; do
         runs=$((runs + 1))
         local workers=$((1 << (RANDOM % 3)))
-        if [ "$mode" = file ]; then
+        if [ "$mode" = windows ]; then
+            "$EDDY" run jobs/card_windows.json "$TMP/events.jsonl" --state-backend "$backend" \
+                --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
+                --parallelism "$workers" --resume latest -q -o "$dir/out.jsonl" --late-output "$dir/late" 2>>"$dir/log" &
+        elif [ "$mode" = file ]; then
             "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend "$backend" \
                 --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
                 --parallelism "$workers" --resume latest -q -o "$dir/out.jsonl" --late-output "$dir/late" 2>>"$dir/log" &
@@ -64,7 +71,9 @@ scenario() {
 }
 
 for backend in fs rocksdb; do
-    for mode in file stdin stdout; do
+    for mode in file stdin stdout windows; do
+        expected=expected
+        [ "$mode" = windows ] && expected=expected-windows
         total_kills=0
         scenarios=0
         # Until enough kills landed: a run that finishes before its kill starts a new scenario.
@@ -77,8 +86,8 @@ for backend in fs rocksdb; do
                 continue 2
             fi
             total_kills=$((total_kills + kills))
-            if ! cmp -s "$dir/out.jsonl" "$TMP/expected.jsonl" || ! cmp -s "$dir/late" "$TMP/expected.late"; then
-                echo "FAIL $backend/$mode: after $kills kills in $runs runs, output differs: $(cmp "$dir/out.jsonl" "$TMP/expected.jsonl" 2>&1 | head -1)"
+            if ! cmp -s "$dir/out.jsonl" "$TMP/$expected.jsonl" || ! cmp -s "$dir/late" "$TMP/$expected.late"; then
+                echo "FAIL $backend/$mode: after $kills kills in $runs runs, output differs: $(cmp "$dir/out.jsonl" "$TMP/$expected.jsonl" 2>&1 | head -1)"
                 failed=$((failed + 1))
                 continue 2
             fi

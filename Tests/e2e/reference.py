@@ -220,6 +220,20 @@ def main():
             for (_, _, rec) in batch:
                 emit(rec, t)
 
+    emit_mode = spec.get("emit", "event")
+    windows = None  # (size, slide) in microseconds for windowed jobs
+    if isinstance(emit_mode, dict):
+        if "tumbling" in emit_mode:
+            windows = (duration(emit_mode["tumbling"]),) * 2
+        else:
+            windows = (duration(emit_mode["hopping"]["size"]), duration(emit_mode["hopping"]["slide"]))
+    window_events = {}  # (window end, key) -> [(t, seq, rec)]
+
+    def window_starts(t):
+        size, slide = windows
+        newest = (t // slide) * slide
+        return [newest - k * slide for k in range(size // slide - 1, -1, -1)]
+
     wm, max_t, seq = -math.inf, -math.inf, 0
     for path in a.inputs:
         fmt = a.format or ("csv" if path.endswith(".csv") else "jsonl")
@@ -238,6 +252,18 @@ def main():
             if t is None:
                 counts["rejected"] += 1
                 continue
+            if windows:
+                open_starts = [s for s in window_starts(t) if s + windows[0] - 1 > wm]
+                if not open_starts:
+                    counts["late"] += 1
+                    continue
+                for s in open_starts:
+                    window_events.setdefault((s + windows[0], tuple(canonical(rec[k]) for k in keys)), []).append((t, seq, rec))
+                counts["emitted"] += 1
+                if t > max_t:
+                    max_t = t
+                    wm = max(wm, max_t - bound - 1)
+                continue
             if t <= wm:
                 counts["late"] += 1
                 continue
@@ -247,6 +273,17 @@ def main():
                 wm = max(wm, max_t - bound - 1)
                 release(wm)
     release(math.inf)
+    if windows:
+        order = sorted(window_events, key=lambda w: (w[0], "\x1f".join(w[1]).encode("utf-8")))
+        for end, key in order:
+            events = window_events[(end, key)]
+            rec = events[0][2]
+            o = {k: rec[k] for k in keys}
+            o["window_start"] = (end - windows[0]) // unit
+            o["window_end"] = end // unit
+            for f in features:
+                o[f["name"]] = feature_value(f, events, math.inf)
+            out.write(json.dumps(o, ensure_ascii=False) + "\n")
     print(f"{counts['read']} {counts['emitted']} {counts['late']} {counts['rejected']}", file=sys.stderr)
 
 

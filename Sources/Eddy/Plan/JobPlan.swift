@@ -55,8 +55,10 @@ public struct JobPlan: Sendable {
         Set(spec.keys + (spec.time.map { [$0] } ?? []) + features.map(\.name))
     }
 
-    /// The output columns in order: keys, time, carried columns (when known), features.
+    /// The output columns in order: keys, time, carried columns (when known), features; with
+    /// windows, keys, `window_start`, `window_end`, features.
     public var outputColumns: [String] {
+        if spec.emit.windows != nil { return spec.keys + ["window_start", "window_end"] + features.map(\.name) }
         var columns = spec.keys
         if let time = spec.time { columns.append(time) }
         if case .columns(let carried) = carry { columns += carried.map(\.name) }

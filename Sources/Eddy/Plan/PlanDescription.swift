@@ -11,7 +11,11 @@ extension JobSpec {
         parts.append("\(features.count) feature\(features.count == 1 ? "" : "s")" + (windowed > 0 ? " (\(windowed) with a lookback window)" : ""))
         let broadcasts = Set(features.compactMap(\.lookup?.from)).sorted()
         if !broadcasts.isEmpty { parts.append("broadcast input\(broadcasts.count == 1 ? "" : "s") " + broadcasts.joined(separator: ", ")) }
-        parts.append("one record per event")
+        switch emit {
+        case .event: parts.append("one record per event")
+        case .tumbling(let size): parts.append("one record per key per tumbling window of \(size)")
+        case .hopping(let size, let slide): parts.append("one record per key per hopping window of \(size) every \(slide)")
+        }
         return "\(code): valid; " + parts.joined(separator: "; ")
     }
 }
@@ -49,10 +53,18 @@ extension JobPlan {
             lines.append("  broadcast \(name) (--broadcast \(name)=FILE) -> every worker, read by \(readers.map(\.name).joined(separator: ", ")); checkpointed once")
         }
         if !broadcastInputs.isEmpty { lines.append("     |") }
-        let release = spec.time == nil
-            ? "each event in arrival order"
-            : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"
-        lines.append("  keyed    \(features.count) features, one state row per key; emits \(release)")
+        if let windows = spec.emit.windows {
+            let kind = windows.size == windows.slide
+                ? "tumbling windows of \(spec.emit.sizeText)" : "hopping windows of \(spec.emit.sizeText) every \(spec.emit.slideText)"
+            lines.append("  window   \(kind), aligned to the epoch: each event is buffered once per window of it not yet fired")
+            lines.append("     |")
+            lines.append("  keyed    \(features.count) features over each key's window; when the watermark reaches a window's end - 1, one record per key, in order of window end, then key")
+        } else {
+            let release = spec.time == nil
+                ? "each event in arrival order"
+                : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"
+            lines.append("  keyed    \(features.count) features, one state row per key; emits \(release)")
+        }
         let width = features.map(\.name.count).max() ?? 0
         for feature in features {
             let padding = String(repeating: " ", count: width - feature.name.count)

@@ -74,6 +74,8 @@ public struct RunSummary: Sendable, Equatable {
     public var rejected: Int64 = 0
     public var pending: Int64 = 0
     public var keys: Int = 0
+    /// Windowed jobs: the (window, key) records written; nil for event mode.
+    public var windows: Int64?
     public var elapsedSeconds: Double = 0
 
     public var eventsPerSecond: Double { elapsedSeconds > 0 ? Double(read) / elapsedSeconds : 0 }
@@ -81,7 +83,8 @@ public struct RunSummary: Sendable, Equatable {
     public func line(code: String) -> String {
         "eddy: \(code): \(read) events read: \(emitted) emitted, \(late) late, \(rejected) rejected"
             + (pending > 0 ? ", \(pending) pending (buffered, not yet passed by the watermark)" : "") + "; "
-            + "\(keys) keys; \(formatSeconds(elapsedSeconds)), \(formatRate(eventsPerSecond)) events/s"
+            + (windows.map { "\($0) windows" } ?? "\(keys) keys") + "; "
+            + "\(formatSeconds(elapsedSeconds)), \(formatRate(eventsPerSecond)) events/s"
     }
 }
 
@@ -104,6 +107,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private let plan: JobPlan
     private let options: RunOptions
     private let workers: KeyedWorkers<Backend>
+    /// Windowed jobs: windows fire here instead of events going to the workers.
+    private let windowFiring: WindowFiring?
     private let encoder: EventEncoder
     private let output: ByteSink
     private let lateOutput: ByteSink?
@@ -146,6 +151,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         self.options = options
         workers = KeyedWorkers(plan: plan, backends: backends, format: options.outputFormat)
         releaseBatchSize = backends.count == 1 ? 256 : 1024
+        windowFiring = plan.spec.emit.windows.map {
+            WindowFiring(plan: plan, size: $0.size, slide: $0.slide, format: options.outputFormat)
+        }
+        if windowFiring != nil { summary.windows = 0 }
         encoder = EventEncoder(plan: plan, format: options.outputFormat)
         self.output = output
         self.lateOutput = lateOutput
@@ -191,17 +200,17 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 // must take older events as late, or they would be applied out of order.
                 watermark = maxEventTime
             }
-            summary.pending = Int64(pending.count)
+            summary.pending = eventsWaiting()
             try checkpoint(at: nil)
         } catch var stop as StopRequested {
-            summary.pending = Int64(pending.count)
+            summary.pending = eventsWaiting()
             try finish(clock)
             stop.summary = summary
             throw stop
         } catch let stop as BadRecordStop {
             // Stop at the bad record, not earlier: what the watermark had passed is emitted.
             try releaseReady()
-            summary.pending = Int64(pending.count)
+            summary.pending = eventsWaiting()
             try finish(clock)
             throw BadRecordStop(message: stop.message, summary: summary)
         }
@@ -460,7 +469,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 return try reject(record, problem.message, input: input, line: line, offset: offset)
             }
         }
-        if time <= watermark {
+        // Windowed: buffered once per window that has not fired, under its fire time.
+        let windowFireTimes = windowFiring?.unfiredWindows(of: time, after: watermark)
+        if windowFireTimes?.isEmpty ?? (time <= watermark) {
             summary.late += 1
             if let lateOutput {
                 lateOutput.buffer.append(record)
@@ -469,9 +480,18 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             }
             return
         }
-        pending.insert(
-            time: time, sequence: summary.read, keyHash: values.withUnsafeBufferPointer { workers.keyHash($0, base: 0) },
-            values: &values, members: carriesAllMembers ? scanner.members : nil)
+        let keyHash = values.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }
+        if let windowFireTimes {
+            for fireTime in windowFireTimes.dropLast() {
+                var copy = values
+                pending.insert(time: fireTime, sequence: summary.read, keyHash: keyHash, values: &copy, members: nil)
+            }
+            pending.insert(time: windowFireTimes.last!, sequence: summary.read, keyHash: keyHash, values: &values, members: nil)
+        } else {
+            pending.insert(
+                time: time, sequence: summary.read, keyHash: keyHash,
+                values: &values, members: carriesAllMembers ? scanner.members : nil)
+        }
         if time > maxEventTime {
             maxEventTime = time
             let (lowered, overflow) = time.subtractingReportingOverflow(watermarkBound &+ 1)
@@ -553,9 +573,35 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private func release(upTo watermark: Int64) throws {
         pending.takeReady(upTo: watermark, into: &batch)
         guard !batch.isEmpty else { return }
-        try workers.release(batch, from: &pending, carryingAll: carriesAllMembers, to: output.buffer)
-        summary.emitted += Int64(batch.count)
+        if let windowFiring {
+            let fired = pending.withValues { values in
+                windowFiring.fire(
+                    batch, values: values, width: pending.width, canonicalKey: workers.workers[0].keyed.canonicalKey,
+                    eventTime: acceptedEventTime, to: output.buffer)
+            }
+            for entry in batch { pending.free(slot: entry.slot) }
+            summary.emitted += Int64(fired.events)
+            summary.windows? += Int64(fired.windows)
+        } else {
+            try workers.release(batch, from: &pending, carryingAll: carriesAllMembers, to: output.buffer)
+            summary.emitted += Int64(batch.count)
+        }
         try output.flushIfFull()
+    }
+
+    /// The time of an event that was accepted, so whose time column parses.
+    private func acceptedEventTime(_ value: FieldValue) -> Int64 {
+        if case .success(let time) = eventTime(value) { return time }
+        preconditionFailure("an accepted event's time no longer parses")
+    }
+
+    /// Events accepted and not yet emitted. A windowed job buffers an event once per window
+    /// still open; it counts once, under the last of them.
+    private func eventsWaiting() -> Int64 {
+        guard let windowFiring, let timeSlot = plan.timeSlot else { return Int64(pending.count) }
+        return pending.withValues { values in
+            Int64(pending.waiting.count { windowFiring.lastFireTime(of: acceptedEventTime(values[$0.slot * pending.width + timeSlot])) == $0.time })
+        }
     }
 
     private func reject(

@@ -19,6 +19,11 @@ final class EventEncoder {
     /// Key, time and carried columns: the value slot of each, in output order.
     private let fixedSlots: UnsafeMutableBufferPointer<Int>
     private let carriesAllMembers: Bool
+    /// Columns between the fixed ones and the features: `window_start` and `window_end` for
+    /// windowed jobs, none for events.
+    private let windowColumns: Int
+    /// Microseconds per unit of the job's time, in which window bounds are written.
+    private let timeUnit: Int64
 
     init(plan: JobPlan, format: OutputFormat) {
         self.plan = plan
@@ -32,7 +37,9 @@ final class EventEncoder {
         prefixStarts.append(prefixBytes.count)
         prefixBytes.append(contentsOf: repeatElement(0, count: 16))
         var fixedSlots = plan.keySlots
-        if let timeSlot = plan.timeSlot { fixedSlots.append(timeSlot) }
+        windowColumns = plan.spec.emit.windows == nil ? 0 : 2
+        timeUnit = plan.spec.timeUnit.microseconds
+        if let timeSlot = plan.timeSlot, windowColumns == 0 { fixedSlots.append(timeSlot) }
         if case .columns(let carried) = plan.carry { fixedSlots += carried.map(\.slot) }
         if case .all = plan.carry { carriesAllMembers = true } else { carriesAllMembers = false }
         self.prefixBytes = .allocate(capacity: prefixBytes.count)
@@ -75,13 +82,33 @@ final class EventEncoder {
         appendFeatureColumns(results, index: index, to: out)
     }
 
+    /// Appends the record of a key's window `[start, end)` (microseconds): the key columns
+    /// of the event at `base`, the bounds in the job's time unit, and the features' results
+    /// (those of event `index` in `results`).
+    func encodeWindow(
+        values: UnsafeBufferPointer<FieldValue>, base: Int, start: Int64, end: Int64, results: EncodedResults,
+        index: Int, to out: ByteBuffer
+    ) {
+        let bounds = [start, end].map { $0 / timeUnit }
+        if format == .csv {
+            return encodeCSV(values: values, base: base, members: [], bounds: bounds, results: results, index: index, to: out)
+        }
+        appendFixedColumns(values: values, base: base, to: out)
+        for (offset, bound) in bounds.enumerated() {
+            let column = fixedSlots.count + offset
+            out.append(UnsafeBufferPointer(rebasing: prefixBytes[prefixStarts[column]..<prefixStarts[column + 1]]))
+            NumberText.append(bound, to: out)
+        }
+        appendFeatureColumns(results, index: index, to: out)
+    }
+
     /// Writes every feature column (prefix and result) and the record's end with one
     /// capacity check.
     @inline(__always)
     private func appendFeatureColumns(_ results: EncodedResults, index: Int, to out: ByteBuffer) {
         let prefixBytes = prefixBytes.baseAddress!
         let prefixStarts = prefixStarts
-        let firstColumn = fixedSlots.count
+        let firstColumn = fixedSlots.count + windowColumns
         let features = prefixStarts.count - 1 - firstColumn
         var bound = prefixStarts[prefixStarts.count - 1] - prefixStarts[firstColumn] + 2
         for feature in 0..<features { bound += results.range(feature: feature, event: index).count }
@@ -144,13 +171,14 @@ final class EventEncoder {
 
     private func encodeCSV(
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
-        results: EncodedResults, index: Int, to out: ByteBuffer
+        bounds: [Int64] = [], results: EncodedResults, index: Int, to out: ByteBuffer
     ) {
         var line: [UInt8] = []
         for (column, valueSlot) in fixedSlots.enumerated() {
             if column > 0 { line.append(UInt8(ascii: ",")) }
             CSVText.appendValueAsCell(values[base + valueSlot], to: &line)
         }
+        for bound in bounds { line.append(contentsOf: ("," + String(bound)).utf8) }
         if carriesAllMembers {
             for (name, value) in members where !plan.reservedOutputNames.contains(name) {
                 line.append(UInt8(ascii: ","))

@@ -54,6 +54,38 @@ public enum TimeUnit: String, Sendable, CaseIterable {
 public enum EmitMode: Sendable, Equatable {
     /// One output record per input event (Flink SQL's RANGE OVER aggregation).
     case event
+    /// One record per key per window `[start, start + size)`, windows aligned to the epoch
+    /// (Flink SQL's TUMBLE).
+    case tumbling(size: EventDuration)
+    /// One record per key per window of `size` starting every `slide` (Flink SQL's HOP);
+    /// `size` is a whole multiple of `slide`.
+    case hopping(size: EventDuration, slide: EventDuration)
+
+    /// The window size as the spec wrote it ("" for event mode).
+    public var sizeText: String {
+        switch self {
+        case .event: ""
+        case .tumbling(let size), .hopping(let size, _): size.text
+        }
+    }
+
+    /// The slide as the spec wrote it (the size for tumbling windows, "" for event mode).
+    public var slideText: String {
+        switch self {
+        case .event: ""
+        case .tumbling(let size): size.text
+        case .hopping(_, let slide): slide.text
+        }
+    }
+
+    /// The windows' size and slide in microseconds, or nil for event mode.
+    public var windows: (size: Int64, slide: Int64)? {
+        switch self {
+        case .event: nil
+        case .tumbling(let size): (size.microseconds, size.microseconds)
+        case .hopping(let size, let slide): (size.microseconds, slide.microseconds)
+        }
+    }
 }
 
 public enum Carry: Sendable, Equatable {

@@ -83,6 +83,8 @@ struct JobSpecDecoder {
         /// `watermark` and `window` are not also told to add it.
         var hasTime = false
         var timeColumn: String?
+        /// `emit` asks for windows (an object), even if malformed.
+        var windowedEmit = false
         var keyColumns: Set<String> = []
         /// Feature name -> index of the first entry using it.
         var featureIndex: [String: Int] = [:]
@@ -164,6 +166,8 @@ struct JobSpecDecoder {
             case ("time", let value):
                 context.hasTime = true
                 if case .string(let name) = value, !name.isEmpty { context.timeColumn = name }
+            case ("emit", .object):
+                context.windowedEmit = true
             case ("keys", .array(let elements)):
                 for case .string(let name) in elements where !name.isEmpty { context.keyColumns.insert(name) }
             case ("dict", .array(let entries)):
@@ -333,16 +337,74 @@ struct JobSpecDecoder {
             return .event
         case .string(let text):
             let hint = Suggest.closest(to: text, in: ["event"]) != nil ? "did you mean \"event\"? " : ""
-            error(at, "unknown emission \(specQuoted(text)); \(hint)the only accepted value in this version is \"event\"")
+            error(at, "unknown emission \(specQuoted(text)); \(hint)use \"event\", or an object for windows such as {\"tumbling\": \"1m\"}")
         case .object(let members) where members.count == 1 && Self.windowedEmitModes.contains(members[0].key):
-            error(at, "windowed emission (\(specQuoted(members[0].key))) is not supported yet; use \"event\"")
+            let (kind, spec) = members[0]
+            let kindAt = at.member(kind, at: 0)
+            if !context.hasTime {
+                error(kindAt, "windows need event time; add \"time\": \"<column>\" to the job, or use \"emit\": \"event\"")
+                return nil
+            }
+            switch kind {
+            case "tumbling":
+                guard let size = decodeWindowLength(spec, kindAt) else { return nil }
+                return .tumbling(size: size)
+            case "hopping":
+                guard case .object(let parts) = spec else {
+                    error(kindAt, "expected {\"size\": \"10m\", \"slide\": \"1m\"}, found \(specFound(spec))")
+                    return nil
+                }
+                var size: EventDuration?
+                var slide: EventDuration?
+                var ok = true
+                for (index, part) in parts.enumerated() {
+                    let partAt = kindAt.member(part.key, at: index)
+                    switch part.key {
+                    case "size": size = decodeWindowLength(part.value, partAt); ok = ok && size != nil
+                    case "slide": slide = decodeWindowLength(part.value, partAt); ok = ok && slide != nil
+                    default:
+                        unknownKey(part.key, partAt, allowed: ["size", "slide"])
+                        ok = false
+                    }
+                }
+                for (required, example) in [("size", "\"10m\""), ("slide", "\"1m\"")] where !parts.contains(where: { $0.key == required }) {
+                    error(kindAt, "missing required key \"\(required)\" (e.g. \(example))")
+                    ok = false
+                }
+                guard ok, let size, let slide else { return nil }
+                guard slide.microseconds <= size.microseconds, size.microseconds % slide.microseconds == 0 else {
+                    error(kindAt, "size \(size) must be a whole multiple of slide \(slide) (each event then falls in size/slide windows); e.g. size \"10m\" with slide \"1m\" or \"2m\"")
+                    return nil
+                }
+                guard size.microseconds / slide.microseconds <= 1000 else {
+                    error(kindAt, "size \(size) over slide \(slide) puts every event in \(size.microseconds / slide.microseconds) windows; keep it to 1000 at most with a longer slide")
+                    return nil
+                }
+                return .hopping(size: size, slide: slide)
+            default:
+                error(kindAt, "session windows are not supported yet; use \"tumbling\" or \"hopping\"")
+            }
         default:
-            error(at, "expected \"event\" (the only accepted value in this version), found \(specFound(value))")
+            error(at, "expected \"event\", {\"tumbling\": \"1m\"} or {\"hopping\": {\"size\": \"10m\", \"slide\": \"1m\"}}, found \(specFound(value))")
         }
         return nil
     }
 
+    /// A window's size or slide: a duration longer than 0.
+    private mutating func decodeWindowLength(_ value: SpecJSON, _ at: SpecLocation) -> EventDuration? {
+        guard let duration = decodeDuration(value, at, examples: Self.windowExamples) else { return nil }
+        guard duration.microseconds > 0 else {
+            error(at, "must be longer than 0s")
+            return nil
+        }
+        return duration
+    }
+
     private mutating func decodeCarry(_ value: SpecJSON, _ at: SpecLocation) -> Carry? {
+        if context.windowedEmit {
+            error(at, "carried columns belong to one event; a window's record holds its keys, window_start, window_end and the features: remove \"carry\"")
+            return nil
+        }
         guard case .array(let elements) = value else {
             error(at, "expected an array of column names or [\"*\"] for every column, found \(specFound(value))")
             return nil
@@ -450,6 +512,11 @@ struct JobSpecDecoder {
                 windowAt = memberAt
                 // A lookup's window is refused below, whatever its value.
                 guard op != .lookup else { break }
+                if context.windowedEmit {
+                    error(memberAt, "with windowed \"emit\" each window aggregates its own events; a lookback \"window\" does not apply: remove it")
+                    ok = false
+                    break
+                }
                 window = decodeWindow(member.value, memberAt)
                 ok = ok && window != nil
             case "from", "column", "key":
@@ -479,6 +546,10 @@ struct JobSpecDecoder {
         }
         if let limitAt, op != .collect {
             error(limitAt, "\"limit\" only applies to operator \"collect\"; remove it")
+            ok = false
+        }
+        if op == .lookup, context.windowedEmit {
+            error(at, "a lookup has no value over a window of events; with windowed \"emit\", remove it or use \"emit\": \"event\"")
             ok = false
         }
         if op == .lookup {
@@ -555,8 +626,12 @@ struct JobSpecDecoder {
             error(at, "\(specQuoted(name)) is a key column, which is already in the output; choose another name")
             return nil
         }
-        if name == context.timeColumn {
+        if name == context.timeColumn, !context.windowedEmit {
             error(at, "\(specQuoted(name)) is the time column, which is already in the output; choose another name")
+            return nil
+        }
+        if context.windowedEmit, ["window_start", "window_end"].contains(name) {
+            error(at, "\(specQuoted(name)) is a column of every window's record already; choose another name")
             return nil
         }
         return name

@@ -1,0 +1,181 @@
+/// Windowed emission (`"emit": {"tumbling": ...}` or `{"hopping": ...}`): one record per key
+/// per window `[start, start + size)`, windows aligned to the epoch and starting every
+/// `slide` (Flink SQL's TUMBLE and HOP).
+///
+/// A window's contents are its events, kept where events wait for the watermark: an
+/// accepted event is buffered once per window of it that has not fired, under the window's
+/// fire time (`end - 1`) instead of its own time. So the pending queue, the state backends'
+/// persistence of buffered events (per key group), checkpoints, resume and rescaling all
+/// carry window contents as they carry any buffered event. When the watermark reaches a
+/// fire time, the windows released are grouped by key, each group's events are applied in
+/// (event time, arrival) order to fresh accumulators, and one record per group is written,
+/// in order of window end, then key.
+final class WindowFiring {
+    let size: Int64
+    let slide: Int64
+    private let plan: JobPlan
+    private let encoder: EventEncoder
+    /// One key's accumulators, reset for every window.
+    private let scratch: KeyedStates
+    private var results = BatchResults()
+    private var order: [Int] = []
+    private var sortKeys: [SortKey] = []
+
+    private struct SortKey {
+        var fireTime: Int64
+        var keyPrefix: UInt64
+        var index: Int
+    }
+
+    /// The first 8 bytes of a key's UTF-8, big-endian, zero-padded: comparing these compares
+    /// the keys' byte order as far as they go.
+    private static func prefix(of key: String) -> UInt64 {
+        var prefix: UInt64 = 0
+        var count = 0
+        for byte in key.utf8.prefix(8) {
+            prefix = prefix << 8 | UInt64(byte)
+            count += 1
+        }
+        return prefix << UInt64(8 * (8 - count))
+    }
+    private var keys: [String] = []
+    private var eventTimes: [Int64] = []
+    private var bases: [Int] = []
+    private var times: [Int64] = []
+    private let slots: [Int]
+    private var scratchSlots: [Int] = []
+
+    init(plan: JobPlan, size: Int64, slide: Int64, format: OutputFormat) {
+        self.plan = plan
+        self.size = size
+        self.slide = slide
+        encoder = EventEncoder(plan: plan, format: format)
+        scratch = KeyedStates(plan: plan)
+        let slot = scratch.insert("\"window\"", hash: 0)
+        slots = [slot]
+    }
+
+    /// The fire times (`end - 1`) of the windows holding `time` that fire after `watermark`,
+    /// oldest first; empty when the event is late for all of them.
+    func unfiredWindows(of time: Int64, after watermark: Int64) -> [Int64] {
+        let newestStart = floorMultiple(time, of: slide)
+        var fireTimes: [Int64] = []
+        // The size/slide windows holding `time` start at newestStart - k * slide.
+        for k in stride(from: size / slide - 1, through: 0, by: -1) {
+            let (start, overflow) = newestStart.subtractingReportingOverflow(k * slide)
+            if overflow { continue }
+            let fireTime = fireTimeOfWindow(startingAt: start)
+            if fireTime > watermark { fireTimes.append(fireTime) }
+        }
+        return fireTimes
+    }
+
+    /// The fire time of the last window holding `time`: an event is counted once, as emitted,
+    /// when that window fires.
+    func lastFireTime(of time: Int64) -> Int64 {
+        fireTimeOfWindow(startingAt: floorMultiple(time, of: slide))
+    }
+
+    private func fireTimeOfWindow(startingAt start: Int64) -> Int64 {
+        let (end, overflow) = start.addingReportingOverflow(size)
+        return overflow ? .max : end - 1
+    }
+
+    /// Writes the record of every (window, key) in `batch` (entries of released windows, in
+    /// fire-time order) to `out`; returns how many windows it wrote and how many events were
+    /// in their last window. `eventTime` reads an accepted event's time from its values.
+    func fire(
+        _ batch: [PendingEvents.Entry], values: UnsafeBufferPointer<FieldValue>, width: Int,
+        canonicalKey: (UnsafeBufferPointer<FieldValue>, Int) -> String, eventTime: (FieldValue) -> Int64,
+        to out: ByteBuffer
+    ) -> (windows: Int, events: Int) {
+        guard let timeSlot = plan.timeSlot else { return (0, 0) }
+        keys.removeAll(keepingCapacity: true)
+        eventTimes.removeAll(keepingCapacity: true)
+        var lastWindows = 0
+        for entry in batch {
+            keys.append(canonicalKey(values, entry.slot * width))
+            let time = eventTime(values[entry.slot * width + timeSlot])
+            eventTimes.append(time)
+            if lastFireTime(of: time) == entry.time { lastWindows += 1 }
+        }
+        // Window end, then key bytes; inside a window, (event time, arrival). The first 8 key
+        // bytes, big-endian, order most keys without comparing strings.
+        sortKeys.removeAll(keepingCapacity: true)
+        for (index, entry) in batch.enumerated() {
+            sortKeys.append(SortKey(fireTime: entry.time, keyPrefix: Self.prefix(of: keys[index]), index: index))
+        }
+        keys.withUnsafeBufferPointer { keys in
+            eventTimes.withUnsafeBufferPointer { eventTimes in
+                batch.withUnsafeBufferPointer { batch in
+                    sortKeys.sort { a, b in
+                        if a.fireTime != b.fireTime { return a.fireTime < b.fireTime }
+                        if a.keyPrefix != b.keyPrefix { return a.keyPrefix < b.keyPrefix }
+                        let (x, y) = (a.index, b.index)
+                        if keys[x] != keys[y] { return keys[x].utf8Precedes(keys[y]) }
+                        if eventTimes[x] != eventTimes[y] { return eventTimes[x] < eventTimes[y] }
+                        return batch[x].sequence < batch[y].sequence
+                    }
+                }
+            }
+        }
+        order.removeAll(keepingCapacity: true)
+        for key in sortKeys { order.append(key.index) }
+        var windows = 0
+        var groupStart = 0
+        while groupStart < order.count {
+            var groupEnd = groupStart + 1
+            let first = order[groupStart]
+            while groupEnd < order.count, batch[order[groupEnd]].time == batch[first].time, keys[order[groupEnd]] == keys[first] {
+                groupEnd += 1
+            }
+            emit(order[groupStart..<groupEnd], batch: batch, values: values, width: width, to: out)
+            windows += 1
+            groupStart = groupEnd
+        }
+        return (windows, lastWindows)
+    }
+
+    /// Applies one key's window to fresh accumulators, as one group of peers (every result
+    /// is the window's), and writes its record.
+    private func emit(
+        _ group: ArraySlice<Int>, batch: [PendingEvents.Entry], values: UnsafeBufferPointer<FieldValue>, width: Int,
+        to out: ByteBuffer
+    ) {
+        let slot = slots[0]
+        for store in scratch.stores { store.reset(slot: slot) }
+        bases.removeAll(keepingCapacity: true)
+        times.removeAll(keepingCapacity: true)
+        scratchSlots.removeAll(keepingCapacity: true)
+        for index in group {
+            bases.append(batch[index].slot * width)
+            times.append(eventTimes[index])
+            scratchSlots.append(slot)
+        }
+        let ends = [bases.count]
+        results.removeAll()
+        bases.withUnsafeBufferPointer { bases in
+            scratchSlots.withUnsafeBufferPointer { slots in
+                times.withUnsafeBufferPointer { times in
+                    ends.withUnsafeBufferPointer { ends in
+                        let featureBatch = FeatureBatch(values: values, bases: bases, slots: slots, times: times, peerGroupEnds: ends)
+                        for (store, feature) in zip(scratch.stores, plan.features) {
+                            store.apply(featureBatch, fieldSlot: feature.fieldSlot, results: &results)
+                        }
+                    }
+                }
+            }
+        }
+        let fireTime = batch[group.first!].time
+        let end = fireTime == .max ? Int64.max : fireTime + 1
+        encoder.encodeWindow(
+            values: values, base: bases[0], start: end &- size, end: end,
+            results: results.encoded(events: bases.count), index: 0, to: out)
+    }
+}
+
+/// The largest multiple of `step` at or below `value` (floor, also for negative values).
+func floorMultiple(_ value: Int64, of step: Int64) -> Int64 {
+    let remainder = value % step
+    return remainder < 0 ? value - remainder - step : value - remainder
+}
