@@ -121,13 +121,12 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"tumbling": "1m"}"#, #"emit: windowed emission ("tumbling") is not supported yet; use "event""#),
-        (#"{"hopping": {"size": "10m", "slide": "1m"}}"#, #"emit: windowed emission ("hopping") is not supported yet; use "event""#),
-        (#"{"session": {"gap": "30m"}}"#, #"emit: windowed emission ("session") is not supported yet; use "event""#),
-        (#""events""#, #"emit: unknown emission "events"; did you mean "event"? the only accepted value in this version is "event""#),
-        (#""window""#, #"emit: unknown emission "window"; the only accepted value in this version is "event""#),
-        (#"{"sliding": "1m"}"#, #"emit: expected "event" (the only accepted value in this version), found an object"#),
-        ("true", #"emit: expected "event" (the only accepted value in this version), found true"#),
+        (#"{"tumbling": "1m"}"#, #"emit.tumbling: windows need event time; add "time": "<column>" to the job, or use "emit": "event""#),
+        (#"{"hopping": {"size": "10m", "slide": "1m"}}"#, #"emit.hopping: windows need event time; add "time": "<column>" to the job, or use "emit": "event""#),
+        (#""events""#, #"emit: unknown emission "events"; did you mean "event"? use "event", or an object for windows such as {"tumbling": "1m"}"#),
+        (#""window""#, #"emit: unknown emission "window"; use "event", or an object for windows such as {"tumbling": "1m"}"#),
+        (#"{"sliding": "1m"}"#, #"emit: expected "event", {"tumbling": "1m"} or {"hopping": {"size": "10m", "slide": "1m"}}, found an object"#),
+        ("true", #"emit: expected "event", {"tumbling": "1m"} or {"hopping": {"size": "10m", "slide": "1m"}}, found true"#),
     ])
     func emit(value: String, message: String) {
         #expect(specErrors(specJob(#""emit": \#(value)"#)) == [message])
@@ -326,7 +325,7 @@ import Testing
               "keys": "card_id",
               "watermark": "5s",
               "maxParallelism": "128",
-              "emit": {"tumbling": "1m"},
+              "emit": "events",
               "dict": [
                 {"name": "n", "operator": "count"},
                 {"name": "n", "type": "reducing", "operator": "count_distinct", "field": "m"},
@@ -342,7 +341,7 @@ import Testing
             #"keys: expected an array of column names, e.g. ["card_id"]"#,
             #"watermark: a watermark needs event time; add "time": "<column>" to the job, or remove "watermark""#,
             "maxParallelism: expected an integer from 1 to 32768, found a string",
-            #"emit: windowed emission ("tumbling") is not supported yet; use "event""#,
+            #"emit: unknown emission "events"; did you mean "event"? use "event", or an object for windows such as {"tumbling": "1m"}"#,
             #"dict[1]: operator "count_distinct" needs type "map", not "reducing""#,
             #"dict[1].name: "n" is already used by dict[0]; feature names must be unique"#,
             #"dict[2].operator: unknown operator "summ"; did you mean "sum"?"#,
