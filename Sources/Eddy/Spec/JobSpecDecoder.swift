@@ -674,15 +674,7 @@ struct JobSpecDecoder {
     }
 
     private mutating func decodeField(_ value: SpecJSON, _ at: SpecLocation) -> String? {
-        guard case .string(let name) = value else {
-            error(at, "expected the name of an input column (a string), found \(specFound(value))")
-            return nil
-        }
-        guard !name.isEmpty else {
-            error(at, "must not be empty; name the input column to read")
-            return nil
-        }
-        return name
+        decodeName(value, at, expected: "the name of an input column (a string)", ifEmpty: "name the input column to read")
     }
 
     /// `from` (a broadcast input's name), `column` or `key` (columns of the broadcast input).
@@ -690,12 +682,17 @@ struct JobSpecDecoder {
         let what = key == "from"
             ? "the name of a broadcast input (a string such as \"merchants\", as --broadcast merchants=FILE gives it)"
             : "a column of the broadcast input (a string such as \"tier\")"
+        return decodeName(value, at, expected: what, ifEmpty: "expected \(what)")
+    }
+
+    /// A non-empty string; `expected` and `ifEmpty` say what should be there.
+    private mutating func decodeName(_ value: SpecJSON, _ at: SpecLocation, expected: String, ifEmpty: String) -> String? {
         guard case .string(let name) = value else {
-            error(at, "expected \(what), found \(specFound(value))")
+            error(at, "expected \(expected), found \(specFound(value))")
             return nil
         }
         guard !name.isEmpty else {
-            error(at, "must not be empty; expected \(what)")
+            error(at, "must not be empty; \(ifEmpty)")
             return nil
         }
         return name
