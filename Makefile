@@ -6,7 +6,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH_DATA = bench-data
 GEN = ../shared/bench/gen_events.py
 
-.PHONY: deps build demo test crash-test bench bench-many-keys clean
+.PHONY: deps build demo test crash-test bench bench-many-keys bench-ttl clean
 
 # Debian packages the build needs; installed only when missing.
 deps:
@@ -50,6 +50,10 @@ bench-many-keys: build
 	@mkdir -p $(BENCH_DATA)
 	@[ -f $(BENCH_DATA)/events-6m-3mkeys.jsonl ] || python3 $(GEN) --events 6000000 --keys 3000000 --skew 1.0 --out $(BENCH_DATA)/events-6m-3mkeys.jsonl
 	./bench/many_keys.sh $(BIN) $(BENCH_DATA)/events-6m-3mkeys.jsonl
+
+# State TTL on a stream of 5M events over churning keys: keys held and bytes stay flat.
+bench-ttl: build
+	./bench/ttl_churn.sh $(BIN) 5000000
 
 clean:
 	rm -rf .build $(BENCH_DATA)

@@ -26,7 +26,8 @@ struct CheckpointsCommand: ParsableCommand {
                 let inputs = metadata.sources.map { "\($0.name)@\($0.offset)\($0.finished ? " (end)" : "")" }.joined(separator: ", ")
                 print(
                     "\(CheckpointStore.name(of: metadata.id))  \(metadata.createdAt)  \(metadata.backend)  "
-                        + "\(metadata.counters["read"] ?? 0) events  \(workers) worker\(workers == 1 ? "" : "s")  inputs: \(inputs.isEmpty ? "-" : inputs)  "
+                        + "\(metadata.counters["read"] ?? 0) events  " + (metadata.counters["keys"].map { "\($0) keys  " } ?? "")
+                        + "\(workers) worker\(workers == 1 ? "" : "s")  inputs: \(inputs.isEmpty ? "-" : inputs)  "
                         + "size \(formatBytes(metadata.totalBytes))  incremental \(formatBytes(summary.incrementalBytes))  "
                         + "took \(String(format: "%.3f", metadata.seconds)) s")
             }

@@ -21,7 +21,7 @@ import Testing
         #expect(specErrors(specJob(#""watermak": "5s""#)) == [#"watermak: unknown key; did you mean "watermark"?"#])
         #expect(specErrors(specJob(#""timeunit": "s""#)) == [#"timeunit: unknown key; did you mean "timeUnit"?"#])
         #expect(specErrors(specJob(#""colour": 1"#)) == [
-            #"colour: unknown key; allowed keys are "code", "keys", "time", "timeUnit", "watermark", "maxParallelism", "emit", "carry" and "dict""#,
+            #"colour: unknown key; allowed keys are "code", "keys", "time", "timeUnit", "watermark", "maxParallelism", "emit", "carry", "ttl" and "dict""#,
         ])
     }
 

@@ -216,10 +216,14 @@ def main():
             while pending and pending[0][0] == t:
                 batch.append(pending.pop(0))
             for (_, seq, rec) in batch:
-                histories.setdefault(tuple(canonical(rec[k]) for k in keys), []).append((t, seq, rec))
+                history = histories.setdefault(tuple(canonical(rec[k]) for k in keys), [])
+                if ttl is not None and history and t - max(h[0] for h in history) > ttl:
+                    history.clear()  # not updated for the TTL: the key starts over
+                history.append((t, seq, rec))
             for (_, _, rec) in batch:
                 emit(rec, t)
 
+    ttl = duration(spec["ttl"]) if "ttl" in spec else None
     emit_mode = spec.get("emit", "event")
     windows = None  # (size, slide) in microseconds for windowed jobs
     if isinstance(emit_mode, dict):

@@ -184,6 +184,18 @@ expect_exit "session windows are refused for now (exit 2)" 2 "$EDDY" validate "$
 grep -q 'emit.session: session windows are not supported yet; use "tumbling" or "hopping"' "$TMP/out" "$TMP/err" && pass "session windows say what to use" || fail "session windows say what to use" "$(cat "$TMP/out" "$TMP/err")"
 "$EDDY" plan jobs/card_windows.json >"$TMP/out" && grep -q "hopping windows of 10m every 5m" "$TMP/out" && pass "plan shows the windows" || fail "plan shows the windows" "$(cat "$TMP/out")"
 
+# State TTL against the reference: a key not updated for 150ms starts over; the run ends with
+# only the keys updated within the TTL of the last watermark.
+for seed in 1 2; do
+    python3 Tests/support/gen_events.py --events 4000 --keys 60 --seed $seed --out-of-order-ms 3000 --out "$TMP/gen.jsonl"
+    python3 -c 'import json, sys; spec = json.load(open(sys.argv[1])); spec["watermark"] = "1s"; spec["ttl"] = "150ms"; json.dump(spec, open(sys.argv[2], "w"))' \
+        jobs/card_velocity.json "$TMP/gen-ttl.json"
+    python3 $HERE/reference.py "$TMP/gen-ttl.json" "$TMP/gen.jsonl" >"$TMP/gen.expected" 2>"$TMP/gen.counts"
+    "$EDDY" run "$TMP/gen-ttl.json" "$TMP/gen.jsonl" --parallelism 2 --state-dir "$TMP/gen-state" --output "$TMP/gen.out" 2>"$TMP/gen.err"
+    if diff=$(python3 $HERE/compare.py "$TMP/gen.out" "$TMP/gen.expected"); then pass "ttl 150ms on generated events (seed $seed) matches the reference"; else fail "ttl 150ms on generated events (seed $seed) matches the reference" "$diff"; fi
+    grep -qE "; [0-9] keys;" "$TMP/gen.err" && pass "ttl (seed $seed): expired keys are removed, not just hidden" || fail "ttl (seed $seed): expired keys are removed, not just hidden" "$(cat "$TMP/gen.err")"
+done
+
 # Checkpoints and resume.
 python3 Tests/support/gen_events.py --events 30000 --keys 300 --seed 5 --out "$TMP/ck.jsonl"
 "$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory --parallelism 1 -q -o "$TMP/ck.expected"
@@ -294,6 +306,17 @@ done
 "$EDDY" checkpoints list "$TMP/ck-dir" >"$TMP/out" && grep -q "1 worker" "$TMP/out" && pass "checkpoints list shows the workers that wrote each" || fail "checkpoints list shows the workers that wrote each" "$(cat "$TMP/out")"
 expect_exit "resuming with another maxParallelism exits 1" 1 ck "$TMP/part3.jsonl" --resume latest --max-parallelism 64 -q -o "$TMP/days.out"
 grep -q "key groups cannot change" "$TMP/err" && pass "another maxParallelism is refused with the fix" || fail "another maxParallelism is refused with the fix" "$(cat "$TMP/err")"
+
+# TTL across resumes: when each key was last updated is part of its state.
+python3 -c 'import json, sys; spec = json.load(open(sys.argv[1])); spec["ttl"] = "200ms"; json.dump(spec, open(sys.argv[2], "w"))' jobs/card_velocity.json "$TMP/ttl.json"
+"$EDDY" run "$TMP/ttl.json" "$TMP/ck.jsonl" --state-backend memory -q -o "$TMP/ckt.expected"
+for backend in fs rocksdb; do
+    rm -rf "$TMP/ck-dir" "$TMP/ck-state"
+    "$EDDY" run "$TMP/ttl.json" "$TMP/part1.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --state-backend $backend --parallelism 2 --no-drain -q -o "$TMP/ckt.out"
+    "$EDDY" run "$TMP/ttl.json" "$TMP/part2.jsonl" "$TMP/part3.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --state-backend $backend --resume latest -q -o "$TMP/ckt.out"
+    cmp -s "$TMP/ckt.out" "$TMP/ckt.expected" && pass "$backend: a TTL job resumed (2 workers, then 1) equals one run" || fail "$backend: a TTL job resumed (2 workers, then 1) equals one run" "$(cmp "$TMP/ckt.out" "$TMP/ckt.expected" 2>&1)"
+done
+cmp -s "$TMP/ckt.expected" "$TMP/ck.expected" && fail "the TTL changes the card job's results" || pass "the TTL changes the card job's results"
 
 # Windows across resumes: open windows are buffered events, so they are checkpointed, rescaled
 # and fired after the resume as in one run.

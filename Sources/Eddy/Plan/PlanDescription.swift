@@ -9,6 +9,7 @@ extension JobSpec {
         }
         let windowed = features.filter { $0.window != nil }.count
         parts.append("\(features.count) feature\(features.count == 1 ? "" : "s")" + (windowed > 0 ? " (\(windowed) with a lookback window)" : ""))
+        if let ttl { parts.append("state TTL \(ttl) of event time") }
         let broadcasts = Set(features.compactMap(\.lookup?.from)).sorted()
         if !broadcasts.isEmpty { parts.append("broadcast input\(broadcasts.count == 1 ? "" : "s") " + broadcasts.joined(separator: ", ")) }
         switch emit {
@@ -64,6 +65,9 @@ extension JobPlan {
                 ? "each event in arrival order"
                 : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"
             lines.append("  keyed    \(features.count) features, one state row per key; emits \(release)")
+            if let ttl = spec.ttl {
+                lines.append("           state TTL \(ttl): a key not updated for \(ttl) of event time starts over; its state is removed")
+            }
         }
         let width = features.map(\.name.count).max() ?? 0
         for feature in features {

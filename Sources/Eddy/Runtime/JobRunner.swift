@@ -124,6 +124,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private let carriesAllMembers: Bool
     private var batch: [PendingEvents.Entry] = []
     private var insertsSinceRelease = 0
+    /// The watermark at the last TTL cleanup.
+    private var expiredAt: Int64?
     /// Events accepted between releases: large enough with several workers that starting
     /// and joining them is a small part of a batch's work.
     private let releaseBatchSize: Int
@@ -200,6 +202,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 // must take older events as late, or they would be applied out of order.
                 watermark = maxEventTime
             }
+            // A last cleanup at the final watermark, so what the run ends with does not
+            // depend on when the earlier ones ran.
+            expiredAt = nil
+            try expireIfDue()
             summary.pending = eventsWaiting()
             try checkpoint(at: nil)
         } catch var stop as StopRequested {
@@ -284,7 +290,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         if let deadLetters { outputs.append(OutputLength(role: "dead-letter", path: deadLetters.name, length: deadLetters.bytesWritten)) }
         let counters: [String: Int64] = [
             "read": summary.read, "emitted": summary.emitted, "late": summary.late, "rejected": summary.rejected,
-            "watermark": watermark, "maxEventTime": maxEventTime,
+            "watermark": watermark, "maxEventTime": maxEventTime, "keys": Int64(workers.keyCount),
         ]
         // Held stdout (`--exactly-once`): the checkpoint keeps the records it covers, and
         // they are written once it has committed.
@@ -567,6 +573,20 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private func releaseReady() throws {
         insertsSinceRelease = 0
         try release(upTo: watermark)
+        try expireIfDue()
+    }
+
+    /// With a TTL: every half TTL of watermark progress, removes the state of keys not
+    /// updated for longer than the TTL before the watermark. Results never depend on when
+    /// this runs: an event that could still reach such a key has a later time than the
+    /// watermark, so it would find the key expired anyway.
+    private func expireIfDue() throws {
+        guard let ttl = plan.spec.ttl?.microseconds, watermark != .min else { return }
+        if let expiredAt, watermark &- expiredAt < max(ttl / 2, 1) { return }
+        expiredAt = watermark
+        let (cutoff, overflow) = watermark.subtractingReportingOverflow(ttl)
+        guard !overflow else { return }
+        for backend in workers.backends { _ = try backend.expire(before: cutoff) }
     }
 
     /// Releases, in (time, arrival) order, every buffered event with time <= `watermark`.

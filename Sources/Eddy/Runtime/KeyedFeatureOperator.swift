@@ -12,8 +12,12 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// The stores whose states keep heap storage worth prefetching.
     private let heapStores: [FeatureStore]
 
+    /// The job's state TTL in microseconds, if it has one.
+    let ttl: Int64?
+
     init(plan: JobPlan, backend: Backend) {
         self.backend = backend
+        ttl = plan.spec.ttl?.microseconds
         keySlots = plan.keySlots
         stores = backend.states.stores
         fieldSlots = plan.features.map(\.fieldSlot)

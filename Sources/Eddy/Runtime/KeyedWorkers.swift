@@ -64,31 +64,78 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     ) throws {
         guard !share.bases.isEmpty else { return }
         share.peerGroupEnds.append(share.times.count)
+        let groupEnds = share.peerGroupEnds
         var chunkStart = 0
         var firstGroup = 0
-        for (index, end) in share.peerGroupEnds.enumerated()
-        where end - chunkStart >= Self.chunkSize || index == share.peerGroupEnds.count - 1 {
+        while chunkStart < share.times.count {
+            var lastGroup = firstGroup
+            while groupEnds[lastGroup] - chunkStart < Self.chunkSize, lastGroup < groupEnds.count - 1 { lastGroup += 1 }
             chunkEnds.removeAll(keepingCapacity: true)
-            for groupEnd in share.peerGroupEnds[firstGroup...index] { chunkEnds.append(groupEnd - chunkStart) }
-            try process(share, chunkStart..<end, values: values, members: members, to: out, markingEnds: markingEnds)
-            chunkStart = end
-            firstGroup = index + 1
+            for groupEnd in groupEnds[firstGroup...lastGroup] { chunkEnds.append(groupEnd - chunkStart) }
+            // Less than the chunk when a key's TTL runs out between two of its events in it.
+            let processed = try process(
+                share, chunkStart..<groupEnds[lastGroup], values: values, members: members, to: out, markingEnds: markingEnds)
+            while groupEnds[firstGroup] < processed { firstGroup += 1 }
+            if groupEnds[firstGroup] == processed { firstGroup += 1 }
+            chunkStart = processed
         }
+    }
+
+    private var seenSlots: Set<Int> = []
+
+    /// With a TTL: forgets the state of keys whose last update is more than `ttl` before
+    /// their event in `range` (they behave as new), and records each event as its key's
+    /// update. Returns where the events that may be applied together end: before the peers
+    /// of an event whose key expired after an earlier event of the same key in the range,
+    /// which must be applied first.
+    private func expireAndTouch(_ share: BatchShare, _ range: Range<Int>, ttl: Int64) -> Int {
+        let states = keyed.backend.states
+        seenSlots.removeAll(keepingCapacity: true)
+        for index in range {
+            let slot = slots[index - range.lowerBound]
+            let time = share.times[index]
+            let last = states.lastUpdated[slot]
+            if last != .min, time &- last > ttl {
+                if seenSlots.contains(slot) {
+                    var peersStart = index
+                    while share.times[peersStart - 1] == time { peersStart -= 1 }
+                    return peersStart
+                }
+                states.reset(slot: slot)
+            }
+            states.lastUpdated[slot] = max(states.lastUpdated[slot], time)
+            seenSlots.insert(slot)
+        }
+        return range.upperBound
     }
 
     private static var chunkSize: Int { 256 }
 
     /// Applies and encodes events `range` of `share`, whose peer groups end at `chunkEnds`
-    /// (relative to the range's start).
+    /// (relative to the range's start), or the front of it that a TTL allows; returns where
+    /// the events applied end.
     private func process(
         _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>,
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
-    ) throws {
+    ) throws -> Int {
+        var range = range
+        try share.hashes.withUnsafeBufferPointer { hashes in
+            try share.bases.withUnsafeBufferPointer { bases in
+                try keyed.slots(
+                    ofEventsAt: UnsafeBufferPointer(rebasing: bases[range]), hashes: UnsafeBufferPointer(rebasing: hashes[range]),
+                    in: values, into: &slots)
+            }
+        }
+        if let ttl = keyed.ttl {
+            let end = expireAndTouch(share, range, ttl: ttl)
+            if end < range.upperBound {
+                range = range.lowerBound..<end
+                slots.removeLast(slots.count - range.count)
+                while let last = chunkEnds.last, last > range.count { chunkEnds.removeLast() }
+            }
+        }
         try share.bases.withUnsafeBufferPointer { allBases in
             let bases = UnsafeBufferPointer(rebasing: allBases[range])
-            try share.hashes.withUnsafeBufferPointer { hashes in
-                try keyed.slots(ofEventsAt: bases, hashes: UnsafeBufferPointer(rebasing: hashes[range]), in: values, into: &slots)
-            }
             slots.withUnsafeBufferPointer { slots in
                 share.times.withUnsafeBufferPointer { times in
                     chunkEnds.withUnsafeBufferPointer { peerGroupEnds in
@@ -114,6 +161,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
             }
         }
         try keyed.backend.endOfBatch()
+        return range.upperBound
     }
 }
 

@@ -17,13 +17,17 @@ public struct JobSpec: Sendable, Equatable {
     public var emit: EmitMode
     /// Input columns copied to event-mode output.
     public var carry: Carry
+    /// Event-time state TTL: a key not updated for this long, measured against the
+    /// watermark, is forgotten (and removed from state).
+    public var ttl: EventDuration?
 
     public init(
         code: String, keys: [String], time: String? = nil, timeUnit: TimeUnit = .milliseconds,
         watermark: EventDuration = EventDuration(microseconds: 0, text: "0s"),
         maxParallelism: Int = 128, features: [FeatureSpec], emit: EmitMode = .event,
-        carry: Carry = .none
+        carry: Carry = .none, ttl: EventDuration? = nil
     ) {
+        self.ttl = ttl
         self.code = code
         self.keys = keys
         self.time = time

@@ -66,7 +66,7 @@ struct SpecLocation {
 /// (cross-member checks read a pre-computed context), and `finish` sorts the findings
 /// into document order.
 struct JobSpecDecoder {
-    static let rootKeys = ["code", "keys", "time", "timeUnit", "watermark", "maxParallelism", "emit", "carry", "dict"]
+    static let rootKeys = ["code", "keys", "time", "timeUnit", "watermark", "maxParallelism", "emit", "carry", "ttl", "dict"]
     static let featureKeys = ["name", "type", "operator", "field", "window", "limit", "from", "column", "key"]
     /// Flink's upper bound for max parallelism (KeyGroupRangeAssignment.UPPER_BOUND_MAX_PARALLELISM).
     static let maxParallelismBound = 32768
@@ -136,6 +136,7 @@ struct JobSpecDecoder {
         var maxParallelism = 128
         var emit = EmitMode.event
         var carry = Carry.none
+        var ttl: EventDuration?
         var features: [FeatureSpec]?
 
         for (index, member) in members.enumerated() {
@@ -150,6 +151,7 @@ struct JobSpecDecoder {
             case "maxParallelism": maxParallelism = decodeMaxParallelism(value, at) ?? maxParallelism
             case "emit": emit = decodeEmit(value, at) ?? emit
             case "carry": carry = decodeCarry(value, at) ?? carry
+            case "ttl": ttl = decodeTTL(value, at)
             case "dict": features = decodeDict(value, at)
             default: unknownKey(member.key, at, allowed: Self.rootKeys)
             }
@@ -157,7 +159,7 @@ struct JobSpecDecoder {
         guard let code, let keys, let features else { return nil }
         return JobSpec(
             code: code, keys: keys, time: time, timeUnit: timeUnit, watermark: watermark,
-            maxParallelism: maxParallelism, features: features, emit: emit, carry: carry)
+            maxParallelism: maxParallelism, features: features, emit: emit, carry: carry, ttl: ttl)
     }
 
     private mutating func buildContext(_ members: [(key: String, value: SpecJSON)]) {
@@ -388,6 +390,24 @@ struct JobSpecDecoder {
             error(at, "expected \"event\", {\"tumbling\": \"1m\"} or {\"hopping\": {\"size\": \"10m\", \"slide\": \"1m\"}}, found \(specFound(value))")
         }
         return nil
+    }
+
+    /// `ttl`: how long a key's state lives without an update, in event time.
+    private mutating func decodeTTL(_ value: SpecJSON, _ at: SpecLocation) -> EventDuration? {
+        guard let ttl = decodeDuration(value, at, examples: "\"30d\", \"12h\" or \"90m\"") else { return nil }
+        guard ttl.microseconds > 0 else {
+            error(at, "must be longer than 0s; remove \"ttl\" to keep every key's state")
+            return nil
+        }
+        if !context.hasTime {
+            error(at, "the TTL is measured in event time; add \"time\": \"<column>\" to the job, or remove \"ttl\"")
+            return nil
+        }
+        if context.windowedEmit {
+            error(at, "windowed jobs keep no state per key beyond their open windows; remove \"ttl\"")
+            return nil
+        }
+        return ttl
     }
 
     /// A window's size or slide: a duration longer than 0.

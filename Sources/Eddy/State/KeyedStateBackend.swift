@@ -24,6 +24,9 @@ public protocol KeyedStateBackend: AnyObject {
     static func persist(_ workers: [Self], buffered: [BufferedEvent]) throws
     /// Number of distinct keys that hold state, resident or not.
     var keyCount: Int { get }
+    /// Removes the state of every key (resident or not) last updated before `cutoff`: the
+    /// state TTL's cleanup. Returns how many keys it removed.
+    func expire(before cutoff: Int64) throws -> Int
 }
 
 extension KeyedStateBackend {
@@ -60,6 +63,7 @@ public final class MemoryStateBackend: KeyedStateBackend {
     public func endOfBatch() {}
     public static func persist(_ workers: [MemoryStateBackend], buffered: [BufferedEvent]) {}
     public var keyCount: Int { states.count }
+    public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff).count }
 }
 
 /// Heap state like `memory`; `persist` writes a snapshot of every key, one file per key
@@ -113,6 +117,7 @@ public final class FileSystemStateBackend: KeyedStateBackend {
         try self.init(plan: plan, directory: directory, restoringFrom: checkpoint + "/state", keyGroups: keyGroups)
     }
     public var keyCount: Int { states.count }
+    public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff).count }
 }
 
 @available(*, unavailable, message: "a state backend belongs to one worker")

@@ -9,6 +9,10 @@ public final class KeyedStates {
     /// The key group of each slot's key.
     private(set) var keyGroups: [Int32] = []
     private(set) var hashes: [UInt64] = []
+    /// The latest event time applied to each slot's key (µs); `.min` when not known (a fresh
+    /// key, or one restored from a row older than format 3): such a key does not expire
+    /// before its next update.
+    var lastUpdated: [Int64] = []
     private var freeSlots: [Int] = []
 
     public init(plan: JobPlan) {
@@ -44,11 +48,13 @@ public final class KeyedStates {
             keys[slot] = key
             keyGroups[slot] = keyGroup
             hashes[slot] = hash
+            lastUpdated[slot] = .min
         } else {
             slot = keys.count
             keys.append(key)
             keyGroups.append(keyGroup)
             hashes.append(hash)
+            lastUpdated.append(.min)
             for store in stores { store.appendEmpty() }
         }
         table.insert(key, slot: slot, hash: hash)
@@ -78,11 +84,36 @@ public final class KeyedStates {
             ? keyGroups[a] < keyGroups[b] : keys[a].utf8Precedes(keys[b])
     }
 
-    /// All features' state of one key, in the persisted format: the format version, then
-    /// each feature in `dict` order.
+    /// All features' state of one key, in the persisted format: the format version, the
+    /// time of its last update, then each feature in `dict` order.
     func encodeRow(slot: Int, to writer: inout StateWriter) {
         writer.write(StateFormat.version)
+        writer.write(lastUpdated[slot])
         for store in stores { store.encode(slot: slot, to: &writer) }
+    }
+
+    /// When a row written by `encodeRow` was last updated (`.min` before format 3).
+    static func lastUpdated(ofRow bytes: UnsafeRawBufferPointer) -> Int64 {
+        guard bytes.count >= 9, bytes[0] >= 3 else { return .min }
+        return Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 1, as: Int64.self))
+    }
+
+    /// Forgets every resident key last updated before `cutoff`; returns their slots' former
+    /// keys (for backends that must delete their rows).
+    @discardableResult
+    func removeExpired(before cutoff: Int64) -> [(key: String, keyGroup: Int)] {
+        var removed: [(key: String, keyGroup: Int)] = []
+        for slot in 0..<keys.count where isResident(slot: slot) && lastUpdated[slot] != .min && lastUpdated[slot] < cutoff {
+            removed.append((keys[slot], Int(keyGroups[slot])))
+            remove(slot: slot)
+        }
+        return removed
+    }
+
+    /// Empties a resident key's state, as if it were new (its TTL ran out).
+    func reset(slot: Int) {
+        for store in stores { store.reset(slot: slot) }
+        lastUpdated[slot] = .min
     }
 
     /// Replaces one key's state with a row written by `encodeRow`.
@@ -91,6 +122,7 @@ public final class KeyedStates {
         let version = try reader.readByte()
         guard StateFormat.readableVersions.contains(version) else { throw StateFormat.unreadable(version) }
         reader.version = version
+        lastUpdated[slot] = version >= 3 ? try reader.readInt64() : .min
         for store in stores { try store.decode(slot: slot, from: &reader) }
         guard reader.isAtEnd else {
             throw StateFormatError("\(bytes.count - reader.position) bytes left after the last feature: the state was written by another job")

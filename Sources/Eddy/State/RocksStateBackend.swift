@@ -97,6 +97,39 @@ public final class RocksStateBackend: KeyedStateBackend {
 
     public var keyCount: Int { distinctKeys }
 
+    /// Deletes the rows of expired keys: resident ones from the heap and RocksDB, then every
+    /// persisted row of this worker's key groups whose key is not resident (a resident key's
+    /// heap copy is newer than its row).
+    public func expire(before cutoff: Int64) throws -> Int {
+        var removed = 0
+        for slot in 0..<states.capacity where states.isResident(slot: slot) {
+            let last = states.lastUpdated[slot]
+            guard last != .min, last < cutoff else { continue }
+            RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
+            batch.delete(key: rowKey)
+            residentBytes -= slotBytes[slot]
+            slotBytes[slot] = 0
+            dirty[slot] = false
+            referenced[slot] = false
+            states.remove(slot: slot)
+            removed += 1
+        }
+        try commitBatch()
+        for keyGroup in keyGroups {
+            try forEachPersistedRow(inKeyGroup: keyGroup) { key, row in
+                let last = KeyedStates.lastUpdated(ofRow: row)
+                guard last != .min, last < cutoff else { return }
+                let text = String(decoding: key.dropFirst(3), as: UTF8.self)
+                guard states.find(text, hash: KeyGroups.stableHash(ofKey: text)) == nil else { return }
+                batch.delete(key: Array(key))
+                removed += 1
+            }
+        }
+        try commitBatch()
+        distinctKeys -= removed
+        return removed
+    }
+
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) throws -> Int {
         if let slot = states.find(key, hash: hash) {

@@ -6,10 +6,11 @@
 /// store it (`StateFormat.version`); a state written today must restore tomorrow, so a
 /// change here needs a new version and a reader for the old one.
 public enum StateFormat {
+    /// Version 3: a row starts with the event time its key was last updated (for the TTL).
     /// Version 2: sums keep a 128-bit integer part (version 1 had 64 bits).
-    public static let version: UInt8 = 2
+    public static let version: UInt8 = 3
     /// The versions this eddy reads.
-    public static let readableVersions: ClosedRange<UInt8> = 1...2
+    public static let readableVersions: ClosedRange<UInt8> = 1...3
 
     /// The error for a version this eddy cannot read.
     static func unreadable(_ version: UInt8) -> StateFormatError {
