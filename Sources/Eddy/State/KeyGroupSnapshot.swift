@@ -1,5 +1,5 @@
 /// A snapshot of keyed state as one file per key group, the layout of the `fs` backend:
-/// restoring with another parallelism (a later issue) reads exactly the files of the key
+/// restoring with another parallelism reads exactly the files of the key
 /// groups a worker owns.
 ///
 /// A file `kg-NNNNN.state` holds: the magic `EDDYKGS`, the state format version, the key
