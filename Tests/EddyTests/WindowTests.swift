@@ -84,8 +84,6 @@ struct WindowTests {
         (#""emit": {"hopping": {"size": "10m"}}"#, #"{"name": "c", "operator": "count"}"#,
          #"emit.hopping: missing required key "slide" (e.g. "1m")"#),
         (#""emit": {"tumbling": "0s"}"#, #"{"name": "c", "operator": "count"}"#, "emit.tumbling: must be longer than 0s"),
-        (#""emit": {"session": {"gap": "30m"}}"#, #"{"name": "c", "operator": "count"}"#,
-         #"emit.session: session windows are not supported yet; use "tumbling" or "hopping""#),
         (#""emit": {"tumbling": "1m"}"#, #"{"name": "window_end", "operator": "count"}"#,
          #"dict[0].name: "window_end" is a column of every window's record already; choose another name"#),
         (#""emit": {"tumbling": "1m"}, "carry": ["v"]"#, #"{"name": "c", "operator": "count"}"#,
@@ -98,6 +96,66 @@ struct WindowTests {
     @Test func windowsNeedEventTime() {
         #expect(specErrors(specJob(#""emit": {"tumbling": "1m"}"#)) == [
             #"emit.tumbling: windows need event time; add "time": "<column>" to the job, or use "emit": "event""#,
+        ])
+    }
+}
+
+@Suite("Session windows")
+struct SessionTests {
+    private func sessions(_ gap: Int64, watermark: Int64, _ features: [FeatureSpec] = [feature(.count, nil), feature(.collect)]) -> JobSpec {
+        var spec = job(features[0], watermark: watermark)
+        spec.features = features.enumerated().map { index, feature in
+            var feature = feature
+            feature.name = "f\(index)"
+            return feature
+        }
+        spec.emit = .session(gap: EventDuration(microseconds: gap * 1000, text: "\(gap)ms"))
+        return spec
+    }
+
+    private func keyed(_ items: [(String, Int, String)]) -> String {
+        items.map { #"{"k":"\#($0.0)","t":\#($0.1),"v":\#($0.2)}"# }.joined(separator: "\n") + "\n"
+    }
+
+    @Test func eventsWithinTheGapInclusiveAreOneSessionAndAnOutOfOrderEventBridgesTwo() throws {
+        // 0 and 2000 are 2000 apart with a 1000 gap; 1000 arrives last (within the 5 s
+        // watermark) and is within the gap of both: one session. 3000 is exactly the gap after
+        // 2000: it joins. 4001 is not.
+        let input = keyed([("a", 0, "1"), ("a", 2000, "3"), ("b", 100, "9"), ("a", 1000, "2"), ("a", 3000, "4"), ("a", 4001, "5")])
+        let result = try runJob(sessions(1000, watermark: 5000), input: input)
+        #expect(result.records == [
+            #"{"k":"b","window_start":100,"window_end":1100,"f0":1,"f1":[9]}"#,
+            #"{"k":"a","window_start":0,"window_end":4000,"f0":4,"f1":[1,2,3,4]}"#,
+            #"{"k":"a","window_start":4001,"window_end":5001,"f0":1,"f1":[5]}"#,
+        ])
+        #expect(result.summary.windows == 3 && result.summary.emitted == 6)
+    }
+
+    @Test func anEventBehindTheWatermarkJoinsAnOpenSessionOrOpensOneElseItIsLate() throws {
+        // Watermark bound 0, gap 1000. After b@5000 the watermark is 4999: a's session [0]
+        // closed at 1000; a@4500 is behind the watermark but its own session would close at 5500:
+        // accepted. a@3000: alone it would close at 4000 <= 4999, and it is 1500 from 4500: late.
+        // a@3600 reaches the open session of 4500: it joins.
+        let input = keyed([("a", 0, "1"), ("b", 5000, "2"), ("a", 4500, "3"), ("a", 3000, "4"), ("a", 3600, "5")])
+        let result = try runJob(sessions(1000, watermark: 0), input: input)
+        #expect(result.summary.late == 1 && result.late == [#"{"k":"a","t":3000,"v":4}"#])
+        #expect(result.records == [
+            #"{"k":"a","window_start":0,"window_end":1000,"f0":1,"f1":[1]}"#,
+            #"{"k":"a","window_start":3600,"window_end":5500,"f0":2,"f1":[5,3]}"#,
+            #"{"k":"b","window_start":5000,"window_end":6000,"f0":1,"f1":[2]}"#,
+        ])
+    }
+
+    @Test func sessionSpecsAreValidated() {
+        #expect(specErrors(specFeature(#"{"name": "c", "operator": "count"}"#, root: #""time": "ts", "emit": {"session": {"gap": "0s"}}"#)) == [
+            "emit.session.gap: must be longer than 0s",
+        ])
+        #expect(specErrors(specFeature(#"{"name": "c", "operator": "count"}"#, root: #""time": "ts", "emit": {"session": {"gaps": "1m"}}"#)) == [
+            #"emit.session: missing required key "gap" (e.g. "30m")"#,
+            #"emit.session.gaps: unknown key; did you mean "gap"?"#,
+        ])
+        #expect(specErrors(specFeature(#"{"name": "c", "operator": "count"}"#, root: #""time": "ts", "emit": {"session": "30m"}"#)) == [
+            #"emit.session: expected {"gap": "30m"}, found a string"#,
         ])
     }
 }

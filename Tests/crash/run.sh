@@ -2,8 +2,9 @@
 # Crash test: run a job over generated events with checkpoints, kill it with SIGKILL at
 # random moments, resume each time with --resume latest, and require the final output to be
 # byte-identical to an uninterrupted run. For each backend (fs, rocksdb) and each mode: a
-# file in and a file out, a replayed stdin in, stdout out with --exactly-once, and a windowed
-# job (hopping windows, jobs/card_windows.json) from a file to a file. Each run
+# file in and a file out, a replayed stdin in, stdout out with --exactly-once, and windowed
+# jobs (hopping windows, jobs/card_windows.json; sessions, jobs/card_sessions.json) from a file
+# to a file. Each run
 # takes a random --parallelism of 1, 2 or 4, so resumes also rescale the keyed state.
 #
 #   Tests/crash/run.sh KILLS [EVENTS]     KILLS per backend and input mode
@@ -22,6 +23,8 @@ python3 Tests/support/gen_events.py --events "$EVENTS" --keys 5000 --seed 3 --ou
     --late-output "$TMP/expected.late"
 "$EDDY" run jobs/card_windows.json "$TMP/events.jsonl" --state-backend memory -q -o "$TMP/expected-windows.jsonl" \
     --late-output "$TMP/expected-windows.late"
+"$EDDY" run jobs/card_sessions.json "$TMP/events.jsonl" --state-backend memory -q -o "$TMP/expected-sessions.jsonl" \
+    --late-output "$TMP/expected-sessions.late"
 # How long an uninterrupted run takes: kills land anywhere within it.
 start=$(date +%s%N)
 "$EDDY" run jobs/card_velocity.json "$TMP/events.jsonl" --state-backend rocksdb --state-dir "$TMP/timing-state" \
@@ -37,8 +40,8 @@ scenario() {
     while :; do
         runs=$((runs + 1))
         local workers=$((1 << (RANDOM % 3)))
-        if [ "$mode" = windows ]; then
-            "$EDDY" run jobs/card_windows.json "$TMP/events.jsonl" --state-backend "$backend" \
+        if [ "$mode" = windows ] || [ "$mode" = sessions ]; then
+            "$EDDY" run "jobs/card_$mode.json" "$TMP/events.jsonl" --state-backend "$backend" \
                 --state-dir "$dir/state" --checkpoint-dir "$dir/checkpoints" --checkpoint-every 20000 \
                 --parallelism "$workers" --resume latest -q -o "$dir/out.jsonl" --late-output "$dir/late" 2>>"$dir/log" &
         elif [ "$mode" = file ]; then
@@ -71,9 +74,10 @@ scenario() {
 }
 
 for backend in fs rocksdb; do
-    for mode in file stdin stdout windows; do
+    for mode in file stdin stdout windows sessions; do
         expected=expected
         [ "$mode" = windows ] && expected=expected-windows
+        [ "$mode" = sessions ] && expected=expected-sessions
         total_kills=0
         scenarios=0
         # Until enough kills landed: a run that finishes before its kill starts a new scenario.

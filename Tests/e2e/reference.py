@@ -229,9 +229,39 @@ def main():
     if isinstance(emit_mode, dict):
         if "tumbling" in emit_mode:
             windows = (duration(emit_mode["tumbling"]),) * 2
-        else:
+        elif "hopping" in emit_mode:
             windows = (duration(emit_mode["hopping"]["size"]), duration(emit_mode["hopping"]["slide"]))
     window_events = {}  # (window end, key) -> [(t, seq, rec)]
+    gap = duration(emit_mode["session"]["gap"]) if isinstance(emit_mode, dict) and "session" in emit_mode else None
+    sessions = {}  # key -> open sessions, each a time-ordered list of (t, seq, rec), disjoint
+    fired = []  # (close, key, events)
+
+    def reaches(t, session):
+        return session[0][0] - gap <= t <= session[-1][0] + gap
+
+    def session_add(key, event):
+        kept, joined = [], [event]
+        for session in sessions.get(key, []):
+            if reaches(event[0], session):
+                joined += session
+            else:
+                kept.append(session)
+        kept.append(sorted(joined, key=lambda e: (e[0], e[1])))
+        sessions[key] = sorted(kept, key=lambda s: s[0][0])
+
+    def session_release(wm):
+        pending.sort(key=lambda p: (p[0], p[1]))
+        while pending and pending[0][0] <= wm:
+            t, sq, rec = pending.pop(0)
+            session_add(tuple(canonical(rec[k]) for k in keys), (t, sq, rec))
+        for key in list(sessions):
+            still_open = []
+            for session in sessions[key]:
+                if session[-1][0] + gap <= wm:
+                    fired.append((session[-1][0] + gap, key, session))
+                else:
+                    still_open.append(session)
+            sessions[key] = still_open
 
     def window_starts(t):
         size, slide = windows
@@ -256,6 +286,23 @@ def main():
             if t is None:
                 counts["rejected"] += 1
                 continue
+            if gap is not None:
+                key = tuple(canonical(rec[k]) for k in keys)
+                if t > wm:
+                    pending.append((t, seq, rec))
+                    counts["emitted"] += 1
+                    if t > max_t:
+                        max_t = t
+                        wm = max(wm, max_t - bound - 1)
+                    session_release(wm)
+                    continue
+                session_release(wm)
+                if t + gap > wm or any(reaches(t, s) for s in sessions.get(key, [])):
+                    session_add(key, (t, seq, rec))
+                    counts["emitted"] += 1
+                else:
+                    counts["late"] += 1
+                continue
             if windows:
                 open_starts = [s for s in window_starts(t) if s + windows[0] - 1 > wm]
                 if not open_starts:
@@ -276,6 +323,16 @@ def main():
                 max_t = t
                 wm = max(wm, max_t - bound - 1)
                 release(wm)
+    if gap is not None:
+        session_release(math.inf)
+        for close, key, events in sorted(fired, key=lambda f: (f[0], "\x1f".join(f[1]).encode("utf-8"))):
+            rec = events[0][2]
+            o = {k: rec[k] for k in keys}
+            o["window_start"] = events[0][0] // unit
+            o["window_end"] = close // unit
+            for f in features:
+                o[f["name"]] = feature_value(f, events, math.inf)
+            out.write(json.dumps(o, ensure_ascii=False) + "\n")
     release(math.inf)
     if windows:
         order = sorted(window_events, key=lambda w: (w[0], "\x1f".join(w[1]).encode("utf-8")))

@@ -32,7 +32,7 @@ expect_counts() {
     if grep -q "$r events read: $e emitted, $l late, $j rejected" "$stderr"; then pass "$name"; else fail "$name" "expected $counts, got: $(cat "$stderr")"; fi
 }
 
-for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv card_windows:jsonl; do
+for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv card_windows:jsonl card_sessions:jsonl; do
     name=${job%%:*}
     ext=${job##*:}
     input=jobs/$name.input.$ext
@@ -55,7 +55,7 @@ done
 
 # State backends: the output is the same on every backend (the runs above used the default,
 # rocksdb), and with a 1 KB budget that evicts every key to RocksDB after every batch.
-for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv card_windows:jsonl; do
+for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv card_windows:jsonl card_sessions:jsonl; do
     name=${job%%:*}
     input=jobs/$name.input.${job##*:}
     for variant in "memory" "fs" "rocksdb --state-memory 1KB"; do
@@ -69,7 +69,7 @@ for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv 
 done
 # Parallelism: 1, 2 and 4 keyed workers give the same bytes on every backend (records are
 # written in (time, arrival) order whatever worker computed them).
-for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv card_windows:jsonl; do
+for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv card_windows:jsonl card_sessions:jsonl; do
     name=${job%%:*}
     input=jobs/$name.input.${job##*:}
     for backend in memory fs rocksdb; do
@@ -170,7 +170,7 @@ done
 # are late for all their windows and, hopping, stragglers still join the windows not yet fired.
 for seed in 1 2; do
     python3 Tests/support/gen_events.py --events 4000 --keys 60 --seed $seed --out-of-order-ms 3000 --out "$TMP/gen.jsonl"
-    for emit in '{"tumbling": "1s"}' '{"hopping": {"size": "2s", "slide": "1s"}}'; do
+    for emit in '{"tumbling": "1s"}' '{"hopping": {"size": "2s", "slide": "1s"}}' '{"session": {"gap": "50ms"}}' '{"session": {"gap": "300ms"}}'; do
         python3 -c 'import json, sys; spec = json.load(open(sys.argv[1])); spec["watermark"] = "1s"; spec["emit"] = json.loads(sys.argv[2]); json.dump(spec, open(sys.argv[3], "w"))' \
             jobs/card_windows.json "$emit" "$TMP/gen-windows.json"
         python3 $HERE/reference.py "$TMP/gen-windows.json" "$TMP/gen.jsonl" >"$TMP/gen.expected" 2>"$TMP/gen.counts"
@@ -179,9 +179,7 @@ for seed in 1 2; do
         expect_counts "windows $emit (seed $seed) counts" "$(cat "$TMP/gen.counts")" "$TMP/gen.err"
     done
 done
-sed 's/"emit": {"hopping": {"size": "10m", "slide": "5m"}}/"emit": {"session": {"gap": "30m"}}/' jobs/card_windows.json >"$TMP/session.json"
-expect_exit "session windows are refused for now (exit 2)" 2 "$EDDY" validate "$TMP/session.json"
-grep -q 'emit.session: session windows are not supported yet; use "tumbling" or "hopping"' "$TMP/out" "$TMP/err" && pass "session windows say what to use" || fail "session windows say what to use" "$(cat "$TMP/out" "$TMP/err")"
+"$EDDY" plan jobs/card_sessions.json >"$TMP/out" && grep -q "sessions per key: events at most 15m apart" "$TMP/out" && pass "plan shows sessions" || fail "plan shows sessions" "$(cat "$TMP/out")"
 "$EDDY" plan jobs/card_windows.json >"$TMP/out" && grep -q "hopping windows of 10m every 5m" "$TMP/out" && pass "plan shows the windows" || fail "plan shows the windows" "$(cat "$TMP/out")"
 
 # State TTL against the reference: a key not updated for 150ms starts over; the run ends with
@@ -320,13 +318,15 @@ cmp -s "$TMP/ckt.expected" "$TMP/ck.expected" && fail "the TTL changes the card 
 
 # Windows across resumes: open windows are buffered events, so they are checkpointed, rescaled
 # and fired after the resume as in one run.
-"$EDDY" run jobs/card_windows.json "$TMP/ck.jsonl" --state-backend memory -q -o "$TMP/ckw.expected"
+for windowed in card_windows card_sessions; do
+"$EDDY" run jobs/$windowed.json "$TMP/ck.jsonl" --state-backend memory -q -o "$TMP/ckw.expected"
 for backend in fs rocksdb; do
     rm -rf "$TMP/ck-dir" "$TMP/ck-state"
-    "$EDDY" run jobs/card_windows.json "$TMP/part1.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --state-backend $backend --parallelism 2 --no-drain -q -o "$TMP/ckw.out"
-    "$EDDY" run jobs/card_windows.json "$TMP/part2.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --state-backend $backend --parallelism 1 --resume latest --no-drain -q -o "$TMP/ckw.out"
-    "$EDDY" run jobs/card_windows.json "$TMP/part3.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --state-backend $backend --parallelism 3 --resume latest -q -o "$TMP/ckw.out"
-    cmp -s "$TMP/ckw.out" "$TMP/ckw.expected" && pass "$backend: windows across three resumes (2, 1, 3 workers) equal one run" || fail "$backend: windows across three resumes (2, 1, 3 workers) equal one run" "$(cmp "$TMP/ckw.out" "$TMP/ckw.expected" 2>&1)"
+    "$EDDY" run jobs/$windowed.json "$TMP/part1.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --state-backend $backend --parallelism 2 --no-drain -q -o "$TMP/ckw.out"
+    "$EDDY" run jobs/$windowed.json "$TMP/part2.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --state-backend $backend --parallelism 1 --resume latest --no-drain -q -o "$TMP/ckw.out"
+    "$EDDY" run jobs/$windowed.json "$TMP/part3.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --state-backend $backend --parallelism 3 --resume latest -q -o "$TMP/ckw.out"
+    cmp -s "$TMP/ckw.out" "$TMP/ckw.expected" && pass "$backend: $windowed across three resumes (2, 1, 3 workers) equals one run" || fail "$backend: $windowed across three resumes (2, 1, 3 workers) equals one run" "$(cmp "$TMP/ckw.out" "$TMP/ckw.expected" 2>&1)"
+done
 done
 rm -rf "$TMP/ck-dir" "$TMP/ck-state"
 "$EDDY" run jobs/card_windows.json "$TMP/part1.jsonl" --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --no-drain -q -o "$TMP/ckw.out"

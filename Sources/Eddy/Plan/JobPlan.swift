@@ -58,7 +58,7 @@ public struct JobPlan: Sendable {
     /// The output columns in order: keys, time, carried columns (when known), features; with
     /// windows, keys, `window_start`, `window_end`, features.
     public var outputColumns: [String] {
-        if spec.emit.windows != nil { return spec.keys + ["window_start", "window_end"] + features.map(\.name) }
+        if spec.emit.isWindowed { return spec.keys + ["window_start", "window_end"] + features.map(\.name) }
         var columns = spec.keys
         if let time = spec.time { columns.append(time) }
         if case .columns(let carried) = carry { columns += carried.map(\.name) }

@@ -16,6 +16,7 @@ extension JobSpec {
         case .event: parts.append("one record per event")
         case .tumbling(let size): parts.append("one record per key per tumbling window of \(size)")
         case .hopping(let size, let slide): parts.append("one record per key per hopping window of \(size) every \(slide)")
+        case .session(let gap): parts.append("one record per key per session (gap \(gap))")
         }
         return "\(code): valid; " + parts.joined(separator: "; ")
     }
@@ -54,7 +55,11 @@ extension JobPlan {
             lines.append("  broadcast \(name) (--broadcast \(name)=FILE) -> every worker, read by \(readers.map(\.name).joined(separator: ", ")); checkpointed once")
         }
         if !broadcastInputs.isEmpty { lines.append("     |") }
-        if let windows = spec.emit.windows {
+        if spec.emit.sessionGap != nil {
+            lines.append("  window   sessions per key: events at most \(spec.emit.sizeText) apart (inclusive) are one session; a late event may bridge two")
+            lines.append("     |")
+            lines.append("  keyed    \(features.count) features over each session; when the watermark reaches its last event + the gap, one record per key, in order of session end, then key")
+        } else if let windows = spec.emit.windows {
             let kind = windows.size == windows.slide
                 ? "tumbling windows of \(spec.emit.sizeText)" : "hopping windows of \(spec.emit.sizeText) every \(spec.emit.slideText)"
             lines.append("  window   \(kind), aligned to the epoch: each event is buffered once per window of it not yet fired")

@@ -109,6 +109,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private let workers: KeyedWorkers<Backend>
     /// Windowed jobs: windows fire here instead of events going to the workers.
     private let windowFiring: WindowFiring?
+    /// Session jobs: released events join their key's sessions here.
+    private let sessionWindows: SessionWindows?
     private let encoder: EventEncoder
     private let output: ByteSink
     private let lateOutput: ByteSink?
@@ -156,7 +158,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         windowFiring = plan.spec.emit.windows.map {
             WindowFiring(plan: plan, size: $0.size, slide: $0.slide, format: options.outputFormat)
         }
-        if windowFiring != nil { summary.windows = 0 }
+        sessionWindows = plan.spec.emit.sessionGap.map { SessionWindows(plan: plan, gap: $0, format: options.outputFormat) }
+        if plan.spec.emit.isWindowed { summary.windows = 0 }
         encoder = EventEncoder(plan: plan, format: options.outputFormat)
         self.output = output
         self.lateOutput = lateOutput
@@ -320,6 +323,13 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         for event in point.buffered.sorted(by: { $0.sequence < $1.sequence }) {
             do {
                 var (eventValues, members) = try BufferedEventCodec.decode(event.bytes, width: pending.width)
+                if let sessionWindows, event.time <= watermark {
+                    // An open session's event: back to its session, not to the watermark's queue.
+                    let keyHash = eventValues.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }
+                    let key = eventValues.withUnsafeBufferPointer { workers.workers[0].keyed.canonicalKey($0, base: 0) }
+                    sessionWindows.add(key: key, .init(time: event.time, sequence: event.sequence, keyHash: keyHash, values: eventValues))
+                    continue
+                }
                 pending.insert(
                     time: event.time, sequence: event.sequence,
                     keyHash: eventValues.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }, values: &eventValues,
@@ -335,7 +345,14 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// every input column) in the state format.
     private func bufferedEvents() -> [BufferedEvent] {
         var writer = StateWriter()
-        return pending.waiting.map { entry in
+        let maxParallelism = UInt64(plan.spec.maxParallelism)
+        let sessionEvents = (sessionWindows?.openEvents ?? []).map { event in
+            writer.removeAll()
+            event.values.withUnsafeBufferPointer { BufferedEventCodec.encode(values: $0, members: [], to: &writer) }
+            return BufferedEvent(
+                keyGroup: Int(event.keyHash % maxParallelism), time: event.time, sequence: event.sequence, bytes: writer.bytes)
+        }
+        return sessionEvents + pending.waiting.map { entry in
             let base = entry.slot * pending.width
             writer.removeAll()
             return pending.withValues { values in
@@ -475,6 +492,17 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 return try reject(record, problem.message, input: input, line: line, offset: offset)
             }
         }
+        if let sessionWindows, time <= watermark {
+            // Behind the watermark: first release and fire what it passed, so that only sessions
+            // still open are left to join, whatever the release cadence.
+            try release(upTo: watermark)
+            let key = values.withUnsafeBufferPointer { workers.workers[0].keyed.canonicalKey($0, base: 0) }
+            if sessionWindows.accepts(key: key, time: time, watermark: watermark) {
+                let keyHash = values.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }
+                sessionWindows.add(key: key, .init(time: time, sequence: summary.read, keyHash: keyHash, values: values))
+                return
+            }
+        }
         // Windowed: buffered once per window that has not fired, under its fire time.
         let windowFireTimes = windowFiring?.unfiredWindows(of: time, after: watermark)
         if windowFireTimes?.isEmpty ?? (time <= watermark) {
@@ -592,8 +620,21 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// Releases, in (time, arrival) order, every buffered event with time <= `watermark`.
     private func release(upTo watermark: Int64) throws {
         pending.takeReady(upTo: watermark, into: &batch)
+        defer { fireSessions(upTo: watermark) }
         guard !batch.isEmpty else { return }
-        if let windowFiring {
+        if let sessionWindows {
+            pending.withValues { values in
+                let canonicalKey = workers.workers[0].keyed.canonicalKey
+                for entry in batch {
+                    let base = entry.slot * pending.width
+                    sessionWindows.add(
+                        key: canonicalKey(values, base),
+                        .init(time: entry.time, sequence: entry.sequence, keyHash: pending.keyHashes[entry.slot],
+                              values: Array(values[base..<base + pending.width])))
+                }
+            }
+            for entry in batch { pending.free(slot: entry.slot) }
+        } else if let windowFiring {
             let fired = pending.withValues { values in
                 windowFiring.fire(
                     batch, values: values, width: pending.width, canonicalKey: workers.workers[0].keyed.canonicalKey,
@@ -609,6 +650,14 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try output.flushIfFull()
     }
 
+    /// Session jobs: writes every session the watermark closed.
+    private func fireSessions(upTo watermark: Int64) {
+        guard let sessionWindows else { return }
+        let fired = sessionWindows.fire(upTo: watermark, to: output.buffer)
+        summary.emitted += Int64(fired.events)
+        summary.windows? += Int64(fired.windows)
+    }
+
     /// The time of an event that was accepted, so whose time column parses.
     private func acceptedEventTime(_ value: FieldValue) -> Int64 {
         if case .success(let time) = eventTime(value) { return time }
@@ -618,6 +667,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// Events accepted and not yet emitted. A windowed job buffers an event once per window
     /// still open; it counts once, under the last of them.
     private func eventsWaiting() -> Int64 {
+        if let sessionWindows { return Int64(pending.count + sessionWindows.eventCount) }
         guard let windowFiring, let timeSlot = plan.timeSlot else { return Int64(pending.count) }
         return pending.withValues { values in
             Int64(pending.waiting.count { windowFiring.lastFireTime(of: acceptedEventTime(values[$0.slot * pending.width + timeSlot])) == $0.time })

@@ -37,7 +37,7 @@ final class EventEncoder {
         prefixStarts.append(prefixBytes.count)
         prefixBytes.append(contentsOf: repeatElement(0, count: 16))
         var fixedSlots = plan.keySlots
-        windowColumns = plan.spec.emit.windows == nil ? 0 : 2
+        windowColumns = plan.spec.emit.isWindowed ? 2 : 0
         timeUnit = plan.spec.timeUnit.microseconds
         if let timeSlot = plan.timeSlot, windowColumns == 0 { fixedSlots.append(timeSlot) }
         if case .columns(let carried) = plan.carry { fixedSlots += carried.map(\.slot) }

@@ -374,7 +374,7 @@ private func findCheckpoint(
     guard metadata.code == plan.spec.code, let saved = try? JobSpec.decode(Array(metadata.spec.utf8)).spec,
           saved.keys == plan.spec.keys, saved.time == plan.spec.time, saved.timeUnit == plan.spec.timeUnit,
           saved.features == plan.spec.features, saved.carry == plan.spec.carry,
-          saved.emit.windows.map { [$0.size, $0.slide] } == plan.spec.emit.windows.map({ [$0.size, $0.slide] }) else {
+          saved.emit.signature == plan.spec.emit.signature else {
         throw CheckpointError(
             "checkpoint \(metadata.id) was written by job \"\(metadata.code)\" with a different spec (code, keys, time, emit or features differ); resume it with the spec it stores (in its _metadata), or start over without --resume")
     }

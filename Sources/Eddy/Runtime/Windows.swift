@@ -14,10 +14,7 @@ final class WindowFiring {
     let size: Int64
     let slide: Int64
     private let plan: JobPlan
-    private let encoder: EventEncoder
-    /// One key's accumulators, reset for every window.
-    private let scratch: KeyedStates
-    private var results = BatchResults()
+    private let aggregator: WindowAggregator
     private var order: [Int] = []
     private var sortKeys: [SortKey] = []
 
@@ -42,17 +39,12 @@ final class WindowFiring {
     private var eventTimes: [Int64] = []
     private var bases: [Int] = []
     private var times: [Int64] = []
-    private let slots: [Int]
-    private var scratchSlots: [Int] = []
 
     init(plan: JobPlan, size: Int64, slide: Int64, format: OutputFormat) {
         self.plan = plan
         self.size = size
         self.slide = slide
-        encoder = EventEncoder(plan: plan, format: format)
-        scratch = KeyedStates(plan: plan)
-        let slot = scratch.insert("\"window\"", hash: 0)
-        slots = [slot]
+        aggregator = WindowAggregator(plan: plan, format: format)
     }
 
     /// The fire times (`end - 1`) of the windows holding `time` that fire after `watermark`,
@@ -136,26 +128,54 @@ final class WindowFiring {
         return (windows, lastWindows)
     }
 
-    /// Applies one key's window to fresh accumulators, as one group of peers (every result
-    /// is the window's), and writes its record.
+    /// Writes the record of one key's window: the events of `group` (indices into `batch`).
     private func emit(
         _ group: ArraySlice<Int>, batch: [PendingEvents.Entry], values: UnsafeBufferPointer<FieldValue>, width: Int,
         to out: ByteBuffer
     ) {
-        let slot = slots[0]
-        for store in scratch.stores { store.reset(slot: slot) }
         bases.removeAll(keepingCapacity: true)
         times.removeAll(keepingCapacity: true)
-        scratchSlots.removeAll(keepingCapacity: true)
         for index in group {
             bases.append(batch[index].slot * width)
             times.append(eventTimes[index])
-            scratchSlots.append(slot)
         }
+        let fireTime = batch[group.first!].time
+        let end = fireTime == .max ? Int64.max : fireTime + 1
+        aggregator.emit(values: values, bases: bases, times: times, start: end &- size, end: end, to: out)
+    }
+}
+
+/// Aggregates one key's window and writes its record: applies the window's events (in event
+/// time, then arrival order) to fresh accumulators as one group of peers, so that every
+/// result is the window's, and encodes the key, the bounds and the results.
+final class WindowAggregator {
+    private let plan: JobPlan
+    private let encoder: EventEncoder
+    /// One key's accumulators, reset for every window.
+    private let scratch: KeyedStates
+    private let slot: Int
+    private var results = BatchResults()
+    private var slots: [Int] = []
+
+    init(plan: JobPlan, format: OutputFormat) {
+        self.plan = plan
+        encoder = EventEncoder(plan: plan, format: format)
+        scratch = KeyedStates(plan: plan)
+        slot = scratch.insert("\"window\"", hash: 0)
+    }
+
+    /// The window `[start, end)` (µs) of the events whose values start at `bases` in `values`,
+    /// with times `times`.
+    func emit(
+        values: UnsafeBufferPointer<FieldValue>, bases: [Int], times: [Int64], start: Int64, end: Int64, to out: ByteBuffer
+    ) {
+        scratch.reset(slot: slot)
+        slots.removeAll(keepingCapacity: true)
+        slots.append(contentsOf: repeatElement(slot, count: bases.count))
         let ends = [bases.count]
         results.removeAll()
         bases.withUnsafeBufferPointer { bases in
-            scratchSlots.withUnsafeBufferPointer { slots in
+            slots.withUnsafeBufferPointer { slots in
                 times.withUnsafeBufferPointer { times in
                     ends.withUnsafeBufferPointer { ends in
                         let featureBatch = FeatureBatch(values: values, bases: bases, slots: slots, times: times, peerGroupEnds: ends)
@@ -166,11 +186,8 @@ final class WindowFiring {
                 }
             }
         }
-        let fireTime = batch[group.first!].time
-        let end = fireTime == .max ? Int64.max : fireTime + 1
         encoder.encodeWindow(
-            values: values, base: bases[0], start: end &- size, end: end,
-            results: results.encoded(events: bases.count), index: 0, to: out)
+            values: values, base: bases[0], start: start, end: end, results: results.encoded(events: bases.count), index: 0, to: out)
     }
 }
 

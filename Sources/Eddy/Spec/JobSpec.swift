@@ -64,12 +64,35 @@ public enum EmitMode: Sendable, Equatable {
     /// One record per key per window of `size` starting every `slide` (Flink SQL's HOP);
     /// `size` is a whole multiple of `slide`.
     case hopping(size: EventDuration, slide: EventDuration)
+    /// One record per key per session: events at most `gap` apart (inclusive) belong to one
+    /// session (Flink SQL's SESSION).
+    case session(gap: EventDuration)
+
+    /// Whether records are per window rather than per event.
+    public var isWindowed: Bool { self != .event }
+
+    /// The session gap in microseconds, or nil for other modes.
+    public var sessionGap: Int64? {
+        if case .session(let gap) = self { return gap.microseconds }
+        return nil
+    }
+
+    /// The mode and its lengths as numbers, for telling a checkpoint's mode from a run's.
+    public var signature: [Int64] {
+        switch self {
+        case .event: []
+        case .tumbling(let size): [1, size.microseconds]
+        case .hopping(let size, let slide): [2, size.microseconds, slide.microseconds]
+        case .session(let gap): [3, gap.microseconds]
+        }
+    }
 
     /// The window size as the spec wrote it ("" for event mode).
     public var sizeText: String {
         switch self {
         case .event: ""
         case .tumbling(let size), .hopping(let size, _): size.text
+        case .session(let gap): gap.text
         }
     }
 
@@ -79,6 +102,7 @@ public enum EmitMode: Sendable, Equatable {
         case .event: ""
         case .tumbling(let size): size.text
         case .hopping(_, let slide): slide.text
+        case .session: ""
         }
     }
 
@@ -88,6 +112,7 @@ public enum EmitMode: Sendable, Equatable {
         case .event: nil
         case .tumbling(let size): (size.microseconds, size.microseconds)
         case .hopping(let size, let slide): (size.microseconds, slide.microseconds)
+        case .session: nil
         }
     }
 }

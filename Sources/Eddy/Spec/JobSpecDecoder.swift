@@ -384,7 +384,19 @@ struct JobSpecDecoder {
                 }
                 return .hopping(size: size, slide: slide)
             default:
-                error(kindAt, "session windows are not supported yet; use \"tumbling\" or \"hopping\"")
+                guard case .object(let parts) = spec, parts.count == 1, parts[0].key == "gap" else {
+                    if case .object(let parts) = spec {
+                        for (index, part) in parts.enumerated() where part.key != "gap" {
+                            unknownKey(part.key, kindAt.member(part.key, at: index), allowed: ["gap"])
+                        }
+                        if !parts.contains(where: { $0.key == "gap" }) { error(kindAt, "missing required key \"gap\" (e.g. \"30m\")") }
+                    } else {
+                        error(kindAt, "expected {\"gap\": \"30m\"}, found \(specFound(spec))")
+                    }
+                    return nil
+                }
+                guard let gap = decodeWindowLength(parts[0].value, kindAt.member("gap", at: 0)) else { return nil }
+                return .session(gap: gap)
             }
         default:
             error(at, "expected \"event\", {\"tumbling\": \"1m\"} or {\"hopping\": {\"size\": \"10m\", \"slide\": \"1m\"}}, found \(specFound(value))")
