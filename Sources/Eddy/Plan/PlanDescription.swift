@@ -45,7 +45,8 @@ extension JobPlan {
         lines.append("  parse    columns: " + fieldNames.joined(separator: ", "))
         if let time = spec.time {
             lines.append("           event time from \"\(time)\" (epoch \(spec.timeUnit.rawValue) or RFC 3339); "
-                + "watermark = max time - \(spec.watermark) - 1 tick; older events are late")
+                + "watermark = max time - \(spec.watermark) - 1 tick; "
+                + (spec.emit.isWindowed ? "an event is late once every window it falls in has fired" : "older events are late"))
         }
         lines.append("     |")
         lines.append("  key-by   \(spec.keys.joined(separator: " + ")) -> key group = stable hash mod \(spec.maxParallelism)")
