@@ -27,6 +27,8 @@ demo: build
 	@$(BIN) run jobs/host_metrics.json jobs/host_metrics.input.csv --output-format csv | head -n 6
 	@echo "== eddy run jobs/card_risk.json jobs/card_velocity.input.jsonl --broadcast merchants=jobs/card_risk.merchants.csv --parallelism 2 (first 3 records)"
 	@$(BIN) run jobs/card_risk.json jobs/card_velocity.input.jsonl --broadcast merchants=jobs/card_risk.merchants.csv --parallelism 2 | head -n 3
+	@echo "== eddy run jobs/host_minutes.json jobs/host_minutes.input.csv (tumbling 1-minute windows, first 3 records)"
+	@$(BIN) run jobs/host_minutes.json jobs/host_minutes.input.csv | head -n 3
 
 # Unit tests, then end-to-end tests of the release binary on jobs/.
 test: build
