@@ -323,16 +323,14 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         for event in point.buffered.sorted(by: { $0.sequence < $1.sequence }) {
             do {
                 var (eventValues, members) = try BufferedEventCodec.decode(event.bytes, width: pending.width)
+                let key = workers.key(of: eventValues)
                 if let sessionWindows, event.time <= watermark {
                     // An open session's event: back to its session, not to the watermark's queue.
-                    let keyHash = eventValues.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }
-                    let key = eventValues.withUnsafeBufferPointer { workers.workers[0].keyed.canonicalKey($0, base: 0) }
-                    sessionWindows.add(key: key, .init(time: event.time, sequence: event.sequence, keyHash: keyHash, values: eventValues))
+                    sessionWindows.add(key: key.text, .init(time: event.time, sequence: event.sequence, keyHash: key.hash, values: eventValues))
                     continue
                 }
                 pending.insert(
-                    time: event.time, sequence: event.sequence,
-                    keyHash: eventValues.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }, values: &eventValues,
+                    time: event.time, sequence: event.sequence, keyHash: key.hash, values: &eventValues,
                     members: carriesAllMembers ? members : nil)
             } catch {
                 throw IOError("checkpoint \(point.checkpointID): a buffered event is \(error)")
@@ -346,6 +344,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private func bufferedEvents() -> [BufferedEvent] {
         var writer = StateWriter()
         let maxParallelism = UInt64(plan.spec.maxParallelism)
+        // The key hash taken when each event arrived gives its key group.
         let sessionEvents = (sessionWindows?.openEvents ?? []).map { event in
             writer.removeAll()
             event.values.withUnsafeBufferPointer { BufferedEventCodec.encode(values: $0, members: [], to: &writer) }
@@ -359,7 +358,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 BufferedEventCodec.encode(
                     values: UnsafeBufferPointer(rebasing: values[base..<base + pending.width]),
                     members: pending.members.isEmpty ? [] : pending.members[entry.slot], to: &writer)
-                return BufferedEvent(keyGroup: workers.keyGroup(values, base: base), time: entry.time, sequence: entry.sequence, bytes: writer.bytes)
+                return BufferedEvent(
+                    keyGroup: Int(pending.keyHashes[entry.slot] % maxParallelism), time: entry.time, sequence: entry.sequence,
+                    bytes: writer.bytes)
             }
         }
     }
@@ -496,10 +497,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             // Behind the watermark: first release and fire what it passed, so that only sessions
             // still open are left to join, whatever the release cadence.
             try release(upTo: watermark)
-            let key = values.withUnsafeBufferPointer { workers.workers[0].keyed.canonicalKey($0, base: 0) }
-            if sessionWindows.accepts(key: key, time: time, watermark: watermark) {
-                let keyHash = values.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }
-                sessionWindows.add(key: key, .init(time: time, sequence: summary.read, keyHash: keyHash, values: values))
+            let key = workers.key(of: values)
+            if sessionWindows.accepts(key: key.text, time: time, watermark: watermark) {
+                sessionWindows.add(key: key.text, .init(time: time, sequence: summary.read, keyHash: key.hash, values: values))
                 return
             }
         }
@@ -514,7 +514,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             }
             return
         }
-        let keyHash = values.withUnsafeBufferPointer { workers.keyHash($0, base: 0) }
+        let keyHash = workers.key(of: values).hash
         if let windowFireTimes {
             for fireTime in windowFireTimes.dropLast() {
                 var copy = values
@@ -624,7 +624,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         guard !batch.isEmpty else { return }
         if let sessionWindows {
             pending.withValues { values in
-                let canonicalKey = workers.workers[0].keyed.canonicalKey
+                let canonicalKey = workers.canonicalKey
                 for entry in batch {
                     let base = entry.slot * pending.width
                     sessionWindows.add(
@@ -637,7 +637,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         } else if let windowFiring {
             let fired = pending.withValues { values in
                 windowFiring.fire(
-                    batch, values: values, width: pending.width, canonicalKey: workers.workers[0].keyed.canonicalKey,
+                    batch, values: values, width: pending.width, canonicalKey: workers.canonicalKey,
                     eventTime: acceptedEventTime, to: output.buffer)
             }
             for entry in batch { pending.free(slot: entry.slot) }

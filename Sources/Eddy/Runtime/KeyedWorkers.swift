@@ -207,20 +207,25 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         nextRecord = Array(repeating: 0, count: backends.count)
     }
 
-    var parallelism: Int { workers.count }
-
     /// Distinct keys holding state, over every worker.
     var keyCount: Int { backends.reduce(0) { $0 + $1.keyCount } }
+
+    /// The canonical key of the event at `base`.
+    @inline(__always)
+    func canonicalKey(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> String {
+        workers[0].keyed.canonicalKey(values, base: base)
+    }
 
     /// The stable hash of the key of the event at `base`.
     @inline(__always)
     func keyHash(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> UInt64 {
-        KeyGroups.stableHash(ofKey: workers[0].keyed.canonicalKey(values, base: base))
+        KeyGroups.stableHash(ofKey: canonicalKey(values, base: base))
     }
 
-    /// The key group of the event at `base`.
-    func keyGroup(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> Int {
-        Int(keyHash(values, base: base) % UInt64(maxParallelism))
+    /// The canonical key and its stable hash of an event's values.
+    func key(of values: [FieldValue]) -> (text: String, hash: UInt64) {
+        let text = values.withUnsafeBufferPointer { canonicalKey($0, base: 0) }
+        return (text, KeyGroups.stableHash(ofKey: text))
     }
 
     @inline(__always)

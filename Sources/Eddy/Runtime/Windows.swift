@@ -13,10 +13,14 @@
 final class WindowFiring {
     let size: Int64
     let slide: Int64
-    private let plan: JobPlan
+    private let timeSlot: Int?
     private let aggregator: WindowAggregator
     private var order: [Int] = []
     private var sortKeys: [SortKey] = []
+    private var keys: [String] = []
+    private var eventTimes: [Int64] = []
+    private var bases: [Int] = []
+    private var times: [Int64] = []
 
     private struct SortKey {
         var fireTime: Int64
@@ -35,13 +39,9 @@ final class WindowFiring {
         }
         return prefix << UInt64(8 * (8 - count))
     }
-    private var keys: [String] = []
-    private var eventTimes: [Int64] = []
-    private var bases: [Int] = []
-    private var times: [Int64] = []
 
     init(plan: JobPlan, size: Int64, slide: Int64, format: OutputFormat) {
-        self.plan = plan
+        timeSlot = plan.timeSlot
         self.size = size
         self.slide = slide
         aggregator = WindowAggregator(plan: plan, format: format)
@@ -81,7 +81,7 @@ final class WindowFiring {
         canonicalKey: (UnsafeBufferPointer<FieldValue>, Int) -> String, eventTime: (FieldValue) -> Int64,
         to out: ByteBuffer
     ) -> (windows: Int, events: Int) {
-        guard let timeSlot = plan.timeSlot else { return (0, 0) }
+        guard let timeSlot else { return (0, 0) }
         keys.removeAll(keepingCapacity: true)
         eventTimes.removeAll(keepingCapacity: true)
         var lastWindows = 0

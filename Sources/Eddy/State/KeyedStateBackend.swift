@@ -63,7 +63,7 @@ public final class MemoryStateBackend: KeyedStateBackend {
     public func endOfBatch() {}
     public static func persist(_ workers: [MemoryStateBackend], buffered: [BufferedEvent]) {}
     public var keyCount: Int { states.count }
-    public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff).count }
+    public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff) }
 }
 
 /// Heap state like `memory`; `persist` writes a snapshot of every key, one file per key
@@ -117,7 +117,7 @@ public final class FileSystemStateBackend: KeyedStateBackend {
         try self.init(plan: plan, directory: directory, restoringFrom: checkpoint + "/state", keyGroups: keyGroups)
     }
     public var keyCount: Int { states.count }
-    public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff).count }
+    public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff) }
 }
 
 @available(*, unavailable, message: "a state backend belongs to one worker")

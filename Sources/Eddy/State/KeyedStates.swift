@@ -98,16 +98,22 @@ public final class KeyedStates {
         return Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 1, as: Int64.self))
     }
 
-    /// Forgets every resident key last updated before `cutoff`; returns their slots' former
-    /// keys (for backends that must delete their rows).
-    @discardableResult
-    func removeExpired(before cutoff: Int64) -> [(key: String, keyGroup: Int)] {
-        var removed: [(key: String, keyGroup: Int)] = []
-        for slot in 0..<keys.count where isResident(slot: slot) && lastUpdated[slot] != .min && lastUpdated[slot] < cutoff {
-            removed.append((keys[slot], Int(keyGroups[slot])))
-            remove(slot: slot)
-        }
-        return removed
+    /// Whether a key last updated at `lastUpdated` has expired for `cutoff` (the watermark
+    /// minus the TTL); a key whose last update is not known does not expire.
+    static func isExpired(lastUpdated: Int64, before cutoff: Int64) -> Bool {
+        lastUpdated != .min && lastUpdated < cutoff
+    }
+
+    /// The resident slots whose keys expired for `cutoff`.
+    func expiredSlots(before cutoff: Int64) -> [Int] {
+        (0..<keys.count).filter { isResident(slot: $0) && Self.isExpired(lastUpdated: lastUpdated[$0], before: cutoff) }
+    }
+
+    /// Forgets every resident key expired for `cutoff`; returns how many.
+    func removeExpired(before cutoff: Int64) -> Int {
+        let expired = expiredSlots(before: cutoff)
+        for slot in expired { remove(slot: slot) }
+        return expired.count
     }
 
     /// Empties a resident key's state, as if it were new (its TTL ran out).

@@ -102,9 +102,7 @@ public final class RocksStateBackend: KeyedStateBackend {
     /// heap copy is newer than its row).
     public func expire(before cutoff: Int64) throws -> Int {
         var removed = 0
-        for slot in 0..<states.capacity where states.isResident(slot: slot) {
-            let last = states.lastUpdated[slot]
-            guard last != .min, last < cutoff else { continue }
+        for slot in states.expiredSlots(before: cutoff) {
             RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
             batch.delete(key: rowKey)
             residentBytes -= slotBytes[slot]
@@ -117,8 +115,7 @@ public final class RocksStateBackend: KeyedStateBackend {
         try commitBatch()
         for keyGroup in keyGroups {
             try forEachPersistedRow(inKeyGroup: keyGroup) { key, row in
-                let last = KeyedStates.lastUpdated(ofRow: row)
-                guard last != .min, last < cutoff else { return }
+                guard KeyedStates.isExpired(lastUpdated: KeyedStates.lastUpdated(ofRow: row), before: cutoff) else { return }
                 let text = String(decoding: key.dropFirst(3), as: UTF8.self)
                 guard states.find(text, hash: KeyGroups.stableHash(ofKey: text)) == nil else { return }
                 batch.delete(key: Array(key))
