@@ -79,8 +79,7 @@ extension AppendBuffer where Element == UInt8 {
     /// Appends a string's UTF-8 bytes with one copy.
     @inline(__always)
     func appendUTF8(_ text: String) {
-        var text = text
-        text.withUTF8 { append($0) }
+        InlineText.withBytes(of: text) { append($0) }
     }
 
     @inline(__always)

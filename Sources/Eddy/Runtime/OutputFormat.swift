@@ -158,8 +158,7 @@ final class EventEncoder {
                         written += 1
                     }
                 } else {
-                    var text = values[valueSlot].text
-                    text.withUTF8 { bytes in
+                    InlineText.withBytes(of: values[valueSlot].text) { bytes in
                         if let bytesStart = bytes.baseAddress { copyBytes(to: start + written, from: bytesStart, count: bytes.count) }
                         written += bytes.count
                     }

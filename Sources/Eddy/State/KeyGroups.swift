@@ -26,10 +26,8 @@ public enum KeyGroups {
     }
 
     /// The stable hash of a key's canonical text (its UTF-8 bytes), hashed in place.
-    @inlinable
     public static func stableHash(ofKey canonicalKey: String) -> UInt64 {
-        var key = canonicalKey
-        return key.withUTF8 { stableHash($0) }
+        InlineText.withBytes(of: canonicalKey) { stableHash($0) }
     }
 
     /// The key group of a key given its canonical text.

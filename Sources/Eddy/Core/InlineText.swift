@@ -1,0 +1,76 @@
+/// Direct access to the texts Swift stores inline.
+///
+/// A `String` of at most 15 UTF-8 bytes keeps them inside its own 16 bytes: bytes 0-14 hold
+/// the code units, byte 15 holds a discriminator in its high nibble (0xE for ASCII, 0xA for
+/// other UTF-8) and the count in its low nibble. Nearly every text on the hot path (keys,
+/// merchants, numbers kept as text) is that short. Building one through the standard
+/// library's initialisers costs ~110 instructions, and reading its bytes back (`withUTF8`)
+/// a call that spills it to the stack, several times per event; this builds and reads the
+/// 16 bytes directly.
+///
+/// The layout is the standard library's, not a public contract: `holds` checks it once
+/// against strings the standard library built, and every function here falls back to the
+/// standard library when it does not hold, so a different layout costs speed, never
+/// correctness.
+enum InlineText {
+    static let capacity = 15
+
+    /// Whether strings are laid out as described above (checked on ASCII, non-ASCII and
+    /// empty texts built by the standard library).
+    static let holds: Bool = {
+        guard MemoryLayout<String>.size == 16 else { return false }
+        for sample in ["", "c040886", "\"m00019\"", "exactly 15 byte", "é€", "ü"] {
+            let utf8 = Array(sample.utf8)
+            let expected = String(decoding: utf8, as: UTF8.self)
+            let raw = withUnsafeBytes(of: expected) { Array($0) }
+            let isASCII = utf8.allSatisfy { $0 < 0x80 }
+            guard raw[15] == (isASCII ? 0xE0 : 0xA0) | UInt8(utf8.count),
+                  Array(raw[0..<utf8.count]) == utf8,
+                  raw[utf8.count..<15].allSatisfy({ $0 == 0 }) else { return false }
+            let built = utf8.withUnsafeBufferPointer { unchecked($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
+            guard built == expected, built.utf8.count == utf8.count else { return false }
+        }
+        // Longer texts are not inline.
+        let long = String(decoding: Array(repeating: UInt8(ascii: "x"), count: 16), as: UTF8.self)
+        return withUnsafeBytes(of: long) { $0[15] & 0x20 == 0 }
+    }()
+
+    /// The string of `count` (at most 15) bytes of valid UTF-8 at `p`, built in place.
+    @inline(__always)
+    private static func unchecked(_ p: UnsafePointer<UInt8>, _ count: Int) -> String {
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { raw in
+            // Byte by byte: a call to memcpy costs more than these short texts.
+            for index in 0..<count { raw[index] = p[index] }
+        }
+        let isASCII = (words.0 | words.1) & 0x8080_8080_8080_8080 == 0
+        words.1 |= UInt64((isASCII ? 0xE0 : 0xA0) | count) << 56
+        return unsafeBitCast(words, to: String.self)
+    }
+
+    /// A string of the `count` bytes of valid UTF-8 at `p`.
+    @inline(__always)
+    static func make(_ p: UnsafePointer<UInt8>, _ count: Int) -> String {
+        if count <= capacity, holds { return unchecked(p, count) }
+        return String(unsafeUninitializedCapacity: count) { out in
+            out.baseAddress!.update(from: p, count: count)
+            return count
+        }
+    }
+
+    /// Calls `body` with the text's UTF-8 bytes: read in place when the text is inline.
+    @inline(__always)
+    static func withBytes<Result>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if holds {
+            let words = unsafeBitCast(text, to: (UInt64, UInt64).self)
+            let tag = UInt8(truncatingIfNeeded: words.1 >> 56)
+            if tag & 0x20 != 0 {
+                return withUnsafeBytes(of: words) { raw in
+                    body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(tag & 0x0F)))
+                }
+            }
+        }
+        var text = text
+        return text.withUTF8(body)
+    }
+}
