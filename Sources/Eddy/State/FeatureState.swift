@@ -433,9 +433,9 @@ struct CollectState: FeatureAccumulator {
             return
         }
         var separator = UInt8(ascii: "[")
-        for entry in texts.elements {
+        texts.forEachElement { text in
             out.append(separator)
-            out.appendUTF8(entry.element)
+            out.appendUTF8(text)
             separator = UInt8(ascii: ",")
         }
         out.append(UInt8(ascii: "]"))

@@ -25,6 +25,9 @@ struct Lookback<Element> {
     mutating func append(_ element: Element, at time: Int64) {
         if isEmpty {
             oldestTime = time
+            // Room for a few entries at once: growing 1, 2, 4, 8 cost an allocation and a
+            // copy per step, for keys that see a handful of events.
+            if entries.capacity == 0 { entries.reserveCapacity(Self.initialCapacity) }
         } else if head > 0, entries.count == entries.capacity, head * 2 >= entries.count {
             // Full, and at least half of it already left the window: slide down, don't grow.
             entries.removeFirst(head)
@@ -65,6 +68,16 @@ struct Lookback<Element> {
     }
 
     /// Where the array's reference to its storage sits in a `Lookback`.
+    private static var initialCapacity: Int { 8 }
+
+    /// Calls `body` with each element, oldest first, without copying the entries out.
+    @inline(__always)
+    func forEachElement(_ body: (Element) -> Void) {
+        entries.withUnsafeBufferPointer { entries in
+            for index in head..<entries.count { body(entries[index].element) }
+        }
+    }
+
     static var storageOffset: Int { MemoryLayout<Lookback>.offset(of: \.entries)! }
 
     /// For monotonic deques: drops newer entries that can no longer win.

@@ -94,7 +94,7 @@ struct TextCounts {
 
     private mutating func grow() {
         let old = entries
-        entries = Array(repeating: Entry(hash: 0, occurrences: 0, text: ""), count: Swift.max(4, old.count * 2))
+        entries = Array(repeating: Entry(hash: 0, occurrences: 0, text: ""), count: Swift.max(8, old.count * 2))
         let mask = entries.count - 1
         for entry in old where entry.occurrences != 0 {
             var position = Int(truncatingIfNeeded: entry.hash) & mask
