@@ -28,8 +28,10 @@ struct Lookback<Element> {
             // Room for a few entries at once: growing 1, 2, 4, 8 cost an allocation and a
             // copy per step, for keys that see a handful of events.
             if entries.capacity == 0 { entries.reserveCapacity(Self.initialCapacity) }
-        } else if head > 0, entries.count == entries.capacity, head * 2 >= entries.count {
-            // Full, and at least half of it already left the window: slide down, don't grow.
+        } else if head > 0, entries.count == entries.capacity, head * 4 >= entries.count {
+            // Full, and at least a quarter of it already left the window: slide down, don't
+            // grow. A slide moves at most three entries per one that left, so appends stay
+            // amortised constant work; a `collect` with a limit of 5 keeps 8 entries, not 16.
             entries.removeFirst(head)
             head = 0
         }

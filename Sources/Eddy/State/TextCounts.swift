@@ -94,7 +94,12 @@ struct TextCounts {
 
     private mutating func grow() {
         let old = entries
-        entries = Array(repeating: Entry(hash: 0, occurrences: 0, text: ""), count: Swift.max(8, old.count * 2))
+        let size = Swift.max(8, old.count * 2)
+        // Initialised in place: `Array(repeating:count:)` retained the empty text once per slot.
+        entries = Array(unsafeUninitializedCapacity: size) { slots, initialized in
+            for index in 0..<size { (slots.baseAddress! + index).initialize(to: Entry(hash: 0, occurrences: 0, text: "")) }
+            initialized = size
+        }
         let mask = entries.count - 1
         for entry in old where entry.occurrences != 0 {
             var position = Int(truncatingIfNeeded: entry.hash) & mask
