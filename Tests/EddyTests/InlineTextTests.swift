@@ -1,0 +1,29 @@
+import Testing
+@testable import Eddy
+
+@Suite struct InlineTextTests {
+    @Test func theStandardLibraryLaysStringsOutAsAssumed() {
+        #expect(InlineText.layoutHolds())
+    }
+
+    /// Texts from 0 to 40 bytes, ASCII and not: built and read back through the inline path
+    /// (up to 15 bytes) or the standard library (longer), equal to what the standard library
+    /// builds from the same bytes.
+    @Test(arguments: ["x", "é", "€", "😀"])
+    func buildsAndReadsTextsOfEveryLength(unit: String) {
+        for length in 0...40 {
+            var bytes: [UInt8] = []
+            while bytes.count + unit.utf8.count <= length { bytes += Array(unit.utf8) }
+            let expected = String(decoding: bytes, as: UTF8.self)
+            let built = bytes.withUnsafeBufferPointer { InlineText.make($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
+            #expect(built == expected)
+            #expect(Array(built.utf8) == bytes)
+            #expect(built.hashValue == expected.hashValue)
+            #expect(InlineText.withBytes(of: built) { Array($0) } == bytes)
+            #expect(InlineText.withBytes(of: expected) { Array($0) } == bytes)
+            // Built texts behave as any other: appending, comparing, slicing.
+            #expect(built + "!" == expected + "!")
+            #expect(built.count == expected.count)
+        }
+    }
+}
