@@ -150,3 +150,37 @@ private let eventFields = ["card_id", "merchant", "amount", "ts"]
     #expect(problem == nil)
     #expect(values == [FieldValue(kind: .json, text: #"{ "x" : 1 }"#), str("\"v\"")])
 }
+
+/// One scanner reading a stream whose member layout keeps changing (order, spacing, escaped
+/// names, names that are prefixes of others, bad records in between) gives, record by record,
+/// what a fresh scanner gives: the remembered layout of the last record never leaks into the
+/// next one.
+@Test func aRememberedMemberLayoutNeverChangesWhatARecordMeans() {
+    let fields = ["a", "ab", "b\"c", "é"]
+    let records = [
+        #"{"a":1,"ab":2,"b\"c":3,"é":4}"#,
+        #"{"a":1,"ab":2,"b\"c":3,"é":4}"#,
+        #"{"ab":5,"a":6,"x":[1,{"a":2}],"é":7}"#,
+        #"{"a" :1,"ab": 2 ,"b\"c":3}"#,
+        #"{"a":1,"ab":2,"b\"c":3,"é":4}"#,
+        #"{"a":1,"a":2,"a":3}"#,
+        #"{"ab":1}"#,
+        #"{"a":1,"ab":}"#,
+        #"{"a":1,"ab":2"#,
+        #"{"a":1,"ab":2,"b\u0022c":8,"\u00e9":9}"#,
+        #"{"a":1,"ab":2,"b\"c":3,"é":4,"extra":{}}"#,
+        #"{"a":"x","ab":"y"}"#,
+        #"{"a":"x","abc":"y"}"#,
+        #"{"a":"x","ab"}"#,
+        #"{}"#,
+        #"{"a":1,"ab":2,"b\"c":3,"é":4}"#,
+    ]
+    var scanner = JSONObjectScanner(fieldNames: fields)
+    var values = Array(repeating: FieldValue.missing, count: fields.count)
+    for record in records {
+        let problem = withBytes(record) { scanner.scan($0, into: &values) }
+        let fresh = scanJSON(record, fields)
+        #expect(problem == fresh.problem, "\(record)")
+        if problem == nil { #expect(values == fresh.values, "\(record)") }
+    }
+}

@@ -66,6 +66,75 @@ final class FieldNameTable {
     }
 }
 
+/// The member names of the last record read, in order, each as its bytes from the opening
+/// quote to the colon, with the slot it names (-1 for a member the job does not need).
+///
+/// The same bytes at the same place in the next record lex the same way (a name token, then
+/// the colon), so a match gives the slot without scanning the name or searching the table:
+/// ~100 instructions a member. A member that does not match is scanned as usual and
+/// replaces the layout from there on.
+final class MemberLayout {
+    private var bytes: UnsafeMutablePointer<UInt8>
+    private var byteCapacity = 256
+    private var byteCount = 0
+    /// Per member: where its bytes start in `bytes`, their length, its slot.
+    private var entries: UnsafeMutablePointer<(start: Int, length: Int, slot: Int)>
+    private(set) var count = 0
+    private static let maxMembers = 64
+
+    init() {
+        bytes = .allocate(capacity: byteCapacity)
+        entries = .allocate(capacity: Self.maxMembers)
+    }
+
+    deinit {
+        bytes.deallocate()
+        entries.deallocate()
+    }
+
+    @inline(__always) func length(_ member: Int) -> Int { entries[member].length }
+    @inline(__always) func slot(_ member: Int) -> Int { entries[member].slot }
+
+    /// Whether the `available` bytes at `p` start with member `member`'s bytes.
+    @inline(__always)
+    func matches(_ member: Int, _ p: UnsafePointer<UInt8>, _ available: Int) -> Bool {
+        let entry = entries[member]
+        guard entry.length <= available else { return false }
+        let q = bytes + entry.start
+        var k = 0
+        while k + 8 <= entry.length {
+            if UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(q + k).loadUnaligned(as: UInt64.self) {
+                return false
+            }
+            k += 8
+        }
+        while k < entry.length {
+            if p[k] != q[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// Records that member `member` of the record being read is the `length` bytes at `p`
+    /// (opening quote to colon), naming `slot`; the members after it are forgotten.
+    func learn(_ member: Int, _ p: UnsafePointer<UInt8>, _ length: Int, slot: Int) {
+        guard member < Self.maxMembers, member <= count else { return }
+        let start = member == 0 ? 0 : entries[member - 1].start + entries[member - 1].length
+        if start + length > byteCapacity {
+            // An unusually long name: layouts that do not fit are simply not remembered.
+            guard start + length <= 1 << 16 else { count = member; return }
+            let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: max(byteCapacity * 2, start + length))
+            larger.update(from: bytes, count: start)
+            bytes.deallocate()
+            bytes = larger
+            byteCapacity = max(byteCapacity * 2, start + length)
+        }
+        (bytes + start).update(from: p, count: length)
+        entries[member] = (start, length, slot)
+        count = member + 1
+    }
+}
+
 /// A position in one record; all parse errors leave through typed throws so the success path
 /// carries no error plumbing and nothing is allocated unless a record is bad.
 struct JSONCursor {
@@ -269,6 +338,8 @@ public struct JSONObjectScanner {
 
     private let table: FieldNameTable
     private var guess = 0
+    /// The last record's members, in order: records of one stream nearly always repeat it.
+    private let layout = MemberLayout()
     private var decoded: [UInt8] = []
     private var requoted: [UInt8] = []
 
@@ -321,19 +392,31 @@ public struct JSONObjectScanner {
         if c.i < c.n && c.p[c.i] == 0x7D {
             c.i += 1
         } else {
+            var member = 0
             while true {
-                guard c.i < c.n, c.p[c.i] == 0x22 else { throw c.fail(c.i, "expected a member name") }
-                let name = try c.scanString()
-                c.skipWhitespace()
-                guard c.i < c.n, c.p[c.i] == 0x3A else { throw c.fail(c.i, "expected ':' after a member name") }
-                c.i += 1
-                c.skipWhitespace()
                 var slot: Int
-                if !name.escaped {
-                    slot = table.slot(c.p + name.start, name.end - name.start, guess: guess)
+                var name = (start: 0, end: 0, escaped: false)
+                if !captureAllMembers, member < layout.count, layout.matches(member, c.p + c.i, c.n - c.i) {
+                    // The same name as this member of the last record, bytes for bytes: the
+                    // same slot, without scanning and looking the name up again.
+                    c.i += layout.length(member)
+                    slot = layout.slot(member)
                 } else {
-                    slot = decodedNameSlot(c, name.start, name.end)
+                    guard c.i < c.n, c.p[c.i] == 0x22 else { throw c.fail(c.i, "expected a member name") }
+                    let open = c.i
+                    name = try c.scanString()
+                    c.skipWhitespace()
+                    guard c.i < c.n, c.p[c.i] == 0x3A else { throw c.fail(c.i, "expected ':' after a member name") }
+                    c.i += 1
+                    if !name.escaped {
+                        slot = table.slot(c.p + name.start, name.end - name.start, guess: guess)
+                    } else {
+                        slot = decodedNameSlot(c, name.start, name.end)
+                    }
+                    layout.learn(member, c.p + open, c.i - open, slot: slot)
                 }
+                member += 1
+                c.skipWhitespace()
                 if slot >= 0 {
                     try readValue(&c, into: &values[slot])
                     guess = slot + 1
