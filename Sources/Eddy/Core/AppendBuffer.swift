@@ -79,7 +79,10 @@ extension AppendBuffer where Element == UInt8 {
     /// Appends a string's UTF-8 bytes with one copy.
     @inline(__always)
     func appendUTF8(_ text: String) {
-        InlineText.withBytes(of: text) { append($0) }
+        let length = InlineText.byteCount(text)
+        // `write` may store 16 bytes; the slack past `capacity` holds those beyond it.
+        if count + length > capacity { grow(toAtLeast: count + length) }
+        count += InlineText.write(text, to: base + count)
     }
 
     @inline(__always)

@@ -141,7 +141,7 @@ final class EventEncoder {
         let fixedSlots = fixedSlots
         // The fixed columns are the first ones, so their prefixes are the front of prefixBytes.
         var bound = prefixStarts[fixedSlots.count]
-        for valueSlot in fixedSlots { bound += max(values[base + valueSlot].text.utf8.count, 4) }
+        for valueSlot in fixedSlots { bound += max(InlineText.byteCount(values[base + valueSlot].text), 4) }
         out.append(reserving: bound + 16) { start in
             // `start` has room for `bound` + 16 bytes: the prefixes and texts (or `null`)
             // below take `bound`, and a padded copy writes at most 16 past its piece.
@@ -158,10 +158,7 @@ final class EventEncoder {
                         written += 1
                     }
                 } else {
-                    InlineText.withBytes(of: values[valueSlot].text) { bytes in
-                        if let bytesStart = bytes.baseAddress { copyBytes(to: start + written, from: bytesStart, count: bytes.count) }
-                        written += bytes.count
-                    }
+                    written += InlineText.write(values[valueSlot].text, to: start + written)
                 }
             }
             return written
