@@ -109,7 +109,8 @@ func copyBytes(to target: UnsafeMutablePointer<UInt8>, from source: UnsafePointe
     }
 }
 
-/// Copies `count` bytes with two 16-byte moves when `count` is at most 16: the source must
+/// Copies `count` bytes with two 8-byte moves when `count` is at most 16 (two 16-byte ones up
+/// to 32, no call to memmove below that): for a count of 16 or less, the source must
 /// have 16 readable bytes and the target 16 writable ones (an append buffer's slack, a
 /// padded prefix table), whatever `count` is. Column prefixes and results are that short.
 @inline(__always)
@@ -119,6 +120,12 @@ func copyPadded(to target: UnsafeMutablePointer<UInt8>, from source: UnsafePoint
         let high = UnsafeRawPointer(source + 8).loadUnaligned(as: UInt64.self)
         UnsafeMutableRawPointer(target).storeBytes(of: low, as: UInt64.self)
         UnsafeMutableRawPointer(target + 8).storeBytes(of: high, as: UInt64.self)
+    } else if count <= 32 {
+        // The first 16 bytes and the last 16 (overlapping): column names are often this long.
+        let low = UnsafeRawPointer(source).loadUnaligned(as: (UInt64, UInt64).self)
+        let high = UnsafeRawPointer(source + count - 16).loadUnaligned(as: (UInt64, UInt64).self)
+        UnsafeMutableRawPointer(target).storeBytes(of: low, as: (UInt64, UInt64).self)
+        UnsafeMutableRawPointer(target + count - 16).storeBytes(of: high, as: (UInt64, UInt64).self)
     } else {
         target.update(from: source, count: count)
     }

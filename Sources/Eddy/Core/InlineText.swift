@@ -45,14 +45,28 @@ enum InlineText {
     /// The string of `count` (at most 15) bytes of valid UTF-8 at `p`, built in place.
     @inline(__always)
     private static func unchecked(_ p: UnsafePointer<UInt8>, _ count: Int) -> String {
-        var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { raw in
-            // Byte by byte: a call to memcpy costs more than these short texts.
-            for index in 0..<count { raw[index] = p[index] }
+        // Whole-word loads, overlapping where the count is not a multiple of their width: a
+        // byte loop here was turned into a call to memcpy.
+        let raw = UnsafeRawPointer(p)
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        if count >= 8 {
+            low = raw.loadUnaligned(as: UInt64.self)
+            if count > 8 {
+                // Bytes count-8 ..< count, shifted so that byte 8 lands first.
+                high = raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) >> UInt64(8 * (16 - count))
+            }
+        } else if count >= 4 {
+            let front = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let back = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            // The two overlap on equal bytes, so or-ing them is exact.
+            low = front | back << UInt64(8 * (count - 4))
+        } else if count > 0 {
+            low = UInt64(p[0]) | UInt64(p[count / 2]) << UInt64(8 * (count / 2)) | UInt64(p[count - 1]) << UInt64(8 * (count - 1))
         }
-        let isASCII = (words.0 | words.1) & 0x8080_8080_8080_8080 == 0
-        words.1 |= UInt64((isASCII ? 0xE0 : 0xA0) | count) << 56
-        return unsafeBitCast(words, to: String.self)
+        let isASCII = (low | high) & 0x8080_8080_8080_8080 == 0
+        high |= UInt64((isASCII ? 0xE0 : 0xA0) | count) << 56
+        return unsafeBitCast((low, high), to: String.self)
     }
 
     /// A string of the `count` bytes of valid UTF-8 at `p`.
