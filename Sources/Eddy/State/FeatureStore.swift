@@ -33,6 +33,13 @@ protocol FeatureStore: AnyObject {
     func bytes(slot: Int) -> Int
 }
 
+extension FeatureAccumulator {
+    /// `appendResult` on a state reached through a pointer, without copying it: a plain call
+    /// copied the state (retaining and releasing its window and map) once per event.
+    @inline(__always)
+    mutating func appendResultInPlace(to out: ByteBuffer) { appendResult(to: out) }
+}
+
 /// A `FeatureStore` over one accumulator type. Each accumulator gets its own final class
 /// below rather than one generic class: methods of a generic class called through a protocol
 /// run unspecialised (value witnesses per copy), which made the per-event work twice as slow.
@@ -75,7 +82,7 @@ extension AccumulatorStore {
                     }
                 }
                 for index in start..<end {
-                    states[batch.slots[index]].appendResult(to: bytes)
+                    states[batch.slots[index]].appendResultInPlace(to: bytes)
                     ends.append(bytes.count)
                 }
                 start = end
