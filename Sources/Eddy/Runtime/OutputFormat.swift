@@ -104,31 +104,48 @@ final class EventEncoder {
 
     /// Writes every feature column (prefix and result) and the record's end with one
     /// capacity check.
+    ///
+    /// Positions are computed with wrapping arithmetic over raw pointers: they index buffers
+    /// of a few thousand entries, and the overflow checks of `+` and `*` were a third of the
+    /// instructions of writing a record.
     @inline(__always)
     private func appendFeatureColumns(_ results: EncodedResults, index: Int, to out: ByteBuffer) {
         let prefixBytes = prefixBytes.baseAddress!
-        let prefixStarts = prefixStarts
-        let firstColumn = fixedSlots.count + windowColumns
-        let features = prefixStarts.count - 1 - firstColumn
-        var bound = prefixStarts[prefixStarts.count - 1] - prefixStarts[firstColumn] + 2
-        for feature in 0..<features { bound += results.range(feature: feature, event: index).count }
+        let prefixStarts = prefixStarts.baseAddress!
+        let ends = results.ends.baseAddress!
+        let resultBytes = results.bytes.baseAddress!
+        let events = results.events
+        let firstColumn = fixedSlots.count &+ windowColumns
+        let features = self.prefixStarts.count &- 1 &- firstColumn
+        // Event `index`'s result of feature f ends at ends[f * events + index] and starts where
+        // the one before it in `ends` ended (0 for the very first).
+        @inline(__always) func resultStart(_ position: Int) -> Int { position == 0 ? 0 : ends[position &- 1] }
+        var bound = prefixStarts[features &+ firstColumn] &- prefixStarts[firstColumn] &+ 2
+        var position = index
+        for _ in 0..<features {
+            bound &+= ends[position] &- resultStart(position)
+            position &+= events
+        }
         // 16 more: `copyPadded` writes 16 bytes for every short piece.
-        out.append(reserving: bound + 16) { start in
+        out.append(reserving: bound &+ 16) { start in
             // `start` has room for `bound` + 16 bytes: the prefixes, results and "}\n" below
             // take `bound`, and a padded copy writes at most 16 past its piece.
             var written = 0
+            var position = index
             for feature in 0..<features {
-                let prefixStart = prefixStarts[firstColumn + feature]
-                let prefixLength = prefixStarts[firstColumn + feature + 1] - prefixStart
+                let prefixStart = prefixStarts[firstColumn &+ feature]
+                let prefixLength = prefixStarts[firstColumn &+ feature &+ 1] &- prefixStart
                 copyPadded(to: start + written, from: prefixBytes + prefixStart, count: prefixLength)
-                written += prefixLength
-                let range = results.range(feature: feature, event: index)
-                copyPadded(to: start + written, from: results.bytes.baseAddress! + range.lowerBound, count: range.count)
-                written += range.count
+                written &+= prefixLength
+                let resultFrom = resultStart(position)
+                let resultLength = ends[position] &- resultFrom
+                copyPadded(to: start + written, from: resultBytes + resultFrom, count: resultLength)
+                written &+= resultLength
+                position &+= events
             }
             start[written] = UInt8(ascii: "}")
-            start[written + 1] = UInt8(ascii: "\n")
-            return written + 2
+            start[written &+ 1] = UInt8(ascii: "\n")
+            return written &+ 2
         }
     }
 
@@ -137,28 +154,30 @@ final class EventEncoder {
     @inline(__always)
     private func appendFixedColumns(values: UnsafeBufferPointer<FieldValue>, base: Int, to out: ByteBuffer) {
         let prefixBytes = prefixBytes.baseAddress!
-        let prefixStarts = prefixStarts
+        let prefixStarts = prefixStarts.baseAddress!
         let fixedSlots = fixedSlots
+        // The event's values, read in place (a copy would retain and release each text).
+        let event = values.baseAddress! + base
         // The fixed columns are the first ones, so their prefixes are the front of prefixBytes.
         var bound = prefixStarts[fixedSlots.count]
-        for valueSlot in fixedSlots { bound += max(InlineText.byteCount(values[base + valueSlot].text), 4) }
-        out.append(reserving: bound + 16) { start in
+        for valueSlot in fixedSlots { bound &+= max(InlineText.byteCount(event[valueSlot].text), 4) }
+        out.append(reserving: bound &+ 16) { start in
             // `start` has room for `bound` + 16 bytes: the prefixes and texts (or `null`)
             // below take `bound`, and a padded copy writes at most 16 past its piece.
             var written = 0
             for column in 0..<fixedSlots.count {
                 let prefixStart = prefixStarts[column]
-                let prefixLength = prefixStarts[column + 1] - prefixStart
+                let prefixLength = prefixStarts[column &+ 1] &- prefixStart
                 copyPadded(to: start + written, from: prefixBytes + prefixStart, count: prefixLength)
-                written += prefixLength
-                let valueSlot = base + fixedSlots[column]
-                if values[valueSlot].kind == .missing {
+                written &+= prefixLength
+                let value = event + fixedSlots[column]
+                if value.pointee.kind == .missing {
                     for byte in "null".utf8 {
                         start[written] = byte
-                        written += 1
+                        written &+= 1
                     }
                 } else {
-                    written += InlineText.write(values[valueSlot].text, to: start + written)
+                    written &+= InlineText.write(value.pointee.text, to: start + written)
                 }
             }
             return written
