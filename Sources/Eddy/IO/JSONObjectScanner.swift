@@ -22,7 +22,7 @@ final class FieldNameTable {
         for (k, name) in names.enumerated() {
             starts[k] = at
             lengths[k] = name.utf8.count
-            for b in name.utf8 { bytes[at] = b; at += 1 }
+            for b in name.utf8 { bytes[at] = b; at &+= 1 }
         }
     }
 
@@ -43,7 +43,7 @@ final class FieldNameTable {
                 let q = bytes + starts[s]
                 if len == 0 || (q[0] == p[0] && same(q, p, len)) { return s }
             }
-            s += 1
+            s &+= 1
         }
         return -1
     }
@@ -56,11 +56,11 @@ final class FieldNameTable {
             if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) {
                 return false
             }
-            k += 8
+            k &+= 8
         }
         while k < len {
             if a[k] != b[k] { return false }
-            k += 1
+            k &+= 1
         }
         return true
     }
@@ -106,11 +106,11 @@ final class MemberLayout {
             if UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(q + k).loadUnaligned(as: UInt64.self) {
                 return false
             }
-            k += 8
+            k &+= 8
         }
         while k < entry.length {
             if p[k] != q[k] { return false }
-            k += 1
+            k &+= 1
         }
         return true
     }
@@ -136,7 +136,9 @@ final class MemberLayout {
 }
 
 /// A position in one record; all parse errors leave through typed throws so the success path
-/// carries no error plumbing and nothing is allocated unless a record is bad.
+/// carries no error plumbing and nothing is allocated unless a record is bad. Positions move
+/// with wrapping arithmetic (`&+=`): they stay within one record, and the overflow check of
+/// every step was a branch per byte.
 struct JSONCursor {
     let p: UnsafePointer<UInt8>
     let n: Int
@@ -157,7 +159,7 @@ struct JSONCursor {
         while j < n {
             let b = p[j]
             guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { break }
-            j += 1
+            j &+= 1
         }
         i = j
     }
@@ -207,7 +209,7 @@ struct JSONCursor {
             } else {
                 let len = UTF8Check.sequenceLength(p, i, n)
                 guard len > 0 else { throw fail(i, "invalid UTF-8") }
-                i += len
+                i &+= len
             }
             j = i
         }
@@ -225,18 +227,18 @@ struct JSONCursor {
         switch p[i + 1] {
         case 0x22, 0x5C, 0x2F, UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
              UInt8(ascii: "r"), UInt8(ascii: "t"):
-            i += 2
+            i &+= 2
         case UInt8(ascii: "u"):
             guard let u = hex4(i + 2) else { throw fail(i, "invalid \\u escape") }
             if u >= 0xD800 && u <= 0xDBFF {
                 guard i + 7 < n, p[i + 6] == 0x5C, p[i + 7] == UInt8(ascii: "u"),
                       let lo = hex4(i + 8), lo >= 0xDC00 && lo <= 0xDFFF
                 else { throw fail(i, "unpaired surrogate in \\u escape") }
-                i += 12
+                i &+= 12
             } else if u >= 0xDC00 && u <= 0xDFFF {
                 throw fail(i, "unpaired surrogate in \\u escape")
             } else {
-                i += 6
+                i &+= 6
             }
         default:
             throw fail(i, "invalid escape sequence")
@@ -266,7 +268,7 @@ struct JSONCursor {
         // The first byte was already matched by the caller.
         guard i + len + 1 <= n, p[i + 1] == a, p[i + 2] == b, p[i + 3] == c,
               d == nil || p[i + 4] == d! else { throw fail(i, "invalid literal") }
-        i += len + 1
+        i &+= len + 1
     }
 
     /// Validates one value without building it.
@@ -286,36 +288,36 @@ struct JSONCursor {
 
     mutating func skipObject(depth: Int) throws(RecordProblem) {
         guard depth <= Self.maxDepth else { throw fail(i, "nesting deeper than \(Self.maxDepth) levels") }
-        i += 1
+        i &+= 1
         skipWhitespace()
-        if i < n && p[i] == 0x7D { i += 1; return }
+        if i < n && p[i] == 0x7D { i &+= 1; return }
         while true {
             guard i < n, p[i] == 0x22 else { throw fail(i, "expected a member name") }
             _ = try scanString()
             skipWhitespace()
             guard i < n, p[i] == 0x3A else { throw fail(i, "expected ':' after a member name") }
-            i += 1
+            i &+= 1
             skipWhitespace()
             try skipValue(depth: depth)
             skipWhitespace()
             guard i < n else { throw fail(i, "expected ',' or '}' after a member") }
-            if p[i] == 0x2C { i += 1; skipWhitespace(); continue }
-            if p[i] == 0x7D { i += 1; return }
+            if p[i] == 0x2C { i &+= 1; skipWhitespace(); continue }
+            if p[i] == 0x7D { i &+= 1; return }
             throw fail(i, "expected ',' or '}' after a member")
         }
     }
 
     mutating func skipArray(depth: Int) throws(RecordProblem) {
         guard depth <= Self.maxDepth else { throw fail(i, "nesting deeper than \(Self.maxDepth) levels") }
-        i += 1
+        i &+= 1
         skipWhitespace()
-        if i < n && p[i] == 0x5D { i += 1; return }
+        if i < n && p[i] == 0x5D { i &+= 1; return }
         while true {
             try skipValue(depth: depth)
             skipWhitespace()
             guard i < n else { throw fail(i, "expected ',' or ']' after an element") }
-            if p[i] == 0x2C { i += 1; skipWhitespace(); continue }
-            if p[i] == 0x5D { i += 1; return }
+            if p[i] == 0x2C { i &+= 1; skipWhitespace(); continue }
+            if p[i] == 0x5D { i &+= 1; return }
             throw fail(i, "expected ',' or ']' after an element")
         }
     }
@@ -376,7 +378,7 @@ public struct JSONObjectScanner {
             var k = 0
             while k < min(64, slots.count) {
                 if seen & (1 << UInt64(k)) == 0 && slots[k].kind != .missing { slots[k] = .missing }
-                k += 1
+                k &+= 1
             }
             return problem
         }
@@ -387,10 +389,10 @@ public struct JSONObjectScanner {
     ) throws(RecordProblem) {
         c.skipWhitespace()
         guard c.i < c.n, c.p[c.i] == 0x7B else { throw c.fail(c.i, "record is not a JSON object") }
-        c.i += 1
+        c.i &+= 1
         c.skipWhitespace()
         if c.i < c.n && c.p[c.i] == 0x7D {
-            c.i += 1
+            c.i &+= 1
         } else {
             var member = 0
             while true {
@@ -399,7 +401,7 @@ public struct JSONObjectScanner {
                 if !captureAllMembers, member < layout.count, layout.matches(member, c.p + c.i, c.n - c.i) {
                     // The same name as this member of the last record, bytes for bytes: the
                     // same slot, without scanning and looking the name up again.
-                    c.i += layout.length(member)
+                    c.i &+= layout.length(member)
                     slot = layout.slot(member)
                 } else {
                     guard c.i < c.n, c.p[c.i] == 0x22 else { throw c.fail(c.i, "expected a member name") }
@@ -407,7 +409,7 @@ public struct JSONObjectScanner {
                     name = try c.scanString()
                     c.skipWhitespace()
                     guard c.i < c.n, c.p[c.i] == 0x3A else { throw c.fail(c.i, "expected ':' after a member name") }
-                    c.i += 1
+                    c.i &+= 1
                     if !name.escaped {
                         slot = table.slot(c.p + name.start, name.end - name.start, guess: guess)
                     } else {
@@ -415,7 +417,7 @@ public struct JSONObjectScanner {
                     }
                     layout.learn(member, c.p + open, c.i - open, slot: slot)
                 }
-                member += 1
+                member &+= 1
                 c.skipWhitespace()
                 if slot >= 0 {
                     try readValue(&c, into: &values[slot])
@@ -431,8 +433,8 @@ public struct JSONObjectScanner {
                 }
                 c.skipWhitespace()
                 guard c.i < c.n else { throw c.fail(c.i, "expected ',' or '}' after a member") }
-                if c.p[c.i] == 0x2C { c.i += 1; c.skipWhitespace(); continue }
-                if c.p[c.i] == 0x7D { c.i += 1; break }
+                if c.p[c.i] == 0x2C { c.i &+= 1; c.skipWhitespace(); continue }
+                if c.p[c.i] == 0x7D { c.i &+= 1; break }
                 throw c.fail(c.i, "expected ',' or '}' after a member")
             }
         }

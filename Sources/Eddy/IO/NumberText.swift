@@ -25,7 +25,8 @@ public enum NumberText {
     }
 
     /// The longest JSON number at the start of `p[0..<n]`, nil when it starts like a number but
-    /// breaks the grammar (`-`, `1.`, `1e`). Callers decide what may follow it.
+    /// breaks the grammar (`-`, `1.`, `1e`). Callers decide what may follow it. (Positions
+    /// move with wrapping arithmetic: they stay below `n`.)
     @inline(__always)
     static func shapePrefix(_ p: UnsafePointer<UInt8>, _ n: Int) -> Shape? {
         var i = 0
@@ -36,15 +37,15 @@ public enum NumberText {
         guard i < n else { return nil }
         let first = p[i] &- 0x30
         if first == 0 {
-            i += 1
+            i &+= 1
         } else if first < 10 {
             m = UInt64(first)
-            i += 1
+            i &+= 1
             while i < n {
                 let d = p[i] &- 0x30
                 guard d < 10 else { break }
                 m = m &* 10 &+ UInt64(d)
-                i += 1
+                i &+= 1
             }
         } else {
             return nil
@@ -53,13 +54,13 @@ public enum NumberText {
         var fracStart = i
         var fracEnd = i
         if i < n && p[i] == 0x2E {
-            i += 1
+            i &+= 1
             fracStart = i
             while i < n {
                 let d = p[i] &- 0x30
                 guard d < 10 else { break }
                 m = m &* 10 &+ UInt64(d)
-                i += 1
+                i &+= 1
             }
             guard i > fracStart else { return nil }
             fracEnd = i
@@ -67,10 +68,10 @@ public enum NumberText {
         var hasExponent = false
         if i < n && (p[i] | 0x20) == 0x65 {
             hasExponent = true
-            i += 1
-            if i < n && (p[i] == 0x2B || p[i] == 0x2D) { i += 1 }
+            i &+= 1
+            if i < n && (p[i] == 0x2B || p[i] == 0x2D) { i &+= 1 }
             let expStart = i
-            while i < n && p[i] &- 0x30 < 10 { i += 1 }
+            while i < n && p[i] &- 0x30 < 10 { i &+= 1 }
             guard i > expStart else { return nil }
         }
         return Shape(negative: negative, intStart: intStart, intEnd: intEnd, fracStart: fracStart,
@@ -109,7 +110,7 @@ public enum NumberText {
             var fracLeadingZeros = 0
             if p[s.intStart] == 0x30 {
                 firstSig = s.fracStart
-                while firstSig < s.fracEnd && p[firstSig] == 0x30 { firstSig += 1 }
+                while firstSig < s.fracEnd && p[firstSig] == 0x30 { firstSig &+= 1 }
                 fracLeadingZeros = firstSig - s.fracStart
             }
             let fracDigits = s.fracEnd - s.fracStart
@@ -124,7 +125,7 @@ public enum NumberText {
                 // the input with the fraction's trailing zeros removed.
                 if p[s.intStart] != 0x30 || fracLeadingZeros <= 3 {
                     var end = s.fracEnd
-                    while end > s.fracStart + 1 && p[end - 1] == 0x30 { end -= 1 }
+                    while end > s.fracStart + 1 && p[end - 1] == 0x30 { end &-= 1 }
                     let text = Text.make(p, end)
                     return FieldValue(kind: .number, text: text, number: d)
                 }
@@ -206,7 +207,7 @@ public enum NumberText {
         var fractionDigits = 4
         while fractionDigits > 1, magnitude % 10 == 0 {
             magnitude /= 10
-            fractionDigits -= 1
+            fractionDigits &-= 1
         }
         appendDigits(magnitude, fractionDigits: fractionDigits, negative: scaled < 0, to: out)
     }
@@ -219,30 +220,30 @@ public enum NumberText {
         var probe = magnitude
         while probe >= 10 {
             probe /= 10
-            length += 1
+            length &+= 1
         }
         if length <= fractionDigits { length = fractionDigits + 1 }
-        if fractionDigits > 0 { length += 1 }
-        if negative { length += 1 }
+        if fractionDigits > 0 { length &+= 1 }
+        if negative { length &+= 1 }
         out.append(reserving: length) { bytes in
             var position = length
             var rest = magnitude
             if fractionDigits > 0 {
                 for _ in 0..<fractionDigits {
-                    position -= 1
+                    position &-= 1
                     bytes[position] = 0x30 + UInt8(truncatingIfNeeded: rest % 10)
                     rest /= 10
                 }
-                position -= 1
+                position &-= 1
                 bytes[position] = 0x2E
             }
             repeat {
-                position -= 1
+                position &-= 1
                 bytes[position] = 0x30 + UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
             } while rest > 0
             if negative {
-                position -= 1
+                position &-= 1
                 bytes[position] = 0x2D
             }
             return length
