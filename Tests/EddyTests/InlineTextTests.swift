@@ -27,3 +27,19 @@ import Testing
         }
     }
 }
+
+/// Byte order on inline texts, however they were built (literals, concatenation, slices,
+/// numbers), agrees with comparing their UTF-8 bytes; prefixes come first.
+@Test func inlineTextsOrderByTheirBytes() {
+    let built: [String] = [
+        "", "a", "ab", "ab\u{0}", "abc", "b", "é", "e\u{301}", "\u{7F}", "zzzzzzzzzzzzzzz", "zzzzzzzzzzzzzz",
+        "x" + "y", String("prefix-suffix".dropFirst(7)), String("prefix-suffix".prefix(6)), String(12345), "\"m00019\"",
+        "a long text beyond fifteen bytes", "a long text beyond fifteen bytes!",
+    ]
+    for a in built {
+        for b in built {
+            let expected = Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
+            #expect(a.utf8Precedes(b) == expected, "\(a) < \(b)")
+        }
+    }
+}

@@ -35,7 +35,13 @@ struct StateWriter {
     mutating func write(_ value: UInt8) { bytes.append(value) }
 
     mutating func write(_ value: Int64) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        // Byte by byte: appending the eight bytes as a buffer went through the generic
+        // sequence path, a visible part of writing state back at a checkpoint.
+        var rest = UInt64(bitPattern: value)
+        for _ in 0..<8 {
+            bytes.append(UInt8(truncatingIfNeeded: rest))
+            rest >>= 8
+        }
     }
 
     mutating func write(_ value: Double) { write(Int64(bitPattern: value.bitPattern)) }
@@ -58,8 +64,7 @@ struct StateWriter {
     }
 
     mutating func write(_ text: String) {
-        var text = text
-        text.withUTF8 { utf8 in
+        InlineText.withBytes(of: text) { utf8 in
             writeCount(utf8.count)
             bytes.append(contentsOf: utf8)
         }
