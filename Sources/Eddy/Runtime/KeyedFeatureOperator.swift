@@ -41,11 +41,11 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// stable hashes `hashes`), in order.
     ///
     /// One key's lookup is a chain of dependent cache misses (table entry, then each
-    /// feature's state); done one event at a time they add up. So the batch goes in phases:
-    /// prefetch every key's table entry, then resolve every slot, then prefetch every
-    /// feature's states of the batch, so that the misses of many keys overlap before
-    /// `apply` touches them.
-    func slots(
+    /// feature's state); done one event at a time they add up. So a batch goes in phases:
+    /// prefetch every key's table entry, then resolve every slot (here), then prefetch every
+    /// feature's states of the batch (`prefetchStates`), then the windows and maps they point
+    /// to (`prefetchHeap`), so that the misses of many keys overlap before `apply` touches them.
+    func resolveSlots(
         ofEventsAt bases: UnsafeBufferPointer<Int>, hashes: UnsafeBufferPointer<UInt64>,
         in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]
     ) throws {
@@ -55,9 +55,19 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         for index in bases.indices {
             slots.append(try backend.slot(forKey: canonicalKey(values, base: bases[index]), hash: hashes[index]))
         }
+    }
+
+    /// Starts loading every feature's state of `slots` into the cache.
+    func prefetchStates(_ slots: [Int]) {
         slots.withUnsafeBufferPointer { slots in
             for store in stores { store.prefetch(slots: slots) }
-            // The states are cached or on their way: load the windows and maps they point to.
+        }
+    }
+
+    /// Starts loading the windows and maps the states of `slots` point to: their references
+    /// are read from the states, which should be in cache (or on their way) by now.
+    func prefetchHeap(_ slots: [Int]) {
+        slots.withUnsafeBufferPointer { slots in
             for store in heapStores { store.prefetchHeap(slots: slots) }
         }
     }

@@ -64,6 +64,9 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     ) throws {
         guard !share.bases.isEmpty else { return }
         share.peerGroupEnds.append(share.times.count)
+        if keyed.ttl == nil, keyed.backend.keepsSlotsAcrossBatches {
+            return try processPipelined(share, values: values, members: members, to: out, markingEnds: markingEnds)
+        }
         let groupEnds = share.peerGroupEnds
         var chunkStart = 0
         var firstGroup = 0
@@ -111,6 +114,61 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 
     private static var chunkSize: Int { 256 }
 
+    private var nextSlots: [Int] = []
+    /// Each chunk's first and last peer group (indices into the share's `peerGroupEnds`).
+    private var chunkGroups: [(first: Int, last: Int)] = []
+
+    /// `process` for a backend whose slots outlive a batch, in a job without a TTL (whose
+    /// expiry may cut a chunk short): chunk k + 1's keys are looked up and their states
+    /// prefetched before chunk k is applied, and chunk k's windows and maps just before
+    /// that, so each chunk's state has a whole chunk's work to arrive in cache instead of
+    /// being waited for (the feature loops stalled on it for a fifth of a run).
+    private func processPipelined(
+        _ share: BatchShare, values: UnsafeBufferPointer<FieldValue>,
+        members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
+    ) throws {
+        let groupEnds = share.peerGroupEnds
+        // The same cuts as `process`: about `chunkSize` events, whole peer groups.
+        chunkGroups.removeAll(keepingCapacity: true)
+        var firstGroup = 0
+        while firstGroup < groupEnds.count {
+            let chunkStart = firstGroup == 0 ? 0 : groupEnds[firstGroup - 1]
+            var lastGroup = firstGroup
+            while groupEnds[lastGroup] - chunkStart < Self.chunkSize, lastGroup < groupEnds.count - 1 { lastGroup += 1 }
+            chunkGroups.append((firstGroup, lastGroup))
+            firstGroup = lastGroup + 1
+        }
+        var start = 0
+        try resolveSlots(share, 0..<groupEnds[chunkGroups[0].last], values: values, into: &slots)
+        keyed.prefetchStates(slots)
+        for (index, groups) in chunkGroups.enumerated() {
+            let end = groupEnds[groups.last]
+            keyed.prefetchHeap(slots)
+            if index + 1 < chunkGroups.count {
+                try resolveSlots(share, end..<groupEnds[chunkGroups[index + 1].last], values: values, into: &nextSlots)
+                keyed.prefetchStates(nextSlots)
+            }
+            chunkEnds.removeAll(keepingCapacity: true)
+            for groupEnd in groupEnds[groups.first...groups.last] { chunkEnds.append(groupEnd - start) }
+            try applyAndEncode(share, start..<end, values: values, members: members, to: out, markingEnds: markingEnds)
+            try keyed.backend.endOfBatch()
+            swap(&slots, &nextSlots)
+            start = end
+        }
+    }
+
+    private func resolveSlots(
+        _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]
+    ) throws {
+        try share.hashes.withUnsafeBufferPointer { hashes in
+            try share.bases.withUnsafeBufferPointer { bases in
+                try keyed.resolveSlots(
+                    ofEventsAt: UnsafeBufferPointer(rebasing: bases[range]), hashes: UnsafeBufferPointer(rebasing: hashes[range]),
+                    in: values, into: &slots)
+            }
+        }
+    }
+
     /// Applies and encodes events `range` of `share`, whose peer groups end at `chunkEnds`
     /// (relative to the range's start), or the front of it that a TTL allows; returns where
     /// the events applied end.
@@ -119,13 +177,10 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) throws -> Int {
         var range = range
-        try share.hashes.withUnsafeBufferPointer { hashes in
-            try share.bases.withUnsafeBufferPointer { bases in
-                try keyed.slots(
-                    ofEventsAt: UnsafeBufferPointer(rebasing: bases[range]), hashes: UnsafeBufferPointer(rebasing: hashes[range]),
-                    in: values, into: &slots)
-            }
-        }
+        try resolveSlots(share, range, values: values, into: &slots)
+        keyed.prefetchStates(slots)
+        // The states are cached or on their way: load the windows and maps they point to.
+        keyed.prefetchHeap(slots)
         if let ttl = keyed.ttl {
             let end = expireAndTouch(share, range, ttl: ttl)
             if end < range.upperBound {
@@ -134,7 +189,18 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
                 while let last = chunkEnds.last, last > range.count { chunkEnds.removeLast() }
             }
         }
-        try share.bases.withUnsafeBufferPointer { allBases in
+        try applyAndEncode(share, range, values: values, members: members, to: out, markingEnds: markingEnds)
+        try keyed.backend.endOfBatch()
+        return range.upperBound
+    }
+
+    /// Applies events `range` of `share` (their slots in `slots`, their peer groups ending at
+    /// `chunkEnds`, relative to the range's start) to every feature, and encodes their records.
+    private func applyAndEncode(
+        _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>,
+        members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
+    ) throws {
+        share.bases.withUnsafeBufferPointer { allBases in
             let bases = UnsafeBufferPointer(rebasing: allBases[range])
             slots.withUnsafeBufferPointer { slots in
                 share.times.withUnsafeBufferPointer { times in
@@ -160,8 +226,6 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
                 if markingEnds { share.recordEnds.append(out.count) }
             }
         }
-        try keyed.backend.endOfBatch()
-        return range.upperBound
     }
 }
 

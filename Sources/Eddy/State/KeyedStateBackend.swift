@@ -19,6 +19,9 @@ public protocol KeyedStateBackend: AnyObject {
     func slot(forKey key: String, hash: UInt64) throws -> Int
     /// The runtime applied a batch of events and holds no slot any more.
     func endOfBatch() throws
+    /// Whether slots stay valid across `endOfBatch()` (a backend that never evicts), so the
+    /// runtime may look up the next batch's keys before it applies the current one.
+    var keepsSlotsAcrossBatches: Bool { get }
     /// Writes the keyed state of every worker in `workers` and `buffered` (replacing what
     /// an earlier call wrote) to the backends' durable store; nothing for `memory`.
     static func persist(_ workers: [Self], buffered: [BufferedEvent]) throws
@@ -61,6 +64,7 @@ public final class MemoryStateBackend: KeyedStateBackend {
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
     public func endOfBatch() {}
+    public var keepsSlotsAcrossBatches: Bool { true }
     public static func persist(_ workers: [MemoryStateBackend], buffered: [BufferedEvent]) {}
     public var keyCount: Int { states.count }
     public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff) }
@@ -97,6 +101,7 @@ public final class FileSystemStateBackend: KeyedStateBackend {
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
     public func endOfBatch() {}
+    public var keepsSlotsAcrossBatches: Bool { true }
     public static func persist(_ workers: [FileSystemStateBackend], buffered: [BufferedEvent]) throws {
         let directory = workers[0].directory
         try DurableFiles.createDirectory((directory as NSString).deletingLastPathComponent)

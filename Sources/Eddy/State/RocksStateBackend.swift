@@ -167,6 +167,9 @@ public final class RocksStateBackend: KeyedStateBackend {
         touched.append(slot)
     }
 
+    /// No: `endOfBatch()` may evict keys to stay within the memory budget.
+    public var keepsSlotsAcrossBatches: Bool { false }
+
     public func endOfBatch() throws {
         for slot in touched {
             let bytes = states.bytes(slot: slot)
