@@ -43,3 +43,12 @@ import Testing
         }
     }
 }
+
+/// The prefetches that compute an element's address assume an array's elements start 32 bytes
+/// into its storage object; a toolchain that changed that would make them useless, not wrong.
+@Test func arrayElementsStartWhereThePrefetchesExpect() {
+    let numbers = Array(0..<100)
+    let storage = withUnsafeBytes(of: numbers) { $0.load(as: UInt.self) }
+    let elements = numbers.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+    #expect(elements == storage + UInt(arrayElementsOffset))
+}

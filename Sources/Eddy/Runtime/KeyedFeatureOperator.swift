@@ -9,8 +9,8 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     private let stores: [FeatureStore]
     /// The value slot feeding each feature, nil for a field-less count.
     private let fieldSlots: [Int?]
-    /// The stores whose states keep heap storage worth prefetching.
-    private let heapStores: [FeatureStore]
+    /// The stores whose states keep heap storage worth prefetching, with their value slots.
+    private let heapStores: [(store: FeatureStore, fieldSlot: Int?)]
 
     /// The job's state TTL in microseconds, if it has one.
     let ttl: Int64?
@@ -21,7 +21,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         keySlots = plan.keySlots
         stores = backend.states.stores
         fieldSlots = plan.features.map(\.fieldSlot)
-        heapStores = stores.filter(\.holdsHeap)
+        heapStores = zip(stores, fieldSlots).filter { $0.0.holdsHeap }.map { ($0.0, $0.1) }
     }
 
     /// The canonical key of the event at `base`: its key columns' JSON texts joined by
@@ -64,11 +64,12 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         }
     }
 
-    /// Starts loading the windows and maps the states of `slots` point to: their references
-    /// are read from the states, which should be in cache (or on their way) by now.
-    func prefetchHeap(_ slots: [Int]) {
+    /// Starts loading the windows and maps the states of `slots` point to (and, in maps, the
+    /// entries of the values the events at `bases` add): their references are read from the
+    /// states, which should be in cache (or on their way) by now.
+    func prefetchHeap(_ slots: [Int], values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>) {
         slots.withUnsafeBufferPointer { slots in
-            for store in heapStores { store.prefetchHeap(slots: slots) }
+            for (store, fieldSlot) in heapStores { store.prefetchHeap(slots: slots, values: values, bases: bases, fieldSlot: fieldSlot) }
         }
     }
 

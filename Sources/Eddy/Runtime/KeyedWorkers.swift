@@ -143,7 +143,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         keyed.prefetchStates(slots)
         for (index, groups) in chunkGroups.enumerated() {
             let end = groupEnds[groups.last]
-            keyed.prefetchHeap(slots)
+            prefetchHeap(share, start..<end, values: values)
             if index + 1 < chunkGroups.count {
                 try resolveSlots(share, end..<groupEnds[chunkGroups[index + 1].last], values: values, into: &nextSlots)
                 keyed.prefetchStates(nextSlots)
@@ -154,6 +154,13 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
             try keyed.backend.endOfBatch()
             swap(&slots, &nextSlots)
             start = end
+        }
+    }
+
+    /// `keyed.prefetchHeap` for events `range` of `share`, whose slots are in `slots`.
+    private func prefetchHeap(_ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>) {
+        share.bases.withUnsafeBufferPointer { bases in
+            keyed.prefetchHeap(slots, values: values, bases: UnsafeBufferPointer(rebasing: bases[range]))
         }
     }
 
@@ -180,7 +187,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         try resolveSlots(share, range, values: values, into: &slots)
         keyed.prefetchStates(slots)
         // The states are cached or on their way: load the windows and maps they point to.
-        keyed.prefetchHeap(slots)
+        prefetchHeap(share, range, values: values)
         if let ttl = keyed.ttl {
             let end = expireAndTouch(share, range, ttl: ttl)
             if end < range.upperBound {

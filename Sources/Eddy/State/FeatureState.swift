@@ -26,12 +26,17 @@ protocol FeatureAccumulator {
     /// Byte offsets, within the accumulator, of the references to heap storage `add` will
     /// touch (window deques, maps), which are prefetched once the accumulator is in cache.
     static var heapReferenceOffsets: [Int] { get }
+    /// Starts loading what adding `value` will touch in the heap storage of the state at
+    /// `state` beyond the first lines of its objects (a map's entry for the value), once the
+    /// state is in cache.
+    static func prefetchStorage(of state: UnsafeRawPointer, adding value: UnsafePointer<FieldValue>)
 }
 
 extension FeatureAccumulator {
     mutating func evict(olderThan cutoff: Int64) {}
     var heapBytes: Int { 0 }
     static var heapReferenceOffsets: [Int] { [] }
+    static func prefetchStorage(of state: UnsafeRawPointer, adding value: UnsafePointer<FieldValue>) {}
 }
 
 /// What a field-less `count` receives for every event: present, so every event counts.
@@ -610,6 +615,14 @@ extension LastState {
 extension ValueCountsState {
     static var heapReferenceOffsets: [Int] {
         [MemoryLayout<Self>.offset(of: \.counts)! + TextCounts.storageOffset, MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.storageOffset]
+    }
+
+    /// The distinct-count table's entry for the value: a miss on it was the largest stall of
+    /// a job with a windowed distinct count.
+    @inline(__always)
+    static func prefetchStorage(of state: UnsafeRawPointer, adding value: UnsafePointer<FieldValue>) {
+        guard !value.pointee.isAbsent else { return }
+        TextCounts.prefetchSlot(in: state + MemoryLayout<Self>.offset(of: \.counts)!, hash: TextCounts.hash(value.pointee.text))
     }
 
     /// Distinct values sorted by their bytes, so that equal states encode to equal bytes

@@ -20,7 +20,7 @@ protocol FeatureStore: AnyObject {
     func prefetch(slots: UnsafeBufferPointer<Int>)
     /// Starts loading the heap storage of the states of `slots`, once `prefetch(slots:)` has
     /// loaded the states themselves; nothing for states without heap storage.
-    func prefetchHeap(slots: UnsafeBufferPointer<Int>)
+    func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?)
     /// Whether `prefetchHeap(slots:)` does anything.
     var holdsHeap: Bool { get }
     /// Empties a slot, releasing what it held, for reuse by another key.
@@ -96,10 +96,15 @@ extension AccumulatorStore {
         }
     }
 
-    func prefetchHeap(slots: UnsafeBufferPointer<Int>) {
+    /// `values` at `bases` are the events of `slots` (in order), whose `fieldSlot` each adds.
+    func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {
         let offsets = State.heapReferenceOffsets
         states.withUnsafeBufferPointer { states in
-            for slot in slots { prefetchReferencedObjects(at: states.baseAddress! + slot, offsets: offsets) }
+            for index in slots.indices {
+                let state = UnsafeRawPointer(states.baseAddress! + slots[index])
+                prefetchReferencedObjects(at: state, offsets: offsets)
+                if let fieldSlot { State.prefetchStorage(of: state, adding: values.baseAddress! + bases[index] + fieldSlot) }
+            }
         }
     }
 
@@ -314,7 +319,7 @@ final class LookupStore: FeatureStore {
     func apply(_ value: FieldValue, slot: Int, at time: Int64) {}
     func appendResult(slot: Int, to out: ByteBuffer) { out.append(contentsOf: nullText) }
     func prefetch(slots: UnsafeBufferPointer<Int>) {}
-    func prefetchHeap(slots: UnsafeBufferPointer<Int>) {}
+    func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {}
     var holdsHeap: Bool { false }
     func reset(slot: Int) {}
     func encode(slot: Int, to writer: inout StateWriter) {}

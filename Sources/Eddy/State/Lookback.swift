@@ -133,6 +133,10 @@ struct Occurrence: StateCodable {
 /// would retain it, which touches (and stalls on) the very object to prefetch. So the
 /// reference is read as raw bits when the collection is one pointer wide (checked); a
 /// prefetch never faults, so if a library changed its layout this would only stop helping.
+/// Where an array's elements start in its storage object (on 64-bit platforms: the object
+/// header, then the count and the capacity), for prefetches that compute an element's address.
+let arrayElementsOffset = 32
+
 @inline(__always)
 func prefetchReferencedObjects(at address: UnsafeRawPointer, offsets: [Int]) {
     for offset in offsets {

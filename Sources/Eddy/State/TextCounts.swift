@@ -1,3 +1,5 @@
+import CEddySupport
+
 /// Occurrences per distinct text (a value's canonical JSON text): the map behind
 /// `count_distinct` and `histogram`, one per key.
 ///
@@ -18,6 +20,9 @@ struct TextCounts {
     private var entries: [Entry] = []
     /// Distinct texts held.
     private(set) var count = 0
+    /// `entries.count - 1` (-1 while empty), kept beside the table so that the slot of a text
+    /// can be prefetched from the state alone, before the table's header is in cache.
+    private var mask = -1
 
     var isEmpty: Bool { count == 0 }
 
@@ -89,12 +94,27 @@ struct TextCounts {
     /// Where the table's reference to its storage sits in a `TextCounts`.
     static var storageOffset: Int { MemoryLayout<TextCounts>.offset(of: \.entries)! }
 
+    /// Starts loading the table entry where a lookup of a text with hash `hash` starts, in
+    /// the table at `table` (which must be in cache). The entry's address comes from the
+    /// table's storage reference, read as raw bits, and the layout of an array's storage
+    /// (elements after a 32-byte header, checked by a test); a prefetch never faults, so a
+    /// different layout would only stop it helping.
+    @inline(__always)
+    static func prefetchSlot(in table: UnsafeRawPointer, hash: UInt64) {
+        let mask = table.load(fromByteOffset: MemoryLayout<TextCounts>.offset(of: \.mask)!, as: Int.self)
+        guard mask >= 0 else { return }
+        let storage = table.load(fromByteOffset: storageOffset, as: UInt.self)
+        let position = Int(truncatingIfNeeded: hash) & mask
+        eddy_prefetch(UnsafeRawPointer(bitPattern: storage &+ UInt(arrayElementsOffset &+ position &* MemoryLayout<Entry>.stride)))
+    }
+
     /// Bytes the table takes, for memory budgets (strings' own storage not counted).
     var heapBytes: Int { entries.count * MemoryLayout<Entry>.stride }
 
     private mutating func grow() {
         let old = entries
         let size = Swift.max(8, old.count * 2)
+        mask = size - 1
         // Initialised in place: `Array(repeating:count:)` retained the empty text once per slot.
         entries = Array(unsafeUninitializedCapacity: size) { slots, initialized in
             for index in 0..<size { (slots.baseAddress! + index).initialize(to: Entry(hash: 0, occurrences: 0, text: "")) }
