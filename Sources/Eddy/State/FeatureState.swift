@@ -629,7 +629,7 @@ extension ValueCountsState {
     /// whatever the table's order (which depends on its history).
     func encodeState(to writer: inout StateWriter) {
         writer.writeCount(counts.count)
-        for (text, count) in counts.all.sorted(by: { $0.text.utf8Precedes($1.text) }) {
+        for (text, count) in counts.allByText {
             writer.write(text)
             writer.write(count)
         }

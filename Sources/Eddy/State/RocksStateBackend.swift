@@ -218,7 +218,7 @@ public final class RocksStateBackend: KeyedStateBackend {
         RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
         writer.removeAll()
         states.encodeRow(slot: slot, to: &writer)
-        batch.put(key: rowKey, value: writer.bytes)
+        writer.withBytes { batch.put(key: rowKey, value: $0) }
         dirty[slot] = false
         if !written.mayContain(states.hashes[slot]) {
             written.insert(states.hashes[slot])

@@ -25,48 +25,65 @@ public struct StateFormatError: Error, Sendable, CustomStringConvertible {
     public var description: String { "corrupt state: \(message)" }
 }
 
+/// Writes state in the persisted format into a buffer it reuses.
+///
+/// The bytes live in an append buffer (a class): writing a key's row at a checkpoint makes
+/// dozens of small appends, and each `Array.append` checked uniqueness and capacity through
+/// the runtime (a fifth of a rocksdb run went to writing rows back at its checkpoint). So a
+/// writer must not be copied and then written to from both copies: they share the buffer.
 struct StateWriter {
-    private(set) var bytes: [UInt8] = []
+    private let buffer = ByteBuffer(capacity: 256)
 
     init() {}
 
-    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    /// The bytes written since the last `removeAll()`, as an array (a copy).
+    var bytes: [UInt8] { buffer.array }
 
-    mutating func write(_ value: UInt8) { bytes.append(value) }
+    /// Calls `body` with the bytes written since the last `removeAll()`, without copying them.
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeRawBufferPointer(buffer.elements))
+    }
+
+    mutating func removeAll() { buffer.removeAll() }
+
+    mutating func write(_ value: UInt8) { buffer.append(value) }
 
     mutating func write(_ value: Int64) {
-        // Byte by byte: appending the eight bytes as a buffer went through the generic
-        // sequence path, a visible part of writing state back at a checkpoint.
-        var rest = UInt64(bitPattern: value)
-        for _ in 0..<8 {
-            bytes.append(UInt8(truncatingIfNeeded: rest))
-            rest >>= 8
+        buffer.append(reserving: 8) { target in
+            UnsafeMutableRawPointer(target).storeBytes(of: value.littleEndian, as: Int64.self)
+            return 8
         }
     }
 
     mutating func write(_ value: Double) { write(Int64(bitPattern: value.bitPattern)) }
 
-    mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    mutating func write(_ value: Bool) { buffer.append(value ? 1 : 0) }
 
     mutating func writeCount(_ value: Int) {
-        var rest = UInt64(value)
-        while rest >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
+        // At most 10 bytes of LEB128 for 64 bits.
+        buffer.append(reserving: 10) { target in
+            var rest = UInt64(value)
+            var written = 0
+            while rest >= 0x80 {
+                target[written] = UInt8(truncatingIfNeeded: rest) | 0x80
+                rest >>= 7
+                written += 1
+            }
+            target[written] = UInt8(rest)
+            return written + 1
         }
-        bytes.append(UInt8(rest))
     }
 
     /// Length-prefixed bytes.
     mutating func writeBytes(_ value: [UInt8]) {
         writeCount(value.count)
-        bytes.append(contentsOf: value)
+        buffer.append(contentsOf: value)
     }
 
     mutating func write(_ text: String) {
         InlineText.withBytes(of: text) { utf8 in
             writeCount(utf8.count)
-            bytes.append(contentsOf: utf8)
+            buffer.append(utf8)
         }
     }
 
