@@ -13,7 +13,19 @@ import Testing
 ])
 func stableHashIsPinned(key: String, hash: UInt64, keyGroup: Int) {
     #expect(KeyGroups.stableHash(key.utf8) == hash)
+    #expect(KeyGroups.stableHash(ofKey: key) == hash)
     #expect(KeyGroups.keyGroup(ofKey: key, maxParallelism: 128) == keyGroup)
+}
+
+/// A key's hash is the same whether its text is stored inline (up to 15 bytes) or not.
+@Test func keyHashesDoNotDependOnHowTheTextIsStored() {
+    for unit in ["k", "é", "€"] {
+        var key = ""
+        while key.utf8.count <= 24 {
+            #expect(KeyGroups.stableHash(ofKey: key) == KeyGroups.stableHash(Array(key.utf8)), "\(key)")
+            key += unit
+        }
+    }
 }
 
 @Test func keyGroupRangesFollowFlinksFormula() {
