@@ -6,7 +6,8 @@
 /// class, so passing it down costs nothing and it is never copied.
 ///
 /// The allocation always holds `slack` elements past `capacity`, so that a reader may load a
-/// fixed 16 bytes from any position below `count` (`copyPadded`).
+/// fixed 16 bytes from any position below `count` (`copyPadded`), and a writer may store 16
+/// bytes at any position up to `capacity` (an inline text's raw words, `appendUTF8`).
 final class AppendBuffer<Element: BitwiseCopyable> {
     private(set) var base: UnsafeMutablePointer<Element>
     private(set) var count = 0

@@ -16,17 +16,14 @@ extension String {
     /// by byte through the generic sequence path.
     @inline(__always)
     func utf8Precedes(_ other: String) -> Bool {
-        if InlineText.holds {
+        if let a = InlineText.inlineWords(self), let b = InlineText.inlineWords(other) {
             // Two inline texts: their bytes read as big-endian words compare in byte order
             // (unused bytes are zero, so a prefix comes first when the counts break the tie).
-            let a = unsafeBitCast(self, to: (UInt64, UInt64).self)
-            let b = unsafeBitCast(other, to: (UInt64, UInt64).self)
-            if (a.1 & b.1) >> 61 & 1 == 1 {
-                let countMask: UInt64 = 0x00FF_FFFF_FFFF_FFFF
-                if a.0 != b.0 { return a.0.bigEndian < b.0.bigEndian }
-                if a.1 & countMask != b.1 & countMask { return (a.1 & countMask).bigEndian < (b.1 & countMask).bigEndian }
-                return a.1 >> 56 & 0x0F < b.1 >> 56 & 0x0F
-            }
+            if a.words.0 != b.words.0 { return a.words.0.bigEndian < b.words.0.bigEndian }
+            let withoutTag: UInt64 = 0x00FF_FFFF_FFFF_FFFF
+            let (x, y) = (a.words.1 & withoutTag, b.words.1 & withoutTag)
+            if x != y { return x.bigEndian < y.bigEndian }
+            return a.count < b.count
         }
         var a = self
         var b = other

@@ -9,10 +9,10 @@
 /// 16 bytes directly.
 ///
 /// The layout is the standard library's ABI for 64-bit little-endian platforms (frozen since
-/// Swift 5), not a public contract: `layoutHolds` checks it against strings the standard
-/// library built, and `InlineTextTests` runs that check, so a toolchain that changed it fails
-/// the suite instead of misreading texts. It is not checked per call: a lazily initialised
-/// flag cost a `swift_once` call per text, 1% of a run.
+/// Swift 5), not a public contract: `verify()` checks it against strings the standard library
+/// built before a run, and falls back to the standard library's own initialisers and views
+/// if it differs, so a different layout costs speed, never correctness (`InlineTextTests`
+/// runs the same check, so the suite says so too).
 enum InlineText {
     static let capacity = 15
 
@@ -36,11 +36,20 @@ enum InlineText {
         return withUnsafeBytes(of: long) { $0[15] & 0x20 == 0 }
     }
 
+    /// Whether the texts are read and built as described above. A constant initial value, so
+    /// reading it is a plain load (a lazily computed flag cost a `swift_once` call per text,
+    /// 1% of a run); `verify()` checks it against the standard library before a run starts.
     #if (arch(x86_64) || arch(arm64)) && _endian(little)
-    @inline(__always) static var holds: Bool { true }
+    nonisolated(unsafe) private(set) static var holds = true
     #else
-    @inline(__always) static var holds: Bool { false }
+    nonisolated(unsafe) private(set) static var holds = false
     #endif
+
+    /// Checks the layout against this process's standard library, and falls back to it for
+    /// good when the layout differs. Called once, before any thread reads texts.
+    static func verify() {
+        if holds && !layoutHolds() { holds = false }
+    }
 
     /// The string of `count` (at most 15) bytes of valid UTF-8 at `p`, built in place.
     @inline(__always)
@@ -79,21 +88,26 @@ enum InlineText {
         }
     }
 
+    /// An inline text's two words (bytes 0-7; bytes 8-14 and the tag) and its byte count;
+    /// nil for a text stored out of line.
+    @inline(__always)
+    static func inlineWords(_ text: String) -> (words: (UInt64, UInt64), count: Int)? {
+        guard holds else { return nil }
+        let words = unsafeBitCast(text, to: (UInt64, UInt64).self)
+        let tag = UInt8(truncatingIfNeeded: words.1 >> 56)
+        return tag & 0x20 != 0 ? (words, Int(tag & 0x0F)) : nil
+    }
+
     /// Writes the text's UTF-8 bytes at `target` and returns their count. An inline text is
     /// written as its 16 raw bytes (the ones past the count are scratch the caller overwrites
     /// or ignores), so `target` must have room for 16 bytes or the count, whichever is more.
     @inline(__always)
     static func write(_ text: String, to target: UnsafeMutablePointer<UInt8>) -> Int {
-        if holds {
+        if let inline = inlineWords(text) {
             // Stored straight from registers: copying the bytes out of a spilled copy made the
             // CPU wait on store forwarding, a third of the time spent writing records.
-            let words = unsafeBitCast(text, to: (UInt64, UInt64).self)
-            let tag = UInt8(truncatingIfNeeded: words.1 >> 56)
-            if tag & 0x20 != 0 {
-                UnsafeMutableRawPointer(target).storeBytes(of: words.0, as: UInt64.self)
-                UnsafeMutableRawPointer(target + 8).storeBytes(of: words.1, as: UInt64.self)
-                return Int(tag & 0x0F)
-            }
+            UnsafeMutableRawPointer(target).storeBytes(of: inline.words, as: (UInt64, UInt64).self)
+            return inline.count
         }
         var text = text
         return text.withUTF8 { bytes in
@@ -105,26 +119,25 @@ enum InlineText {
     /// The text's UTF-8 byte count, without the call `utf8.count` makes.
     @inline(__always)
     static func byteCount(_ text: String) -> Int {
-        if holds {
-            let tag = UInt8(truncatingIfNeeded: unsafeBitCast(text, to: (UInt64, UInt64).self).1 >> 56)
-            if tag & 0x20 != 0 { return Int(tag & 0x0F) }
-        }
-        return text.utf8.count
+        inlineWords(text)?.count ?? text.utf8.count
     }
 
     /// Calls `body` with the text's UTF-8 bytes: read in place when the text is inline.
     @inline(__always)
     static func withBytes<Result>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        if holds {
-            let words = unsafeBitCast(text, to: (UInt64, UInt64).self)
-            let tag = UInt8(truncatingIfNeeded: words.1 >> 56)
-            if tag & 0x20 != 0 {
-                return withUnsafeBytes(of: words) { raw in
-                    body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(tag & 0x0F)))
-                }
+        if let inline = inlineWords(text) {
+            return withUnsafeBytes(of: inline.words) { raw in
+                body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: inline.count))
             }
         }
         var text = text
         return text.withUTF8(body)
     }
+}
+
+/// Checks, once per process and before a run reads any record, that this Swift lays texts
+/// out as `InlineText` assumes; if it does not, eddy keeps to the standard library's (slower)
+/// ways of building and reading texts. `eddy run` calls it first.
+public func verifyTextLayout() {
+    InlineText.verify()
 }

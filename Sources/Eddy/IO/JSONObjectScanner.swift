@@ -41,29 +41,30 @@ final class FieldNameTable {
             if s >= count { s = 0 }
             if lengths[s] == len {
                 let q = bytes + starts[s]
-                if len == 0 || (q[0] == p[0] && same(q, p, len)) { return s }
+                if len == 0 || (q[0] == p[0] && sameBytes(q, p, len)) { return s }
             }
             s &+= 1
         }
         return -1
     }
+}
 
-    /// Names are short: a byte loop beats a call to memcmp.
-    @inline(__always)
-    private func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ len: Int) -> Bool {
-        var k = 0
-        while k + 8 <= len {
-            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) {
-                return false
-            }
-            k &+= 8
+/// Whether the `length` bytes at `a` and `b` are equal. Member names are short: words and a
+/// byte loop beat a call to memcmp.
+@inline(__always)
+private func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+    var k = 0
+    while k + 8 <= length {
+        if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) {
+            return false
         }
-        while k < len {
-            if a[k] != b[k] { return false }
-            k &+= 1
-        }
-        return true
+        k &+= 8
     }
+    while k < length {
+        if a[k] != b[k] { return false }
+        k &+= 1
+    }
+    return true
 }
 
 /// The member names of the last record read, in order, each as its bytes from the opening
@@ -99,20 +100,7 @@ final class MemberLayout {
     @inline(__always)
     func matches(_ member: Int, _ p: UnsafePointer<UInt8>, _ available: Int) -> Bool {
         let entry = entries[member]
-        guard entry.length <= available else { return false }
-        let q = bytes + entry.start
-        var k = 0
-        while k + 8 <= entry.length {
-            if UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(q + k).loadUnaligned(as: UInt64.self) {
-                return false
-            }
-            k &+= 8
-        }
-        while k < entry.length {
-            if p[k] != q[k] { return false }
-            k &+= 1
-        }
-        return true
+        return entry.length <= available && sameBytes(p, bytes + entry.start, entry.length)
     }
 
     /// Records that member `member` of the record being read is the `length` bytes at `p`
@@ -415,7 +403,7 @@ public struct JSONObjectScanner {
                     } else {
                         slot = decodedNameSlot(c, name.start, name.end)
                     }
-                    layout.learn(member, c.p + open, c.i - open, slot: slot)
+                    if !captureAllMembers { layout.learn(member, c.p + open, c.i - open, slot: slot) }
                 }
                 member &+= 1
                 c.skipWhitespace()

@@ -57,7 +57,8 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     ///
     /// The share goes in chunks of about `chunkSize` events, cut only where the time changes
     /// (peers stay in one chunk): each chunk's states are looked up and prefetched together
-    /// just before it is applied, so they are still in cache when it is.
+    /// before it is applied (one chunk ahead when `processPipelined` may), so they are in
+    /// cache when it is.
     func process(
         _ share: BatchShare, values: UnsafeBufferPointer<FieldValue>,
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
@@ -71,10 +72,8 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         var chunkStart = 0
         var firstGroup = 0
         while chunkStart < share.times.count {
-            var lastGroup = firstGroup
-            while groupEnds[lastGroup] - chunkStart < Self.chunkSize, lastGroup < groupEnds.count - 1 { lastGroup += 1 }
-            chunkEnds.removeAll(keepingCapacity: true)
-            for groupEnd in groupEnds[firstGroup...lastGroup] { chunkEnds.append(groupEnd - chunkStart) }
+            let lastGroup = Self.lastGroup(ofChunkFrom: firstGroup, start: chunkStart, groupEnds)
+            setChunkEnds(groupEnds, firstGroup...lastGroup, start: chunkStart)
             // Less than the chunk when a key's TTL runs out between two of its events in it.
             let processed = try process(
                 share, chunkStart..<groupEnds[lastGroup], values: values, members: members, to: out, markingEnds: markingEnds)
@@ -114,6 +113,20 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 
     private static var chunkSize: Int { 256 }
 
+    /// The last peer group of the chunk that starts at event `start`, with group `firstGroup`:
+    /// about `chunkSize` events, whole peer groups (`groupEnds` are the groups' ends).
+    private static func lastGroup(ofChunkFrom firstGroup: Int, start: Int, _ groupEnds: [Int]) -> Int {
+        var lastGroup = firstGroup
+        while groupEnds[lastGroup] - start < chunkSize, lastGroup < groupEnds.count - 1 { lastGroup += 1 }
+        return lastGroup
+    }
+
+    /// The ends of peer groups `groups`, relative to the chunk's first event `start`.
+    private func setChunkEnds(_ groupEnds: [Int], _ groups: ClosedRange<Int>, start: Int) {
+        chunkEnds.removeAll(keepingCapacity: true)
+        for groupEnd in groupEnds[groups] { chunkEnds.append(groupEnd - start) }
+    }
+
     private var nextSlots: [Int] = []
     /// Each chunk's first and last peer group (indices into the share's `peerGroupEnds`).
     private var chunkGroups: [(first: Int, last: Int)] = []
@@ -128,13 +141,10 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) throws {
         let groupEnds = share.peerGroupEnds
-        // The same cuts as `process`: about `chunkSize` events, whole peer groups.
         chunkGroups.removeAll(keepingCapacity: true)
         var firstGroup = 0
         while firstGroup < groupEnds.count {
-            let chunkStart = firstGroup == 0 ? 0 : groupEnds[firstGroup - 1]
-            var lastGroup = firstGroup
-            while groupEnds[lastGroup] - chunkStart < Self.chunkSize, lastGroup < groupEnds.count - 1 { lastGroup += 1 }
+            let lastGroup = Self.lastGroup(ofChunkFrom: firstGroup, start: firstGroup == 0 ? 0 : groupEnds[firstGroup - 1], groupEnds)
             chunkGroups.append((firstGroup, lastGroup))
             firstGroup = lastGroup + 1
         }
@@ -148,8 +158,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
                 try resolveSlots(share, end..<groupEnds[chunkGroups[index + 1].last], values: values, into: &nextSlots)
                 keyed.prefetchStates(nextSlots)
             }
-            chunkEnds.removeAll(keepingCapacity: true)
-            for groupEnd in groupEnds[groups.first...groups.last] { chunkEnds.append(groupEnd - start) }
+            setChunkEnds(groupEnds, groups.first...groups.last, start: start)
             try applyAndEncode(share, start..<end, values: values, members: members, to: out, markingEnds: markingEnds)
             try keyed.backend.endOfBatch()
             swap(&slots, &nextSlots)

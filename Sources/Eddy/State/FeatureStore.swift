@@ -19,9 +19,10 @@ protocol FeatureStore: AnyObject {
     /// Starts loading the states of `slots` into the cache ahead of `apply`.
     func prefetch(slots: UnsafeBufferPointer<Int>)
     /// Starts loading the heap storage of the states of `slots`, once `prefetch(slots:)` has
-    /// loaded the states themselves; nothing for states without heap storage.
+    /// loaded the states themselves (and in maps, the entries the events' values at `bases`
+    /// in `values`, slot `fieldSlot`, will probe); nothing for states without heap storage.
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?)
-    /// Whether `prefetchHeap(slots:)` does anything.
+    /// Whether `prefetchHeap` does anything.
     var holdsHeap: Bool { get }
     /// Empties a slot, releasing what it held, for reuse by another key.
     func reset(slot: Int)
@@ -96,7 +97,6 @@ extension AccumulatorStore {
         }
     }
 
-    /// `values` at `bases` are the events of `slots` (in order), whose `fieldSlot` each adds.
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {
         let offsets = State.heapReferenceOffsets
         states.withUnsafeBufferPointer { states in

@@ -4,8 +4,9 @@ import Foundation
 ///
 /// The contract every backend keeps: `slot(forKey:hash:)` makes a key's state resident in
 /// `states` (restored from the backend's store or created empty) and returns its slot,
-/// which stays valid until the next call to `endOfBatch()`; a backend with a memory budget
-/// writes back and evicts cold keys only there, never while a batch of events holds slots.
+/// which stays valid until the next call to `endOfBatch()` (or for good, when
+/// `keepsSlotsAcrossBatches`); a backend with a memory budget writes back and evicts cold
+/// keys only there, never while a batch of events holds slots.
 /// `persist(_:buffered:)` makes all state durable in the backend's own store, when it has
 /// one, together with the events still waiting for the watermark (keyed too: each belongs
 /// to its key's key group).
@@ -17,7 +18,8 @@ public protocol KeyedStateBackend: AnyObject {
     var states: KeyedStates { get }
     /// The slot of `key` (canonical text, with its `KeyGroups.stableHash`) in `states`.
     func slot(forKey key: String, hash: UInt64) throws -> Int
-    /// The runtime applied a batch of events and holds no slot any more.
+    /// The runtime applied a batch of events and holds no slot any more (except slots of
+    /// the next batch, when `keepsSlotsAcrossBatches`).
     func endOfBatch() throws
     /// Whether slots stay valid across `endOfBatch()` (a backend that never evicts), so the
     /// runtime may look up the next batch's keys before it applies the current one.

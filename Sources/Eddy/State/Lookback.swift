@@ -3,8 +3,8 @@ import CEddySupport
 /// The entries of one key's lookback window, oldest first, each with its event time.
 ///
 /// Entries arrive in event-time order, so eviction only ever drops the oldest: the window is
-/// an array read from a moving `head`, compacted once the dropped prefix is at least half of
-/// it. An array rather than a `Deque`: its growth moves the entries (a `Deque` copied them,
+/// an array read from a moving `head`, compacted when it is full and the dropped prefix is
+/// at least a quarter of it. An array rather than a `Deque`: its growth moves the entries (a `Deque` copied them,
 /// retaining every string, then released the old buffer's), and appending is a few
 /// instructions. The oldest time is kept beside the array: a window with nothing to evict
 /// (the common case for long windows) then costs no access to the array's storage, which
@@ -69,7 +69,7 @@ struct Lookback<Element> {
         return oldest
     }
 
-    /// Where the array's reference to its storage sits in a `Lookback`.
+    /// The capacity of a window's first allocation.
     private static var initialCapacity: Int { 8 }
 
     /// Calls `body` with each element, oldest first, without copying the entries out.
@@ -80,6 +80,7 @@ struct Lookback<Element> {
         }
     }
 
+    /// Where the array's reference to its storage sits in a `Lookback`.
     static var storageOffset: Int { MemoryLayout<Lookback>.offset(of: \.entries)! }
 
     /// For monotonic deques: drops newer entries that can no longer win.
@@ -133,10 +134,6 @@ struct Occurrence: StateCodable {
 /// would retain it, which touches (and stalls on) the very object to prefetch. So the
 /// reference is read as raw bits when the collection is one pointer wide (checked); a
 /// prefetch never faults, so if a library changed its layout this would only stop helping.
-/// Where an array's elements start in its storage object (on 64-bit platforms: the object
-/// header, then the count and the capacity), for prefetches that compute an element's address.
-let arrayElementsOffset = 32
-
 @inline(__always)
 func prefetchReferencedObjects(at address: UnsafeRawPointer, offsets: [Int]) {
     for offset in offsets {
@@ -145,3 +142,8 @@ func prefetchReferencedObjects(at address: UnsafeRawPointer, offsets: [Int]) {
         eddy_prefetch(UnsafeRawPointer(bitPattern: object &+ 64))
     }
 }
+
+/// Where an array's elements start in its storage object (on 64-bit platforms: the object
+/// header, then the count and the capacity), for prefetches that compute an element's
+/// address (checked by a test).
+let arrayElementsOffset = 32

@@ -138,7 +138,6 @@ struct TextCounts {
             for index in 0..<size { (slots.baseAddress! + index).initialize(to: Entry(hash: 0, occurrences: 0, text: "")) }
             initialized = size
         }
-        let mask = entries.count - 1
         for entry in old where entry.occurrences != 0 {
             var position = Int(truncatingIfNeeded: entry.hash) & mask
             while entries[position].occurrences != 0 { position = (position + 1) & mask }
