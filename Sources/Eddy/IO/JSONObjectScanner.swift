@@ -77,7 +77,6 @@ private func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ l
 final class MemberLayout {
     private var bytes: UnsafeMutablePointer<UInt8>
     private var byteCapacity = 256
-    private var byteCount = 0
     /// Per member: where its bytes start in `bytes`, their length, its slot.
     private var entries: UnsafeMutablePointer<(start: Int, length: Int, slot: Int)>
     private(set) var count = 0

@@ -135,7 +135,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     /// expiry may cut a chunk short): chunk k + 1's keys are looked up and their states
     /// prefetched before chunk k is applied, and chunk k's windows and maps just before
     /// that, so each chunk's state has a whole chunk's work to arrive in cache instead of
-    /// being waited for (the feature loops stalled on it for a fifth of a run).
+    /// being waited for (the feature loops' state accesses were a fifth of a run's samples).
     private func processPipelined(
         _ share: BatchShare, values: UnsafeBufferPointer<FieldValue>,
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
@@ -159,7 +159,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
                 keyed.prefetchStates(nextSlots)
             }
             setChunkEnds(groupEnds, groups.first...groups.last, start: start)
-            try applyAndEncode(share, start..<end, values: values, members: members, to: out, markingEnds: markingEnds)
+            applyAndEncode(share, start..<end, values: values, members: members, to: out, markingEnds: markingEnds)
             try keyed.backend.endOfBatch()
             swap(&slots, &nextSlots)
             start = end
@@ -205,7 +205,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
                 while let last = chunkEnds.last, last > range.count { chunkEnds.removeLast() }
             }
         }
-        try applyAndEncode(share, range, values: values, members: members, to: out, markingEnds: markingEnds)
+        applyAndEncode(share, range, values: values, members: members, to: out, markingEnds: markingEnds)
         try keyed.backend.endOfBatch()
         return range.upperBound
     }
@@ -215,7 +215,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     private func applyAndEncode(
         _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>,
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
-    ) throws {
+    ) {
         share.bases.withUnsafeBufferPointer { allBases in
             let bases = UnsafeBufferPointer(rebasing: allBases[range])
             slots.withUnsafeBufferPointer { slots in
