@@ -35,10 +35,18 @@ protocol FeatureStore: AnyObject {
 }
 
 extension FeatureAccumulator {
-    /// `appendResult` on a state reached through a pointer, without copying it: a plain call
-    /// copied the state (retaining and releasing its window and map) once per event.
+    /// `appendResult` on a state in a store's array, without copying it: a plain call through
+    /// the array's subscript copied the state (retaining and releasing its window and map).
     @inline(__always)
     mutating func appendResultInPlace(to out: ByteBuffer) { appendResult(to: out) }
+
+    /// `heapBytes` read in place, for the same reason.
+    @inline(__always)
+    mutating func heapBytesInPlace() -> Int { heapBytes }
+
+    /// `encodeState` in place, for the same reason.
+    @inline(__always)
+    mutating func encodeStateInPlace(to writer: inout StateWriter) { encodeState(to: &writer) }
 }
 
 /// A `FeatureStore` over one accumulator type. Each accumulator gets its own final class
@@ -114,11 +122,11 @@ extension AccumulatorStore {
     }
 
     func reset(slot: Int) { states[slot] = empty }
-    func encode(slot: Int, to writer: inout StateWriter) { states[slot].encodeState(to: &writer) }
+    func encode(slot: Int, to writer: inout StateWriter) { states[slot].encodeStateInPlace(to: &writer) }
     func decode(slot: Int, from reader: inout StateReader) throws(StateFormatError) {
         try states[slot].decodeState(from: &reader)
     }
-    func bytes(slot: Int) -> Int { MemoryLayout<State>.stride + states[slot].heapBytes }
+    func bytes(slot: Int) -> Int { MemoryLayout<State>.stride + states[slot].heapBytesInPlace() }
 }
 
 final class CountStore: AccumulatorStore {

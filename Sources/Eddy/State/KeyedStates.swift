@@ -89,7 +89,11 @@ public final class KeyedStates {
     func encodeRow(slot: Int, to writer: inout StateWriter) {
         writer.write(StateFormat.version)
         writer.write(lastUpdated[slot])
-        for store in stores { store.encode(slot: slot, to: &writer) }
+        stores.withUnsafeBufferPointer { stores in
+            // Each store used in place: a `for store in stores` loop retained and released
+            // every store (atomically) per key.
+            for index in stores.indices { stores[index].encode(slot: slot, to: &writer) }
+        }
     }
 
     /// When a row written by `encodeRow` was last updated (`.min` before format 3).
@@ -137,8 +141,10 @@ public final class KeyedStates {
 
     /// Approximate bytes one resident key holds: its table entry, key, and every feature.
     func bytes(slot: Int) -> Int {
-        var total = 64 + keys[slot].utf8.count
-        for store in stores { total += store.bytes(slot: slot) }
+        var total = 64 + InlineText.byteCount(keys[slot])
+        stores.withUnsafeBufferPointer { stores in
+            for index in stores.indices { total += stores[index].bytes(slot: slot) }
+        }
         return total
     }
 }
