@@ -93,23 +93,6 @@ extension AppendBuffer where Element == UInt8 {
     var array: [UInt8] { Array(elements) }
 }
 
-/// Copies `count` bytes between buffers that do not overlap. The output path copies many
-/// short pieces (column prefixes, values); two overlapping 8-byte moves for 8 to 16 bytes
-/// beat a call to `memcpy`.
-@inline(__always)
-func copyBytes(to target: UnsafeMutablePointer<UInt8>, from source: UnsafePointer<UInt8>, count: Int) {
-    if count >= 8 && count <= 16 {
-        let head = UnsafeRawPointer(source).loadUnaligned(as: UInt64.self)
-        let tail = UnsafeRawPointer(source + count - 8).loadUnaligned(as: UInt64.self)
-        UnsafeMutableRawPointer(target).storeBytes(of: head, as: UInt64.self)
-        UnsafeMutableRawPointer(target + count - 8).storeBytes(of: tail, as: UInt64.self)
-    } else if count < 8 {
-        for index in 0..<count { target[index] = source[index] }
-    } else {
-        target.update(from: source, count: count)
-    }
-}
-
 /// Copies `count` bytes with two 8-byte moves when `count` is at most 16 (two 16-byte ones up
 /// to 32, no call to memmove below that): for a count of 16 or less, the source must
 /// have 16 readable bytes and the target 16 writable ones (an append buffer's slack, a

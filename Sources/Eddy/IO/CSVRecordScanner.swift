@@ -105,7 +105,7 @@ public struct CSVRecordScanner {
         }
         quoted.removeAll(keepingCapacity: true)
         JSONText.appendQuoted(cell, to: &quoted)
-        let text = quoted.withUnsafeBufferPointer { Text.make($0.baseAddress!, $0.count) }
+        let text = quoted.withUnsafeBufferPointer { InlineText.make($0.baseAddress!, $0.count) }
         return FieldValue(kind: .string, text: text)
     }
 

@@ -311,7 +311,7 @@ struct JSONCursor {
 
     @inline(__always)
     func text(_ start: Int, _ end: Int) -> String {
-        Text.make(p + start, end - start)
+        InlineText.make(p + start, end - start)
     }
 }
 

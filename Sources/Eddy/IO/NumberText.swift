@@ -99,7 +99,7 @@ public enum NumberText {
         if s.isInteger {
             if let i = integerValue(p, s) {
                 // Valid grammar has no leading zeros, so the input digits are canonical except `-0`.
-                let text = i == 0 ? "0" : Text.make(p, n)
+                let text = i == 0 ? "0" : InlineText.make(p, n)
                 return FieldValue(kind: .number, text: text, number: Double(i), integer: i)
             }
             return slowValue(p, n)
@@ -126,7 +126,7 @@ public enum NumberText {
                 if p[s.intStart] != 0x30 || fracLeadingZeros <= 3 {
                     var end = s.fracEnd
                     while end > s.fracStart + 1 && p[end - 1] == 0x30 { end &-= 1 }
-                    let text = Text.make(p, end)
+                    let text = InlineText.make(p, end)
                     return FieldValue(kind: .number, text: text, number: d)
                 }
                 return FieldValue(kind: .number, text: d.description, number: d)

@@ -4,9 +4,9 @@ import CEddySupport
 ///
 /// Entries arrive in event-time order, so eviction only ever drops the oldest: the window is
 /// an array read from a moving `head`, compacted when it is full and the dropped prefix is
-/// at least a quarter of it. An array rather than a `Deque`: its growth moves the entries (a `Deque` copied them,
-/// retaining every string, then released the old buffer's), and appending is a few
-/// instructions. The oldest time is kept beside the array: a window with nothing to evict
+/// at least a quarter of it. An array rather than a `Deque`: its growth moves the entries
+/// (a `Deque` copied them, retaining every string, then released the old buffer's), and
+/// appending is a few instructions. The oldest time is kept beside the array: a window with nothing to evict
 /// (the common case for long windows) then costs no access to the array's storage, which
 /// is a cache miss per key.
 struct Lookback<Element> {
