@@ -123,7 +123,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        verifyTextLayout()
+        verifyRuntimeShortcuts()
         var spec = try loadSpec(job)
         if let maxParallelism { spec.maxParallelism = maxParallelism }
         // One worker unless asked, as Flink's parallelism.default: on a shared machine a second

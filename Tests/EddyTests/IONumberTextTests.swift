@@ -144,3 +144,34 @@ private func pow10(_ n: Int) -> Int64 {
         #expect(out == [0x5B] + Array(String(i).utf8))
     }
 }
+
+/// The runtime formatter behind `ShortestDouble` writes exactly `description`'s text, into a
+/// buffer that already holds other bytes (its padding zeros are filled in, not left over),
+/// on every kind of value: its verification at run start passes, and random bit patterns,
+/// fractions below one and ratios of integers agree one by one.
+@Test func runtimeFormatterWritesDescriptionsText() {
+    #expect(ShortestDouble.runtimeMatchesDescription())
+    #expect(ShortestDouble.usesRuntime)
+    var generator = SystemRandomNumberGenerator()
+    let out = ByteBuffer()
+    for index in 0..<200_000 {
+        let value: Double
+        switch index % 4 {
+        case 0: value = Double(bitPattern: generator.next())
+        case 1: value = Double.random(in: -1...1, using: &generator)
+        case 2: value = Double(Int.random(in: -99_999...99_999, using: &generator)) / Double(Int.random(in: 1...997, using: &generator))
+        default: value = Double.random(in: 0..<1e-3, using: &generator) * Double(sign: .plus, exponent: Int.random(in: -20...80, using: &generator), significand: 1)
+        }
+        guard value.isFinite else { continue }
+        out.removeAll()
+        // Stale digits where the formatter pads: they must not show through.
+        out.append(contentsOf: Array("999999999999999999999999999999".utf8))
+        out.removeAll()
+        ShortestDouble.append(value, to: out)
+        let text = String(decoding: out.array, as: UTF8.self)
+        if text != value.description {
+            Issue.record("\(value.bitPattern): \(text) is not \(value.description)")
+            return
+        }
+    }
+}

@@ -20,10 +20,13 @@ public final class DirectoryLock {
             let who = holder.trimmingCharacters(in: .whitespacesAndNewlines)
             throw IOError("\(purpose) \(directory) is in use by \(who.isEmpty ? "another process" : who); \(fix)")
         }
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
+        var host = [UInt8](repeating: 0, count: 256)
+        let hostName = host.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { _ = gethostname($0.baseAddress!, $0.count - 1) }
+            return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+        }
         let formatter = ISO8601DateFormatter()
-        let holder = "eddy pid \(getpid()) on \(String(cString: host)) since \(formatter.string(from: Date()))\n"
+        let holder = "eddy pid \(getpid()) on \(hostName) since \(formatter.string(from: Date()))\n"
         _ = ftruncate(descriptor, 0)
         _ = holder.withCString { pwrite(descriptor, $0, strlen($0), 0) }
     }

@@ -136,8 +136,9 @@ enum InlineText {
 }
 
 /// Checks, once per process and before a run reads any record, that this Swift lays texts
-/// out as `InlineText` assumes; if it does not, eddy keeps to the standard library's (slower)
-/// ways of building and reading texts. `eddy run` calls it first.
-public func verifyTextLayout() {
+/// out as `InlineText` assumes and formats numbers as `ShortestDouble` assumes; where it does
+/// not, eddy keeps to the standard library's (slower) ways. `eddy run` calls it first.
+public func verifyRuntimeShortcuts() {
     InlineText.verify()
+    ShortestDouble.verify()
 }

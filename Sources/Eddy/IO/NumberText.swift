@@ -181,7 +181,7 @@ public enum NumberText {
             appendDecimal(scaled, to: out)
             return
         }
-        out.appendUTF8(d.description)
+        ShortestDouble.append(d, to: out)
     }
 
     /// `d` times 10^4 as an exact integer when the decimal with at most 4 fraction digits

@@ -101,7 +101,13 @@ extension AccumulatorStore {
 
     func prefetch(slots: UnsafeBufferPointer<Int>) {
         states.withUnsafeBufferPointer { states in
-            for slot in slots { eddy_prefetch(states.baseAddress! + slot) }
+            // A state may straddle two cache lines: both are loaded.
+            let last = MemoryLayout<State>.size - 1
+            for slot in slots {
+                let state = UnsafeRawPointer(states.baseAddress! + slot)
+                eddy_prefetch(state)
+                if last > 0 { eddy_prefetch(state + last) }
+            }
         }
     }
 
