@@ -14,13 +14,13 @@ EXTRA=("$@")
 STATE=$(mktemp -d)
 trap 'rm -rf "$STATE"' EXIT
 
+# Prints "wall,cpu": elapsed seconds, and user + system CPU seconds (less disturbed by
+# neighbours taking the core away, which stretches the wall time only).
 time_one() {
     rm -rf "$STATE/state"
-    local start end
-    start=$(date +%s.%N)
-    "$1" run "$JOB" "$DATA" --quiet --state-dir "$STATE/state" "${EXTRA[@]}" >/dev/null
-    end=$(date +%s.%N)
-    python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$end"
+    /usr/bin/time -f "%e,%U,%S" -o "$STATE/time" "$1" run "$JOB" "$DATA" --quiet --state-dir "$STATE/state" "${EXTRA[@]}" >/dev/null
+    IFS=, read -r wall user system <"$STATE/time"
+    python3 -c "import sys; print(f'{float(sys.argv[1])},{float(sys.argv[2]) + float(sys.argv[3])}')" "$wall" "$user" "$system"
 }
 
 old_times=() new_times=()
@@ -31,12 +31,17 @@ done
 python3 - "$OLD" "$NEW" "$JOB" "$DATA" "$(wc -l <"$DATA")" "${old_times[*]}" "${new_times[*]}" <<'PY'
 import statistics, sys
 old, new, job, data, events = sys.argv[1:6]
-old_t = [float(x) for x in sys.argv[6].split()]
-new_t = [float(x) for x in sys.argv[7].split()]
+def parse(runs):
+    pairs = [tuple(float(v) for v in run.split(",")) for run in runs.split()]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+old_wall, old_cpu = parse(sys.argv[6])
+new_wall, new_cpu = parse(sys.argv[7])
 events = int(events)
-print(f"{job} over {data} ({events} events), {len(old_t)} interleaved runs each")
-for name, times in ((old, old_t), (new, new_t)):
-    best, median = min(times), statistics.median(times)
-    print(f"  {name}: best {best:.3f} s ({events / best / 1e6:.2f} M events/s), median {median:.3f} s")
-print(f"  speedup: best {min(old_t) / min(new_t):.2f}x, median {statistics.median(old_t) / statistics.median(new_t):.2f}x")
+print(f"{job} over {data} ({events} events), {len(old_wall)} interleaved runs each")
+for name, wall, cpu in ((old, old_wall, old_cpu), (new, new_wall, new_cpu)):
+    best, median = min(wall), statistics.median(wall)
+    print(f"  {name}: best {best:.3f} s ({events / best / 1e6:.2f} M events/s), median {median:.3f} s; "
+          f"CPU best {min(cpu):.3f} s, median {statistics.median(cpu):.3f} s")
+print(f"  speedup: best {min(old_wall) / min(new_wall):.2f}x, median {statistics.median(old_wall) / statistics.median(new_wall):.2f}x; "
+      f"CPU best {min(old_cpu) / min(new_cpu):.2f}x, median {statistics.median(old_cpu) / statistics.median(new_cpu):.2f}x")
 PY

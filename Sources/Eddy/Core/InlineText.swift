@@ -75,7 +75,11 @@ enum InlineText {
         }
         let isASCII = (low | high) & 0x8080_8080_8080_8080 == 0
         high |= UInt64((isASCII ? 0xE0 : 0xA0) | count) << 56
-        return unsafeBitCast((low, high), to: String.self)
+        // Written over an empty string, which owns nothing: a bit cast of the words made the
+        // caller retain the result (a call per text, though inline texts own nothing either).
+        var text = ""
+        withUnsafeMutableBytes(of: &text) { $0.storeBytes(of: (low, high), as: (UInt64, UInt64).self) }
+        return text
     }
 
     /// A string of the `count` bytes of valid UTF-8 at `p`.

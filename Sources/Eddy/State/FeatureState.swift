@@ -11,8 +11,10 @@ protocol FeatureAccumulator {
     /// Forgets entries with time < `cutoff` (the event's time minus the window).
     /// Unwindowed states ignore it.
     mutating func evict(olderThan cutoff: Int64)
-    /// Adds one event's value. Absent values (missing or null) are skipped, as SQL does.
-    mutating func add(_ value: FieldValue, at time: Int64)
+    /// Adds one event's value, read where it lies: a `FieldValue` passed by value is copied
+    /// out of the batch, retaining and releasing its text, which numeric features never read.
+    /// Absent values (missing or null) are skipped, as SQL does.
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64)
     /// Appends the current result as JSON text.
     func appendResult(to out: ByteBuffer)
     /// Writes the state in the persisted format (`StateFormat`), without the feature's
@@ -56,8 +58,8 @@ extension AppendBuffer where Element == UInt8 {
 
 struct CountState: FeatureAccumulator {
     private var count: Int64 = 0
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { count += 1 }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        if !event.isAbsent { count += 1 }
     }
     func appendResult(to out: ByteBuffer) { NumberText.append(count, to: out) }
 }
@@ -65,8 +67,8 @@ struct CountState: FeatureAccumulator {
 struct WindowedCountState: FeatureAccumulator {
     private var times = Lookback<Occurrence>()
     mutating func evict(olderThan cutoff: Int64) { times.evict(olderThan: cutoff) }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { times.append(Occurrence(), at: time) }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        if !event.isAbsent { times.append(Occurrence(), at: time) }
     }
     func appendResult(to out: ByteBuffer) { NumberText.append(Int64(times.count), to: out) }
 }
@@ -166,9 +168,10 @@ struct NumericValue: StateCodable {
         self.integer = integer
     }
 
-    init(_ value: FieldValue) {
-        number = value.number
-        integer = value.integer
+    /// The number of the value at `value`, read in place (no copy of its text).
+    init(at value: UnsafePointer<FieldValue>) {
+        number = value.pointee.number
+        integer = value.pointee.integer
     }
 }
 
@@ -176,8 +179,8 @@ struct SumState: FeatureAccumulator {
     private var total = NumericTotal()
     private let average: Bool
     init(average: Bool) { self.average = average }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { total.add(NumericValue(value)) }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        if !event.isAbsent { total.add(NumericValue(at: event)) }
     }
     func appendResult(to out: ByteBuffer) {
         average ? total.appendAverage(to: out) : total.appendSum(to: out)
@@ -192,9 +195,9 @@ struct WindowedSumState: FeatureAccumulator {
     mutating func evict(olderThan cutoff: Int64) {
         while let removed = entries.popOldest(before: cutoff) { total.remove(removed) }
     }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        guard !value.isAbsent else { return }
-        let number = NumericValue(value)
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        guard !event.isAbsent else { return }
+        let number = NumericValue(at: event)
         total.add(number)
         entries.append(number, at: time)
     }
@@ -245,8 +248,8 @@ struct Welford {
 
 struct StddevState: FeatureAccumulator {
     private var welford = Welford()
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { welford.add(value.number) }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        if !event.isAbsent { welford.add(event.pointee.number) }
     }
     func appendResult(to out: ByteBuffer) { welford.appendSampleStandardDeviation(to: out) }
 }
@@ -276,11 +279,11 @@ struct WindowedStddevState: FeatureAccumulator {
             removalsSinceRebuild = 0
         }
     }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        guard !value.isAbsent else { return }
-        welford.add(value.number)
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        guard !event.isAbsent else { return }
+        welford.add(event.pointee.number)
         peakSpread = max(peakSpread, welford.spread)
-        numbers.append(value.number, at: time)
+        numbers.append(event.pointee.number, at: time)
     }
     func appendResult(to out: ByteBuffer) { welford.appendSampleStandardDeviation(to: out) }
 }
@@ -289,19 +292,33 @@ struct WindowedStddevState: FeatureAccumulator {
 
 /// `a > b` for numbers, exactly for two integers (doubles lose integers beyond 2^53).
 @inline(__always)
-private func exceeds(_ a: FieldValue, _ b: FieldValue) -> Bool {
+private func exceeds(_ a: NumericValue, _ b: NumericValue) -> Bool {
     if let x = a.integer, let y = b.integer { return x > y }
     return a.number > b.number
+}
+
+extension FieldValue {
+    /// The value as a number, for comparisons that must not copy the text.
+    @inline(__always) var numeric: NumericValue { NumericValue(number: number, integer: integer) }
+}
+
+extension UnsafePointer where Pointee == FieldValue {
+    /// `pointee.isAbsent` from the stored kind alone: calling a computed property on
+    /// `pointee` copied the whole value, retaining and releasing its text.
+    @inline(__always) var isAbsent: Bool { pointee.kind == .missing || pointee.kind == .null }
 }
 
 struct ExtremeState: FeatureAccumulator {
     private var best: FieldValue?
     private let isMax: Bool
     init(isMax: Bool) { self.isMax = isMax }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        guard !value.isAbsent else { return }
-        if let current = best, !(isMax ? exceeds(value, current) : exceeds(current, value)) { return }
-        best = value
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        guard !event.isAbsent else { return }
+        if let current = best?.numeric {
+            let candidate = NumericValue(at: event)
+            if !(isMax ? exceeds(candidate, current) : exceeds(current, candidate)) { return }
+        }
+        best = event.pointee
     }
     func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(best?.text)
@@ -315,12 +332,13 @@ struct WindowedExtremeState: FeatureAccumulator {
     private let isMax: Bool
     init(isMax: Bool) { self.isMax = isMax }
     mutating func evict(olderThan cutoff: Int64) { candidates.evict(olderThan: cutoff) }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        guard !value.isAbsent else { return }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        guard !event.isAbsent else { return }
         // A newer value at least as good makes older ones unreachable: they leave the window first.
         let isMax = isMax
-        candidates.removeLast { isMax ? !exceeds($0, value) : !exceeds(value, $0) }
-        candidates.append(value, at: time)
+        let candidate = NumericValue(at: event)
+        candidates.removeLast { isMax ? !exceeds($0.numeric, candidate) : !exceeds(candidate, $0.numeric) }
+        candidates.append(event.pointee, at: time)
     }
     func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(candidates.first?.text)
@@ -331,8 +349,8 @@ struct WindowedExtremeState: FeatureAccumulator {
 
 struct FirstState: FeatureAccumulator {
     private var first: String?
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        if first == nil, !value.isAbsent { first = value.text }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        if first == nil, !event.isAbsent { first = event.pointee.text }
     }
     func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(first)
@@ -342,8 +360,8 @@ struct FirstState: FeatureAccumulator {
 struct WindowedFirstState: FeatureAccumulator {
     private var texts = Lookback<String>()
     mutating func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { texts.append(value.text, at: time) }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        if !event.isAbsent { texts.append(event.pointee.text, at: time) }
     }
     func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(texts.first)
@@ -359,8 +377,8 @@ struct LastState: FeatureAccumulator {
     mutating func evict(olderThan cutoff: Int64) {
         if windowed, let last, last.time < cutoff { self.last = nil }
     }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        if !value.isAbsent { last = (time, value.text) }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        if !event.isAbsent { last = (time, event.pointee.text) }
     }
     func appendResult(to out: ByteBuffer) {
         out.appendTextOrNull(last?.text)
@@ -385,10 +403,10 @@ struct ValueCountsState: FeatureAccumulator {
             counts.remove(text)
         }
     }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        guard !value.isAbsent else { return }
-        counts.add(value.text)
-        if windowed { texts.append(value.text, at: time) }
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        guard !event.isAbsent else { return }
+        counts.add(event.pointee.text)
+        if windowed { texts.append(event.pointee.text, at: time) }
     }
     func appendResult(to out: ByteBuffer) {
         guard histogram else {
@@ -427,9 +445,9 @@ struct CollectState: FeatureAccumulator {
     private let limit: Int?
     init(limit: Int?) { self.limit = limit }
     mutating func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
-    mutating func add(_ value: FieldValue, at time: Int64) {
-        guard !value.isAbsent else { return }
-        texts.append(value.text, at: time)
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
+        guard !event.isAbsent else { return }
+        texts.append(event.pointee.text, at: time)
         if let limit, texts.count > limit { texts.removeFirst() }
     }
     func appendResult(to out: ByteBuffer) {

@@ -65,7 +65,7 @@ extension AccumulatorStore {
     @inline(__always)
     func apply(_ value: FieldValue, slot: Int, at time: Int64) {
         if let window { states[slot].evict(olderThan: windowStart(time, window)) }
-        states[slot].add(value, at: time)
+        withUnsafePointer(to: value) { states[slot].add($0, at: time) }
     }
 
     func appendResult(slot: Int, to out: ByteBuffer) { states[slot].appendResult(to: out) }
@@ -85,9 +85,9 @@ extension AccumulatorStore {
                     let slot = batch.slots[index]
                     if let window { states[slot].evict(olderThan: windowStart(time, window)) }
                     if let fieldSlot {
-                        states[slot].add(batch.values[batch.bases[index] + fieldSlot], at: time)
+                        states[slot].add(batch.values.baseAddress! + batch.bases[index] + fieldSlot, at: time)
                     } else {
-                        states[slot].add(counted, at: time)
+                        withUnsafePointer(to: counted) { states[slot].add($0, at: time) }
                     }
                 }
                 for index in start..<end {

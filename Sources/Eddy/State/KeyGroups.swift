@@ -25,7 +25,9 @@ public enum KeyGroups {
         return hash
     }
 
-    /// The stable hash of a key's canonical text (its UTF-8 bytes), hashed in place.
+    /// The stable hash of a key's canonical text (its UTF-8 bytes), hashed in place. Inlined:
+    /// called on a text read from a buffer, the call made the caller retain and release it.
+    @inline(__always)
     public static func stableHash(ofKey canonicalKey: String) -> UInt64 {
         InlineText.withBytes(of: canonicalKey) { stableHash($0) }
     }

@@ -52,11 +52,20 @@ struct Lookback<Element> {
         return dropOldest()
     }
 
-    mutating func removeFirst() { _ = dropOldest() }
+    /// Drops the oldest entry without reading it out: a copy of it retained and released
+    /// its text for nothing.
+    @inline(__always)
+    mutating func removeFirst() { advanceHead() }
 
     @inline(__always)
     private mutating func dropOldest() -> Element {
         let oldest = entries[head].element
+        advanceHead()
+        return oldest
+    }
+
+    @inline(__always)
+    private mutating func advanceHead() {
         head += 1
         if head == entries.count {
             oldestTime = .max
@@ -66,7 +75,6 @@ struct Lookback<Element> {
         } else {
             oldestTime = entries[head].time
         }
-        return oldest
     }
 
     /// The capacity of a window's first allocation.

@@ -26,7 +26,7 @@ struct TextCounts {
 
     var isEmpty: Bool { count == 0 }
 
-    static func hash(_ text: String) -> UInt64 { KeyGroups.stableHash(ofKey: text) }
+    @inline(__always) static func hash(_ text: String) -> UInt64 { KeyGroups.stableHash(ofKey: text) }
 
     /// Counts one more occurrence of `text`.
     @inline(__always)
