@@ -3,25 +3,28 @@ import Dispatch
 /// One worker's share of a release batch, in batch order: each event's base in the value
 /// arena, time, key hash and input-column index, where each run of equal times ends, and
 /// (with several workers) the records the worker encoded for them and where each ends.
+///
+/// The columns are append buffers, not arrays: an array's append checks that it is uniquely
+/// referenced, five calls per event here.
 final class BatchShare {
-    fileprivate(set) var bases: [Int] = []
-    fileprivate(set) var times: [Int64] = []
-    fileprivate(set) var hashes: [UInt64] = []
-    fileprivate(set) var memberIndices: [Int] = []
-    fileprivate(set) var peerGroupEnds: [Int] = []
+    let bases = AppendBuffer<Int>()
+    let times = AppendBuffer<Int64>()
+    let hashes = AppendBuffer<UInt64>()
+    let memberIndices = AppendBuffer<Int>()
+    let peerGroupEnds = AppendBuffer<Int>()
     let records = ByteBuffer(capacity: 1 << 16)
-    fileprivate(set) var recordEnds: [Int] = []
+    let recordEnds = AppendBuffer<Int>()
     /// Why the worker applying this share failed, if it did.
     fileprivate var failure: (any Error)?
 
     func removeAll() {
-        bases.removeAll(keepingCapacity: true)
-        times.removeAll(keepingCapacity: true)
-        hashes.removeAll(keepingCapacity: true)
-        memberIndices.removeAll(keepingCapacity: true)
-        peerGroupEnds.removeAll(keepingCapacity: true)
+        bases.removeAll()
+        times.removeAll()
+        hashes.removeAll()
+        memberIndices.removeAll()
+        peerGroupEnds.removeAll()
         records.removeAll()
-        recordEnds.removeAll(keepingCapacity: true)
+        recordEnds.removeAll()
         failure = nil
     }
 
@@ -29,7 +32,7 @@ final class BatchShare {
     @inline(__always)
     func add(base: Int, time: Int64, keyHash: UInt64, memberIndex: Int) {
         // Peers: all of one time's events are applied before any is emitted.
-        if let last = times.last, last != time { peerGroupEnds.append(times.count) }
+        if !times.isEmpty, times.elements[times.count &- 1] != time { peerGroupEnds.append(times.count) }
         bases.append(base)
         times.append(time)
         hashes.append(keyHash)
@@ -68,7 +71,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         if keyed.ttl == nil, keyed.backend.keepsSlotsAcrossBatches {
             return try processPipelined(share, values: values, members: members, to: out, markingEnds: markingEnds)
         }
-        let groupEnds = share.peerGroupEnds
+        let groupEnds = share.peerGroupEnds.elements
         var chunkStart = 0
         var firstGroup = 0
         while chunkStart < share.times.count {
@@ -95,12 +98,12 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         seenSlots.removeAll(keepingCapacity: true)
         for index in range {
             let slot = slots[index - range.lowerBound]
-            let time = share.times[index]
+            let time = share.times.elements[index]
             let last = states.lastUpdated[slot]
             if last != .min, time &- last > ttl {
                 if seenSlots.contains(slot) {
                     var peersStart = index
-                    while share.times[peersStart - 1] == time { peersStart -= 1 }
+                    while share.times.elements[peersStart - 1] == time { peersStart -= 1 }
                     return peersStart
                 }
                 states.reset(slot: slot)
@@ -115,14 +118,14 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 
     /// The last peer group of the chunk that starts at event `start`, with group `firstGroup`:
     /// about `chunkSize` events, whole peer groups (`groupEnds` are the groups' ends).
-    private static func lastGroup(ofChunkFrom firstGroup: Int, start: Int, _ groupEnds: [Int]) -> Int {
+    private static func lastGroup(ofChunkFrom firstGroup: Int, start: Int, _ groupEnds: UnsafeBufferPointer<Int>) -> Int {
         var lastGroup = firstGroup
         while groupEnds[lastGroup] - start < chunkSize, lastGroup < groupEnds.count - 1 { lastGroup += 1 }
         return lastGroup
     }
 
     /// The ends of peer groups `groups`, relative to the chunk's first event `start`.
-    private func setChunkEnds(_ groupEnds: [Int], _ groups: ClosedRange<Int>, start: Int) {
+    private func setChunkEnds(_ groupEnds: UnsafeBufferPointer<Int>, _ groups: ClosedRange<Int>, start: Int) {
         chunkEnds.removeAll(keepingCapacity: true)
         for groupEnd in groupEnds[groups] { chunkEnds.append(groupEnd - start) }
     }
@@ -140,7 +143,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         _ share: BatchShare, values: UnsafeBufferPointer<FieldValue>,
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) throws {
-        let groupEnds = share.peerGroupEnds
+        let groupEnds = share.peerGroupEnds.elements
         chunkGroups.removeAll(keepingCapacity: true)
         var firstGroup = 0
         while firstGroup < groupEnds.count {
@@ -168,21 +171,15 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 
     /// `keyed.prefetchHeap` for events `range` of `share`, whose slots are in `slots`.
     private func prefetchHeap(_ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>) {
-        share.bases.withUnsafeBufferPointer { bases in
-            keyed.prefetchHeap(slots, values: values, bases: UnsafeBufferPointer(rebasing: bases[range]))
-        }
+        keyed.prefetchHeap(slots, values: values, bases: UnsafeBufferPointer(rebasing: share.bases.elements[range]))
     }
 
     private func resolveSlots(
         _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]
     ) throws {
-        try share.hashes.withUnsafeBufferPointer { hashes in
-            try share.bases.withUnsafeBufferPointer { bases in
-                try keyed.resolveSlots(
-                    ofEventsAt: UnsafeBufferPointer(rebasing: bases[range]), hashes: UnsafeBufferPointer(rebasing: hashes[range]),
-                    in: values, into: &slots)
-            }
-        }
+        try keyed.resolveSlots(
+            ofEventsAt: UnsafeBufferPointer(rebasing: share.bases.elements[range]),
+            hashes: UnsafeBufferPointer(rebasing: share.hashes.elements[range]), in: values, into: &slots)
     }
 
     /// Applies and encodes events `range` of `share`, whose peer groups end at `chunkEnds`
@@ -216,31 +213,27 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>,
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) {
-        share.bases.withUnsafeBufferPointer { allBases in
-            let bases = UnsafeBufferPointer(rebasing: allBases[range])
-            slots.withUnsafeBufferPointer { slots in
-                share.times.withUnsafeBufferPointer { times in
-                    chunkEnds.withUnsafeBufferPointer { peerGroupEnds in
-                        keyed.apply(
-                            FeatureBatch(
-                                values: values, bases: bases, slots: slots, times: UnsafeBufferPointer(rebasing: times[range]),
-                                peerGroupEnds: peerGroupEnds),
-                            results: &results)
-                    }
-                }
+        let bases = UnsafeBufferPointer(rebasing: share.bases.elements[range])
+        slots.withUnsafeBufferPointer { slots in
+            chunkEnds.withUnsafeBufferPointer { peerGroupEnds in
+                keyed.apply(
+                    FeatureBatch(
+                        values: values, bases: bases, slots: slots, times: UnsafeBufferPointer(rebasing: share.times.elements[range]),
+                        peerGroupEnds: peerGroupEnds),
+                    results: &results)
             }
-            let encoded = results.encoded(events: range.count)
-            if members.isEmpty, !markingEnds {
-                for index in bases.indices {
-                    encoder.encode(values: values, base: bases[index], members: [], results: encoded, index: index, to: out)
-                }
-                return
-            }
+        }
+        let encoded = results.encoded(events: range.count)
+        if members.isEmpty, !markingEnds {
             for index in bases.indices {
-                let eventMembers = members.isEmpty ? [] : members[share.memberIndices[range.lowerBound + index]]
-                encoder.encode(values: values, base: bases[index], members: eventMembers, results: encoded, index: index, to: out)
-                if markingEnds { share.recordEnds.append(out.count) }
+                encoder.encode(values: values, base: bases[index], members: [], results: encoded, index: index, to: out)
             }
+            return
+        }
+        for index in bases.indices {
+            let eventMembers = members.isEmpty ? [] : members[share.memberIndices.elements[range.lowerBound + index]]
+            encoder.encode(values: values, base: bases[index], members: eventMembers, results: encoded, index: index, to: out)
+            if markingEnds { share.recordEnds.append(out.count) }
         }
     }
 }
@@ -361,8 +354,8 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
             for owner in owners {
                 let share = shares[owner]
                 let record = nextRecord[owner]
-                let start = record == 0 ? 0 : share.recordEnds[record - 1]
-                out.append(UnsafeBufferPointer(rebasing: share.records.elements[start..<share.recordEnds[record]]))
+                let start = record == 0 ? 0 : share.recordEnds.elements[record - 1]
+                out.append(UnsafeBufferPointer(rebasing: share.records.elements[start..<share.recordEnds.elements[record]]))
                 nextRecord[owner] = record + 1
             }
         }
