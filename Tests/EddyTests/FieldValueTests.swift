@@ -29,3 +29,19 @@ func utf8OrderIsByteOrder(smaller: String, larger: String) {
     }
     #expect(pieces.value == CRC32C.checksum(bytes))
 }
+
+/// `FieldValue.overwrite` writes over an inline old text without releasing it, which is sound
+/// only while the text is the one stored property that owns anything: the stored properties
+/// are pinned here, and overwriting inline, out-of-line and empty texts gives the new value.
+@Test func overwriteReplacesValuesWhateverTheOldText() {
+    let labels = Mirror(reflecting: FieldValue.null).children.map(\.label)
+    #expect(labels == ["kind", "text", "number", "integer"])
+    let long = FieldValue(kind: .string, text: "\"a text longer than fifteen bytes\"")
+    let short = FieldValue(kind: .string, text: "\"c040886\"")
+    let number = FieldValue(kind: .number, text: "40.35", number: 40.35)
+    var slot = FieldValue.missing
+    for next in [short, long, number, long, .missing, short, short] {
+        withUnsafeMutablePointer(to: &slot) { FieldValue.overwrite($0, with: next) }
+        #expect(slot == next)
+    }
+}

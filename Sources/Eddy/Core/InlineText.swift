@@ -92,6 +92,13 @@ enum InlineText {
         }
     }
 
+    /// Whether the string at `text` is stored inline, so owns no storage: read from its raw
+    /// bytes, without copying (and so retaining) it.
+    @inline(__always)
+    static func isInline(at text: UnsafePointer<String>) -> Bool {
+        holds && UnsafeRawPointer(text).load(fromByteOffset: 15, as: UInt8.self) & 0x20 != 0
+    }
+
     /// An inline text's two words (bytes 0-7; bytes 8-14 and the tag) and its byte count;
     /// nil for a text stored out of line.
     @inline(__always)

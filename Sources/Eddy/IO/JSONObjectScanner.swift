@@ -418,7 +418,7 @@ public struct JSONObjectScanner {
                 member &+= 1
                 c.skipWhitespace()
                 if slot >= 0 {
-                    try readValue(&c, into: &values[slot])
+                    FieldValue.overwrite(values.baseAddress! + slot, with: try readValue(&c))
                     guess = slot + 1
                     if slot < 64 { seen |= 1 << UInt64(slot) }
                     if captureAllMembers { capture(name: c, name.start, name.end, name.escaped, values[slot]) }
