@@ -2,7 +2,8 @@
 # Compares two eddy binaries on one job and input in the same sitting: runs them interleaved
 # (old, new, old, new, ...) so that the machine's drift hits both alike, and prints the best
 # and the median wall time of each and their ratio. The machine is shared and noisy: compare
-# ratios from one run of this script, not times across sessions.
+# ratios from one run of this script, not times across sessions. CPU time comes from GNU time
+# (`/usr/bin/time -f`, Linux; Debian package `time`).
 #
 #   bench/compare.sh OLD_EDDY NEW_EDDY JOB INPUT [RUNS] [-- extra eddy run flags]
 set -euo pipefail
@@ -14,13 +15,16 @@ EXTRA=("$@")
 STATE=$(mktemp -d)
 trap 'rm -rf "$STATE"' EXIT
 
-# Prints "wall,cpu": elapsed seconds, and user + system CPU seconds (less disturbed by
-# neighbours taking the core away, which stretches the wall time only).
+# Prints "wall,cpu": elapsed seconds (to the nanosecond), and user + system CPU seconds (GNU
+# time's, to the hundredth; not stretched by neighbours taking the core away).
 time_one() {
     rm -rf "$STATE/state"
-    /usr/bin/time -f "%e,%U,%S" -o "$STATE/time" "$1" run "$JOB" "$DATA" --quiet --state-dir "$STATE/state" "${EXTRA[@]}" >/dev/null
-    IFS=, read -r wall user system <"$STATE/time"
-    python3 -c "import sys; print(f'{float(sys.argv[1])},{float(sys.argv[2]) + float(sys.argv[3])}')" "$wall" "$user" "$system"
+    local start end
+    start=$(date +%s.%N)
+    /usr/bin/time -f "%U,%S" -o "$STATE/time" "$1" run "$JOB" "$DATA" --quiet --state-dir "$STATE/state" "${EXTRA[@]}" >/dev/null
+    end=$(date +%s.%N)
+    IFS=, read -r user system <"$STATE/time"
+    python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1])},{float(sys.argv[3]) + float(sys.argv[4])}')" "$start" "$end" "$user" "$system"
 }
 
 old_times=() new_times=()

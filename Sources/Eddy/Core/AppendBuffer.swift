@@ -1,5 +1,6 @@
 /// A growable buffer of trivial elements whose appends compile to a capacity check and a
-/// store: the output path's results and record pieces go through here.
+/// store: the output path's results and record pieces, and the per-event columns of a
+/// release batch, go through here.
 ///
 /// `Array.append` costs ~20-40 ns a call (uniqueness and capacity checks through non-inlined
 /// generic code), and the output path makes dozens of appends per event; this buffer is a
@@ -25,7 +26,8 @@ final class AppendBuffer<Element: BitwiseCopyable> {
 
     var isEmpty: Bool { count == 0 }
 
-    /// The elements appended so far; valid until the next append or `removeAll()`.
+    /// The elements appended so far; valid until the next append or `removeAll()` (which may
+    /// move them). Reads through it are unchecked in release builds, like any unsafe buffer's.
     var elements: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
 
     @inline(__always)

@@ -9,6 +9,9 @@ public enum ValueKind: UInt8, Sendable {
     case string
     /// A JSON object or array, kept as text.
     case json
+
+    /// Missing or null: what aggregates skip.
+    @inlinable public var isAbsent: Bool { self == .missing || self == .null }
 }
 
 /// One field of one input record, parsed once and carried to the operators.
@@ -39,7 +42,7 @@ public struct FieldValue: Sendable, Equatable {
     public static let null = FieldValue(kind: .null, text: "null")
 
     /// True when the value is absent or null: aggregates skip it, as SQL does.
-    @inlinable public var isAbsent: Bool { kind == .missing || kind == .null }
+    @inlinable public var isAbsent: Bool { kind.isAbsent }
 
     /// Replaces the value at `destination` with `value`. An assignment releases the old text
     /// through a runtime call even when it is stored inline and owns nothing (the scanner

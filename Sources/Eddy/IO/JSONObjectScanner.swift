@@ -51,7 +51,7 @@ final class FieldNameTable {
 
 /// Whether the `length` bytes at `a` and `b` are equal. Member names are short: whole words
 /// beat a call to memcmp, and the last word overlaps the one before it instead of ending in
-/// a byte loop (a quoted name and its colon are 5 to 16 bytes long).
+/// a byte loop (a quoted name and its colon are 4 to 16 bytes long, as a rule).
 @inline(__always)
 private func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ length: Int) -> Bool {
     let a = UnsafeRawPointer(a)

@@ -219,9 +219,10 @@ public enum NumberText {
     private static func appendDigits(_ magnitude: UInt64, fractionDigits: Int, negative: Bool, to out: ByteBuffer) {
         // The text ends at byte 32 of 48: at most 20 digits, a point and a sign precede it,
         // and the padded copy reads up to 16 bytes past its start.
-        var scratch: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &scratch) { raw in
-            let digits = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
+            let digits = scratch.baseAddress!
+            // The bytes after the text, which a short text's padded copy reads.
+            (digits + 32).initialize(repeating: 0, count: 16)
             var position = 32
             var rest = magnitude
             if fractionDigits > 0 {

@@ -45,11 +45,13 @@ enum ShortestDouble {
             let value = Double(bitPattern: z ^ (z >> 31))
             if value.isFinite { samples.append(value) }
         }
-        var room = [UInt8](repeating: 0, count: room)
-        return room.withUnsafeMutableBufferPointer { room in
+        var buffer = [UInt8](repeating: 0, count: room)
+        return buffer.withUnsafeMutableBufferPointer { buffer in
             samples.allSatisfy { value in
-                let length = runtimeWrite(value, to: room.baseAddress!)
-                return Array(room[0..<length]) == Array(value.description.utf8)
+                let length = runtimeWrite(value, to: buffer.baseAddress!)
+                // A runtime that claims more than the room is not the one this expects.
+                guard length <= buffer.count else { return false }
+                return Array(buffer[0..<length]) == Array(value.description.utf8)
             }
         }
     }

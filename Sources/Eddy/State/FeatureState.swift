@@ -168,7 +168,8 @@ struct NumericValue: StateCodable {
         self.integer = integer
     }
 
-    /// The number of the value at `value`, read in place (no copy of its text).
+    /// The number of the value at `value`, read from its stored fields in place: `numeric`
+    /// called on `pointee` would copy the whole value (and retain its text) first.
     init(at value: UnsafePointer<FieldValue>) {
         number = value.pointee.number
         integer = value.pointee.integer
@@ -305,7 +306,7 @@ extension FieldValue {
 extension UnsafePointer where Pointee == FieldValue {
     /// `pointee.isAbsent` from the stored kind alone: calling a computed property on
     /// `pointee` copied the whole value, retaining and releasing its text.
-    @inline(__always) var isAbsent: Bool { pointee.kind == .missing || pointee.kind == .null }
+    @inline(__always) var isAbsent: Bool { pointee.kind.isAbsent }
 }
 
 struct ExtremeState: FeatureAccumulator {
