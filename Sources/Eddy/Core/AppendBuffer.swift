@@ -88,6 +88,15 @@ extension AppendBuffer where Element == UInt8 {
         count += InlineText.write(text, to: base + count)
     }
 
+    /// `appendUTF8` for the string stored at `text`, read in place (see `InlineText.write(textAt:to:)`).
+    @inline(__always)
+    func appendUTF8(textAt text: UnsafePointer<String>) {
+        guard InlineText.isInline(at: text) else { return appendUTF8(text.pointee) }
+        // At most 15 bytes, and `write` stores 16: the slack holds the one past `capacity`.
+        if count + InlineText.capacity > capacity { grow(toAtLeast: count + InlineText.capacity) }
+        count += InlineText.write(textAt: text, to: base + count)
+    }
+
     @inline(__always)
     func append(_ bytes: UnsafeRawBufferPointer) { append(bytes.assumingMemoryBound(to: UInt8.self)) }
 

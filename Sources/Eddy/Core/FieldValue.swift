@@ -44,13 +44,18 @@ public struct FieldValue: Sendable, Equatable {
     /// True when the value is absent or null: aggregates skip it, as SQL does.
     @inlinable public var isAbsent: Bool { kind.isAbsent }
 
+    /// Where the text of the value at `value` is stored, for reading it in place.
+    @inline(__always)
+    static func textAddress(_ value: UnsafePointer<FieldValue>) -> UnsafePointer<String> {
+        (UnsafeRawPointer(value) + MemoryLayout<FieldValue>.offset(of: \.text)!).assumingMemoryBound(to: String.self)
+    }
+
     /// Replaces the value at `destination` with `value`. An assignment releases the old text
     /// through a runtime call even when it is stored inline and owns nothing (the scanner
     /// overwrites every field of every record); such an old value is simply written over.
     @inline(__always)
     static func overwrite(_ destination: UnsafeMutablePointer<FieldValue>, with value: consuming FieldValue) {
-        let oldText = UnsafeRawPointer(destination) + MemoryLayout<FieldValue>.offset(of: \.text)!
-        if InlineText.isInline(at: oldText.assumingMemoryBound(to: String.self)) {
+        if InlineText.isInline(at: textAddress(destination)) {
             // Every other stored property is trivial: nothing else is left unreleased.
             destination.initialize(to: value)
         } else {

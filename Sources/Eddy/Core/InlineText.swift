@@ -127,6 +127,17 @@ enum InlineText {
         }
     }
 
+    /// `write` for the string stored at `text`, read in place: passing the string itself
+    /// copies it out of its storage, which retains and releases it (a call each, even for
+    /// an inline text, which owns nothing).
+    @inline(__always)
+    static func write(textAt text: UnsafePointer<String>, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        guard isInline(at: text) else { return write(text.pointee, to: target) }
+        let words = UnsafeRawPointer(text).load(as: (UInt64, UInt64).self)
+        UnsafeMutableRawPointer(target).storeBytes(of: words, as: (UInt64, UInt64).self)
+        return Int(UInt8(truncatingIfNeeded: words.1 >> 56) & 0x0F)
+    }
+
     /// The text's UTF-8 byte count, without the call `utf8.count` makes.
     @inline(__always)
     static func byteCount(_ text: String) -> Int {

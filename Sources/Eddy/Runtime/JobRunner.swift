@@ -514,7 +514,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             }
             return
         }
-        let keyHash = workers.key(of: values).hash
+        let keyHash = workers.keyHash(of: values)
         if let windowFireTimes {
             for fireTime in windowFireTimes.dropLast() {
                 var copy = values

@@ -37,6 +37,14 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         return key
     }
 
+    /// `KeyGroups.stableHash(ofKey: canonicalKey(values, base: base))`, with a single key
+    /// column's text hashed where it lies instead of copied out.
+    @inline(__always)
+    func keyHash(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> UInt64 {
+        guard keySlots.count == 1 else { return KeyGroups.stableHash(ofKey: canonicalKey(values, base: base)) }
+        return KeyGroups.stableHash(ofTextAt: FieldValue.textAddress(values.baseAddress! + base + keySlots[0]))
+    }
+
     /// The state slots of a batch of events (values starting at each of `bases`, their keys'
     /// stable hashes `hashes`), in order.
     ///

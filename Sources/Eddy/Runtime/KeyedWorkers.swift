@@ -292,7 +292,12 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
     /// The stable hash of the key of the event at `base`.
     @inline(__always)
     func keyHash(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> UInt64 {
-        KeyGroups.stableHash(ofKey: canonicalKey(values, base: base))
+        workers[0].keyed.keyHash(values, base: base)
+    }
+
+    /// The stable hash of the key of an event's values.
+    func keyHash(of values: [FieldValue]) -> UInt64 {
+        values.withUnsafeBufferPointer { keyHash($0, base: 0) }
     }
 
     /// The canonical key and its stable hash of an event's values.

@@ -406,8 +406,10 @@ struct ValueCountsState: FeatureAccumulator {
     }
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         guard !event.isAbsent else { return }
-        counts.add(event.pointee.text)
-        if windowed { texts.append(event.pointee.text, at: time) }
+        // Read once: each `pointee.text` is a copy of its own.
+        let text = event.pointee.text
+        counts.add(text)
+        if windowed { texts.append(text, at: time) }
     }
     func appendResult(to out: ByteBuffer) {
         guard histogram else {
@@ -456,13 +458,7 @@ struct CollectState: FeatureAccumulator {
             out.append(contentsOf: nullText)
             return
         }
-        var separator = UInt8(ascii: "[")
-        texts.forEachElement { text in
-            out.append(separator)
-            out.appendUTF8(text)
-            separator = UInt8(ascii: ",")
-        }
-        out.append(UInt8(ascii: "]"))
+        texts.appendJSONArray(to: out)
     }
 }
 
@@ -641,7 +637,8 @@ extension ValueCountsState {
     @inline(__always)
     static func prefetchStorage(of state: UnsafeRawPointer, adding value: UnsafePointer<FieldValue>) {
         guard !value.pointee.isAbsent else { return }
-        TextCounts.prefetchSlot(in: state + MemoryLayout<Self>.offset(of: \.counts)!, hash: TextCounts.hash(value.pointee.text))
+        TextCounts.prefetchSlot(
+            in: state + MemoryLayout<Self>.offset(of: \.counts)!, hash: KeyGroups.stableHash(ofTextAt: FieldValue.textAddress(value)))
     }
 
     /// Distinct values sorted by their bytes, so that equal states encode to equal bytes

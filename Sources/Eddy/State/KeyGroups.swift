@@ -32,6 +32,15 @@ public enum KeyGroups {
         InlineText.withBytes(of: canonicalKey) { stableHash($0) }
     }
 
+    /// `stableHash(ofKey:)` of the string stored at `text`, hashed where it lies: passing the
+    /// string itself copies it (a retain and a release, even for an inline text).
+    @inline(__always)
+    static func stableHash(ofTextAt text: UnsafePointer<String>) -> UInt64 {
+        guard InlineText.isInline(at: text) else { return stableHash(ofKey: text.pointee) }
+        let count = Int(UnsafeRawPointer(text).load(fromByteOffset: 15, as: UInt8.self) & 0x0F)
+        return stableHash(UnsafeRawBufferPointer(start: UnsafeRawPointer(text), count: count))
+    }
+
     /// The key group of a key given its canonical text.
     @inlinable
     public static func keyGroup(ofKey canonicalKey: String, maxParallelism: Int) -> Int {

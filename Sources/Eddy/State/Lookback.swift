@@ -80,14 +80,6 @@ struct Lookback<Element> {
     /// The capacity of a window's first allocation.
     private static var initialCapacity: Int { 8 }
 
-    /// Calls `body` with each element, oldest first, without copying the entries out.
-    @inline(__always)
-    func forEachElement(_ body: (Element) -> Void) {
-        entries.withUnsafeBufferPointer { entries in
-            for index in head..<entries.count { body(entries[index].element) }
-        }
-    }
-
     /// Where the array's reference to its storage sits in a `Lookback`.
     static var storageOffset: Int { MemoryLayout<Lookback>.offset(of: \.entries)! }
 
@@ -98,6 +90,24 @@ struct Lookback<Element> {
             entries.removeAll(keepingCapacity: true)
             head = 0
             oldestTime = .max
+        }
+    }
+}
+
+extension Lookback where Element == String {
+    /// Appends the texts, oldest first, as a JSON array (`[a,b]`), each read in place:
+    /// handing the texts to a closure copied each (a retain and a release per text and event).
+    func appendJSONArray(to out: ByteBuffer) {
+        entries.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress else { return }
+            let textOffset = MemoryLayout<(time: Int64, element: String)>.offset(of: \.element)!
+            var separator = UInt8(ascii: "[")
+            for index in head..<entries.count {
+                out.append(separator)
+                out.appendUTF8(textAt: (UnsafeRawPointer(base + index) + textOffset).assumingMemoryBound(to: String.self))
+                separator = UInt8(ascii: ",")
+            }
+            out.append(UInt8(ascii: "]"))
         }
     }
 }
