@@ -26,6 +26,32 @@ import Testing
             #expect(built.count == expected.count)
         }
     }
+
+    /// Texts read where they are stored (the in-place paths of the hot loop) give what the
+    /// texts themselves give: the same bytes, the same stable hash, inline or not.
+    @Test(arguments: ["x", "é", "😀"])
+    func textsReadInPlaceMatchTheTexts(unit: String) {
+        for length in 0...24 {
+            var text = ""
+            while text.utf8.count + unit.utf8.count <= length { text += unit }
+            withUnsafePointer(to: text) { stored in
+                #expect((InlineText.inlineCount(at: stored) != nil) == (InlineText.inlineWords(text) != nil))
+                #expect(KeyGroups.stableHash(ofTextAt: stored) == KeyGroups.stableHash(ofKey: text))
+                let out = ByteBuffer()
+                out.append(0x5B)
+                out.appendUTF8(textAt: stored)
+                out.append(0x5D)
+                #expect(out.array == [0x5B] + Array(text.utf8) + [0x5D])
+            }
+        }
+        var window = Lookback<String>()
+        for (time, text) in ["\"a\"", "\"a text longer than fifteen bytes\"", "12.5"].enumerated() {
+            window.append(text, at: Int64(time))
+        }
+        let out = ByteBuffer()
+        window.appendJSONArray(to: out)
+        #expect(String(decoding: out.array, as: UTF8.self) == #"["a","a text longer than fifteen bytes",12.5]"#)
+    }
 }
 
 /// Byte order on inline texts, however they were built (literals, concatenation, slices,

@@ -92,12 +92,17 @@ enum InlineText {
         }
     }
 
-    /// Whether the string at `text` is stored inline, so owns no storage: read from its raw
-    /// bytes, without copying (and so retaining) it.
+    /// The byte count of the string at `text` when it is stored inline (so owns no storage),
+    /// nil otherwise: read from its raw bytes, without copying (and so retaining) it.
     @inline(__always)
-    static func isInline(at text: UnsafePointer<String>) -> Bool {
-        holds && UnsafeRawPointer(text).load(fromByteOffset: 15, as: UInt8.self) & 0x20 != 0
+    static func inlineCount(at text: UnsafePointer<String>) -> Int? {
+        guard holds else { return nil }
+        let tag = UnsafeRawPointer(text).load(fromByteOffset: 15, as: UInt8.self)
+        return tag & 0x20 != 0 ? Int(tag & 0x0F) : nil
     }
+
+    @inline(__always)
+    static func isInline(at text: UnsafePointer<String>) -> Bool { inlineCount(at: text) != nil }
 
     /// An inline text's two words (bytes 0-7; bytes 8-14 and the tag) and its byte count;
     /// nil for a text stored out of line.
@@ -132,10 +137,9 @@ enum InlineText {
     /// an inline text, which owns nothing).
     @inline(__always)
     static func write(textAt text: UnsafePointer<String>, to target: UnsafeMutablePointer<UInt8>) -> Int {
-        guard isInline(at: text) else { return write(text.pointee, to: target) }
-        let words = UnsafeRawPointer(text).load(as: (UInt64, UInt64).self)
-        UnsafeMutableRawPointer(target).storeBytes(of: words, as: (UInt64, UInt64).self)
-        return Int(UInt8(truncatingIfNeeded: words.1 >> 56) & 0x0F)
+        guard let count = inlineCount(at: text) else { return write(text.pointee, to: target) }
+        UnsafeMutableRawPointer(target).storeBytes(of: UnsafeRawPointer(text).load(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
+        return count
     }
 
     /// The text's UTF-8 byte count, without the call `utf8.count` makes.

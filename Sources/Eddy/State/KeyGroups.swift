@@ -36,8 +36,7 @@ public enum KeyGroups {
     /// string itself copies it (a retain and a release, even for an inline text).
     @inline(__always)
     static func stableHash(ofTextAt text: UnsafePointer<String>) -> UInt64 {
-        guard InlineText.isInline(at: text) else { return stableHash(ofKey: text.pointee) }
-        let count = Int(UnsafeRawPointer(text).load(fromByteOffset: 15, as: UInt8.self) & 0x0F)
+        guard let count = InlineText.inlineCount(at: text) else { return stableHash(ofKey: text.pointee) }
         return stableHash(UnsafeRawBufferPointer(start: UnsafeRawPointer(text), count: count))
     }
 
