@@ -88,13 +88,13 @@ extension AppendBuffer where Element == UInt8 {
         count += InlineText.write(text, to: base + count)
     }
 
-    /// `appendUTF8` for the string stored at `text`, read in place (see `InlineText.write(textAt:to:)`).
+    /// `appendUTF8` for the string stored at `text`, read in place (see `InlineText.inlineWords(at:)`).
     @inline(__always)
     func appendUTF8(textAt text: UnsafePointer<String>) {
-        guard InlineText.isInline(at: text) else { return appendUTF8(text.pointee) }
-        // At most 15 bytes, and `write` stores 16: the slack holds the one past `capacity`.
-        if count + InlineText.capacity > capacity { grow(toAtLeast: count + InlineText.capacity) }
-        count += InlineText.write(textAt: text, to: base + count)
+        guard let inline = InlineText.inlineWords(at: text) else { return appendUTF8(text.pointee) }
+        // `write` stores 16 bytes; the slack past `capacity` holds those beyond it.
+        if count + inline.count > capacity { grow(toAtLeast: count + inline.count) }
+        count += InlineText.write(inline, to: base + count)
     }
 
     @inline(__always)

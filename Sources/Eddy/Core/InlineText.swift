@@ -92,24 +92,33 @@ enum InlineText {
         }
     }
 
-    /// The byte count of the string at `text` when it is stored inline (so owns no storage),
-    /// nil otherwise: read from its raw bytes, without copying (and so retaining) it.
-    @inline(__always)
-    static func inlineCount(at text: UnsafePointer<String>) -> Int? {
-        guard holds else { return nil }
-        let tag = UnsafeRawPointer(text).load(fromByteOffset: 15, as: UInt8.self)
-        return tag & 0x20 != 0 ? Int(tag & 0x0F) : nil
-    }
-
-    @inline(__always)
-    static func isInline(at text: UnsafePointer<String>) -> Bool { inlineCount(at: text) != nil }
-
     /// An inline text's two words (bytes 0-7; bytes 8-14 and the tag) and its byte count;
     /// nil for a text stored out of line.
     @inline(__always)
     static func inlineWords(_ text: String) -> (words: (UInt64, UInt64), count: Int)? {
         guard holds else { return nil }
-        let words = unsafeBitCast(text, to: (UInt64, UInt64).self)
+        return decoded(unsafeBitCast(text, to: (UInt64, UInt64).self))
+    }
+
+    /// `inlineWords` of the string stored at `text`, read from its raw bytes: passing the
+    /// string itself copies it out of its storage, which retains and releases it (a call
+    /// each, even for an inline text, which owns nothing).
+    @inline(__always)
+    static func inlineWords(at text: UnsafePointer<String>) -> (words: (UInt64, UInt64), count: Int)? {
+        guard holds else { return nil }
+        return decoded(UnsafeRawPointer(text).load(as: (UInt64, UInt64).self))
+    }
+
+    /// Whether the string at `text` is stored inline, so owns no storage: its tag byte alone
+    /// (reading both words cost the scanner a dozen instructions a record).
+    @inline(__always)
+    static func isInline(at text: UnsafePointer<String>) -> Bool {
+        holds && UnsafeRawPointer(text).load(fromByteOffset: 15, as: UInt8.self) & 0x20 != 0
+    }
+
+    /// The words and byte count of a string's 16 bytes when its tag says it is inline.
+    @inline(__always)
+    private static func decoded(_ words: (UInt64, UInt64)) -> (words: (UInt64, UInt64), count: Int)? {
         let tag = UInt8(truncatingIfNeeded: words.1 >> 56)
         return tag & 0x20 != 0 ? (words, Int(tag & 0x0F)) : nil
     }
@@ -119,12 +128,7 @@ enum InlineText {
     /// or ignores), so `target` must have room for 16 bytes or the count, whichever is more.
     @inline(__always)
     static func write(_ text: String, to target: UnsafeMutablePointer<UInt8>) -> Int {
-        if let inline = inlineWords(text) {
-            // Stored straight from registers: copying the bytes out of a spilled copy made the
-            // CPU wait on store forwarding, a third of the time spent writing records.
-            UnsafeMutableRawPointer(target).storeBytes(of: inline.words, as: (UInt64, UInt64).self)
-            return inline.count
-        }
+        if let inline = inlineWords(text) { return write(inline, to: target) }
         var text = text
         return text.withUTF8 { bytes in
             if let source = bytes.baseAddress { target.update(from: source, count: bytes.count) }
@@ -132,14 +136,13 @@ enum InlineText {
         }
     }
 
-    /// `write` for the string stored at `text`, read in place: passing the string itself
-    /// copies it out of its storage, which retains and releases it (a call each, even for
-    /// an inline text, which owns nothing).
+    /// Writes an inline text's 16 raw bytes at `target` (see `write`) and returns its count.
+    /// Stored straight from registers: copying the bytes out of a spilled copy made the CPU
+    /// wait on store forwarding, a third of the time spent writing records.
     @inline(__always)
-    static func write(textAt text: UnsafePointer<String>, to target: UnsafeMutablePointer<UInt8>) -> Int {
-        guard let count = inlineCount(at: text) else { return write(text.pointee, to: target) }
-        UnsafeMutableRawPointer(target).storeBytes(of: UnsafeRawPointer(text).load(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
-        return count
+    static func write(_ inline: (words: (UInt64, UInt64), count: Int), to target: UnsafeMutablePointer<UInt8>) -> Int {
+        UnsafeMutableRawPointer(target).storeBytes(of: inline.words, as: (UInt64, UInt64).self)
+        return inline.count
     }
 
     /// The text's UTF-8 byte count, without the call `utf8.count` makes.

@@ -36,8 +36,8 @@ public enum KeyGroups {
     /// string itself copies it (a retain and a release, even for an inline text).
     @inline(__always)
     static func stableHash(ofTextAt text: UnsafePointer<String>) -> UInt64 {
-        guard let count = InlineText.inlineCount(at: text) else { return stableHash(ofKey: text.pointee) }
-        return stableHash(UnsafeRawBufferPointer(start: UnsafeRawPointer(text), count: count))
+        guard let inline = InlineText.inlineWords(at: text) else { return stableHash(ofKey: text.pointee) }
+        return stableHash(UnsafeRawBufferPointer(start: UnsafeRawPointer(text), count: inline.count))
     }
 
     /// The key group of a key given its canonical text.
