@@ -50,6 +50,18 @@ public struct FieldValue: Sendable, Equatable {
         (UnsafeRawPointer(value) + MemoryLayout<FieldValue>.offset(of: \.text)!).assumingMemoryBound(to: String.self)
     }
 
+    /// Replaces the value at `destination` with a copy of the one at `source`: when both
+    /// texts are inline (own nothing), byte for byte, without the runtime calls of a copy.
+    @inline(__always)
+    static func assign(_ destination: UnsafeMutablePointer<FieldValue>, from source: UnsafePointer<FieldValue>) {
+        if InlineText.isInline(at: textAddress(destination)) && InlineText.isInline(at: textAddress(source)) {
+            // Every other stored property is trivial.
+            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: MemoryLayout<FieldValue>.size)
+        } else {
+            destination.pointee = source.pointee
+        }
+    }
+
     /// Replaces the value at `destination` with `value`. An assignment releases the old text
     /// through a runtime call even when it is stored inline and owns nothing (the scanner
     /// overwrites every field of every record); such an old value is simply written over.

@@ -116,6 +116,43 @@ enum InlineText {
         holds && UnsafeRawPointer(text).load(fromByteOffset: 15, as: UInt8.self) & 0x20 != 0
     }
 
+    /// A copy of the string stored at `text`. An inline text's 16 bytes are copied as they
+    /// are: it owns nothing, but copying it as a `String` calls the runtime to retain it
+    /// (and the copy's end, to release it), several times per event where states keep texts.
+    @inline(__always)
+    static func copy(at text: UnsafePointer<String>) -> String {
+        guard isInline(at: text) else { return text.pointee }
+        // Written over an empty string, which owns nothing (see `unchecked`).
+        var copy = ""
+        withUnsafeMutableBytes(of: &copy) { $0.copyMemory(from: UnsafeRawBufferPointer(start: text, count: 16)) }
+        return copy
+    }
+
+    /// Replaces the string at `target` with a copy of the one at `source`, without runtime
+    /// calls when both are inline (the old text owns nothing to release).
+    @inline(__always)
+    static func assign(_ target: UnsafeMutablePointer<String>, from source: UnsafePointer<String>) {
+        if isInline(at: target) && isInline(at: source) {
+            UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: 16)
+        } else {
+            target.pointee = source.pointee
+        }
+    }
+
+    /// Whether the strings stored at `a` and `b` hold the same bytes, compared in place: two
+    /// inline texts do exactly when their 16 bytes are equal (the bytes past the count are
+    /// zero, and the tag follows from the bytes). Bytes, not `==`'s canonical equivalence:
+    /// texts are found by a hash of their bytes, so byte equality is what tables mean.
+    @inline(__always)
+    static func same(at a: UnsafePointer<String>, _ b: UnsafePointer<String>) -> Bool {
+        if isInline(at: a) && isInline(at: b) {
+            let left = UnsafeRawPointer(a).load(as: (UInt64, UInt64).self)
+            let right = UnsafeRawPointer(b).load(as: (UInt64, UInt64).self)
+            return left.0 == right.0 && left.1 == right.1
+        }
+        return a.pointee.utf8.elementsEqual(b.pointee.utf8)
+    }
+
     /// The words and byte count of a string's 16 bytes when its tag says it is inline.
     @inline(__always)
     private static func decoded(_ words: (UInt64, UInt64)) -> (words: (UInt64, UInt64), count: Int)? {

@@ -61,6 +61,14 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         for hash in hashes { states.prefetch(hash: hash) }
         slots.removeAll(keepingCapacity: true)
         for index in bases.indices {
+            // A single key column's text is looked up where it lies; only a key that is not
+            // resident is copied out, to be stored.
+            if keySlots.count == 1,
+               let slot = backend.residentSlot(
+                   forKeyAt: FieldValue.textAddress(values.baseAddress! + bases[index] + keySlots[0]), hash: hashes[index]) {
+                slots.append(slot)
+                continue
+            }
             slots.append(try backend.slot(forKey: canonicalKey(values, base: bases[index]), hash: hashes[index]))
         }
     }

@@ -310,19 +310,22 @@ extension UnsafePointer where Pointee == FieldValue {
 }
 
 struct ExtremeState: FeatureAccumulator {
-    private var best: FieldValue?
+    /// `.missing` until a value arrives: a plain value rather than an optional, so that a
+    /// new best replaces the old in place (`FieldValue.assign`).
+    private var best = FieldValue.missing
     private let isMax: Bool
     init(isMax: Bool) { self.isMax = isMax }
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         guard !event.isAbsent else { return }
-        if let current = best?.numeric {
+        if best.kind != .missing {
             let candidate = NumericValue(at: event)
+            let current = best.numeric
             if !(isMax ? exceeds(candidate, current) : exceeds(current, candidate)) { return }
         }
-        best = event.pointee
+        FieldValue.assign(&best, from: event)
     }
     func appendResult(to out: ByteBuffer) {
-        out.appendTextOrNull(best?.text)
+        if best.kind != .missing { out.appendUTF8(best.text) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -372,17 +375,27 @@ struct WindowedFirstState: FeatureAccumulator {
 /// `last`: the newest non-null value; with a window, it expires once older than the window,
 /// and then nothing newer exists in the window either.
 struct LastState: FeatureAccumulator {
-    private var last: (time: Int64, text: String)?
+    private var time: Int64 = 0
+    private var text = ""
+    /// Whether a value is held; a flag beside a plain text rather than an optional pair, so
+    /// that a new value replaces the old in place (`InlineText.assign`).
+    private var holdsValue = false
     private let windowed: Bool
     init(windowed: Bool) { self.windowed = windowed }
     mutating func evict(olderThan cutoff: Int64) {
-        if windowed, let last, last.time < cutoff { self.last = nil }
+        if windowed, holdsValue, time < cutoff {
+            holdsValue = false
+            text = ""
+        }
     }
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
-        if !event.isAbsent { last = (time, event.pointee.text) }
+        guard !event.isAbsent else { return }
+        holdsValue = true
+        self.time = time
+        InlineText.assign(&text, from: FieldValue.textAddress(event))
     }
     func appendResult(to out: ByteBuffer) {
-        out.appendTextOrNull(last?.text)
+        if holdsValue { out.appendUTF8(text) } else { out.append(contentsOf: nullText) }
     }
 }
 
@@ -406,10 +419,9 @@ struct ValueCountsState: FeatureAccumulator {
     }
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         guard !event.isAbsent else { return }
-        // Read once: each `pointee.text` is a copy of its own.
-        let text = event.pointee.text
-        counts.add(text)
-        if windowed { texts.append(text, at: time) }
+        let text = FieldValue.textAddress(event)
+        counts.add(textAt: text)
+        if windowed { texts.append(InlineText.copy(at: text), at: time) }
     }
     func appendResult(to out: ByteBuffer) {
         guard histogram else {
@@ -450,7 +462,7 @@ struct CollectState: FeatureAccumulator {
     mutating func evict(olderThan cutoff: Int64) { texts.evict(olderThan: cutoff) }
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         guard !event.isAbsent else { return }
-        texts.append(event.pointee.text, at: time)
+        texts.append(InlineText.copy(at: FieldValue.textAddress(event)), at: time)
         if let limit, texts.count > limit { texts.removeFirst() }
     }
     func appendResult(to out: ByteBuffer) {
@@ -581,9 +593,9 @@ extension WindowedStddevState {
 }
 
 extension ExtremeState {
-    func encodeState(to writer: inout StateWriter) { writer.write(best) }
+    func encodeState(to writer: inout StateWriter) { writer.write(best.kind == .missing ? nil : best) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
-        best = try reader.readOptional(FieldValue.self)
+        best = try reader.readOptional(FieldValue.self) ?? .missing
     }
 }
 
@@ -616,14 +628,16 @@ extension WindowedFirstState {
 
 extension LastState {
     func encodeState(to writer: inout StateWriter) {
-        writer.write(last != nil)
-        if let last {
-            writer.write(last.time)
-            writer.write(last.text)
+        writer.write(holdsValue)
+        if holdsValue {
+            writer.write(time)
+            writer.write(text)
         }
     }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
-        last = try reader.readBool() ? (try reader.readInt64(), try reader.readString()) : nil
+        holdsValue = try reader.readBool()
+        time = holdsValue ? try reader.readInt64() : 0
+        text = holdsValue ? try reader.readString() : ""
     }
 }
 
@@ -636,7 +650,7 @@ extension ValueCountsState {
     /// a job with a windowed distinct count.
     @inline(__always)
     static func prefetchStorage(of state: UnsafeRawPointer, adding value: UnsafePointer<FieldValue>) {
-        guard !value.pointee.isAbsent else { return }
+        guard !value.isAbsent else { return }
         TextCounts.prefetchSlot(
             in: state + MemoryLayout<Self>.offset(of: \.counts)!, hash: KeyGroups.stableHash(ofTextAt: FieldValue.textAddress(value)))
     }

@@ -17,8 +17,17 @@ struct KeyTable {
     private(set) var count = 0
 
     init() {
-        entries = Array(repeating: Entry(), count: 1024)
+        entries = Self.emptyEntries(1024)
         mask = 1023
+    }
+
+    /// `count` empty entries, initialised in place: `Array(repeating:count:)` retained the
+    /// empty key once per entry.
+    private static func emptyEntries(_ count: Int) -> [Entry] {
+        Array(unsafeUninitializedCapacity: count) { entries, initialized in
+            for index in 0..<count { (entries.baseAddress! + index).initialize(to: Entry()) }
+            initialized = count
+        }
     }
 
     /// Starts loading the entry where a lookup of `hash` begins.
@@ -37,6 +46,25 @@ struct KeyTable {
                 let slot = entries[position].slot
                 if slot < 0 { return nil }
                 if entries[position].hash == hash, entries[position].key == key { return Int(slot) }
+                position = (position + 1) & mask
+            }
+        }
+    }
+
+    /// `find` for the key stored at `key`, compared in place (see `InlineText.same`):
+    /// passing the key itself copied it, a retain and a release per event.
+    @inline(__always)
+    func find(keyAt key: UnsafePointer<String>, hash: UInt64) -> Int? {
+        entries.withUnsafeBufferPointer { entries in
+            let keyOffset = MemoryLayout<Entry>.offset(of: \.key)!
+            var position = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let slot = entries[position].slot
+                if slot < 0 { return nil }
+                if entries[position].hash == hash,
+                   InlineText.same(at: (UnsafeRawPointer(entries.baseAddress! + position) + keyOffset).assumingMemoryBound(to: String.self), key) {
+                    return Int(slot)
+                }
                 position = (position + 1) & mask
             }
         }
@@ -78,9 +106,17 @@ struct KeyTable {
     }
 
     private mutating func grow() {
-        let old = entries
-        entries = Array(repeating: Entry(), count: old.count * 2)
+        var old = Self.emptyEntries(entries.count * 2)
+        swap(&old, &entries)
         mask = entries.count - 1
-        for entry in old where entry.slot >= 0 { place(entry) }
+        old.withUnsafeMutableBufferPointer { old in
+            for index in old.indices where old[index].slot >= 0 {
+                var position = Int(truncatingIfNeeded: old[index].hash) & mask
+                while entries[position].slot >= 0 { position = (position + 1) & mask }
+                // Moved, not copied (a copy retained every key): the old entry gets the new
+                // one's empty key, which owns nothing, in exchange.
+                entries.withUnsafeMutableBufferPointer { entries in swap(&entries[position], &old[index]) }
+            }
+        }
     }
 }

@@ -18,6 +18,9 @@ public protocol KeyedStateBackend: AnyObject {
     var states: KeyedStates { get }
     /// The slot of `key` (canonical text, with its `KeyGroups.stableHash`) in `states`.
     func slot(forKey key: String, hash: UInt64) throws -> Int
+    /// The slot of the key stored at `key` when it is resident (as `slot(forKey:hash:)`
+    /// would give it), or nil: the key is read in place, so a hit copies nothing.
+    func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int?
     /// The runtime applied a batch of events and holds no slot any more (except slots of
     /// the next batch, when `keepsSlotsAcrossBatches`).
     func endOfBatch() throws
@@ -65,6 +68,7 @@ public final class MemoryStateBackend: KeyedStateBackend {
 
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
+    public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { states.find(keyAt: key, hash: hash) }
     public func endOfBatch() {}
     public var keepsSlotsAcrossBatches: Bool { true }
     public static func persist(_ workers: [MemoryStateBackend], buffered: [BufferedEvent]) {}
@@ -102,6 +106,7 @@ public final class FileSystemStateBackend: KeyedStateBackend {
 
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
+    public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { states.find(keyAt: key, hash: hash) }
     public func endOfBatch() {}
     public var keepsSlotsAcrossBatches: Bool { true }
     public static func persist(_ workers: [FileSystemStateBackend], buffered: [BufferedEvent]) throws {

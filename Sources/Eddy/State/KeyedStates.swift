@@ -33,6 +33,10 @@ public final class KeyedStates {
     @inline(__always)
     func find(_ key: String, hash: UInt64) -> Int? { table.find(key, hash: hash) }
 
+    /// `find` for the key stored at `key`, read in place.
+    @inline(__always)
+    func find(keyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { table.find(keyAt: key, hash: hash) }
+
     /// The slot of `key`, created with empty state on first use.
     @inline(__always)
     func slot(forKey key: String, hash: UInt64) -> Int {

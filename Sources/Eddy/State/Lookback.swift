@@ -22,7 +22,7 @@ struct Lookback<Element> {
     var elements: ArraySlice<(time: Int64, element: Element)> { entries[head...] }
 
     @inline(__always)
-    mutating func append(_ element: Element, at time: Int64) {
+    mutating func append(_ element: consuming Element, at time: Int64) {
         if isEmpty {
             oldestTime = time
             // Room for a few entries at once: growing 1, 2, 4, 8 cost an allocation and a

@@ -128,6 +128,12 @@ public final class RocksStateBackend: KeyedStateBackend {
     }
 
     @inline(__always)
+    public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? {
+        guard let slot = states.find(keyAt: key, hash: hash) else { return nil }
+        touch(slot)
+        return slot
+    }
+
     public func slot(forKey key: String, hash: UInt64) throws -> Int {
         if let slot = states.find(key, hash: hash) {
             touch(slot)

@@ -28,43 +28,60 @@ struct TextCounts {
 
     @inline(__always) static func hash(_ text: String) -> UInt64 { KeyGroups.stableHash(ofKey: text) }
 
-    /// Counts one more occurrence of `text`.
+    /// Counts one more occurrence of the text stored at `text`, read in place: it is copied
+    /// only when new to the table (a copy retains and releases it, even when inline).
     @inline(__always)
-    mutating func add(_ text: String) { add(text, occurrences: 1) }
-
-    /// Counts `occurrences` more of `text`.
-    @inline(__always)
-    mutating func add(_ text: String, occurrences: Int64) {
-        let hash = Self.hash(text)
+    mutating func add(textAt text: UnsafePointer<String>, occurrences: Int64 = 1) {
+        let hash = KeyGroups.stableHash(ofTextAt: text)
         if (count + 1) * 4 > entries.count * 3 { grow() }
-        let position = self.position(of: text, hash: hash)
-        if entries[position].occurrences != 0 {
-            entries[position].occurrences += occurrences
-        } else {
-            entries[position] = Entry(hash: hash, occurrences: occurrences, text: text)
-            count += 1
+        let isNew = entries.withUnsafeMutableBufferPointer { entries in
+            let entry = entries.baseAddress! + Self.position(in: UnsafeBufferPointer(entries), of: text, hash: hash)
+            if entry.pointee.occurrences != 0 {
+                entry.pointee.occurrences += occurrences
+                return false
+            }
+            entry.pointee.hash = hash
+            entry.pointee.occurrences = occurrences
+            InlineText.assign(Self.textAddress(entry), from: text)
+            return true
         }
+        if isNew { count += 1 }
     }
 
-    /// The entry holding `text`, or the empty entry where it would go; the table is not empty.
+    /// Counts `occurrences` more of `text`.
+    mutating func add(_ text: String, occurrences: Int64 = 1) {
+        withUnsafePointer(to: text) { add(textAt: $0, occurrences: occurrences) }
+    }
+
+    /// Where an entry's text is stored.
     @inline(__always)
-    private func position(of text: String, hash: UInt64) -> Int {
+    private static func textAddress(_ entry: UnsafeMutablePointer<Entry>) -> UnsafeMutablePointer<String> {
+        (UnsafeMutableRawPointer(entry) + MemoryLayout<Entry>.offset(of: \.text)!).assumingMemoryBound(to: String.self)
+    }
+
+    /// The entry holding the text at `text`, or the empty entry where it would go, in a
+    /// table that is not empty; texts are compared in place.
+    @inline(__always)
+    private static func position(in entries: UnsafeBufferPointer<Entry>, of text: UnsafePointer<String>, hash: UInt64) -> Int {
         let mask = entries.count - 1
-        return entries.withUnsafeBufferPointer { entries in
-            var position = Int(truncatingIfNeeded: hash) & mask
-            while entries[position].occurrences != 0 {
-                if entries[position].hash == hash, entries[position].text == text { return position }
-                position = (position + 1) & mask
+        var position = Int(truncatingIfNeeded: hash) & mask
+        while entries[position].occurrences != 0 {
+            if entries[position].hash == hash,
+               InlineText.same(at: textAddress(UnsafeMutablePointer(mutating: entries.baseAddress! + position)), text) {
+                return position
             }
-            return position
+            position = (position + 1) & mask
         }
+        return position
     }
 
     /// Counts one occurrence of `text` less, forgetting it at zero; nothing if it is not held.
     @inline(__always)
     mutating func remove(_ text: String) {
         guard !entries.isEmpty else { return }
-        var hole = position(of: text, hash: Self.hash(text))
+        var hole = entries.withUnsafeBufferPointer { entries in
+            withUnsafePointer(to: text) { Self.position(in: entries, of: $0, hash: Self.hash(text)) }
+        }
         guard entries[hole].occurrences != 0 else { return }
         let mask = entries.count - 1
         entries.withUnsafeMutableBufferPointer { entries in
@@ -130,18 +147,25 @@ struct TextCounts {
     var heapBytes: Int { entries.count * MemoryLayout<Entry>.stride }
 
     private mutating func grow() {
-        let old = entries
-        let size = Swift.max(8, old.count * 2)
+        let size = Swift.max(8, entries.count * 2)
         mask = size - 1
         // Initialised in place: `Array(repeating:count:)` retained the empty text once per slot.
-        entries = Array(unsafeUninitializedCapacity: size) { slots, initialized in
+        var larger = Array(unsafeUninitializedCapacity: size) { slots, initialized in
             for index in 0..<size { (slots.baseAddress! + index).initialize(to: Entry(hash: 0, occurrences: 0, text: "")) }
             initialized = size
         }
-        for entry in old where entry.occurrences != 0 {
-            var position = Int(truncatingIfNeeded: entry.hash) & mask
-            while entries[position].occurrences != 0 { position = (position + 1) & mask }
-            entries[position] = entry
+        let mask = self.mask
+        larger.withUnsafeMutableBufferPointer { larger in
+            entries.withUnsafeMutableBufferPointer { old in
+                for index in old.indices where old[index].occurrences != 0 {
+                    var position = Int(truncatingIfNeeded: old[index].hash) & mask
+                    while larger[position].occurrences != 0 { position = (position + 1) & mask }
+                    // Moved, not copied (a copy retained every text): the old slot gets the
+                    // new slot's empty text, which owns nothing, in exchange.
+                    swap(&larger[position], &old[index])
+                }
+            }
         }
+        entries = larger
     }
 }
