@@ -43,6 +43,93 @@ struct HotPathStructureTests {
         #expect(counts.all.map(\.occurrences) == [5])
     }
 
+    /// A windowed distinct count goes without a table while its window holds at most
+    /// `smallWindow` values, and with one beyond: across both, and across checkpoints taken
+    /// in either, its results follow the model, and it persists the very bytes of a state
+    /// that always keeps a table (a histogram over the same values).
+    @Test func windowedDistinctCountsMatchAModelWithAndWithoutTheirTable() throws {
+        var generator = SplitMix(seed: 23)
+        var state = ValueCountsState(windowed: true, histogram: false)
+        var tabled = ValueCountsState(windowed: true, histogram: true)
+        var model: [(time: Int64, text: String)] = []
+        // Short and long texts, ASCII and not, and two texts that print alike but differ in bytes.
+        let values = (0..<12).map { "\"v\($0)\"" } + ["\"a text longer than fifteen bytes\"", "\"é\"", "\"e\u{301}\"", "12.5"]
+        let window: Int64 = 100
+        var time: Int64 = 0
+        var sawSmall = false, sawLarge = false
+        for step in 0..<20_000 {
+            // Bursts of close times fill the window past the small size; gaps empty it.
+            time += step % 400 < 200 ? Int64(generator.next() % 4) : Int64(generator.next() % 60)
+            let text = values[Int(generator.next() % UInt64(step % 1000 < 500 ? 5 : values.count))]
+            state.evict(olderThan: time - window)
+            tabled.evict(olderThan: time - window)
+            model.removeAll { $0.time < time - window }
+            withUnsafePointer(to: FieldValue(kind: .string, text: text)) {
+                state.add($0, at: time)
+                tabled.add($0, at: time)
+            }
+            model.append((time, text))
+            let out = ByteBuffer()
+            state.appendResult(to: out)
+            #expect(String(decoding: out.array, as: UTF8.self) == String(Set(model.map { Array($0.text.utf8) }).count))
+            if model.count <= ValueCountsState.smallWindow { sawSmall = true } else { sawLarge = true }
+            if step % 97 == 0 {
+                var written = StateWriter()
+                state.encodeState(to: &written)
+                var reference = StateWriter()
+                tabled.encodeState(to: &reference)
+                #expect(written.bytes == reference.bytes)
+                // Resume from what was written, as a restored checkpoint would.
+                var restored = ValueCountsState(windowed: true, histogram: false)
+                try written.bytes.withUnsafeBytes { raw in
+                    var reader = StateReader(raw)
+                    try restored.decodeState(from: &reader)
+                }
+                state = restored
+            }
+        }
+        #expect(sawSmall && sawLarge)
+    }
+
+    /// Texts copied, assigned and compared in place behave as the texts themselves, inline or
+    /// not: equal exactly when their bytes are.
+    @Test func textsCopiedAssignedAndComparedInPlace() {
+        let texts = ["", "a", "\"m00019\"", "exactly 15 byte", "é", "e\u{301}", "a text longer than fifteen bytes", "a text longer than fifteen bytez"]
+        for a in texts {
+            for b in texts {
+                withUnsafePointer(to: a) { first in
+                    withUnsafePointer(to: b) { second in
+                        #expect(InlineText.same(at: first, second) == (Array(a.utf8) == Array(b.utf8)))
+                    }
+                }
+                var target = a
+                withUnsafePointer(to: b) { InlineText.assign(&target, from: $0) }
+                #expect(target == b && Array(target.utf8) == Array(b.utf8))
+                var value = FieldValue(kind: .string, text: a)
+                withUnsafePointer(to: FieldValue(kind: .number, text: b, number: 2.5, integer: 7)) { FieldValue.assign(&value, from: $0) }
+                #expect(value == FieldValue(kind: .number, text: b, number: 2.5, integer: 7))
+            }
+            let copy = withUnsafePointer(to: a) { InlineText.copy(at: $0) }
+            #expect(copy == a && Array(copy.utf8) == Array(a.utf8))
+        }
+        var window = Lookback<String>()
+        for (time, text) in texts.prefix(4).enumerated() { window.append(text, at: Int64(time)) }
+        #expect(texts.map { window.contains($0) } == [true, true, true, true, false, false, false, false])
+    }
+
+    /// Keys found in place are the keys found by value, through the key table's growth.
+    @Test func keysFoundInPlaceMatchKeysFoundByValue() {
+        var table = KeyTable()
+        let keys = (0..<5000).map { $0 % 3 == 0 ? "\"a key longer than fifteen bytes \($0)\"" : "\"c\($0)\"" }
+        for (slot, key) in keys.enumerated() { table.insert(key, slot: slot, hash: KeyGroups.stableHash(ofKey: key)) }
+        for (slot, key) in keys.enumerated().map({ ($0.offset, $0.element) }) + [(-1, "\"absent\"")] {
+            let hash = KeyGroups.stableHash(ofKey: key)
+            let found = withUnsafePointer(to: key) { table.find(keyAt: $0, hash: hash) }
+            #expect(found == table.find(key, hash: hash))
+            #expect(found == (slot >= 0 ? slot : nil))
+        }
+    }
+
     @Test func lookbackMatchesAnArrayModel() {
         var generator = SplitMix(seed: 11)
         var window = Lookback<Int>()

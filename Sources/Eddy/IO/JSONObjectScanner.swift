@@ -243,21 +243,22 @@ struct JSONCursor {
         }
     }
 
-    /// `i` is at the number's first byte; leaves `i` after it.
+    /// `i` is at the number's first byte; leaves `i` after it, or returns nil (`i` unmoved)
+    /// when the token is not a number. Not throwing: a throwing scan was never inlined, and
+    /// its shape then went through memory on every number.
     @inline(__always)
-    mutating func scanNumber() throws(RecordProblem) -> (start: Int, shape: NumberText.Shape) {
+    mutating func scanNumber() -> NumberText.Shape? {
         let start = i
-        guard let shape = NumberText.shapePrefix(p + start, n - start) else { throw fail(start, "invalid number") }
-        i = start + shape.end
+        guard let shape = NumberText.shapePrefix(p + start, n - start) else { return nil }
+        let end = start &+ shape.end
         // A number character right after the longest valid number (`01`, `1.2.3`, `1-`) means
         // the token as a whole is not a number.
-        if i < n {
-            let b = p[i]
-            if b &- 0x30 < 10 || b == 0x2E || b == 0x2D || b == 0x2B || (b | 0x20) == 0x65 {
-                throw fail(start, "invalid number")
-            }
+        if end < n {
+            let b = p[end]
+            if b &- 0x30 < 10 || b == 0x2E || b == 0x2D || b == 0x2B || (b | 0x20) == 0x65 { return nil }
         }
-        return (start, shape)
+        i = end
+        return shape
     }
 
     @inline(__always)
@@ -279,7 +280,7 @@ struct JSONCursor {
         case UInt8(ascii: "t"): try literal(UInt8(ascii: "r"), UInt8(ascii: "u"), UInt8(ascii: "e"), nil)
         case UInt8(ascii: "f"): try literal(UInt8(ascii: "a"), UInt8(ascii: "l"), UInt8(ascii: "s"), UInt8(ascii: "e"))
         case UInt8(ascii: "n"): try literal(UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l"), nil)
-        case 0x2D, 0x30...0x39: _ = try scanNumber()
+        case 0x2D, 0x30...0x39: if scanNumber() == nil { throw fail(i, "invalid number") }
         default: throw fail(i, "expected a value")
         }
     }
@@ -487,9 +488,9 @@ public struct JSONObjectScanner {
             decoded.withUnsafeBytes { JSONText.appendQuoted($0, to: &requoted) }
             return FieldValue(kind: .string, text: String(decoding: requoted, as: UTF8.self))
         case 0x2D, 0x30...0x39:
-            let (s, shape) = try c.scanNumber()
-            guard let v = NumberText.value(c.p + s, c.i - s, shape) else {
-                throw c.fail(s, "number is out of range")
+            guard let shape = c.scanNumber() else { throw c.fail(start, "invalid number") }
+            guard let v = NumberText.value(c.p + start, c.i - start, shape) else {
+                throw c.fail(start, "number is out of range")
             }
             return v
         case 0x7B:

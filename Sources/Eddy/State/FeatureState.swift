@@ -403,29 +403,64 @@ struct LastState: FeatureAccumulator {
 
 /// Occurrences per distinct value (by canonical JSON text); for a window, also the
 /// values in arrival order so they can be retracted as they fall out.
+///
+/// A windowed distinct count whose window holds at most `smallWindow` values keeps no table:
+/// a value is looked for among the window's own texts, and the count of distinct ones is
+/// kept beside them. Most keys see a handful of events in a window, and for them the table
+/// was a second heap object to allocate, grow (twice, on the way to 16 entries) and miss in
+/// the cache, with every text stored twice. The table is built once the window outgrows
+/// that, and dropped again when the window empties.
 struct ValueCountsState: FeatureAccumulator {
     private var counts = TextCounts()
     private var texts = Lookback<String>()
+    /// Distinct texts in the window while there is no table (`counts` is empty).
+    private var distinctInWindow = 0
     private let windowed: Bool
     private let histogram: Bool
     init(windowed: Bool, histogram: Bool) {
         self.windowed = windowed
         self.histogram = histogram
     }
+
+    /// Window sizes up to which a distinct count goes without a table.
+    static var smallWindow: Int { 16 }
+
+    /// Whether the state keeps no table: a windowed distinct count (not a histogram, whose
+    /// result lists the counts) whose table is empty.
+    private var withoutTable: Bool { windowed && !histogram && counts.isEmpty }
+
+    /// Distinct texts held.
+    private var distinctCount: Int { withoutTable ? distinctInWindow : counts.count }
+
+    @inline(__always)
     mutating func evict(olderThan cutoff: Int64) {
         while let text = texts.popOldest(before: cutoff) {
-            counts.remove(text)
+            if withoutTable {
+                if !texts.contains(text) { distinctInWindow -= 1 }
+            } else {
+                counts.remove(text)
+            }
         }
     }
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         guard !event.isAbsent else { return }
         let text = FieldValue.textAddress(event)
+        if withoutTable {
+            if texts.count < Self.smallWindow {
+                if !texts.contains(textAt: text) { distinctInWindow += 1 }
+                texts.append(InlineText.copy(at: text), at: time)
+                return
+            }
+            // Outgrown: from now on, a table of the window's texts.
+            for entry in texts.elements { counts.add(entry.element) }
+            distinctInWindow = 0
+        }
         counts.add(textAt: text)
         if windowed { texts.append(InlineText.copy(at: text), at: time) }
     }
     func appendResult(to out: ByteBuffer) {
         guard histogram else {
-            NumberText.append(Int64(counts.count), to: out)
+            NumberText.append(Int64(distinctCount), to: out)
             return
         }
         guard !counts.isEmpty else {
@@ -651,15 +686,18 @@ extension ValueCountsState {
     @inline(__always)
     static func prefetchStorage(of state: UnsafeRawPointer, adding value: UnsafePointer<FieldValue>) {
         guard !value.isAbsent else { return }
-        TextCounts.prefetchSlot(
-            in: state + MemoryLayout<Self>.offset(of: \.counts)!, hash: KeyGroups.stableHash(ofTextAt: FieldValue.textAddress(value)))
+        TextCounts.prefetchSlot(in: state + MemoryLayout<Self>.offset(of: \.counts)!, textAt: FieldValue.textAddress(value))
     }
 
     /// Distinct values sorted by their bytes, so that equal states encode to equal bytes
-    /// whatever the table's order (which depends on its history).
+    /// whatever the table's order (which depends on its history), or whether there is one.
     func encodeState(to writer: inout StateWriter) {
-        writer.writeCount(counts.count)
-        for (text, count) in counts.allByText {
+        var table = counts
+        if withoutTable {
+            for entry in texts.elements { table.add(entry.element) }
+        }
+        writer.writeCount(table.count)
+        for (text, count) in table.allByText {
             writer.write(text)
             writer.write(count)
         }
@@ -675,6 +713,12 @@ extension ValueCountsState {
             counts.add(text, occurrences: occurrences)
         }
         texts = try .decode(from: &reader)
+        distinctInWindow = 0
+        if windowed, !histogram, texts.count <= Self.smallWindow {
+            // A small window goes without a table, as it would have had it been built here.
+            distinctInWindow = counts.count
+            counts = TextCounts()
+        }
     }
     var heapBytes: Int { counts.heapBytes + texts.heapBytes }
 }

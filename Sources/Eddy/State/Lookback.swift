@@ -95,6 +95,25 @@ struct Lookback<Element> {
 }
 
 extension Lookback where Element == String {
+    /// Whether a text with the bytes of the one stored at `text` is in the window, compared
+    /// in place (`InlineText.same`).
+    func contains(textAt text: UnsafePointer<String>) -> Bool {
+        entries.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress else { return false }
+            let textOffset = MemoryLayout<(time: Int64, element: String)>.offset(of: \.element)!
+            for index in head..<entries.count
+            where InlineText.same(at: (UnsafeRawPointer(base + index) + textOffset).assumingMemoryBound(to: String.self), text) {
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Whether `text`'s bytes are in the window.
+    func contains(_ text: String) -> Bool {
+        withUnsafePointer(to: text) { contains(textAt: $0) }
+    }
+
     /// Appends the texts, oldest first, as a JSON array (`[a,b]`), each read in place:
     /// handing the texts to a closure copied each (a retain and a release per text and event).
     func appendJSONArray(to out: ByteBuffer) {

@@ -129,17 +129,18 @@ struct TextCounts {
     /// Where the table's reference to its storage sits in a `TextCounts`.
     static var storageOffset: Int { MemoryLayout<TextCounts>.offset(of: \.entries)! }
 
-    /// Starts loading the table entry where a lookup of a text with hash `hash` starts, in
+    /// Starts loading the table entry where a lookup of the text stored at `text` starts, in
     /// the table at `table` (which must be in cache). The entry's address comes from the
     /// table's storage reference, read as raw bits, and the layout of an array's storage
     /// (elements after a 32-byte header, checked by a test); a prefetch never faults, so a
     /// different layout would only stop it helping.
     @inline(__always)
-    static func prefetchSlot(in table: UnsafeRawPointer, hash: UInt64) {
+    static func prefetchSlot(in table: UnsafeRawPointer, textAt text: UnsafePointer<String>) {
         let mask = table.load(fromByteOffset: MemoryLayout<TextCounts>.offset(of: \.mask)!, as: Int.self)
+        // No table, nothing to load (and no hash to compute).
         guard mask >= 0 else { return }
         let storage = table.load(fromByteOffset: storageOffset, as: UInt.self)
-        let position = Int(truncatingIfNeeded: hash) & mask
+        let position = Int(truncatingIfNeeded: KeyGroups.stableHash(ofTextAt: text)) & mask
         eddy_prefetch(UnsafeRawPointer(bitPattern: storage &+ UInt(arrayElementsOffset &+ position &* MemoryLayout<Entry>.stride)))
     }
 
