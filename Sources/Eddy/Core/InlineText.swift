@@ -52,7 +52,7 @@ enum InlineText {
     }
 
     /// The string of `count` (at most 15) bytes of valid UTF-8 at `p`, built in place.
-    @inline(__always)
+    @inline(always)
     private static func unchecked(_ p: UnsafePointer<UInt8>, _ count: Int) -> String {
         // Whole-word loads, overlapping where the count is not a multiple of their width: a
         // byte loop here was turned into a call to memcpy.
@@ -83,7 +83,7 @@ enum InlineText {
     }
 
     /// A string of the `count` bytes of valid UTF-8 at `p`.
-    @inline(__always)
+    @inline(always)
     static func make(_ p: UnsafePointer<UInt8>, _ count: Int) -> String {
         if count <= capacity, holds { return unchecked(p, count) }
         return String(unsafeUninitializedCapacity: count) { out in

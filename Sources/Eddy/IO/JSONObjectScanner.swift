@@ -149,7 +149,7 @@ struct JSONCursor {
         RecordProblem(offset: at, message: message)
     }
 
-    @inline(__always)
+    @inline(always)
     mutating func skipWhitespace() {
         // Compact JSON has none: test the common case before looping.
         guard i < n, p[i] <= 0x20 else { return }
@@ -164,7 +164,7 @@ struct JSONCursor {
 
     /// `i` is at the opening quote; leaves `i` after the closing quote. Returns the body range
     /// and whether it contains escapes.
-    @inline(__always)
+    @inline(always)
     mutating func scanString() throws(RecordProblem) -> (start: Int, end: Int, escaped: Bool) {
         let open = i
         // A local index stays in a register; `i` is written back only around slow paths.
@@ -246,7 +246,7 @@ struct JSONCursor {
     /// `i` is at the number's first byte; leaves `i` after it, or returns nil (`i` unmoved)
     /// when the token is not a number. Not throwing: a throwing scan was never inlined, and
     /// its shape then went through memory on every number.
-    @inline(__always)
+    @inline(always)
     mutating func scanNumber() -> NumberText.Shape? {
         let start = i
         guard let shape = NumberText.shapePrefix(p + start, n - start) else { return nil }
@@ -321,7 +321,7 @@ struct JSONCursor {
         }
     }
 
-    @inline(__always)
+    @inline(always)
     func text(_ start: Int, _ end: Int) -> String {
         InlineText.make(p + start, end - start)
     }
@@ -419,7 +419,7 @@ public struct JSONObjectScanner {
                 member &+= 1
                 c.skipWhitespace()
                 if slot >= 0 {
-                    FieldValue.overwrite(values.baseAddress! + slot, with: try readValue(&c))
+                    try readNeededValue(&c, into: values.baseAddress! + slot)
                     guess = slot + 1
                     if slot < 64 { seen |= 1 << UInt64(slot) }
                     if captureAllMembers { capture(name: c, name.start, name.end, name.escaped, values[slot]) }
@@ -475,7 +475,33 @@ public struct JSONObjectScanner {
         dest = try readValue(&c)
     }
 
-    @inline(__always)
+    /// Reads a needed member's value into `destination`. Plain strings and numbers, nearly
+    /// every value of a stream, are read here with their scans and the number's value
+    /// inlined (`@inline(always)`; `__always` was only a hint to this compiler, which kept
+    /// each a call that passed the number's shape and the value through memory). Kept out of
+    /// `scanObject`, which past a size stops inlining even the smallest helpers.
+    @inline(never)
+    private mutating func readNeededValue(_ c: inout JSONCursor, into destination: UnsafeMutablePointer<FieldValue>) throws(RecordProblem) {
+        let start = c.i
+        if start < c.n {
+            let first = c.p[start]
+            if first == 0x22 {
+                let body = try c.scanString()
+                if !body.escaped {
+                    return FieldValue.overwrite(destination, with: FieldValue(kind: .string, text: c.text(start, c.i)))
+                }
+                c.i = start
+            } else if first &- 0x30 < 10 || first == 0x2D, let shape = c.scanNumber() {
+                guard let value = NumberText.value(c.p + start, c.i - start, shape) else {
+                    throw c.fail(start, "number is out of range")
+                }
+                return FieldValue.overwrite(destination, with: value)
+            }
+        }
+        FieldValue.overwrite(destination, with: try readValue(&c))
+    }
+
+    @inline(never)
     private mutating func readValue(_ c: inout JSONCursor) throws(RecordProblem) -> FieldValue {
         guard c.i < c.n else { throw c.fail(c.i, "expected a value") }
         let start = c.i

@@ -27,7 +27,7 @@ public enum NumberText {
     /// The longest JSON number at the start of `p[0..<n]`, nil when it starts like a number but
     /// breaks the grammar (`-`, `1.`, `1e`). Callers decide what may follow it. (Positions
     /// move with wrapping arithmetic: they stay below `n`.)
-    @inline(__always)
+    @inline(always)
     static func shapePrefix(_ p: UnsafePointer<UInt8>, _ n: Int) -> Shape? {
         var i = 0
         var m: UInt64 = 0
@@ -94,7 +94,7 @@ public enum NumberText {
     }
 
     /// The value of a number whose shape was checked; nil only when it overflows a Double.
-    @inline(__always)
+    @inline(always)
     static func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ s: Shape) -> FieldValue? {
         if s.isInteger {
             if let i = integerValue(p, s) {
@@ -136,7 +136,7 @@ public enum NumberText {
     }
 
     /// Exact Int64 for integer digits, nil when out of range.
-    @inline(__always)
+    @inline(always)
     static func integerValue(_ p: UnsafePointer<UInt8>, _ s: Shape) -> Int64? {
         let digits = s.intEnd - s.intStart
         if digits <= 18 {
