@@ -692,16 +692,32 @@ extension ValueCountsState {
     /// Distinct values sorted by their bytes, so that equal states encode to equal bytes
     /// whatever the table's order (which depends on its history), or whether there is one.
     func encodeState(to writer: inout StateWriter) {
-        var table = counts
-        if withoutTable {
-            for entry in texts.elements { table.add(entry.element) }
-        }
-        writer.writeCount(table.count)
-        for (text, count) in table.allByText {
+        let distinct = withoutTable ? windowTextsByBytes : counts.allByText
+        writer.writeCount(distinct.count)
+        for (text, count) in distinct {
             writer.write(text)
             writer.write(count)
         }
         texts.encode(to: &writer)
+    }
+
+    /// `counts.allByText` for a state without a table: the window's distinct texts with their
+    /// occurrences, in the same order, gathered by insertion (the window holds at most
+    /// `smallWindow` texts), without building a table to throw away.
+    private var windowTextsByBytes: [(text: String, occurrences: Int64)] {
+        var sorted: [(text: String, occurrences: Int64)] = []
+        sorted.reserveCapacity(distinctInWindow)
+        for entry in texts.elements {
+            var position = sorted.count
+            while position > 0, entry.element.utf8Precedes(sorted[position - 1].text) { position -= 1 }
+            // Not before the text at `position - 1`, nor after it: the same bytes.
+            if position > 0, !sorted[position - 1].text.utf8Precedes(entry.element) {
+                sorted[position - 1].occurrences += 1
+            } else {
+                sorted.insert((entry.element, 1), at: position)
+            }
+        }
+        return sorted
     }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         let distinct = try reader.readCount()
