@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Direct access to the texts Swift stores inline.
 ///
 /// A `String` of at most 15 UTF-8 bytes keeps them inside its own 16 bytes: bytes 0-14 hold
@@ -150,7 +156,19 @@ enum InlineText {
             let right = UnsafeRawPointer(b).load(as: (UInt64, UInt64).self)
             return left.0 == right.0 && left.1 == right.1
         }
-        return a.pointee.utf8.elementsEqual(b.pointee.utf8)
+        return sameBytes(a.pointee, b.pointee)
+    }
+
+    /// `same` for texts not both inline; out of line, so that `same` stays small enough to
+    /// be inlined where tables probe.
+    @inline(never)
+    private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        var left = a
+        var right = b
+        guard left.utf8.count == right.utf8.count else { return false }
+        return left.withUTF8 { left in
+            right.withUTF8 { right in left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0 }
+        }
     }
 
     /// The words and byte count of a string's 16 bytes when its tag says it is inline.

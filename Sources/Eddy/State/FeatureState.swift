@@ -429,6 +429,9 @@ struct ValueCountsState: FeatureAccumulator {
     /// result lists the counts) whose table is empty.
     private var withoutTable: Bool { windowed && !histogram && counts.isEmpty }
 
+    /// Whether a table is kept (for tests).
+    var keepsTable: Bool { !withoutTable }
+
     /// Distinct texts held.
     private var distinctCount: Int { withoutTable ? distinctInWindow : counts.count }
 
@@ -439,6 +442,9 @@ struct ValueCountsState: FeatureAccumulator {
                 if !texts.contains(text) { distinctInWindow -= 1 }
             } else {
                 counts.remove(text)
+                // The window emptied (a table holds every text of it): drop the table's
+                // storage too, as a restored state would not have it.
+                if counts.isEmpty && windowed && !histogram { counts = TextCounts() }
             }
         }
     }
@@ -707,16 +713,7 @@ extension ValueCountsState {
     private var windowTextsByBytes: [(text: String, occurrences: Int64)] {
         var sorted: [(text: String, occurrences: Int64)] = []
         sorted.reserveCapacity(distinctInWindow)
-        for entry in texts.elements {
-            var position = sorted.count
-            while position > 0, entry.element.utf8Precedes(sorted[position - 1].text) { position -= 1 }
-            // Not before the text at `position - 1`, nor after it: the same bytes.
-            if position > 0, !sorted[position - 1].text.utf8Precedes(entry.element) {
-                sorted[position - 1].occurrences += 1
-            } else {
-                sorted.insert((entry.element, 1), at: position)
-            }
-        }
+        for entry in texts.elements { TextCounts.insert(entry.element, occurrences: 1, into: &sorted) }
         return sorted
     }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
@@ -731,8 +728,13 @@ extension ValueCountsState {
         texts = try .decode(from: &reader)
         distinctInWindow = 0
         if windowed, !histogram, texts.count <= Self.smallWindow {
-            // A small window goes without a table, as it would have had it been built here.
-            distinctInWindow = counts.count
+            // A small window goes without a table, as it would have had it been built here;
+            // its distinct texts are counted from the window itself.
+            let window = windowTextsByBytes
+            guard window.count == counts.count else {
+                throw StateFormatError("a window of \(window.count) distinct values counted as \(counts.count)")
+            }
+            distinctInWindow = window.count
             counts = TextCounts()
         }
     }

@@ -39,16 +39,7 @@ struct KeyTable {
     /// The slot of `key`, or nil; `hash` must be `KeyGroups.stableHash(ofKey: key)`.
     @inline(__always)
     func find(_ key: String, hash: UInt64) -> Int? {
-        // Compared in place: copying an entry out would retain and release its key.
-        entries.withUnsafeBufferPointer { entries in
-            var position = Int(truncatingIfNeeded: hash) & mask
-            while true {
-                let slot = entries[position].slot
-                if slot < 0 { return nil }
-                if entries[position].hash == hash, entries[position].key == key { return Int(slot) }
-                position = (position + 1) & mask
-            }
-        }
+        withUnsafePointer(to: key) { find(keyAt: $0, hash: hash) }
     }
 
     /// `find` for the key stored at `key`, compared in place (see `InlineText.same`):

@@ -38,6 +38,10 @@ public protocol KeyedStateBackend: AnyObject {
 }
 
 extension KeyedStateBackend {
+    /// No key is found in place: callers then go through `slot(forKey:hash:)`, which is
+    /// right for any backend, only slower.
+    public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { nil }
+
     /// `persist` for a backend that is a run's only worker.
     public func persist(buffered: [BufferedEvent]) throws { try Self.persist([self], buffered: buffered) }
 }

@@ -134,6 +134,7 @@ public final class RocksStateBackend: KeyedStateBackend {
         return slot
     }
 
+    @inline(__always)
     public func slot(forKey key: String, hash: UInt64) throws -> Int {
         if let slot = states.find(key, hash: hash) {
             touch(slot)

@@ -116,14 +116,22 @@ struct TextCounts {
         var sorted: [(text: String, occurrences: Int64)] = []
         sorted.reserveCapacity(count)
         for entry in entries where entry.occurrences != 0 {
-            var position = sorted.count
-            sorted.append((entry.text, entry.occurrences))
-            while position > 0, entry.text.utf8Precedes(sorted[position - 1].text) {
-                sorted.swapAt(position, position - 1)
-                position -= 1
-            }
+            Self.insert(entry.text, occurrences: entry.occurrences, into: &sorted)
         }
         return sorted
+    }
+
+    /// Counts `occurrences` more of `text` in `sorted`, a list sorted by the texts' bytes
+    /// with each text once: an insertion sort's step, for short lists.
+    static func insert(_ text: String, occurrences: Int64, into sorted: inout [(text: String, occurrences: Int64)]) {
+        var position = sorted.count
+        while position > 0, text.utf8Precedes(sorted[position - 1].text) { position -= 1 }
+        // Not before the text at `position - 1`, nor after it: the same bytes.
+        if position > 0, !sorted[position - 1].text.utf8Precedes(text) {
+            sorted[position - 1].occurrences += occurrences
+        } else {
+            sorted.insert((text, occurrences), at: position)
+        }
     }
 
     /// Where the table's reference to its storage sits in a `TextCounts`.
