@@ -156,15 +156,17 @@ enum InlineText {
             let right = UnsafeRawPointer(b).load(as: (UInt64, UInt64).self)
             return left.0 == right.0 && left.1 == right.1
         }
-        return sameBytes(a.pointee, b.pointee)
+        return sameBytes(at: a, b)
     }
 
     /// `same` for texts not both inline; out of line, so that `same` stays small enough to
-    /// be inlined where tables probe.
-    @inline(never)
-    private static func sameBytes(_ a: String, _ b: String) -> Bool {
-        var left = a
-        var right = b
+    /// be inlined where tables probe. Read-only (its copies of the texts are local): an
+    /// opaque call in a probe loop otherwise made the caller retain the table's storage
+    /// around every lookup.
+    @inline(never) @_effects(readonly)
+    private static func sameBytes(at a: UnsafePointer<String>, _ b: UnsafePointer<String>) -> Bool {
+        var left = a.pointee
+        var right = b.pointee
         guard left.utf8.count == right.utf8.count else { return false }
         return left.withUTF8 { left in
             right.withUTF8 { right in left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0 }

@@ -476,11 +476,12 @@ public struct JSONObjectScanner {
     }
 
     /// Reads a needed member's value into `destination`. Plain strings and numbers, nearly
-    /// every value of a stream, are read here (as in `readValue`, which reads the rest, but
-    /// written in place: returning the value through `readValue` cost ~230 instructions an
-    /// event) with their scans and the number's value inlined (`@inline(always)`; `__always` was only a hint to this compiler, which kept
-    /// each a call that passed the number's shape and the value through memory). Kept out of
-    /// `scanObject`, which past a size stops inlining even the smallest helpers.
+    /// every value of a stream, are read here as in `readValue` (which reads the rest), but
+    /// written in place: returned through `readValue`, they cost ~230 instructions an event
+    /// more. Their scans and the number's value are inlined with `@inline(always)`:
+    /// `@inline(__always)` is only a hint to this compiler, which kept each a call that
+    /// passed the number's shape and the value through memory. Kept out of `scanObject`,
+    /// which past a size stops inlining even the smallest helpers.
     @inline(never)
     private mutating func readNeededValue(_ c: inout JSONCursor, into destination: UnsafeMutablePointer<FieldValue>) throws(RecordProblem) {
         let start = c.i

@@ -72,6 +72,7 @@ public final class MemoryStateBackend: KeyedStateBackend {
 
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
+    @inline(__always)
     public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { states.find(keyAt: key, hash: hash) }
     public func endOfBatch() {}
     public var keepsSlotsAcrossBatches: Bool { true }
@@ -110,6 +111,7 @@ public final class FileSystemStateBackend: KeyedStateBackend {
 
     @inline(__always)
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
+    @inline(__always)
     public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { states.find(keyAt: key, hash: hash) }
     public func endOfBatch() {}
     public var keepsSlotsAcrossBatches: Bool { true }

@@ -95,14 +95,19 @@ struct Lookback<Element> {
 }
 
 extension Lookback where Element == String {
+    /// Where the text of the entry at `entry` is stored, for reading it in place.
+    @inline(__always)
+    private static func textAddress(_ entry: UnsafePointer<(time: Int64, element: String)>) -> UnsafePointer<String> {
+        (UnsafeRawPointer(entry) + MemoryLayout<(time: Int64, element: String)>.offset(of: \.element)!)
+            .assumingMemoryBound(to: String.self)
+    }
+
     /// Whether a text with the bytes of the one stored at `text` is in the window, compared
     /// in place (`InlineText.same`).
     func contains(textAt text: UnsafePointer<String>) -> Bool {
         entries.withUnsafeBufferPointer { entries in
             guard let base = entries.baseAddress else { return false }
-            let textOffset = MemoryLayout<(time: Int64, element: String)>.offset(of: \.element)!
-            for index in head..<entries.count
-            where InlineText.same(at: (UnsafeRawPointer(base + index) + textOffset).assumingMemoryBound(to: String.self), text) {
+            for index in head..<entries.count where InlineText.same(at: Self.textAddress(base + index), text) {
                 return true
             }
             return false
@@ -119,11 +124,10 @@ extension Lookback where Element == String {
     func appendJSONArray(to out: ByteBuffer) {
         entries.withUnsafeBufferPointer { entries in
             guard let base = entries.baseAddress else { return }
-            let textOffset = MemoryLayout<(time: Int64, element: String)>.offset(of: \.element)!
             var separator = UInt8(ascii: "[")
             for index in head..<entries.count {
                 out.append(separator)
-                out.appendUTF8(textAt: (UnsafeRawPointer(base + index) + textOffset).assumingMemoryBound(to: String.self))
+                out.appendUTF8(textAt: Self.textAddress(base + index))
                 separator = UInt8(ascii: ",")
             }
             out.append(UInt8(ascii: "]"))
