@@ -128,3 +128,14 @@ func copyPadded(to target: UnsafeMutablePointer<UInt8>, from source: UnsafePoint
 
 @available(*, unavailable, message: "an append buffer belongs to one worker")
 extension AppendBuffer: Sendable {}
+
+extension Array {
+    /// `count` copies of `element`, initialised in place: `Array(repeating:count:)` retained
+    /// an element holding a text once per copy, even an empty text, which owns nothing.
+    init(initialisedInPlace count: Int, with element: Element) {
+        self.init(unsafeUninitializedCapacity: count) { slots, initialized in
+            for index in 0..<count { (slots.baseAddress! + index).initialize(to: element) }
+            initialized = count
+        }
+    }
+}

@@ -37,12 +37,21 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         return key
     }
 
+    /// Where the key of the event at `base` is stored when it is a single column's text (the
+    /// canonical key itself), to be read in place; nil for composite keys.
+    @inline(__always)
+    private func singleKeyAddress(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> UnsafePointer<String>? {
+        keySlots.count == 1 ? FieldValue.textAddress(values.baseAddress! + base + keySlots[0]) : nil
+    }
+
     /// `KeyGroups.stableHash(ofKey: canonicalKey(values, base: base))`, with a single key
     /// column's text hashed where it lies instead of copied out.
     @inline(__always)
     func keyHash(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> UInt64 {
-        guard keySlots.count == 1 else { return KeyGroups.stableHash(ofKey: canonicalKey(values, base: base)) }
-        return KeyGroups.stableHash(ofTextAt: FieldValue.textAddress(values.baseAddress! + base + keySlots[0]))
+        guard let key = singleKeyAddress(values, base: base) else {
+            return KeyGroups.stableHash(ofKey: canonicalKey(values, base: base))
+        }
+        return KeyGroups.stableHash(ofTextAt: key)
     }
 
     /// The state slots of a batch of events (values starting at each of `bases`, their keys'
@@ -63,9 +72,8 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         for index in bases.indices {
             // A single key column's text is looked up where it lies; only a key that is not
             // resident is copied out, to be stored.
-            if keySlots.count == 1,
-               let slot = backend.residentSlot(
-                   forKeyAt: FieldValue.textAddress(values.baseAddress! + bases[index] + keySlots[0]), hash: hashes[index]) {
+            if let key = singleKeyAddress(values, base: bases[index]),
+               let slot = backend.residentSlot(forKeyAt: key, hash: hashes[index]) {
                 slots.append(slot)
                 continue
             }

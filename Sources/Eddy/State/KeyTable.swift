@@ -21,14 +21,8 @@ struct KeyTable {
         mask = 1023
     }
 
-    /// `count` empty entries, initialised in place: `Array(repeating:count:)` retained the
-    /// empty key once per entry.
-    private static func emptyEntries(_ count: Int) -> [Entry] {
-        Array(unsafeUninitializedCapacity: count) { entries, initialized in
-            for index in 0..<count { (entries.baseAddress! + index).initialize(to: Entry()) }
-            initialized = count
-        }
-    }
+    /// `count` empty entries.
+    private static func emptyEntries(_ count: Int) -> [Entry] { Array(initialisedInPlace: count, with: Entry()) }
 
     /// Starts loading the entry where a lookup of `hash` begins.
     @inline(__always)

@@ -158,11 +158,7 @@ struct TextCounts {
     private mutating func grow() {
         let size = Swift.max(8, entries.count * 2)
         mask = size - 1
-        // Initialised in place: `Array(repeating:count:)` retained the empty text once per slot.
-        var larger = Array(unsafeUninitializedCapacity: size) { slots, initialized in
-            for index in 0..<size { (slots.baseAddress! + index).initialize(to: Entry(hash: 0, occurrences: 0, text: "")) }
-            initialized = size
-        }
+        var larger = Array(initialisedInPlace: size, with: Entry(hash: 0, occurrences: 0, text: ""))
         let mask = self.mask
         larger.withUnsafeMutableBufferPointer { larger in
             entries.withUnsafeMutableBufferPointer { old in
