@@ -83,9 +83,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
 
     /// Starts loading every feature's state of `slots` into the cache.
     func prefetchStates(_ slots: [Int]) {
-        slots.withUnsafeBufferPointer { slots in
-            for store in stores { store.prefetch(slots: slots) }
-        }
+        slots.withUnsafeBufferPointer { backend.states.prefetchStates(slots: $0) }
     }
 
     /// Starts loading the windows and maps the states of `slots` point to (and, in maps, the

@@ -3,8 +3,12 @@ import CEddySupport
 /// One feature's state for every resident key, stored contiguously and indexed by the key's
 /// slot: an event finds its state by indexing arrays, not by chasing an object per feature.
 protocol FeatureStore: AnyObject {
-    /// Adds an empty state at slot `count` (slots are dense).
-    func appendEmpty()
+    /// The size and alignment of one key's state, laid out in `StateRows`.
+    var stateLayout: (size: Int, alignment: Int) { get }
+    /// Places this feature's state at `offset` in every row of `rows`.
+    func attach(to rows: StateRows, offset: Int)
+    /// Puts an empty state in a newly appended row.
+    func initialiseState(slot: Int)
     /// Applies one event to a key's state: drops what left the lookback window before the
     /// event's time, then adds the event's value.
     func apply(_ value: FieldValue, slot: Int, at time: Int64)
@@ -16,11 +20,9 @@ protocol FeatureStore: AnyObject {
     /// once a batch, not twice an event. `fieldSlot` is the value slot the feature reads,
     /// nil for a field-less count.
     func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults)
-    /// Starts loading the states of `slots` into the cache ahead of `apply`.
-    func prefetch(slots: UnsafeBufferPointer<Int>)
-    /// Starts loading the heap storage of the states of `slots`, once `prefetch(slots:)` has
-    /// loaded the states themselves (and in maps, the entries the events' values at `bases`
-    /// in `values`, slot `fieldSlot`, will probe); nothing for states without heap storage.
+    /// Starts loading the heap storage of the states of `slots`, once their rows are in
+    /// cache or on their way (and in maps, the entries the events' values at `bases` in
+    /// `values`, slot `fieldSlot`, will probe); nothing for states without heap storage.
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?)
     /// Whether `prefetchHeap` does anything.
     var holdsHeap: Bool { get }
@@ -49,26 +51,53 @@ extension FeatureAccumulator {
     mutating func encodeStateInPlace(to writer: inout StateWriter) { encodeState(to: &writer) }
 }
 
-/// A `FeatureStore` over one accumulator type. Each accumulator gets its own final class
-/// below rather than one generic class: methods of a generic class called through a protocol
-/// run unspecialised (value witnesses per copy), which made the per-event work twice as slow.
+/// A `FeatureStore` over one accumulator type, whose states live in the rows of the key
+/// states (`StateRows`). Each accumulator gets its own final class below rather than one
+/// generic class: methods of a generic class called through a protocol run unspecialised
+/// (value witnesses per copy), which made the per-event work twice as slow.
 protocol AccumulatorStore: FeatureStore {
     associatedtype State: FeatureAccumulator
     var empty: State { get }
     var window: Int64? { get }
-    var states: [State] { get set }
+    /// Where the states are: set once by `attach`.
+    var column: StateColumn { get set }
+}
+
+/// One feature's place in the rows: the arena and the state's offset in a row.
+struct StateColumn {
+    var rows: StateRows?
+    var offset = 0
+
+    /// The state of `slot`, as `State`.
+    @inline(__always)
+    func state<State>(_ slot: Int, as: State.Type) -> UnsafeMutablePointer<State> {
+        (rows.unsafelyUnwrapped.address(ofRow: slot) + offset).assumingMemoryBound(to: State.self)
+    }
 }
 
 extension AccumulatorStore {
-    func appendEmpty() { states.append(empty) }
+    var stateLayout: (size: Int, alignment: Int) { (MemoryLayout<State>.size, MemoryLayout<State>.alignment) }
+
+    func attach(to rows: StateRows, offset: Int) {
+        column = StateColumn(rows: rows, offset: offset)
+        rows.onRelease { row in (row + offset).assumingMemoryBound(to: State.self).deinitialize(count: 1) }
+    }
+
+    @inline(__always)
+    private func state(_ slot: Int) -> UnsafeMutablePointer<State> { column.state(slot, as: State.self) }
+
+    func initialiseState(slot: Int) {
+        (column.rows.unsafelyUnwrapped.address(ofRow: slot) + column.offset).initializeMemory(as: State.self, to: empty)
+    }
 
     @inline(__always)
     func apply(_ value: FieldValue, slot: Int, at time: Int64) {
-        if let window { states[slot].evict(olderThan: windowStart(time, window)) }
-        withUnsafePointer(to: value) { states[slot].add($0, at: time) }
+        let state = state(slot)
+        if let window { state.pointee.evict(olderThan: windowStart(time, window)) }
+        withUnsafePointer(to: value) { state.pointee.add($0, at: time) }
     }
 
-    func appendResult(slot: Int, to out: ByteBuffer) { states[slot].appendResult(to: out) }
+    func appendResult(slot: Int, to out: ByteBuffer) { state(slot).pointee.appendResultInPlace(to: out) }
 
     func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
         let window = self.window
@@ -76,49 +105,41 @@ extension AccumulatorStore {
         // Local references: reading them from `results` per event retained them each time.
         let bytes = results.bytes
         let ends = results.ends
-        states.withUnsafeMutableBufferPointer { states in
-            var start = 0
-            for end in batch.peerGroupEnds {
-                let time = batch.times[start]
-                // Peers (equal times): all are applied before any result is taken.
-                for index in start..<end {
-                    let slot = batch.slots[index]
-                    if let window { states[slot].evict(olderThan: windowStart(time, window)) }
-                    if let fieldSlot {
-                        states[slot].add(batch.values.baseAddress! + batch.bases[index] + fieldSlot, at: time)
-                    } else {
-                        withUnsafePointer(to: counted) { states[slot].add($0, at: time) }
-                    }
-                }
-                for index in start..<end {
-                    states[batch.slots[index]].appendResultInPlace(to: bytes)
-                    ends.append(bytes.count)
-                }
-                start = end
-            }
+        // Read once: no row is added while a batch is applied.
+        let rows = column.rows.unsafelyUnwrapped
+        let first = rows.address(ofRow: 0) + column.offset
+        let stride = rows.stride
+        @inline(__always)
+        func state(_ slot: Int) -> UnsafeMutablePointer<State> {
+            (first + slot &* stride).assumingMemoryBound(to: State.self)
         }
-    }
-
-    func prefetch(slots: UnsafeBufferPointer<Int>) {
-        states.withUnsafeBufferPointer { states in
-            // A state may straddle two cache lines: both are loaded.
-            let last = MemoryLayout<State>.size - 1
-            for slot in slots {
-                let state = UnsafeRawPointer(states.baseAddress! + slot)
-                eddy_prefetch(state)
-                if last > 0 { eddy_prefetch(state + last) }
+        var start = 0
+        for end in batch.peerGroupEnds {
+            let time = batch.times[start]
+            // Peers (equal times): all are applied before any result is taken.
+            for index in start..<end {
+                let state = state(batch.slots[index])
+                if let window { state.pointee.evict(olderThan: windowStart(time, window)) }
+                if let fieldSlot {
+                    state.pointee.add(batch.values.baseAddress! + batch.bases[index] + fieldSlot, at: time)
+                } else {
+                    withUnsafePointer(to: counted) { state.pointee.add($0, at: time) }
+                }
             }
+            for index in start..<end {
+                state(batch.slots[index]).pointee.appendResultInPlace(to: bytes)
+                ends.append(bytes.count)
+            }
+            start = end
         }
     }
 
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {
         let offsets = State.heapReferenceOffsets
-        states.withUnsafeBufferPointer { states in
-            for index in slots.indices {
-                let state = UnsafeRawPointer(states.baseAddress! + slots[index])
-                prefetchReferencedObjects(at: state, offsets: offsets)
-                if let fieldSlot { State.prefetchStorage(of: state, adding: values.baseAddress! + bases[index] + fieldSlot) }
-            }
+        for index in slots.indices {
+            let state = UnsafeRawPointer(state(slots[index]))
+            prefetchReferencedObjects(at: state, offsets: offsets)
+            if let fieldSlot { State.prefetchStorage(of: state, adding: values.baseAddress! + bases[index] + fieldSlot) }
         }
     }
 
@@ -127,18 +148,18 @@ extension AccumulatorStore {
         MemoryLayout<[Int]>.size == MemoryLayout<UInt>.size && !State.heapReferenceOffsets.isEmpty
     }
 
-    func reset(slot: Int) { states[slot] = empty }
-    func encode(slot: Int, to writer: inout StateWriter) { states[slot].encodeStateInPlace(to: &writer) }
+    func reset(slot: Int) { state(slot).pointee = empty }
+    func encode(slot: Int, to writer: inout StateWriter) { state(slot).pointee.encodeStateInPlace(to: &writer) }
     func decode(slot: Int, from reader: inout StateReader) throws(StateFormatError) {
-        try states[slot].decodeState(from: &reader)
+        try state(slot).pointee.decodeState(from: &reader)
     }
-    func bytes(slot: Int) -> Int { MemoryLayout<State>.stride + states[slot].heapBytesInPlace() }
+    func bytes(slot: Int) -> Int { MemoryLayout<State>.stride + state(slot).pointee.heapBytesInPlace() }
 }
 
 final class CountStore: AccumulatorStore {
     let empty: CountState
     let window: Int64?
-    var states: [CountState] = []
+    var column = StateColumn()
     init(_ empty: CountState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -148,7 +169,7 @@ final class CountStore: AccumulatorStore {
 final class WindowedCountStore: AccumulatorStore {
     let empty: WindowedCountState
     let window: Int64?
-    var states: [WindowedCountState] = []
+    var column = StateColumn()
     init(_ empty: WindowedCountState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -158,7 +179,7 @@ final class WindowedCountStore: AccumulatorStore {
 final class SumStore: AccumulatorStore {
     let empty: SumState
     let window: Int64?
-    var states: [SumState] = []
+    var column = StateColumn()
     init(_ empty: SumState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -168,7 +189,7 @@ final class SumStore: AccumulatorStore {
 final class WindowedSumStore: AccumulatorStore {
     let empty: WindowedSumState
     let window: Int64?
-    var states: [WindowedSumState] = []
+    var column = StateColumn()
     init(_ empty: WindowedSumState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -178,7 +199,7 @@ final class WindowedSumStore: AccumulatorStore {
 final class StddevStore: AccumulatorStore {
     let empty: StddevState
     let window: Int64?
-    var states: [StddevState] = []
+    var column = StateColumn()
     init(_ empty: StddevState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -188,7 +209,7 @@ final class StddevStore: AccumulatorStore {
 final class WindowedStddevStore: AccumulatorStore {
     let empty: WindowedStddevState
     let window: Int64?
-    var states: [WindowedStddevState] = []
+    var column = StateColumn()
     init(_ empty: WindowedStddevState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -198,7 +219,7 @@ final class WindowedStddevStore: AccumulatorStore {
 final class ExtremeStore: AccumulatorStore {
     let empty: ExtremeState
     let window: Int64?
-    var states: [ExtremeState] = []
+    var column = StateColumn()
     init(_ empty: ExtremeState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -208,7 +229,7 @@ final class ExtremeStore: AccumulatorStore {
 final class WindowedExtremeStore: AccumulatorStore {
     let empty: WindowedExtremeState
     let window: Int64?
-    var states: [WindowedExtremeState] = []
+    var column = StateColumn()
     init(_ empty: WindowedExtremeState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -218,7 +239,7 @@ final class WindowedExtremeStore: AccumulatorStore {
 final class FirstStore: AccumulatorStore {
     let empty: FirstState
     let window: Int64?
-    var states: [FirstState] = []
+    var column = StateColumn()
     init(_ empty: FirstState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -228,7 +249,7 @@ final class FirstStore: AccumulatorStore {
 final class WindowedFirstStore: AccumulatorStore {
     let empty: WindowedFirstState
     let window: Int64?
-    var states: [WindowedFirstState] = []
+    var column = StateColumn()
     init(_ empty: WindowedFirstState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -238,7 +259,7 @@ final class WindowedFirstStore: AccumulatorStore {
 final class LastStore: AccumulatorStore {
     let empty: LastState
     let window: Int64?
-    var states: [LastState] = []
+    var column = StateColumn()
     init(_ empty: LastState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -248,7 +269,7 @@ final class LastStore: AccumulatorStore {
 final class ValueCountsStore: AccumulatorStore {
     let empty: ValueCountsState
     let window: Int64?
-    var states: [ValueCountsState] = []
+    var column = StateColumn()
     init(_ empty: ValueCountsState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -258,7 +279,7 @@ final class ValueCountsStore: AccumulatorStore {
 final class CollectStore: AccumulatorStore {
     let empty: CollectState
     let window: Int64?
-    var states: [CollectState] = []
+    var column = StateColumn()
     init(_ empty: CollectState, window: Int64?) {
         self.empty = empty
         self.window = window
@@ -329,10 +350,11 @@ final class LookupStore: FeatureStore {
     }
 
     // Nothing is kept per key: the per-key operations have nothing to do.
-    func appendEmpty() {}
+    var stateLayout: (size: Int, alignment: Int) { (0, 1) }
+    func attach(to rows: StateRows, offset: Int) {}
+    func initialiseState(slot: Int) {}
     func apply(_ value: FieldValue, slot: Int, at time: Int64) {}
     func appendResult(slot: Int, to out: ByteBuffer) { out.append(contentsOf: nullText) }
-    func prefetch(slots: UnsafeBufferPointer<Int>) {}
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {}
     var holdsHeap: Bool { false }
     func reset(slot: Int) {}

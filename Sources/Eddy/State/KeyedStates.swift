@@ -1,7 +1,9 @@
 /// The state of every resident key: the keys, their key groups, and one store per feature
-/// (in `dict` order), all indexed by the key's slot. Slots of removed keys are reused.
+/// (in `dict` order), all indexed by the key's slot; the features' states lie side by side
+/// in one row per slot (`rows`). Slots of removed keys are reused.
 public final class KeyedStates {
     let stores: [FeatureStore]
+    private let rows: StateRows
     let maxParallelism: Int
     private var table = KeyTable()
     /// The canonical text of each slot's key ("" for a free slot).
@@ -18,12 +20,18 @@ public final class KeyedStates {
     public init(plan: JobPlan) {
         stores = plan.features.map { $0.makeStore(broadcasts: plan.broadcasts) }
         maxParallelism = plan.spec.maxParallelism
+        let (rows, offsets) = StateRows.laidOut(stores.map(\.stateLayout))
+        self.rows = rows
+        for (store, offset) in zip(stores, offsets) { store.attach(to: rows, offset: offset) }
     }
 
     /// Keys resident in memory.
     public var count: Int { table.count }
     /// Slots allocated, resident or free: slot indices are below it.
     var capacity: Int { keys.count }
+
+    /// Starts loading the feature states of `slots` into the cache.
+    func prefetchStates(slots: UnsafeBufferPointer<Int>) { rows.prefetch(slots: slots) }
 
     /// Starts loading what `slot(forKey:hash:)` will read first.
     @inline(__always)
@@ -59,7 +67,9 @@ public final class KeyedStates {
             keyGroups.append(keyGroup)
             hashes.append(hash)
             lastUpdated.append(.min)
-            for store in stores { store.appendEmpty() }
+            let row = rows.appendRow()
+            assert(row == slot, "a row per slot")
+            for store in stores { store.initialiseState(slot: slot) }
         }
         table.insert(key, slot: slot, hash: hash)
         return slot

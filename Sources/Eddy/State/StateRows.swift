@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CEddySupport
+
+/// Every slot's feature states, row by row: one row per slot holds each feature's state at
+/// a fixed offset, so an event's states are a few adjacent cache lines (and one page) rather
+/// than one line in each feature's own array. A job applies every feature to each event, so
+/// every line of a row is used; per-feature arrays cost a cache miss and a TLB miss per
+/// feature and event on a stream over many keys.
+///
+/// The rows are raw memory holding Swift values: each store initialises, uses and
+/// deinitialises its own state in place (`FeatureStore.attach`). Rows move when the arena
+/// grows, by copying their bytes: Swift values are bitwise movable (states hold arrays,
+/// strings and class references, never weak references).
+final class StateRows {
+    /// Where row 0 starts; changes when the arena grows, so it is read once per batch, after
+    /// every slot of the batch was resolved (resolving may add rows).
+    private(set) var base: UnsafeMutableRawPointer
+    /// Bytes per row.
+    let stride: Int
+    private(set) var count = 0
+    private var capacity: Int
+    /// Per feature: deinitialises its state in a row (the row's address is passed).
+    private var releasers: [(UnsafeMutableRawPointer) -> Void] = []
+
+    /// Rows are cache-line aligned, and a row never needlessly straddles a line: its stride
+    /// is a power of two up to a line, a multiple of lines beyond.
+    static let lineSize = 64
+
+    /// Lays out `layouts` (each feature's state size and alignment) one after the other;
+    /// returns each one's offset in a row, with the arena.
+    static func laidOut(_ layouts: [(size: Int, alignment: Int)]) -> (rows: StateRows, offsets: [Int]) {
+        var offsets: [Int] = []
+        var end = 0
+        var alignment = 8
+        for layout in layouts {
+            end = roundUp(end, to: layout.alignment)
+            offsets.append(end)
+            end += layout.size
+            alignment = max(alignment, layout.alignment)
+        }
+        end = max(roundUp(end, to: alignment), 8)
+        let stride = end <= lineSize ? 1 << (Int.bitWidth - (end - 1).leadingZeroBitCount) : roundUp(end, to: lineSize)
+        return (StateRows(stride: stride), offsets)
+    }
+
+    private static func roundUp(_ value: Int, to alignment: Int) -> Int {
+        (value + alignment - 1) / alignment * alignment
+    }
+
+    private init(stride: Int) {
+        self.stride = stride
+        capacity = 64
+        base = Self.allocate(bytes: capacity * stride)
+    }
+
+    deinit {
+        for row in 0..<count {
+            for release in releasers { release(address(ofRow: row)) }
+        }
+        free(base)
+    }
+
+    private static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        var memory: UnsafeMutableRawPointer?
+        guard posix_memalign(&memory, lineSize, bytes) == 0, let memory else {
+            fatalError("out of memory for \(bytes) bytes of key state")
+        }
+        return memory
+    }
+
+    /// Registers how one feature's state is deinitialised when the rows go.
+    func onRelease(_ release: @escaping (UnsafeMutableRawPointer) -> Void) { releasers.append(release) }
+
+    /// The start of row `row`.
+    @inline(__always)
+    func address(ofRow row: Int) -> UnsafeMutableRawPointer { base + row &* stride }
+
+    /// Adds a row, its states uninitialised (the caller has every store initialise its own);
+    /// returns its index.
+    func appendRow() -> Int {
+        if count == capacity {
+            let larger = Self.allocate(bytes: capacity * 2 * stride)
+            larger.copyMemory(from: base, byteCount: count * stride)
+            free(base)
+            base = larger
+            capacity *= 2
+        }
+        count += 1
+        return count - 1
+    }
+
+    /// Starts loading the rows of `slots` into the cache.
+    func prefetch(slots: UnsafeBufferPointer<Int>) {
+        let stride = self.stride
+        let base = self.base
+        for slot in slots {
+            let row = base + slot &* stride
+            var offset = 0
+            repeat {
+                eddy_prefetch(row + offset)
+                offset &+= Self.lineSize
+            } while offset < stride
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Testing
+@testable import Eddy
+
+/// The rows that hold every key's feature states side by side.
+@Suite("State rows")
+struct StateRowsTests {
+    @Test func statesAreLaidOutAlignedAndRowsNeverStraddleALineNeedlessly() {
+        let one = StateRows.laidOut([(8, 8)])
+        #expect(one.offsets == [0] && one.rows.stride == 8)
+        let padded = StateRows.laidOut([(1, 1), (16, 16), (4, 4)])
+        #expect(padded.offsets == [0, 16, 32] && padded.rows.stride == 64)
+        let small = StateRows.laidOut([(8, 8), (12, 4)])
+        #expect(small.offsets == [0, 8] && small.rows.stride == 32)
+        let wide = StateRows.laidOut([(100, 8), (200, 16), (0, 1)])
+        #expect(wide.offsets == [0, 112, 312] && wide.rows.stride == 320)
+        #expect(Int(bitPattern: wide.rows.address(ofRow: 0)) % StateRows.lineSize == 0)
+    }
+
+    /// States keep their values (heap storage included) as the rows grow and move, and are
+    /// deinitialised, releasing what they hold, when the rows go.
+    @Test func statesSurviveGrowthAndAreReleasedWithTheRows() {
+        weak var firstTracker: Tracker?
+        do {
+            let stores = [TrackedStore(), TrackedStore()]
+            let (rows, offsets) = StateRows.laidOut(stores.map(\.stateLayout))
+            for (store, offset) in zip(stores, offsets) { store.attach(to: rows, offset: offset) }
+            let out = ByteBuffer()
+            for slot in 0..<1000 {
+                #expect(rows.appendRow() == slot)
+                for store in stores { store.initialiseState(slot: slot) }
+                for (index, store) in stores.enumerated() {
+                    store.apply(FieldValue(kind: .string, text: "\"k\(slot)-\(index)\""), slot: slot, at: Int64(slot))
+                }
+            }
+            for slot in stride(from: 0, to: 1000, by: 37) {
+                for (index, store) in stores.enumerated() {
+                    out.removeAll()
+                    store.appendResult(slot: slot, to: out)
+                    #expect(String(decoding: out.elements, as: UTF8.self) == "[\"k\(slot)-\(index)\"]")
+                }
+            }
+            firstTracker = stores[0].column.state(0, as: TrackedState.self).pointee.tracker
+            #expect(firstTracker != nil)
+        }
+        #expect(firstTracker == nil)
+    }
+}
+
+final class Tracker {}
+
+/// A state holding a class instance and an array, to see both kept and released.
+struct TrackedState: FeatureAccumulator {
+    var tracker = Tracker()
+    var texts: [String] = []
+    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) { texts.append(event.pointee.text) }
+    func appendResult(to out: ByteBuffer) { out.appendUTF8("[" + texts.joined(separator: ",") + "]") }
+    func encodeState(to writer: inout StateWriter) {}
+    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {}
+}
+
+final class TrackedStore: AccumulatorStore {
+    var empty: TrackedState { TrackedState() }
+    let window: Int64? = nil
+    var column = StateColumn()
+}
