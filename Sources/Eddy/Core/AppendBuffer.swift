@@ -132,8 +132,11 @@ extension AppendBuffer: Sendable {}
 extension Array {
     /// `count` copies of `element`, initialised in place: `Array(repeating:count:)` retained
     /// an element holding a text once per copy, even an empty text, which owns nothing.
+    /// A large table (the key table) is put in huge pages.
     init(initialisedInPlace count: Int, with element: Element) {
         self.init(unsafeUninitializedCapacity: count) { slots, initialized in
+            // Before the first touch, which maps each page.
+            if let base = slots.baseAddress { HugePages.advise(base, bytes: count * MemoryLayout<Element>.stride) }
             for index in 0..<count { (slots.baseAddress! + index).initialize(to: element) }
             initialized = count
         }

@@ -66,9 +66,11 @@ final class StateRows {
 
     private static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
         var memory: UnsafeMutableRawPointer?
-        guard posix_memalign(&memory, lineSize, bytes) == 0, let memory else {
+        // Large arenas start on a huge page, so that all of them can be mapped by huge pages.
+        guard posix_memalign(&memory, bytes >= HugePages.size ? HugePages.size : lineSize, bytes) == 0, let memory else {
             fatalError("out of memory for \(bytes) bytes of key state")
         }
+        HugePages.advise(memory, bytes: bytes)
         return memory
     }
 
