@@ -3,8 +3,10 @@ import Testing
 
 /// Releases every pending event through `takeReady` at the given watermarks, then at the end
 /// of time, and returns the arrival sequences in release order.
-private func releaseOrder(times: [Int64], insertsPerRelease: Int, watermarks: (Int) -> Int64) -> [[Int64]] {
-    var pending = PendingEvents(width: 1)
+private func releaseOrder(
+    times: [Int64], insertsPerRelease: Int, watermarks: (Int) -> Int64, horizon: Int64 = 0, granularity: Int64 = 1
+) -> [[Int64]] {
+    var pending = PendingEvents(width: 1, horizon: horizon, granularity: granularity)
     var ready: [PendingEvents.Entry] = []
     var batches: [[Int64]] = []
     var values = [FieldValue.missing]
@@ -16,9 +18,10 @@ private func releaseOrder(times: [Int64], insertsPerRelease: Int, watermarks: (I
             for entry in ready { pending.free(slot: entry.slot) }
         }
     }
+    #expect(pending.waiting.count == pending.count)
     pending.takeReady(upTo: .max, into: &ready)
     batches.append(ready.map(\.sequence))
-    #expect(pending.count == 0)
+    #expect(pending.count == 0 && pending.waiting.isEmpty)
     return batches
 }
 
@@ -39,27 +42,40 @@ private func expectedOrder(times: [Int64], insertsPerRelease: Int, watermarks: (
     return batches
 }
 
-@Test func pendingEventsReleaseInTimeThenArrivalOrder() {
+/// Ring geometries: a bucket per microsecond and a ring too short for the disorder (most
+/// events wait outside it), a bucket per time unit spanning the horizon (the usual case),
+/// a bucket per 1,000 units, and several units per bucket (a horizon beyond the ring's
+/// 65,536 buckets).
+private let geometries: [(horizon: Int64, granularity: Int64)] = [(0, 1), (3000, 10), (3000, 1), (1 << 20, 1), (5000, 1000)]
+
+@Test(arguments: geometries)
+func pendingEventsReleaseInTimeThenArrivalOrder(horizon: Int64, granularity: Int64) {
     var generator = SystemRandomNumberGenerator()
+    func check(_ times: [Int64], _ insertsPerRelease: Int, _ watermarks: (Int) -> Int64) {
+        #expect(releaseOrder(times: times, insertsPerRelease: insertsPerRelease, watermarks: watermarks, horizon: horizon, granularity: granularity)
+            == expectedOrder(times: times, insertsPerRelease: insertsPerRelease, watermarks: watermarks))
+    }
     for insertsPerRelease in [1, 7, 256] {
-        // Jittered times with a moving watermark, as a stream with bounded disorder.
+        // Jittered times with a moving watermark, as a stream with bounded disorder; times on
+        // the unit and off it.
         let jittered = (0..<5000).map { Int64($0 * 10) - Int64.random(in: 0..<3000, using: &generator) }
-        let moving: (Int) -> Int64 = { Int64($0 * 10) - 3000 }
-        #expect(releaseOrder(times: jittered, insertsPerRelease: insertsPerRelease, watermarks: moving)
-            == expectedOrder(times: jittered, insertsPerRelease: insertsPerRelease, watermarks: moving))
+        check(jittered, insertsPerRelease) { Int64($0 * 10) - 3000 }
+        check(jittered.map { $0 * 1000 }, insertsPerRelease) { Int64($0 * 10_000) - 3_000_000 }
         // Few distinct times: many peers, whose order is their arrival.
         let coarse = (0..<5000).map { _ in Int64.random(in: 0..<5, using: &generator) }
-        let slow: (Int) -> Int64 = { Int64($0 / 1000) }
-        #expect(releaseOrder(times: coarse, insertsPerRelease: insertsPerRelease, watermarks: slow)
-            == expectedOrder(times: coarse, insertsPerRelease: insertsPerRelease, watermarks: slow))
+        check(coarse, insertsPerRelease) { Int64($0 / 1000) }
+        // Jumps in time far beyond the ring between releases, and negative times.
+        let jumping = (0..<3000).map { Int64(($0 / 500) * 1_000_000_000 - 2_000_000_000) + Int64.random(in: 0..<3000, using: &generator) }
+        check(jumping, insertsPerRelease) { jumping[$0] - 3000 }
     }
-    // A watermark that never moves: runs pile up and get merged; ascending, descending and
-    // equal times test the sort's pivots.
+    // A watermark that never moves; ascending, descending and equal times; and the extremes
+    // of Int64 times with a watermark at the end of time.
     let stuck: (Int) -> Int64 = { _ in .min }
     for times in [(0..<3000).map { Int64($0) }, (0..<3000).map { Int64(3000 - $0) }, Array(repeating: Int64(7), count: 3000)] {
-        #expect(releaseOrder(times: times, insertsPerRelease: 10, watermarks: stuck)
-            == expectedOrder(times: times, insertsPerRelease: 10, watermarks: stuck))
+        check(times, 10, stuck)
     }
+    let extremes: [Int64] = [.max, .min + 1, 0, .max - 1, -1, .min + 1, 5, .max]
+    check(extremes, 3) { $0 < 5 ? 0 : .max }
 }
 
 @Test func entrySortMatchesTheStandardSort() {
@@ -73,27 +89,11 @@ private func expectedOrder(times: [Int64], insertsPerRelease: Int, watermarks: (
             let expected = entries.sorted(by: PendingEvents.Entry.precedes).map(\.sequence)
             PendingEvents.Entry.sort(&entries)
             #expect(entries.map(\.sequence) == expected)
-        }
-    }
-}
-
-@Test func radixSortByTimeKeepsArrivalOrderAmongPeers() {
-    var generator = SystemRandomNumberGenerator()
-    var scratch: [PendingEvents.Entry] = []
-    for count in [0, 1, 63, 64, 65, 256, 5000] {
-        // Spans of one time, one byte, several bytes, just under and over 2^32, and extremes.
-        for span: Int64 in [1, 2, 200, 70_000, 1 << 31, (1 << 32) - 1, 1 << 40, .max] {
-            let base = Int64.random(in: -1_000_000...1_000_000, using: &generator)
-            // Arrival order: sequences ascending, times random.
-            var entries = (0..<count).map { index in
-                PendingEvents.Entry(
-                    time: span == .max ? Int64.random(in: .min ... .max, using: &generator)
-                        : base + Int64.random(in: 0..<span, using: &generator),
-                    sequence: Int64(index), slot: index)
-            }
-            let expected = entries.sorted(by: PendingEvents.Entry.precedes).map(\.sequence)
-            PendingEvents.Entry.sortByTimeKeepingOrder(&entries, scratch: &scratch)
-            #expect(entries.map(\.sequence) == expected)
+            // A suffix only, as a bucket found out of order is sorted.
+            let start = count / 3
+            var suffix = Array(entries.prefix(start)) + entries.suffix(from: start).shuffled(using: &generator)
+            suffix.withUnsafeMutableBufferPointer { PendingEvents.Entry.sort(UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+            #expect(suffix.map(\.sequence) == expected)
         }
     }
 }

@@ -33,6 +33,14 @@ final class AppendBuffer<Element: BitwiseCopyable> {
     @inline(__always)
     func removeAll() { count = 0 }
 
+    /// Removes and returns the last element; the buffer must not be empty.
+    @inline(__always)
+    func removeLast() -> Element {
+        precondition(count > 0, "removeLast on an empty buffer")
+        count -= 1
+        return base[count]
+    }
+
     @inline(__always)
     func append(_ element: Element) {
         if count == capacity { grow(toAtLeast: count + 1) }

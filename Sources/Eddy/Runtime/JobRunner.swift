@@ -164,7 +164,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         self.output = output
         self.lateOutput = lateOutput
         self.deadLetters = deadLetters
-        pending = PendingEvents(width: plan.fieldNames.count)
+        // Waiting times reach past the watermark by its delay, and windowed jobs' fire times
+        // (a window's end) by a window's length more.
+        let (horizon, overflow) = plan.spec.watermark.microseconds.addingReportingOverflow(plan.spec.emit.windows?.size ?? 0)
+        pending = PendingEvents(
+            width: plan.fieldNames.count, horizon: overflow ? .max : horizon, granularity: plan.spec.timeUnit.microseconds)
         values = Array(repeating: .missing, count: plan.fieldNames.count)
         watermarkBound = plan.spec.watermark.microseconds
         timeUnit = plan.spec.timeUnit.microseconds
@@ -359,7 +363,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                     values: UnsafeBufferPointer(rebasing: values[base..<base + pending.width]),
                     members: pending.members.isEmpty ? [] : pending.members[entry.slot], to: &writer)
                 return BufferedEvent(
-                    keyGroup: Int(pending.keyHashes[entry.slot] % maxParallelism), time: entry.time, sequence: entry.sequence,
+                    keyGroup: Int(pending.keyHash(ofSlot: entry.slot) % maxParallelism), time: entry.time, sequence: entry.sequence,
                     bytes: writer.bytes)
             }
         }
@@ -629,7 +633,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                     let base = entry.slot * pending.width
                     sessionWindows.add(
                         key: canonicalKey(values, base),
-                        .init(time: entry.time, sequence: entry.sequence, keyHash: pending.keyHashes[entry.slot],
+                        .init(time: entry.time, sequence: entry.sequence, keyHash: pending.keyHash(ofSlot: entry.slot),
                               values: Array(values[base..<base + pending.width])))
                 }
             }

@@ -333,11 +333,11 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         if workers.count == 1 {
             let share = shares[0]
             for (index, entry) in batch.enumerated() {
-                share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHashes[entry.slot], memberIndex: index)
+                share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHash(ofSlot: entry.slot), memberIndex: index)
             }
         } else {
             for (index, entry) in batch.enumerated() {
-                let hash = pending.keyHashes[entry.slot]
+                let hash = pending.keyHash(ofSlot: entry.slot)
                 let owner = owner(ofKeyHash: hash)
                 owners.append(owner)
                 shares[owner].add(base: entry.slot * width, time: entry.time, keyHash: hash, memberIndex: index)

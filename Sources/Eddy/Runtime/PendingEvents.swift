@@ -3,11 +3,13 @@
 ///
 /// Their field values live in one flat arena of fixed-width slots, reused as events leave,
 /// so buffering an event allocates nothing once the arena has grown to the out-of-order
-/// span. The (time, arrival sequence, slot) triples arrive unordered; each release sorts
-/// those that arrived since the last one into a run, and takes from the front of every run
-/// what the watermark passed. A release touches only what it releases plus one entry per
-/// run, where scanning every waiting entry cost ~30 entries per event (9% of a simple
-/// job's time) and a binary heap a dozen unpredictable branches per event (12%).
+/// span. Events are queued in a ring of time buckets (a bucket per time unit, as a rule),
+/// each a list in arrival order, which the watermark sweeps: waiting times lie between the
+/// watermark and the largest time seen, a span the watermark's delay bounds, so a ring that
+/// covers it orders a stream without sorting (radix-sorting each release's arrivals, then
+/// the release, cost ~450 instructions an event; scanning every waiting entry ~30 entries
+/// per event; a binary heap a dozen unpredictable branches per event). Events beyond the
+/// ring (a jump in time between releases) wait outside it until it reaches them.
 struct PendingEvents {
     struct Entry {
         var time: Int64
@@ -23,71 +25,14 @@ struct PendingEvents {
         /// closure out of line, once per comparison; this one compares inline. No two entries
         /// are equal (arrival sequences are unique), so stability does not matter.
         static func sort(_ entries: inout [Entry]) {
-            guard entries.count > 1 else { return }
-            entries.withUnsafeMutableBufferPointer { buffer in
-                // Quicksort depth beyond 2 log2(n) means a bad pivot run: hand that part to
-                // the standard library's sort instead of going quadratic.
-                quicksort(buffer, 0, buffer.count - 1, depthLeft: 2 * (Int.bitWidth - buffer.count.leadingZeroBitCount))
-            }
+            entries.withUnsafeMutableBufferPointer { sort($0) }
         }
 
-        /// Sorts into (time, arrival) order entries whose peers (equal times) are already in
-        /// arrival order, as those of one release are: a stable least-significant-digit radix
-        /// sort on time, a byte per pass, without the branch mispredictions of comparison
-        /// sorts on shuffled times (quicksort took ~8% of a simple job's time). Times more
-        /// than 2^32 units apart go to the comparison sort, which is right for any order.
-        static func sortByTimeKeepingOrder(_ entries: inout [Entry], scratch: inout [Entry]) {
-            let count = entries.count
-            guard count >= 64 else { return sort(&entries) }
-            var minimum = Int64.max
-            var maximum = Int64.min
-            for entry in entries {
-                minimum = min(minimum, entry.time)
-                maximum = max(maximum, entry.time)
-            }
-            let (span, overflow) = maximum.subtractingReportingOverflow(minimum)
-            guard !overflow, span < 1 << 32 else { return sort(&entries) }
-            let passes = (UInt64.bitWidth - UInt64(span).leadingZeroBitCount + 7) / 8
-            if passes == 0 { return }  // one time: arrival order is the order
-            if scratch.count < count {
-                scratch = Array(repeating: Entry(time: 0, sequence: 0, slot: 0), count: count)
-            }
-            entries.withUnsafeMutableBufferPointer { entries in
-                scratch.withUnsafeMutableBufferPointer { scratch in
-                    // On the stack: a heap array per sort showed in profiles.
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { counts in
-                        // Every index below is in range: digits are bytes (< 256, the size of
-                        // `counts`), and the prefix sums of the counts of `count` entries place
-                        // each entry at a distinct index below `count` (both buffers hold
-                        // at least `count` entries).
-                        var source = entries
-                        var target = UnsafeMutableBufferPointer(rebasing: scratch[0..<count])
-                        for pass in 0..<passes {
-                            let shift = UInt64(pass * 8)
-                            counts.initialize(repeating: 0)
-                            for entry in source {
-                                counts[Int((UInt64(entry.time &- minimum) >> shift) & 0xFF)] += 1
-                            }
-                            var position = 0
-                            for digit in 0..<256 {
-                                let digitCount = counts[digit]
-                                counts[digit] = position
-                                position += digitCount
-                            }
-                            for entry in source {
-                                let digit = Int((UInt64(entry.time &- minimum) >> shift) & 0xFF)
-                                target[counts[digit]] = entry
-                                counts[digit] += 1
-                            }
-                            swap(&source, &target)
-                        }
-                        // After an odd number of passes the result is in the scratch space.
-                        if passes % 2 == 1 {
-                            _ = entries.update(fromContentsOf: UnsafeMutableBufferPointer(rebasing: scratch[0..<count]))
-                        }
-                    }
-                }
-            }
+        static func sort(_ entries: UnsafeMutableBufferPointer<Entry>) {
+            guard entries.count > 1 else { return }
+            // Quicksort depth beyond 2 log2(n) means a bad pivot run: hand that part to the
+            // standard library's sort instead of going quadratic.
+            quicksort(entries, 0, entries.count - 1, depthLeft: 2 * (Int.bitWidth - entries.count.leadingZeroBitCount))
         }
 
         /// Sorts `entries[low...high]`.
@@ -148,31 +93,70 @@ struct PendingEvents {
     private(set) var values: [FieldValue] = []
     /// All input columns of each buffered event, kept only for `carry: ["*"]`.
     private(set) var members: [[(name: String, value: FieldValue)]] = []
+    // Per slot and per bucket, in append buffers rather than arrays: each write to an array
+    // checked that it was uniquely referenced, eight calls per event here. The buffers are
+    // objects, so a copy of this value would share them: the runner keeps the only one.
     /// The stable hash of each buffered event's key, taken while its values were fresh in
     /// cache: it picks the event's worker and finds its state without hashing again.
-    private(set) var keyHashes: [UInt64] = []
-    private var freeSlots: [Int] = []
-    /// Entries that arrived since the last release, in arrival order.
-    private var arriving: [Entry] = []
-    /// Sorted runs, each in (time, arrival) order; each waits from its `next` entry on.
-    private var runs: [Run] = []
-    /// Work space of the radix sort.
-    private var sortScratch: [Entry] = []
-    /// Emptied run arrays, kept to reuse their capacity.
-    private var spareRuns: [[Entry]] = []
-    /// Entries waiting, arrived or in runs.
+    private let keyHashes = AppendBuffer<UInt64>()
+    /// Per slot: its event's time and arrival sequence, and the next slot in its bucket
+    /// (-1 at the end).
+    private let times = AppendBuffer<Int64>()
+    private let sequences = AppendBuffer<Int64>()
+    private let nextInBucket = AppendBuffer<Int32>()
+    private let freeSlots = AppendBuffer<Int>()
+    /// The bucket ring: each bucket's first and last slot (-1 when empty), and a bit per
+    /// bucket set when it holds any.
+    private let heads: AppendBuffer<Int32>
+    private let tails: AppendBuffer<Int32>
+    private let occupied: AppendBuffer<UInt64>
+    /// Microseconds of time per bucket.
+    private let bucketWidth: Int64
+    private let ringMask: Int64
+    /// The lowest bucket number the ring holds (bucket b sits at `b & ringMask`); nil until
+    /// the first release. Every release moves it up to the watermark's bucket.
+    private var base: Int64?
+    /// Entries whose bucket fell outside the ring when they arrived, in arrival order.
+    private var outside: [Entry] = []
+    /// What a release takes, gathered before it is handed over in one piece.
+    private let taken = AppendBuffer<Entry>()
+    /// Entries waiting, in the ring or outside it.
     private(set) var count = 0
 
-    private struct Run {
-        var entries: [Entry]
-        var next = 0
+    /// `horizon`: how far past the watermark waiting times reach, as a rule (the watermark's
+    /// delay, plus the window length for windowed jobs); `granularity`: the job's time unit,
+    /// in microseconds. Times are bucketed a unit apiece when the horizon spans at most
+    /// 65,536 units, else a few units per bucket.
+    init(width: Int, horizon: Int64 = 0, granularity: Int64 = 1) {
+        self.width = width
+        let unit = max(granularity, 1)
+        // Units the ring must span: the horizon, the watermark's bucket and a spare.
+        let units = max(horizon, 0) / unit
+        let maxBuckets: Int64 = 1 << 16
+        let fits = units <= maxBuckets - 2
+        bucketWidth = fits ? unit : (units / (maxBuckets - 2) + 1) * unit
+        let buckets = fits ? max(64, 1 << (Int64.bitWidth - (units + 1).leadingZeroBitCount)) : Int(maxBuckets)
+        ringMask = Int64(buckets - 1)
+        heads = AppendBuffer(capacity: buckets)
+        tails = AppendBuffer(capacity: buckets)
+        occupied = AppendBuffer(capacity: buckets / 64)
+        for _ in 0..<buckets {
+            heads.append(-1)
+            tails.append(-1)
+        }
+        for _ in 0..<buckets / 64 { occupied.append(0) }
     }
 
-    /// Past this many runs, they are merged into one, so that a watermark that does not
-    /// move (every event at one time) cannot make each release visit ever more runs.
-    private static var maxRuns: Int { 32 }
+    /// The stable hash of the key of the event in `slot`.
+    @inline(__always)
+    func keyHash(ofSlot slot: Int) -> UInt64 { keyHashes.base[slot] }
 
-    init(width: Int) { self.width = width }
+    /// The bucket number of `time`: floor(time / bucketWidth).
+    @inline(__always)
+    private func bucket(of time: Int64) -> Int64 {
+        let quotient = time / bucketWidth
+        return time < 0 && quotient * bucketWidth != time ? quotient - 1 : quotient
+    }
 
     /// Moves an event's values into the arena and queues it. `source` gets the slot's stale
     /// values in exchange: swapping moves each value without retaining or releasing its text,
@@ -182,8 +166,8 @@ struct PendingEvents {
         members eventMembers: [(name: String, value: FieldValue)]?
     ) {
         let slot: Int
-        if let free = freeSlots.popLast() {
-            slot = free
+        if !freeSlots.isEmpty {
+            slot = freeSlots.removeLast()
             let base = slot * width
             values.withUnsafeMutableBufferPointer { arena in
                 source.withUnsafeMutableBufferPointer { source in
@@ -191,15 +175,48 @@ struct PendingEvents {
                 }
             }
             if let eventMembers { members[slot] = eventMembers }
-            keyHashes[slot] = keyHash
+            keyHashes.base[slot] = keyHash
+            times.base[slot] = time
+            sequences.base[slot] = sequence
         } else {
             slot = values.count / width
             values.append(contentsOf: source[0..<width])
             members.append(eventMembers ?? [])
             keyHashes.append(keyHash)
+            times.append(time)
+            sequences.append(sequence)
+            nextInBucket.append(-1)
         }
-        arriving.append(Entry(time: time, sequence: sequence, slot: slot))
         count += 1
+        let bucket = bucket(of: time)
+        if let base, ringHolds(bucket, base: base) {
+            append(slot: slot, toBucket: bucket)
+        } else {
+            outside.append(Entry(time: time, sequence: sequence, slot: slot))
+        }
+    }
+
+    /// Whether the ring starting at bucket `base` holds `bucket` (wrapping arithmetic: bucket
+    /// numbers span all of Int64 when a bucket is a microsecond).
+    @inline(__always)
+    private func ringHolds(_ bucket: Int64, base: Int64) -> Bool {
+        bucket >= base && UInt64(bitPattern: bucket &- base) <= UInt64(bitPattern: ringMask)
+    }
+
+    /// Appends `slot` to the end of `bucket`'s list (arrival order, as a rule).
+    @inline(__always)
+    private mutating func append(slot: Int, toBucket bucket: Int64) {
+        let position = Int(bucket & ringMask)
+        let tails = tails.base
+        let nextInBucket = nextInBucket.base
+        nextInBucket[slot] = -1
+        if tails[position] < 0 {
+            heads.base[position] = Int32(truncatingIfNeeded: slot)
+            occupied.base[position >> 6] |= 1 << UInt64(position & 63)
+        } else {
+            nextInBucket[Int(tails[position])] = Int32(truncatingIfNeeded: slot)
+        }
+        tails[position] = Int32(truncatingIfNeeded: slot)
     }
 
     /// Calls `body` with the value arena (`width` values per slot), without copying it.
@@ -210,58 +227,117 @@ struct PendingEvents {
 
     /// Moves every event with time <= `watermark` to `ready`, in (time, arrival) order; their
     /// slots stay readable until `free(slot:)`.
+    ///
+    /// Buckets partition time, so taking the ring's buckets in order gives time order; within
+    /// a bucket, events are in arrival order, which is (time, arrival) order whenever a bucket
+    /// holds one time (a bucket per time unit): no sorting. A bucket found out of order (several
+    /// times in it, or an event moved in from outside the ring) is sorted on its own.
     mutating func takeReady(upTo watermark: Int64, into ready: inout [Entry]) {
         ready.removeAll(keepingCapacity: true)
-        if !arriving.isEmpty { sealArrivingRun() }
-        var contributingRuns = 0
-        var index = 0
-        while index < runs.count {
-            let first = runs[index].next
-            let end = runs[index].entries.withUnsafeBufferPointer { entries in
-                var end = first
-                while end < entries.count, entries[end].time <= watermark { end += 1 }
-                if end > first { ready.append(contentsOf: UnsafeBufferPointer(rebasing: entries[first..<end])) }
-                return end
-            }
-            if end > first { contributingRuns += 1 }
-            if end == runs[index].entries.count {
-                // Run used up: keep its array for a later run, and drop it. Runs stay in the
-                // order they were sealed in, which `ready`'s sort relies on.
-                var emptied = runs.remove(at: index)
-                emptied.entries.removeAll(keepingCapacity: true)
-                spareRuns.append(emptied.entries)
-            } else {
-                runs[index].next = end
-                index += 1
-            }
+        taken.removeAll()
+        let target = bucket(of: watermark)
+        if let base, target >= base {
+            // Up to the watermark's bucket, or the whole ring when the watermark is beyond it.
+            let span = min(UInt64(bitPattern: target &- base), UInt64(bitPattern: ringMask))
+            takeBuckets(from: base, count: span + 1, upTo: watermark)
         }
+        // The ring now starts at the watermark's bucket (which may keep events after it).
+        if base.map({ target > $0 }) ?? true { base = target }
+        ready.append(contentsOf: taken.elements)
+        if !outside.isEmpty { admitOutside(upTo: watermark, into: &ready) }
         count -= ready.count
-        // Each run's part is in order already; parts of several runs interleave. Runs are
-        // visited in sealing order, so peers (equal times) in `ready` are in arrival order.
-        if contributingRuns > 1 { Entry.sortByTimeKeepingOrder(&ready, scratch: &sortScratch) }
     }
 
-    /// Sorts the entries that arrived since the last release into a new run.
-    private mutating func sealArrivingRun() {
-        var run = spareRuns.popLast() ?? []
-        swap(&run, &arriving)
-        // Arrival order, so peers are in arrival order.
-        Entry.sortByTimeKeepingOrder(&run, scratch: &sortScratch)
-        runs.append(Run(entries: run))
-        guard runs.count > Self.maxRuns else { return }
-        var merged: [Entry] = []
-        merged.reserveCapacity(count)
-        for run in runs { merged.append(contentsOf: run.entries[run.next...]) }
-        // Runs in sealing order: peers are in arrival order.
-        Entry.sortByTimeKeepingOrder(&merged, scratch: &sortScratch)
-        runs = [Run(entries: merged)]
+    /// Takes `count` buckets of the ring from bucket `first` into `ready`: whole, except for
+    /// the watermark's own bucket, whose events after `watermark` stay. Empty buckets are
+    /// skipped 64 at a time through the occupancy bits.
+    private func takeBuckets(from first: Int64, count: UInt64, upTo watermark: Int64) {
+        var offset: UInt64 = 0
+        while offset < count {
+            let position = Int((first &+ Int64(bitPattern: offset)) & ringMask)
+            let word = occupied.base[position >> 6] >> UInt64(position & 63)
+            if word == 0 {
+                offset += UInt64(64 - position & 63)
+                continue
+            }
+            offset += UInt64(word.trailingZeroBitCount)
+            if offset >= count { break }
+            takeBucket(at: (position + word.trailingZeroBitCount) & Int(ringMask), upTo: watermark)
+            offset += 1
+        }
+    }
+
+    /// Takes bucket `position`'s events up to `watermark` into `taken`, in order.
+    private func takeBucket(at position: Int, upTo watermark: Int64) {
+        let times = times.base
+        let sequences = sequences.base
+        let nextInBucket = nextInBucket.base
+        let start = taken.count
+        var inOrder = true
+        var previous: Entry? = nil
+        var slot = Int(heads.base[position])
+        var keptHead: Int32 = -1
+        var keptTail: Int32 = -1
+        while slot >= 0 {
+            let next = Int(nextInBucket[slot])
+            let entry = Entry(time: times[slot], sequence: sequences[slot], slot: slot)
+            if entry.time <= watermark {
+                if let previous, !Entry.precedes(previous, entry) { inOrder = false }
+                previous = entry
+                taken.append(entry)
+            } else {
+                // After the watermark, in its bucket: stays, in the same order.
+                nextInBucket[slot] = -1
+                if keptTail < 0 { keptHead = Int32(truncatingIfNeeded: slot) } else { nextInBucket[Int(keptTail)] = Int32(truncatingIfNeeded: slot) }
+                keptTail = Int32(truncatingIfNeeded: slot)
+            }
+            slot = next
+        }
+        heads.base[position] = keptHead
+        tails.base[position] = keptTail
+        if keptHead < 0 { occupied.base[position >> 6] &= ~(1 << UInt64(position & 63)) }
+        if !inOrder {
+            Entry.sort(UnsafeMutableBufferPointer(start: taken.base + start, count: taken.count - start))
+        }
+    }
+
+    /// Moves the entries outside the ring that are now due into `ready` (which is then put
+    /// back into order), and those that now fall within the ring into it.
+    private mutating func admitOutside(upTo watermark: Int64, into ready: inout [Entry]) {
+        let base = self.base!
+        let readyBefore = ready.count
+        var stillOutside: [Entry] = []
+        for entry in outside {
+            let bucket = bucket(of: entry.time)
+            if entry.time <= watermark {
+                ready.append(entry)
+            } else if ringHolds(bucket, base: base) {
+                // Possibly ahead of later arrivals already in its bucket: `takeBucket` sorts it.
+                append(slot: entry.slot, toBucket: bucket)
+            } else {
+                stillOutside.append(entry)
+            }
+        }
+        outside = stillOutside
+        if ready.count > readyBefore { Entry.sort(&ready) }
     }
 
     /// Every waiting event's entry, in no particular order.
-    var waiting: [Entry] { arriving + runs.flatMap { $0.entries[$0.next...] } }
+    var waiting: [Entry] {
+        var entries = outside
+        for position in 0..<heads.count {
+            var slot = Int(heads.base[position])
+            while slot >= 0 {
+                entries.append(Entry(time: times.base[slot], sequence: sequences.base[slot], slot: slot))
+                slot = Int(nextInBucket.base[slot])
+            }
+        }
+        return entries
+    }
 
     mutating func free(slot: Int) {
         freeSlots.append(slot)
-        if !members.isEmpty { members[slot] = [] }
+        // Only `carry: ["*"]` keeps members worth releasing.
+        if !members[slot].isEmpty { members[slot] = [] }
     }
 }
