@@ -17,13 +17,7 @@ extension String {
     @inline(__always)
     func utf8Precedes(_ other: String) -> Bool {
         if let a = InlineText.inlineWords(self), let b = InlineText.inlineWords(other) {
-            // Two inline texts: their bytes read as big-endian words compare in byte order
-            // (unused bytes are zero, so a prefix comes first when the counts break the tie).
-            if a.words.0 != b.words.0 { return a.words.0.bigEndian < b.words.0.bigEndian }
-            let withoutTag: UInt64 = 0x00FF_FFFF_FFFF_FFFF
-            let (x, y) = (a.words.1 & withoutTag, b.words.1 & withoutTag)
-            if x != y { return x.bigEndian < y.bigEndian }
-            return a.count < b.count
+            return InlineText.precedes(a, b)
         }
         var a = self
         var b = other

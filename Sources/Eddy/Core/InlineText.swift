@@ -115,6 +115,25 @@ enum InlineText {
         return decoded(UnsafeRawPointer(text).load(as: (UInt64, UInt64).self))
     }
 
+    /// Whether inline text `a`'s bytes precede `b`'s: their bytes read as big-endian words
+    /// compare in byte order (unused bytes are zero, so a prefix comes first when the counts
+    /// break the tie).
+    @inline(__always)
+    static func precedes(_ a: (words: (UInt64, UInt64), count: Int), _ b: (words: (UInt64, UInt64), count: Int)) -> Bool {
+        if a.words.0 != b.words.0 { return a.words.0.bigEndian < b.words.0.bigEndian }
+        let withoutTag: UInt64 = 0x00FF_FFFF_FFFF_FFFF
+        let (x, y) = (a.words.1 & withoutTag, b.words.1 & withoutTag)
+        if x != y { return x.bigEndian < y.bigEndian }
+        return a.count < b.count
+    }
+
+    /// `utf8Precedes` for the strings stored at `a` and `b`, read in place when both are inline.
+    @inline(__always)
+    static func precedes(at a: UnsafePointer<String>, _ b: UnsafePointer<String>) -> Bool {
+        if let x = inlineWords(at: a), let y = inlineWords(at: b) { return precedes(x, y) }
+        return a.pointee.utf8Precedes(b.pointee)
+    }
+
     /// Whether the string at `text` is stored inline, so owns no storage: its tag byte alone
     /// (reading both words cost the scanner a dozen instructions a record).
     @inline(__always)

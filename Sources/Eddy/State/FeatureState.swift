@@ -698,23 +698,23 @@ extension ValueCountsState {
     /// Distinct values sorted by their bytes, so that equal states encode to equal bytes
     /// whatever the table's order (which depends on its history), or whether there is one.
     func encodeState(to writer: inout StateWriter) {
-        let distinct = withoutTable ? windowTextsByBytes : counts.allByText
-        writer.writeCount(distinct.count)
-        for (text, count) in distinct {
-            writer.write(text)
-            writer.write(count)
+        if withoutTable {
+            // What a table would hold, in the same order (`counts.allByText`), from the
+            // window itself.
+            writer.writeCount(distinctInWindow)
+            texts.forEachDistinctTextInByteOrder { text, occurrences in
+                writer.write(textAt: text)
+                writer.write(occurrences)
+            }
+        } else {
+            let distinct = counts.allByText
+            writer.writeCount(distinct.count)
+            for (text, count) in distinct {
+                writer.write(text)
+                writer.write(count)
+            }
         }
         texts.encode(to: &writer)
-    }
-
-    /// `counts.allByText` for a state without a table: the window's distinct texts with their
-    /// occurrences, in the same order, gathered by insertion (the window holds at most
-    /// `smallWindow` texts), without building a table to throw away.
-    private var windowTextsByBytes: [(text: String, occurrences: Int64)] {
-        var sorted: [(text: String, occurrences: Int64)] = []
-        sorted.reserveCapacity(distinctInWindow)
-        for entry in texts.elements { TextCounts.insert(entry.element, occurrences: 1, into: &sorted) }
-        return sorted
     }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         let distinct = try reader.readCount()
@@ -730,11 +730,12 @@ extension ValueCountsState {
         if windowed, !histogram, texts.count <= Self.smallWindow {
             // A small window goes without a table, as it would have had it been built here;
             // its distinct texts are counted from the window itself.
-            let window = windowTextsByBytes
-            guard window.count == counts.count else {
-                throw StateFormatError("a window of \(window.count) distinct values counted as \(counts.count)")
+            var distinct = 0
+            texts.forEachDistinctTextInByteOrder { _, _ in distinct += 1 }
+            guard distinct == counts.count else {
+                throw StateFormatError("a window of \(distinct) distinct values counted as \(counts.count)")
             }
-            distinctInWindow = window.count
+            distinctInWindow = distinct
             counts = TextCounts()
         }
     }

@@ -119,6 +119,36 @@ extension Lookback where Element == String {
         withUnsafePointer(to: text) { contains(textAt: $0) }
     }
 
+    /// Calls `body` with each distinct text of the window, in byte order (`utf8Precedes`),
+    /// and how many times the window holds it; the texts are compared and passed where they
+    /// lie. An insertion sort of entry indices: for the small windows of a distinct count
+    /// without a table, whose checkpoint built and sorted a list of copied texts (a fifth
+    /// of an end-of-run checkpoint).
+    func forEachDistinctTextInByteOrder(_ body: (UnsafePointer<String>, Int64) -> Void) {
+        entries.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress, head < entries.count else { return }
+            let count = entries.count - head
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
+                func text(_ index: Int) -> UnsafePointer<String> { Self.textAddress(base + order[index]) }
+                for index in 0..<count {
+                    order[index] = head + index
+                    var position = index
+                    while position > 0, InlineText.precedes(at: text(position), text(position - 1)) {
+                        order.swapAt(position, position - 1)
+                        position -= 1
+                    }
+                }
+                var first = 0
+                while first < count {
+                    var end = first + 1
+                    while end < count, InlineText.same(at: text(end), text(first)) { end += 1 }
+                    body(text(first), Int64(end - first))
+                    first = end
+                }
+            }
+        }
+    }
+
     /// Appends the texts, oldest first, as a JSON array (`[a,b]`), each read in place:
     /// handing the texts to a closure copied each (a retain and a release per text and event).
     func appendJSONArray(to out: ByteBuffer) {

@@ -87,6 +87,13 @@ struct StateWriter {
         }
     }
 
+    /// `write` for the string stored at `text`, read in place when it is inline.
+    mutating func write(textAt text: UnsafePointer<String>) {
+        guard let inline = InlineText.inlineWords(at: text) else { return write(text.pointee) }
+        writeCount(inline.count)
+        buffer.append(reserving: 16) { InlineText.write(inline, to: $0) }
+    }
+
     mutating func write<Value: StateCodable>(_ value: Value?) {
         if let value {
             write(true)

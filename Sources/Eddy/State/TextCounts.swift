@@ -123,7 +123,7 @@ struct TextCounts {
 
     /// Counts `occurrences` more of `text` in `sorted`, a list sorted by the texts' bytes
     /// with each text once: an insertion sort's step, for short lists.
-    static func insert(_ text: String, occurrences: Int64, into sorted: inout [(text: String, occurrences: Int64)]) {
+    private static func insert(_ text: String, occurrences: Int64, into sorted: inout [(text: String, occurrences: Int64)]) {
         var position = sorted.count
         while position > 0, text.utf8Precedes(sorted[position - 1].text) { position -= 1 }
         // Not before the text at `position - 1`, nor after it: the same bytes.
