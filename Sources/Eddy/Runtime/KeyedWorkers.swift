@@ -131,14 +131,16 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     }
 
     private var nextSlots: [Int] = []
+    private var slotsAfterNext: [Int] = []
     /// Each chunk's first and last peer group (indices into the share's `peerGroupEnds`).
     private var chunkGroups: [(first: Int, last: Int)] = []
 
     /// `process` for a backend whose slots outlive a batch, in a job without a TTL (whose
-    /// expiry may cut a chunk short): chunk k + 1's keys are looked up and their states
-    /// prefetched before chunk k is applied, and chunk k's windows and maps just before
-    /// that, so each chunk's state has a whole chunk's work to arrive in cache instead of
-    /// being waited for (the feature loops' state accesses were a fifth of a run's samples).
+    /// expiry may cut a chunk short): a three-stage pipeline, so that each load has a whole
+    /// chunk's work to arrive in cache instead of being waited for (the feature loops' state
+    /// accesses were a fifth of a run's samples). While chunk k is applied, chunk k + 1's
+    /// windows and maps are loading (their references read from its rows, loaded during the
+    /// chunk before), and chunk k + 2's keys are looked up and its rows loading.
     private func processPipelined(
         _ share: BatchShare, values: UnsafeBufferPointer<FieldValue>,
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
@@ -151,26 +153,33 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
             chunkGroups.append((firstGroup, lastGroup))
             firstGroup = lastGroup + 1
         }
-        var start = 0
-        try resolveSlots(share, 0..<groupEnds[chunkGroups[0].last], values: values, into: &slots)
+        func events(ofChunk index: Int) -> Range<Int> {
+            (chunkGroups[index].first == 0 ? 0 : groupEnds[chunkGroups[index].first - 1])..<groupEnds[chunkGroups[index].last]
+        }
+        try resolveSlots(share, events(ofChunk: 0), values: values, into: &slots)
         keyed.prefetchStates(slots)
-        for (index, groups) in chunkGroups.enumerated() {
-            let end = groupEnds[groups.last]
-            prefetchHeap(share, start..<end, values: values)
-            if index + 1 < chunkGroups.count {
-                try resolveSlots(share, end..<groupEnds[chunkGroups[index + 1].last], values: values, into: &nextSlots)
-                keyed.prefetchStates(nextSlots)
+        if chunkGroups.count > 1 {
+            try resolveSlots(share, events(ofChunk: 1), values: values, into: &nextSlots)
+            keyed.prefetchStates(nextSlots)
+        }
+        prefetchHeap(share, events(ofChunk: 0), slots: slots, values: values)
+        for index in chunkGroups.indices {
+            let range = events(ofChunk: index)
+            if index + 1 < chunkGroups.count { prefetchHeap(share, events(ofChunk: index + 1), slots: nextSlots, values: values) }
+            if index + 2 < chunkGroups.count {
+                try resolveSlots(share, events(ofChunk: index + 2), values: values, into: &slotsAfterNext)
+                keyed.prefetchStates(slotsAfterNext)
             }
-            setChunkEnds(groupEnds, groups.first...groups.last, start: start)
-            applyAndEncode(share, start..<end, values: values, members: members, to: out, markingEnds: markingEnds)
+            setChunkEnds(groupEnds, chunkGroups[index].first...chunkGroups[index].last, start: range.lowerBound)
+            applyAndEncode(share, range, values: values, members: members, to: out, markingEnds: markingEnds)
             try keyed.backend.endOfBatch()
             swap(&slots, &nextSlots)
-            start = end
+            swap(&nextSlots, &slotsAfterNext)
         }
     }
 
-    /// `keyed.prefetchHeap` for events `range` of `share`, whose slots are in `slots`.
-    private func prefetchHeap(_ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>) {
+    /// `keyed.prefetchHeap` for events `range` of `share`, whose slots are `slots`.
+    private func prefetchHeap(_ share: BatchShare, _ range: Range<Int>, slots: [Int], values: UnsafeBufferPointer<FieldValue>) {
         keyed.prefetchHeap(slots, values: values, bases: UnsafeBufferPointer(rebasing: share.bases.elements[range]))
     }
 
@@ -193,7 +202,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         try resolveSlots(share, range, values: values, into: &slots)
         keyed.prefetchStates(slots)
         // The states are cached or on their way: load the windows and maps they point to.
-        prefetchHeap(share, range, values: values)
+        prefetchHeap(share, range, slots: slots, values: values)
         if let ttl = keyed.ttl {
             let end = expireAndTouch(share, range, ttl: ttl)
             if end < range.upperBound {
