@@ -6,7 +6,7 @@ import Testing
 private func releaseOrder(
     times: [Int64], insertsPerRelease: Int, watermarks: (Int) -> Int64, horizon: Int64 = 0, granularity: Int64 = 1
 ) -> [[Int64]] {
-    var pending = PendingEvents(width: 1, horizon: horizon, granularity: granularity)
+    let pending = PendingEvents(width: 1, horizon: horizon, granularity: granularity)
     var ready: [PendingEvents.Entry] = []
     var batches: [[Int64]] = []
     var values = [FieldValue.missing]

@@ -16,15 +16,23 @@ struct StateRowsTests {
         #expect(Int(bitPattern: wide.rows.address(ofRow: 0)) % StateRows.lineSize == 0)
     }
 
-    /// States keep their values (heap storage included) as the rows grow and move, and are
-    /// deinitialised, releasing what they hold, when the rows go.
-    @Test func statesSurviveGrowthAndAreReleasedWithTheRows() {
+    /// States keep their values (heap storage included) as the rows grow and move; a reset
+    /// state releases what it held and starts empty; every state is deinitialised, releasing
+    /// what it holds, when the rows go.
+    @Test func statesSurviveGrowthResetAndAreReleasedWithTheRows() {
         weak var firstTracker: Tracker?
+        weak var lastTracker: Tracker?
+        weak var resetTracker: Tracker?
         do {
             let stores = [TrackedStore(), TrackedStore()]
             let (rows, offsets) = StateRows.laidOut(stores.map(\.stateLayout))
             for (store, offset) in zip(stores, offsets) { store.attach(to: rows, offset: offset) }
             let out = ByteBuffer()
+            func result(_ store: TrackedStore, _ slot: Int) -> String {
+                out.removeAll()
+                store.appendResult(slot: slot, to: out)
+                return String(decoding: out.elements, as: UTF8.self)
+            }
             for slot in 0..<1000 {
                 #expect(rows.appendRow() == slot)
                 for store in stores { store.initialiseState(slot: slot) }
@@ -32,17 +40,32 @@ struct StateRowsTests {
                     store.apply(FieldValue(kind: .string, text: "\"k\(slot)-\(index)\""), slot: slot, at: Int64(slot))
                 }
             }
-            for slot in stride(from: 0, to: 1000, by: 37) {
+            for slot in stride(from: 0, to: 1000, by: 37) + [999] {
                 for (index, store) in stores.enumerated() {
-                    out.removeAll()
-                    store.appendResult(slot: slot, to: out)
-                    #expect(String(decoding: out.elements, as: UTF8.self) == "[\"k\(slot)-\(index)\"]")
+                    #expect(result(store, slot) == "[\"k\(slot)-\(index)\"]")
                 }
             }
-            firstTracker = stores[0].column.state(0, as: TrackedState.self).pointee.tracker
-            #expect(firstTracker != nil)
+            func tracker(_ slot: Int) -> Tracker { stores[0].column.state(slot, as: TrackedState.self).pointee.tracker }
+            firstTracker = tracker(0)
+            lastTracker = tracker(999)
+            resetTracker = tracker(500)
+            stores[0].reset(slot: 500)
+            #expect(resetTracker == nil)
+            #expect(result(stores[0], 500) == "[]")
+            #expect(result(stores[1], 500) == "[\"k500-1\"]")
+            #expect(firstTracker != nil && lastTracker != nil)
         }
-        #expect(firstTracker == nil)
+        #expect(firstTracker == nil && lastTracker == nil)
+    }
+
+    /// Huge pages are asked for only over whole 2 MiB pages inside a range.
+    @Test func hugePagesCoverOnlyWholeHugePagesOfARange() {
+        let size = HugePages.size
+        #expect(HugePages.wholePages(start: 0, bytes: size - 1) == nil)
+        #expect(HugePages.wholePages(start: 1, bytes: size) == nil)
+        #expect(HugePages.wholePages(start: 0, bytes: size)! == 0..<size)
+        #expect(HugePages.wholePages(start: 100, bytes: 3 * size)! == size..<3 * size)
+        #expect(HugePages.wholePages(start: size, bytes: 2 * size + 5)! == size..<3 * size)
     }
 }
 

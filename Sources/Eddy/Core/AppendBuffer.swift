@@ -140,7 +140,8 @@ extension AppendBuffer: Sendable {}
 extension Array {
     /// `count` copies of `element`, initialised in place: `Array(repeating:count:)` retained
     /// an element holding a text once per copy, even an empty text, which owns nothing.
-    /// A large table (the key table) is put in huge pages.
+    /// A table of 2 MiB or more (the key table, a very large distinct count) is put in huge
+    /// pages (`HugePages`).
     init(initialisedInPlace count: Int, with element: Element) {
         self.init(unsafeUninitializedCapacity: count) { slots, initialized in
             // Before the first touch, which maps each page.

@@ -1,4 +1,4 @@
-#if canImport(Glibc)
+#if os(Linux)
 import Glibc
 #endif
 
@@ -15,10 +15,16 @@ enum HugePages {
     /// (nothing for a range holding none); a hint, so its result is ignored.
     static func advise(_ start: UnsafeMutableRawPointer, bytes: Int) {
         #if os(Linux)
-        let first = (Int(bitPattern: start) + size - 1) & ~(size - 1)
-        let end = (Int(bitPattern: start) + bytes) & ~(size - 1)
-        guard end > first, let aligned = UnsafeMutableRawPointer(bitPattern: first) else { return }
-        _ = madvise(aligned, end - first, MADV_HUGEPAGE)
+        guard let pages = wholePages(start: Int(bitPattern: start), bytes: bytes),
+              let first = UnsafeMutableRawPointer(bitPattern: pages.lowerBound) else { return }
+        _ = madvise(first, pages.count, MADV_HUGEPAGE)
         #endif
+    }
+
+    /// The addresses of the whole huge pages within `bytes` bytes at address `start`, or nil.
+    static func wholePages(start: Int, bytes: Int) -> Range<Int>? {
+        let first = (start + size - 1) & ~(size - 1)
+        let end = (start + bytes) & ~(size - 1)
+        return end > first ? first..<end : nil
     }
 }

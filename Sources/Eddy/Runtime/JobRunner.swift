@@ -117,7 +117,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private let deadLetters: ByteSink?
 
     private var summary = RunSummary()
-    private var pending: PendingEvents
+    private let pending: PendingEvents
     private var values: [FieldValue]
     private var watermark = Int64.min
     private var maxEventTime = Int64.min
@@ -323,7 +323,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         watermark = point.counters["watermark"] ?? .min
         maxEventTime = point.counters["maxEventTime"] ?? .min
         sources = point.sources
-        // In arrival order: the pending queue orders peers (equal times) by insertion.
+        // In arrival order, as they first arrived (open sessions keep their events in the
+        // order they were added; the pending queue orders by time, then arrival, either way).
         for event in point.buffered.sorted(by: { $0.sequence < $1.sequence }) {
             do {
                 var (eventValues, members) = try BufferedEventCodec.decode(event.bytes, width: pending.width)
@@ -648,7 +649,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             summary.emitted += Int64(fired.events)
             summary.windows? += Int64(fired.windows)
         } else {
-            try workers.release(batch, from: &pending, carryingAll: carriesAllMembers, to: output.buffer)
+            try workers.release(batch, from: pending, carryingAll: carriesAllMembers, to: output.buffer)
             summary.emitted += Int64(batch.count)
         }
         try output.flushIfFull()

@@ -60,8 +60,8 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     ///
     /// The share goes in chunks of about `chunkSize` events, cut only where the time changes
     /// (peers stay in one chunk): each chunk's states are looked up and prefetched together
-    /// before it is applied (one chunk ahead when `processPipelined` may), so they are in
-    /// cache when it is.
+    /// before it is applied (two chunks ahead, and their windows and maps one chunk ahead,
+    /// when `processPipelined` may), so they are in cache when it is.
     func process(
         _ share: BatchShare, values: UnsafeBufferPointer<FieldValue>,
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
@@ -334,7 +334,7 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
     /// Releases `batch` (entries of `pending` in (time, arrival) order): applies it, appends
     /// its records to `out` in batch order, and frees its pending slots.
     func release(
-        _ batch: [PendingEvents.Entry], from pending: inout PendingEvents, carryingAll: Bool, to out: ByteBuffer
+        _ batch: [PendingEvents.Entry], from pending: PendingEvents, carryingAll: Bool, to out: ByteBuffer
     ) throws {
         for share in shares { share.removeAll() }
         owners.removeAll(keepingCapacity: true)

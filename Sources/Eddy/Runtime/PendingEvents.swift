@@ -10,7 +10,7 @@
 /// the release, cost ~450 instructions an event; scanning every waiting entry ~30 entries
 /// per event; a binary heap a dozen unpredictable branches per event). Events beyond the
 /// ring (a jump in time between releases) wait outside it until it reaches them.
-struct PendingEvents {
+final class PendingEvents {
     struct Entry {
         var time: Int64
         var sequence: Int64
@@ -94,8 +94,7 @@ struct PendingEvents {
     /// All input columns of each buffered event, kept only for `carry: ["*"]`.
     private(set) var members: [[(name: String, value: FieldValue)]] = []
     // Per slot and per bucket, in append buffers rather than arrays: each write to an array
-    // checked that it was uniquely referenced, eight calls per event here. The buffers are
-    // objects, so a copy of this value would share them: the runner keeps the only one.
+    // checked that it was uniquely referenced, eight calls per event here.
     /// The stable hash of each buffered event's key, taken while its values were fresh in
     /// cache: it picks the event's worker and finds its state without hashing again.
     private let keyHashes = AppendBuffer<UInt64>()
@@ -116,8 +115,10 @@ struct PendingEvents {
     /// The lowest bucket number the ring holds (bucket b sits at `b & ringMask`); nil until
     /// the first release. Every release moves it up to the watermark's bucket.
     private var base: Int64?
-    /// Entries whose bucket fell outside the ring when they arrived, in arrival order.
+    /// Entries whose bucket fell outside the ring when they arrived, in arrival order, and
+    /// the space `admitOutside` sorts them through.
     private var outside: [Entry] = []
+    private var stillOutside: [Entry] = []
     /// What a release takes, gathered before it is handed over in one piece.
     private let taken = AppendBuffer<Entry>()
     /// Entries waiting, in the ring or outside it.
@@ -135,7 +136,7 @@ struct PendingEvents {
         let maxBuckets: Int64 = 1 << 16
         let fits = units <= maxBuckets - 2
         bucketWidth = fits ? unit : (units / (maxBuckets - 2) + 1) * unit
-        let buckets = fits ? max(64, 1 << (Int64.bitWidth - (units + 1).leadingZeroBitCount)) : Int(maxBuckets)
+        let buckets = fits ? max(Self.minimumBuckets, 1 << (Int64.bitWidth - (units + 1).leadingZeroBitCount)) : Int(maxBuckets)
         ringMask = Int64(buckets - 1)
         heads = AppendBuffer(capacity: buckets)
         tails = AppendBuffer(capacity: buckets)
@@ -146,6 +147,11 @@ struct PendingEvents {
         }
         for _ in 0..<buckets / 64 { occupied.append(0) }
     }
+
+    /// Buckets in the smallest ring. Between two releases (a few hundred events apart) the
+    /// largest time seen moves on by however much those events span, beyond the watermark's
+    /// horizon: a ring that short (64 buckets for a watermark of 0) left most events outside.
+    private static var minimumBuckets: Int { 4096 }
 
     /// The stable hash of the key of the event in `slot`.
     @inline(__always)
@@ -161,7 +167,7 @@ struct PendingEvents {
     /// Moves an event's values into the arena and queues it. `source` gets the slot's stale
     /// values in exchange: swapping moves each value without retaining or releasing its text,
     /// and the caller's scanner overwrites every slot of `source` before its next use.
-    mutating func insert(
+    func insert(
         time: Int64, sequence: Int64, keyHash: UInt64, values source: inout [FieldValue],
         members eventMembers: [(name: String, value: FieldValue)]?
     ) {
@@ -180,6 +186,8 @@ struct PendingEvents {
             sequences.base[slot] = sequence
         } else {
             slot = values.count / width
+            // Buckets link slots as 32-bit indices.
+            precondition(slot < Int(Int32.max), "more than \(Int32.max) events waiting for the watermark")
             values.append(contentsOf: source[0..<width])
             members.append(eventMembers ?? [])
             keyHashes.append(keyHash)
@@ -205,7 +213,7 @@ struct PendingEvents {
 
     /// Appends `slot` to the end of `bucket`'s list (arrival order, as a rule).
     @inline(__always)
-    private mutating func append(slot: Int, toBucket bucket: Int64) {
+    private func append(slot: Int, toBucket bucket: Int64) {
         let position = Int(bucket & ringMask)
         let tails = tails.base
         let nextInBucket = nextInBucket.base
@@ -232,7 +240,7 @@ struct PendingEvents {
     /// a bucket, events are in arrival order, which is (time, arrival) order whenever a bucket
     /// holds one time (a bucket per time unit): no sorting. A bucket found out of order (several
     /// times in it, or an event moved in from outside the ring) is sorted on its own.
-    mutating func takeReady(upTo watermark: Int64, into ready: inout [Entry]) {
+    func takeReady(upTo watermark: Int64, into ready: inout [Entry]) {
         ready.removeAll(keepingCapacity: true)
         taken.removeAll()
         let target = bucket(of: watermark)
@@ -303,13 +311,17 @@ struct PendingEvents {
 
     /// Moves the entries outside the ring that are now due into `ready` (which is then put
     /// back into order), and those that now fall within the ring into it.
-    private mutating func admitOutside(upTo watermark: Int64, into ready: inout [Entry]) {
+    private func admitOutside(upTo watermark: Int64, into ready: inout [Entry]) {
         let base = self.base!
         let readyBefore = ready.count
-        var stillOutside: [Entry] = []
+        stillOutside.removeAll(keepingCapacity: true)
+        // Whether `ready` stays in order as due entries are appended (they often are: events
+        // past a jump in time, in arrival order), so that it need not be sorted.
+        var inOrder = true
         for entry in outside {
             let bucket = bucket(of: entry.time)
             if entry.time <= watermark {
+                if let last = ready.last, !Entry.precedes(last, entry) { inOrder = false }
                 ready.append(entry)
             } else if ringHolds(bucket, base: base) {
                 // Possibly ahead of later arrivals already in its bucket: `takeBucket` sorts it.
@@ -318,8 +330,8 @@ struct PendingEvents {
                 stillOutside.append(entry)
             }
         }
-        outside = stillOutside
-        if ready.count > readyBefore { Entry.sort(&ready) }
+        swap(&outside, &stillOutside)
+        if ready.count > readyBefore, !inOrder { Entry.sort(&ready) }
     }
 
     /// Every waiting event's entry, in no particular order.
@@ -335,7 +347,7 @@ struct PendingEvents {
         return entries
     }
 
-    mutating func free(slot: Int) {
+    func free(slot: Int) {
         freeSlots.append(slot)
         // Only `carry: ["*"]` keeps members worth releasing.
         if !members[slot].isEmpty { members[slot] = [] }

@@ -1,7 +1,7 @@
 /// One feature's state for one key: the accumulator behind a `dict` entry.
 ///
-/// Accumulators are values, stored contiguously per feature (see `FeatureStore`), so that
-/// an event's state is found by indexing arrays with the key's slot, not by chasing one
+/// Accumulators are values, stored side by side in one row per key (see `StateRows`), so
+/// that an event's states are found at fixed offsets from the key's row, not by chasing one
 /// object per key and feature.
 ///
 /// Events reach a key in event-time order (the runtime releases them by watermark), so a
@@ -700,7 +700,13 @@ extension ValueCountsState {
     func encodeState(to writer: inout StateWriter) {
         if withoutTable {
             // What a table would hold, in the same order (`counts.allByText`), from the
-            // window itself.
+            // window itself; the count kept beside it is what the window holds (checked in
+            // debug builds: a wrong count would write a state that does not decode).
+            assert({
+                var distinct = 0
+                texts.forEachDistinctTextInByteOrder { _, _ in distinct += 1 }
+                return distinct == distinctInWindow
+            }())
             writer.writeCount(distinctInWindow)
             texts.forEachDistinctTextInByteOrder { text, occurrences in
                 writer.write(textAt: text)

@@ -1,7 +1,6 @@
-import CEddySupport
-
-/// One feature's state for every resident key, stored contiguously and indexed by the key's
-/// slot: an event finds its state by indexing arrays, not by chasing an object per feature.
+/// One feature's state for every resident key, at a fixed offset in each key's row (see
+/// `StateRows`): an event finds its state from the key's slot, not by chasing an object per
+/// feature.
 protocol FeatureStore: AnyObject {
     /// The size and alignment of one key's state, laid out in `StateRows`.
     var stateLayout: (size: Int, alignment: Int) { get }
@@ -37,8 +36,8 @@ protocol FeatureStore: AnyObject {
 }
 
 extension FeatureAccumulator {
-    /// `appendResult` on a state in a store's array, without copying it: a plain call through
-    /// the array's subscript copied the state (retaining and releasing its window and map).
+    /// `appendResult` on a state in its row, without copying it: a non-mutating call may copy
+    /// the state out (retaining and releasing its window and map), a mutating one works in place.
     @inline(__always)
     mutating func appendResultInPlace(to out: ByteBuffer) { appendResult(to: out) }
 
@@ -86,9 +85,7 @@ extension AccumulatorStore {
     @inline(__always)
     private func state(_ slot: Int) -> UnsafeMutablePointer<State> { column.state(slot, as: State.self) }
 
-    func initialiseState(slot: Int) {
-        (column.rows.unsafelyUnwrapped.address(ofRow: slot) + column.offset).initializeMemory(as: State.self, to: empty)
-    }
+    func initialiseState(slot: Int) { state(slot).initialize(to: empty) }
 
     @inline(__always)
     func apply(_ value: FieldValue, slot: Int, at time: Int64) {

@@ -22,10 +22,10 @@ public protocol KeyedStateBackend: AnyObject {
     /// would give it), or nil: the key is read in place, so a hit copies nothing.
     func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int?
     /// The runtime applied a batch of events and holds no slot any more (except slots of
-    /// the next batch, when `keepsSlotsAcrossBatches`).
+    /// the next batches, when `keepsSlotsAcrossBatches`).
     func endOfBatch() throws
     /// Whether slots stay valid across `endOfBatch()` (a backend that never evicts), so the
-    /// runtime may look up the next batch's keys before it applies the current one.
+    /// runtime may look up the next batches' keys before it applies the current one.
     var keepsSlotsAcrossBatches: Bool { get }
     /// Writes the keyed state of every worker in `workers` and `buffered` (replacing what
     /// an earlier call wrote) to the backends' durable store; nothing for `memory`.

@@ -16,8 +16,8 @@ import CEddySupport
 /// grows, by copying their bytes: Swift values are bitwise movable (states hold arrays,
 /// strings and class references, never weak references).
 final class StateRows {
-    /// Where row 0 starts; changes when the arena grows, so it is read once per batch, after
-    /// every slot of the batch was resolved (resolving may add rows).
+    /// Where row 0 starts; changes when the arena grows (resolving a key may add a row), so a
+    /// feature reads it once per `apply` of a chunk, during which no row is added.
     private(set) var base: UnsafeMutableRawPointer
     /// Bytes per row.
     let stride: Int
@@ -85,6 +85,8 @@ final class StateRows {
     /// returns its index.
     func appendRow() -> Int {
         if count == capacity {
+            // The states are moved as bytes; they are read back through the same types that
+            // wrote them (`assumingMemoryBound`), as bitwise-movable values allow.
             let larger = Self.allocate(bytes: capacity * 2 * stride)
             larger.copyMemory(from: base, byteCount: count * stride)
             free(base)
