@@ -1,0 +1,1 @@
+void cs_unused(void) {}
