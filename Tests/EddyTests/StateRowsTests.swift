@@ -7,12 +7,16 @@ struct StateRowsTests {
     @Test func statesAreLaidOutAlignedAndRowsNeverStraddleALineNeedlessly() {
         let one = StateRows.laidOut([(8, 8)])
         #expect(one.offsets == [0] && one.rows.stride == 8)
+        // The most aligned first, then the largest: 16, 4, 1 bytes in 32 (in the order given,
+        // 1, 16, 4 took 48).
         let padded = StateRows.laidOut([(1, 1), (16, 16), (4, 4)])
-        #expect(padded.offsets == [0, 16, 32] && padded.rows.stride == 64)
+        #expect(padded.offsets == [20, 0, 16] && padded.rows.stride == 32)
         let small = StateRows.laidOut([(8, 8), (12, 4)])
         #expect(small.offsets == [0, 8] && small.rows.stride == 32)
-        let wide = StateRows.laidOut([(100, 8), (200, 16), (0, 1)])
-        #expect(wide.offsets == [0, 112, 312] && wide.rows.stride == 320)
+        let wide = StateRows.laidOut([(100, 8), (200, 16), (0, 1), (49, 16), (42, 8)])
+        #expect(wide.offsets == [264, 0, 410, 208, 368] && wide.rows.stride == 448)
+        // Equal layouts keep the order given.
+        #expect(StateRows.laidOut([(24, 8), (24, 8), (24, 8)]).offsets == [0, 24, 48])
         #expect(Int(bitPattern: wide.rows.address(ofRow: 0)) % StateRows.lineSize == 0)
     }
 

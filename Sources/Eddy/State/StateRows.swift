@@ -30,17 +30,21 @@ final class StateRows {
     /// is a power of two up to a line, a multiple of lines beyond.
     static let lineSize = 64
 
-    /// Lays out `layouts` (each feature's state size and alignment) one after the other;
-    /// returns each one's offset in a row, with the arena.
+    /// Lays out `layouts` (each feature's state size and alignment), the most aligned first
+    /// and then the largest, so that little is lost to padding; returns each one's offset in a
+    /// row (in the order given), with the arena.
     static func laidOut(_ layouts: [(size: Int, alignment: Int)]) -> (rows: StateRows, offsets: [Int]) {
-        var offsets: [Int] = []
+        var offsets = [Int](repeating: 0, count: layouts.count)
         var end = 0
         var alignment = 8
-        for layout in layouts {
-            end = roundUp(end, to: layout.alignment)
-            offsets.append(end)
-            end += layout.size
-            alignment = max(alignment, layout.alignment)
+        let order = layouts.indices.sorted {
+            (layouts[$0].alignment, layouts[$0].size, -$0) > (layouts[$1].alignment, layouts[$1].size, -$1)
+        }
+        for index in order {
+            end = roundUp(end, to: layouts[index].alignment)
+            offsets[index] = end
+            end += layouts[index].size
+            alignment = max(alignment, layouts[index].alignment)
         }
         end = max(roundUp(end, to: alignment), 8)
         let stride = end <= lineSize ? 1 << (Int.bitWidth - (end - 1).leadingZeroBitCount) : roundUp(end, to: lineSize)
