@@ -115,8 +115,8 @@ final class PendingEvents {
     /// The lowest bucket number the ring holds (bucket b sits at `b & ringMask`); nil until
     /// the first release. Every release moves it up to the watermark's bucket.
     private var base: Int64?
-    /// Entries whose bucket fell outside the ring when they arrived, in arrival order, and
-    /// the space `admitOutside` sorts them through.
+    /// Entries whose bucket fell outside the ring when they arrived, in arrival order, and the
+    /// list `admitOutside` keeps those still outside in (swapped in, so neither is reallocated).
     private var outside: [Entry] = []
     private var stillOutside: [Entry] = []
     /// What a release takes, gathered before it is handed over in one piece.
@@ -256,7 +256,7 @@ final class PendingEvents {
         count -= ready.count
     }
 
-    /// Takes `count` buckets of the ring from bucket `first` into `ready`: whole, except for
+    /// Takes `count` buckets of the ring from bucket `first` into `taken`: whole, except for
     /// the watermark's own bucket, whose events after `watermark` stay. Empty buckets are
     /// skipped 64 at a time through the occupancy bits.
     private func takeBuckets(from first: Int64, count: UInt64, upTo watermark: Int64) {
