@@ -7,6 +7,22 @@ int eddy_exchange_paths(const char *first, const char *second) {
     return renameat2(AT_FDCWD, first, AT_FDCWD, second, RENAME_EXCHANGE);
 }
 
+#include <sys/mman.h>
+
+void *eddy_map_memory(size_t bytes) {
+    void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return memory == MAP_FAILED ? NULL : memory;
+}
+
+void *eddy_grow_mapping(void *memory, size_t bytes, size_t newBytes) {
+    void *grown = mremap(memory, bytes, newBytes, MREMAP_MAYMOVE);
+    return grown == MAP_FAILED ? NULL : grown;
+}
+
+void eddy_unmap_memory(void *memory, size_t bytes) {
+    munmap(memory, bytes);
+}
+
 #include <stdint.h>
 #include <string.h>
 

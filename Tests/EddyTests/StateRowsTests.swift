@@ -62,6 +62,28 @@ struct StateRowsTests {
         #expect(firstTracker == nil && lastTracker == nil)
     }
 
+    /// The arena grows well past a huge page (it is asked for huge pages as a whole, and
+    /// grows by moving its pages) with every row kept. Rows of 320 bytes, as the card job's,
+    /// so that the arena's sizes are not multiples of a huge page.
+    @Test func rowsGrowPastHugePagesIntact() {
+        let stores = (0..<20).map { _ in TrackedStore() }
+        let (rows, offsets) = StateRows.laidOut(stores.map(\.stateLayout))
+        for (store, offset) in zip(stores, offsets) { store.attach(to: rows, offset: offset) }
+        #expect(rows.stride == 320)
+        let count = 3 * HugePages.size / rows.stride
+        for slot in 0..<count {
+            #expect(rows.appendRow() == slot)
+            for store in stores { store.initialiseState(slot: slot) }
+            stores[slot % 20].apply(FieldValue(kind: .number, text: "\(slot)"), slot: slot, at: 0)
+        }
+        let out = ByteBuffer()
+        for slot in stride(from: 0, to: count, by: 997) + [count - 1] {
+            out.removeAll()
+            stores[slot % 20].appendResult(slot: slot, to: out)
+            #expect(String(decoding: out.elements, as: UTF8.self) == "[\(slot)]")
+        }
+    }
+
     /// Huge pages are asked for only over whole 2 MiB pages inside a range.
     @Test func hugePagesCoverOnlyWholeHugePagesOfARange() {
         let size = HugePages.size

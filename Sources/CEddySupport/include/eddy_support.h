@@ -12,6 +12,16 @@ static inline void eddy_prefetch(const void *address) {
 /// `_GNU_SOURCE`, so it is called from C): 0 on success, -1 with errno set.
 int eddy_exchange_paths(const char *first, const char *second);
 
+/// Anonymous private memory of `bytes` (page-aligned, zero-filled, mapped on first touch),
+/// or NULL. Grown with `eddy_grow_mapping`: Linux `mremap` moves the pages themselves
+/// instead of copying their bytes (it needs `_GNU_SOURCE`, so it is called from C), so a
+/// table that doubles never holds its old and new copies at once; NULL when it fails (as
+/// on a range that is not one whole mapping).
+#include <stddef.h>
+void *eddy_map_memory(size_t bytes);
+void *eddy_grow_mapping(void *memory, size_t bytes, size_t newBytes);
+void eddy_unmap_memory(void *memory, size_t bytes);
+
 /// Continues a CRC-32C over `count` bytes: `state` is the running value before the final
 /// inversion (start from 0xFFFFFFFF, invert at the end). Uses the SSE 4.2 instruction when
 /// the CPU has it (checkpoints checksum every state file), a table otherwise.

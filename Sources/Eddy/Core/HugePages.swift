@@ -21,6 +21,16 @@ enum HugePages {
         #endif
     }
 
+    /// Asks for huge pages over all of a mapping of `bytes` at `start` (page-aligned, as
+    /// `eddy_map_memory` returns it). The request stays with the mapping as `mremap` grows
+    /// it; advising only its aligned interior would split it in two, and `mremap` fails on a
+    /// range that is not one mapping.
+    static func adviseMapping(_ start: UnsafeMutableRawPointer, bytes: Int) {
+        #if os(Linux)
+        _ = madvise(start, bytes, MADV_HUGEPAGE)
+        #endif
+    }
+
     /// The addresses of the whole huge pages within `bytes` bytes at address `start`, or nil.
     static func wholePages(start: Int, bytes: Int) -> Range<Int>? {
         let first = (start + size - 1) & ~(size - 1)

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CEddySupport
 
 /// Every slot's feature states, row by row: one row per slot holds each feature's state at
@@ -12,9 +7,11 @@ import CEddySupport
 /// feature and event on a stream over many keys.
 ///
 /// The rows are raw memory holding Swift values: each store initialises, uses and
-/// deinitialises its own state in place (`FeatureStore.attach`). Rows move when the arena
-/// grows, by copying their bytes: Swift values are bitwise movable (states hold arrays,
-/// strings and class references, never weak references).
+/// deinitialises its own state in place (`FeatureStore.attach`). The arena is a memory
+/// mapping that doubles with `mremap`, which moves its pages rather than copying their bytes
+/// (copying, a doubling held the old and the new arena at once: with 2.6M keys, a peak RSS
+/// of 3.45 GB against 3.19 GB); either way the rows move as bytes, which Swift values allow
+/// (states hold arrays, strings and class references, never weak references).
 final class StateRows {
     /// Where row 0 starts; changes when the arena grows (resolving a key may add a row), so a
     /// feature reads it once per `apply` of a chunk, during which no row is added.
@@ -58,24 +55,20 @@ final class StateRows {
     private init(stride: Int) {
         self.stride = stride
         capacity = 64
-        base = Self.allocate(bytes: capacity * stride)
+        guard let memory = eddy_map_memory(capacity * stride) else { Self.outOfMemory(capacity * stride) }
+        base = memory
+        HugePages.adviseMapping(base, bytes: capacity * stride)
     }
 
     deinit {
         for row in 0..<count {
             for release in releasers { release(address(ofRow: row)) }
         }
-        free(base)
+        eddy_unmap_memory(base, capacity * stride)
     }
 
-    private static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
-        var memory: UnsafeMutableRawPointer?
-        // Large arenas start on a huge page, so that all of them can be mapped by huge pages.
-        guard posix_memalign(&memory, bytes >= HugePages.size ? HugePages.size : lineSize, bytes) == 0, let memory else {
-            fatalError("out of memory for \(bytes) bytes of key state")
-        }
-        HugePages.advise(memory, bytes: bytes)
-        return memory
+    private static func outOfMemory(_ bytes: Int) -> Never {
+        fatalError("out of memory for \(bytes) bytes of key state")
     }
 
     /// Registers how one feature's state is deinitialised when the rows go.
@@ -89,11 +82,11 @@ final class StateRows {
     /// returns its index.
     func appendRow() -> Int {
         if count == capacity {
-            // The states are moved as bytes; they are read back through the same types that
-            // wrote them (`assumingMemoryBound`), as bitwise-movable values allow.
-            let larger = Self.allocate(bytes: capacity * 2 * stride)
-            larger.copyMemory(from: base, byteCount: count * stride)
-            free(base)
+            // The states move with their pages; they are read back through the same types
+            // that wrote them (`assumingMemoryBound`), as bitwise-movable values allow.
+            guard let larger = eddy_grow_mapping(base, capacity * stride, capacity * 2 * stride) else {
+                Self.outOfMemory(capacity * 2 * stride)
+            }
             base = larger
             capacity *= 2
         }
