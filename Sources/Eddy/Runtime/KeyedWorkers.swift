@@ -132,8 +132,8 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 
     private var nextSlots: [Int] = []
     private var slotsAfterNext: [Int] = []
-    /// Each chunk's first and last peer group (indices into the share's `peerGroupEnds`).
-    private var chunkGroups: [(first: Int, last: Int)] = []
+    /// Each chunk's peer groups (indices into the share's `peerGroupEnds`) and events.
+    private var chunks: [(groups: ClosedRange<Int>, events: Range<Int>)] = []
 
     /// `process` for a backend whose slots outlive a batch, in a job without a TTL (whose
     /// expiry may cut a chunk short): a three-stage pipeline, so that each load has a whole
@@ -146,32 +146,30 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) throws {
         let groupEnds = share.peerGroupEnds.elements
-        chunkGroups.removeAll(keepingCapacity: true)
+        chunks.removeAll(keepingCapacity: true)
         var firstGroup = 0
+        var start = 0
         while firstGroup < groupEnds.count {
-            let lastGroup = Self.lastGroup(ofChunkFrom: firstGroup, start: firstGroup == 0 ? 0 : groupEnds[firstGroup - 1], groupEnds)
-            chunkGroups.append((firstGroup, lastGroup))
+            let lastGroup = Self.lastGroup(ofChunkFrom: firstGroup, start: start, groupEnds)
+            chunks.append((firstGroup...lastGroup, start..<groupEnds[lastGroup]))
             firstGroup = lastGroup + 1
+            start = groupEnds[lastGroup]
         }
-        func events(ofChunk index: Int) -> Range<Int> {
-            (chunkGroups[index].first == 0 ? 0 : groupEnds[chunkGroups[index].first - 1])..<groupEnds[chunkGroups[index].last]
-        }
-        try resolveSlots(share, events(ofChunk: 0), values: values, into: &slots)
+        try resolveSlots(share, chunks[0].events, values: values, into: &slots)
         keyed.prefetchStates(slots)
-        if chunkGroups.count > 1 {
-            try resolveSlots(share, events(ofChunk: 1), values: values, into: &nextSlots)
+        if chunks.count > 1 {
+            try resolveSlots(share, chunks[1].events, values: values, into: &nextSlots)
             keyed.prefetchStates(nextSlots)
         }
-        prefetchHeap(share, events(ofChunk: 0), slots: slots, values: values)
-        for index in chunkGroups.indices {
-            let range = events(ofChunk: index)
-            if index + 1 < chunkGroups.count { prefetchHeap(share, events(ofChunk: index + 1), slots: nextSlots, values: values) }
-            if index + 2 < chunkGroups.count {
-                try resolveSlots(share, events(ofChunk: index + 2), values: values, into: &slotsAfterNext)
+        prefetchHeap(share, chunks[0].events, slots: slots, values: values)
+        for (index, chunk) in chunks.enumerated() {
+            if index + 1 < chunks.count { prefetchHeap(share, chunks[index + 1].events, slots: nextSlots, values: values) }
+            if index + 2 < chunks.count {
+                try resolveSlots(share, chunks[index + 2].events, values: values, into: &slotsAfterNext)
                 keyed.prefetchStates(slotsAfterNext)
             }
-            setChunkEnds(groupEnds, chunkGroups[index].first...chunkGroups[index].last, start: range.lowerBound)
-            applyAndEncode(share, range, values: values, members: members, to: out, markingEnds: markingEnds)
+            setChunkEnds(groupEnds, chunk.groups, start: chunk.events.lowerBound)
+            applyAndEncode(share, chunk.events, values: values, members: members, to: out, markingEnds: markingEnds)
             try keyed.backend.endOfBatch()
             swap(&slots, &nextSlots)
             swap(&nextSlots, &slotsAfterNext)
