@@ -43,6 +43,34 @@ struct HotPathStructureTests {
         #expect(counts.all.map(\.occurrences) == [5])
     }
 
+    /// A table's texts in byte order, as rows persist them: inline texts sort by their words,
+    /// and a table holding one long text sorts by comparing the texts themselves.
+    @Test func textCountsVisitTheirTextsInByteOrder() {
+        func visited(_ counts: TextCounts) -> [(String, Int64)] {
+            var seen: [(String, Int64)] = []
+            counts.forEachInByteOrder { text, occurrences in seen.append((text.pointee, occurrences)) }
+            return seen
+        }
+        var generator = SplitMix(seed: 11)
+        // Prefixes of one another, bytes above 0x7F, the 8-byte word boundary, numbers.
+        let inline = ["\"a\"", "\"ab\"", "\"abcdefg\"", "\"abcdefgh\"", "\"abcdefghijklm\"", "\"é\"", "\"z\"", "12.5", "125", "-1", "true"]
+        let long = "\"a text longer than fifteen bytes\""
+        for texts in [inline, inline + [long]] {
+            var counts = TextCounts()
+            var model: [String: Int64] = [:]
+            for _ in 0..<200 {
+                let text = texts[Int(generator.next() % UInt64(texts.count))]
+                counts.add(text)
+                model[text, default: 0] += 1
+            }
+            let expected = model.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            let seen = visited(counts)
+            #expect(seen.map(\.0) == expected.map(\.key))
+            #expect(seen.map(\.1) == expected.map(\.value))
+        }
+        #expect(visited(TextCounts()).isEmpty)
+    }
+
     /// A windowed distinct count goes without a table while its window holds at most
     /// `smallWindow` values, and with one beyond: across both, and across checkpoints taken
     /// in either, its results follow the model, and it persists the very bytes of a state

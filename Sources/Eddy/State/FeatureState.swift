@@ -703,7 +703,7 @@ extension ValueCountsState {
     /// whatever the table's order (which depends on its history), or whether there is one.
     func encodeState(to writer: inout StateWriter) {
         if withoutTable {
-            // What a table would hold, in the same order (`counts.allByText`), from the
+            // What a table would hold, in the same order (`counts.forEachInByteOrder`), from the
             // window itself; the count kept beside it is what the window holds (checked in
             // debug builds: a wrong count would write a state that does not decode).
             assert({
@@ -717,11 +717,10 @@ extension ValueCountsState {
                 writer.write(occurrences)
             }
         } else {
-            let distinct = counts.allByText
-            writer.writeCount(distinct.count)
-            for (text, count) in distinct {
-                writer.write(text)
-                writer.write(count)
+            writer.writeCount(counts.count)
+            counts.forEachInByteOrder { text, occurrences in
+                writer.write(textAt: text)
+                writer.write(occurrences)
             }
         }
         texts.encode(to: &writer)

@@ -108,29 +108,37 @@ struct TextCounts {
         entries.compactMap { $0.occurrences == 0 ? nil : ($0.text, $0.occurrences) }
     }
 
-    /// Every distinct text and its count, sorted by the texts' UTF-8 bytes. Most tables are
-    /// small (a key's distinct values): those take an insertion sort, without the standard
-    /// library's sort closure and buffer, which were a third of writing a key's row.
-    var allByText: [(text: String, occurrences: Int64)] {
-        guard count <= 32 else { return all.sorted { $0.text.utf8Precedes($1.text) } }
-        var sorted: [(text: String, occurrences: Int64)] = []
-        sorted.reserveCapacity(count)
-        for entry in entries where entry.occurrences != 0 {
-            Self.insert(entry.text, occurrences: entry.occurrences, into: &sorted)
-        }
-        return sorted
-    }
-
-    /// Counts `occurrences` more of `text` in `sorted`, a list sorted by the texts' bytes
-    /// with each text once: an insertion sort's step, for short lists.
-    private static func insert(_ text: String, occurrences: Int64, into sorted: inout [(text: String, occurrences: Int64)]) {
-        var position = sorted.count
-        while position > 0, text.utf8Precedes(sorted[position - 1].text) { position -= 1 }
-        // Not before the text at `position - 1`, nor after it: the same bytes.
-        if position > 0, !sorted[position - 1].text.utf8Precedes(text) {
-            sorted[position - 1].occurrences += occurrences
-        } else {
-            sorted.insert((text, occurrences), at: position)
+    /// Calls `body` with every distinct text (read in place) and its count, sorted by the
+    /// texts' UTF-8 bytes. Inline texts, nearly all of them, sort as pairs of big-endian
+    /// words; copying the texts out and comparing them as strings cost ~40,000 instructions a
+    /// table, most of writing a key's row with a distinct count.
+    func forEachInByteOrder(_ body: (UnsafePointer<String>, Int64) -> Void) {
+        typealias SortKey = (high: UInt64, low: UInt64, count: Int, entry: Int)
+        entries.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress, count > 0 else { return }
+            func text(_ entry: Int) -> UnsafePointer<String> { UnsafePointer(Self.textAddress(UnsafeMutablePointer(mutating: base + entry))) }
+            withUnsafeTemporaryAllocation(of: SortKey.self, capacity: count) { keys in
+                var held = 0
+                var allInline = true
+                for entry in entries.indices where entries[entry].occurrences != 0 {
+                    if let inline = InlineText.inlineWords(at: text(entry)) {
+                        let sortable = InlineText.sortableWords(inline)
+                        keys.initializeElement(at: held, to: (sortable.high, sortable.low, inline.count, entry))
+                    } else {
+                        allInline = false
+                        keys.initializeElement(at: held, to: (0, 0, 0, entry))
+                    }
+                    held += 1
+                }
+                var sorted = UnsafeMutableBufferPointer(rebasing: keys[0..<held])
+                if allInline {
+                    sorted.sort { ($0.high, $0.low, $0.count) < ($1.high, $1.low, $1.count) }
+                } else {
+                    sorted.sort { InlineText.precedes(at: text($0.entry), text($1.entry)) }
+                }
+                for key in sorted { body(text(key.entry), entries[key.entry].occurrences) }
+                _ = keys.deinitialize()
+            }
         }
     }
 
