@@ -81,13 +81,13 @@ public final class CheckpointStore {
         var problems: [String] = []
         for file in metadata.files {
             let path = root + "/" + file.path
-            guard let bytes = try? DurableFiles.read(path) else {
+            guard let found = try? DurableFiles.checksum(path) else {
                 problems.append("\(path): missing")
                 continue
             }
-            if Int64(bytes.count) != file.size {
-                problems.append("\(path): \(bytes.count) bytes, expected \(file.size)")
-            } else if CRC32C.checksum(bytes) != file.crc32c {
+            if found.size != file.size {
+                problems.append("\(path): \(found.size) bytes, expected \(file.size)")
+            } else if found.crc32c != file.crc32c {
                 problems.append("\(path): checksum mismatch")
             }
         }
@@ -225,10 +225,9 @@ public final class CheckpointStaging {
 
     /// Records a file written (and fsynced) under `directory`, at `relativePath`.
     public func addPrivateFile(_ relativePath: String) throws(IOError) {
-        let bytes = try DurableFiles.read(directory + "/" + relativePath)
-        files.append(CheckpointFile(
-            path: CheckpointStore.name(of: id) + "/" + relativePath, size: Int64(bytes.count), crc32c: CRC32C.checksum(bytes)))
-        newBytes += Int64(bytes.count)
+        let file = try DurableFiles.checksum(directory + "/" + relativePath)
+        files.append(CheckpointFile(path: CheckpointStore.name(of: id) + "/" + relativePath, size: file.size, crc32c: file.crc32c))
+        newBytes += file.size
     }
 
     /// Moves the immutable file at `path` into `shared/` as `sharedName` unless an earlier
@@ -239,14 +238,14 @@ public final class CheckpointStaging {
         if let known = knownShared[relative], DurableFiles.exists(target) {
             files.append(known)
         } else {
-            let bytes = try DurableFiles.read(path)
+            let file = try DurableFiles.checksum(path)
             try DurableFiles.remove(target)
             if link(path, target) != 0 {
                 // Another file system: copy instead of linking.
-                try DurableFiles.write(bytes, to: target)
+                try DurableFiles.write(try DurableFiles.read(path), to: target)
             }
-            files.append(CheckpointFile(path: relative, size: Int64(bytes.count), crc32c: CRC32C.checksum(bytes)))
-            newBytes += Int64(bytes.count)
+            files.append(CheckpointFile(path: relative, size: file.size, crc32c: file.crc32c))
+            newBytes += file.size
         }
         try DurableFiles.remove(path)
         sharedLinks.append(SharedLink(databaseName: databaseName, sharedName: sharedName))
