@@ -178,6 +178,39 @@ struct StateBackendTests {
         #expect(seen == 200)
     }
 
+    /// Enough dirty keys for persisting to write them through SST files the database ingests:
+    /// every row lands, equal to the memory backend's, in two runs over the same keys (the
+    /// second run's files overlap the first's and must win over them), and no file is left
+    /// outside the database.
+    @Test func manyDirtyKeysArePersistedThroughIngestedFiles() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var spec = everyFeatureJob
+        spec.maxParallelism = 8
+        let plan = JobPlan(spec)
+        let keys = RocksStateBackend.rowsWorthAFile + 1000
+        let database = directory.appendingPathComponent("db/rocksdb").path
+        var memory = MemoryStateBackend(plan: plan)
+        var rocks = try RocksStateBackend(plan: plan, directory: database, memoryBudget: 1 << 30)
+        for seed: UInt64 in [5, 6] {
+            let input = events(count: keys * 3, keys: keys, seed: seed)
+            memory = try run(spec, input, on: memory)
+            rocks = try run(spec, input, on: rocks)
+            let expected = rows(memory.states)
+            #expect(expected.count >= RocksStateBackend.rowsWorthAFile)
+            var seen = 0
+            for keyGroup in 0..<8 {
+                try rocks.forEachPersistedRow(inKeyGroup: keyGroup) { key, value in
+                    let text = String(decoding: key.dropFirst(3), as: UTF8.self)
+                    #expect(expected[text] == Array(value), "row of \(text)")
+                    seen += 1
+                }
+            }
+            #expect(seen == expected.count)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: database).filter { $0.hasPrefix("ingest") }.isEmpty)
+        }
+    }
+
     /// One release of thousands of events (a watermark beyond the whole input): the memory
     /// backend applies it in a pipeline many chunks long, looking keys up two chunks ahead,
     /// its state rows growing meanwhile as new keys arrive; rocksdb with a tiny budget takes

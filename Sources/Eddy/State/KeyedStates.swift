@@ -3,6 +3,8 @@
 /// in one row per slot (`rows`). Slots of removed keys are reused.
 public final class KeyedStates {
     let stores: [FeatureStore]
+    /// The stores whose states point to heap objects (windows, maps).
+    private let heapStores: [FeatureStore]
     private let rows: StateRows
     let maxParallelism: Int
     private var table = KeyTable()
@@ -19,6 +21,7 @@ public final class KeyedStates {
 
     public init(plan: JobPlan) {
         stores = plan.features.map { $0.makeStore(broadcasts: plan.broadcasts) }
+        heapStores = stores.filter(\.holdsHeap)
         maxParallelism = plan.spec.maxParallelism
         let (rows, offsets) = StateRows.laidOut(stores.map(\.stateLayout))
         self.rows = rows
@@ -32,6 +35,15 @@ public final class KeyedStates {
 
     /// Starts loading the feature states of `slots` into the cache.
     func prefetchStates(slots: UnsafeBufferPointer<Int>) { rows.prefetch(slots: slots) }
+
+    /// Starts loading the windows and maps the states of `slots` point to (their rows should
+    /// be in cache, or on their way).
+    func prefetchReferencedObjects(slots: UnsafeBufferPointer<Int>) {
+        let none = UnsafeBufferPointer<Int>(start: nil, count: 0)
+        for store in heapStores {
+            store.prefetchHeap(slots: slots, values: UnsafeBufferPointer(start: nil, count: 0), bases: none, fieldSlot: nil)
+        }
+    }
 
     /// Starts loading what `slot(forKey:hash:)` will read first.
     @inline(__always)

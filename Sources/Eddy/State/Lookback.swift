@@ -149,6 +149,19 @@ extension Lookback where Element == String {
         }
     }
 
+    /// `encode(to:)` with each text written where it lies: iterating the entries copied each
+    /// text out (an atomic retain and release per text and key of a checkpoint).
+    func encode(to writer: inout StateWriter) {
+        writer.writeCount(count)
+        entries.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress else { return }
+            for index in head..<entries.count {
+                writer.write(base[index].time)
+                writer.write(textAt: Self.textAddress(base + index))
+            }
+        }
+    }
+
     /// Appends the texts, oldest first, as a JSON array (`[a,b]`), each read in place:
     /// handing the texts to a closure copied each (a retain and a release per text and event).
     func appendJSONArray(to out: ByteBuffer) {

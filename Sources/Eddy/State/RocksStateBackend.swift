@@ -47,6 +47,10 @@ public final class RocksStateBackend: KeyedStateBackend {
 
     /// Bytes of pending writes after which a write batch is committed.
     private static let batchBytesLimit = 8 << 20
+    /// Dirty rows from which a checkpoint writes them through an SST file rather than a
+    /// write batch. Fewer go to the memtable: an ingested file costs a sync and a manifest
+    /// update of its own, and each would be one more level-0 file.
+    static let rowsWorthAFile = 4096
 
     /// A worker over `keyGroups` of `store`, with what the store holds of them (from the
     /// checkpoint it was restored from, if any): its keys stay in RocksDB until an event
@@ -222,16 +226,72 @@ public final class RocksStateBackend: KeyedStateBackend {
     }
 
     private func writeBack(_ slot: Int) throws {
+        encodeRow(slot)
+        writer.withBytes { batch.put(key: rowKey, value: $0) }
+        try markWritten(slot)
+        if batch.byteSize >= Self.batchBytesLimit { try commitBatch() }
+    }
+
+    /// Writes `slots` back through SST files that the database ingests whole: RocksDB then
+    /// neither inserts the rows into a memtable one by one nor flushes them again to make
+    /// them durable. The rows are split in `files` ranges of keys, each written by its own
+    /// thread: encoding a row and compressing it into a file take about the same time.
+    private func writeBackThroughFiles(_ slots: [Int], files: Int) throws {
+        // What the batch holds is older than the rows, so it goes first.
+        try commitBatch()
+        let ordered = slots.sorted(by: states.precedesInStoreOrder)
+        let bounds = (0...files).map { ordered.count * $0 / files }
+        let writers = try (0..<files).map { part in
+            try SSTFileWriter(path: "\(directory)/ingest-\(keyGroups.lowerBound)-\(part).sst", options: RocksStateLayout.options)
+        }
+        let states = self.states
+        // The threads only read the states; each has its own file and buffers.
+        try forkJoin(files) { part in
+            try Self.writeRows(ordered[bounds[part]..<bounds[part + 1]], of: states, to: writers[part])
+        }
+        for slot in ordered { try markWritten(slot) }
+        try database.ingest(writers.map(\.path))
+    }
+
+    /// Adds the rows of `slots` (in key order, at least one) to `file`, and finishes it.
+    private static func writeRows(_ slots: ArraySlice<Int>, of states: KeyedStates, to file: SSTFileWriter) throws {
+        var writer = StateWriter()
+        var rowKey: [UInt8] = []
+        try slots.withUnsafeBufferPointer { slots in
+            // Rows are taken in key order, scattered in memory: each one's row, then the
+            // windows it points to, are prefetched some rows ahead, or every row is a chain
+            // of cache misses.
+            let rowsAhead = 16, objectsAhead = 8
+            for (index, slot) in slots.enumerated() {
+                if index + rowsAhead < slots.count {
+                    states.prefetchStates(slots: UnsafeBufferPointer(rebasing: slots[(index + rowsAhead)...(index + rowsAhead)]))
+                }
+                if index + objectsAhead < slots.count {
+                    states.prefetchReferencedObjects(slots: UnsafeBufferPointer(rebasing: slots[(index + objectsAhead)...(index + objectsAhead)]))
+                }
+                RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
+                writer.removeAll()
+                states.encodeRow(slot: slot, to: &writer)
+                try writer.withBytes { try file.put(key: rowKey, value: $0) }
+            }
+        }
+        try file.finish()
+    }
+
+    /// Puts `slot`'s row key in `rowKey` and its row in `writer`.
+    private func encodeRow(_ slot: Int) {
         RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
         writer.removeAll()
         states.encodeRow(slot: slot, to: &writer)
-        writer.withBytes { batch.put(key: rowKey, value: $0) }
+    }
+
+    /// Records that `slot`'s row is written: clean, and in the filter of written keys.
+    private func markWritten(_ slot: Int) throws {
         dirty[slot] = false
         if !written.mayContain(states.hashes[slot]) {
             written.insert(states.hashes[slot])
             if written.isOverloaded { try rebuildWrittenFilter() }
         }
-        if batch.byteSize >= Self.batchBytesLimit { try commitBatch() }
     }
 
     /// Rebuilds the filter of written keys at twice the size, from the keys in RocksDB and in
@@ -264,14 +324,22 @@ public final class RocksStateBackend: KeyedStateBackend {
     /// memtable to SST files: with the WAL off, only flushed data is durable.
     public static func persist(_ workers: [RocksStateBackend], buffered: [BufferedEvent]) throws {
         let parts = partition(buffered, over: workers.map(\.keyGroups))
-        try forkJoin(workers.count) { index in try workers[index].writeDirty(buffered: parts[index]) }
+        // Cores left over by the workers write rows through more files at once.
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers.count)
+        try forkJoin(workers.count) { index in try workers[index].writeDirty(buffered: parts[index], threads: threads) }
         try workers[0].store.flush()
     }
 
-    /// Writes every dirty resident key and `buffered` (this worker's key groups' events),
-    /// replacing the buffered events the last call wrote.
-    private func writeDirty(buffered: [BufferedEvent]) throws {
-        try writeBack((0..<states.capacity).filter { states.isResident(slot: $0) && dirty[$0] })
+    /// Writes every dirty resident key (many of them through `threads` SST files at once)
+    /// and `buffered` (this worker's key groups' events), replacing the buffered events the
+    /// last call wrote.
+    private func writeDirty(buffered: [BufferedEvent], threads: Int) throws {
+        let dirtySlots = (0..<states.capacity).filter { states.isResident(slot: $0) && dirty[$0] }
+        if dirtySlots.count >= Self.rowsWorthAFile {
+            try writeBackThroughFiles(dirtySlots, files: threads)
+        } else {
+            try writeBack(dirtySlots)
+        }
         for keyGroup in keyGroupsWithBufferedEvents.sorted() {
             batch.deleteRange(
                 from: RocksStateLayout.namespacePrefix(RocksStateLayout.bufferedEvents, keyGroup: keyGroup),
@@ -436,13 +504,12 @@ enum RocksStateLayout {
         bytes.appendUTF8(key)
     }
 
-    /// Writes come in large WAL-off batches and reads are point lookups of evicted keys: a
-    /// bloom filter saves a disk read for keys that were never written; lz4 keeps SST files
-    /// small at little CPU cost. Memtables of 32 MiB, three at most, bound memory beside the
-    /// heap budget: a checkpoint's write-back fills one, whose flush runs on another core
-    /// while the rest is encoded (a checkpoint of 100k keys took 17% less time than with one
-    /// 64 MiB memtable); 16 MiB ones slowed runs that read evicted keys back (more level-0
-    /// files to look in).
+    /// Writes come in large WAL-off batches or ingested SST files, and reads are point
+    /// lookups of evicted keys: a bloom filter saves a disk read for keys that were never
+    /// written; lz4 keeps SST files small at little CPU cost. Memtables of 32 MiB, three at
+    /// most, bound memory beside the heap budget: an eviction round's write-back fills one,
+    /// whose flush runs on another core while the rest is encoded; 16 MiB ones slowed runs
+    /// that read evicted keys back (more level-0 files to look in).
     static var options: RocksOptions {
         RocksOptions(
             writeBufferSize: 32 << 20, maxWriteBufferNumber: 3, compression: .lz4,
