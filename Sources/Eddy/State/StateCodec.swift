@@ -46,12 +46,6 @@ struct StateWriter {
 
     mutating func removeAll() { buffer.removeAll() }
 
-    /// Bytes written since the last `removeAll()`.
-    var count: Int { buffer.count }
-
-    /// Appends `bytes` as they are, without a length.
-    mutating func writeRaw(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
-
     mutating func write(_ value: UInt8) { buffer.append(value) }
 
     mutating func write(_ value: Int64) {
