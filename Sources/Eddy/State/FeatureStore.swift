@@ -31,8 +31,9 @@ protocol FeatureStore: AnyObject {
     func encode(slot: Int, to writer: inout StateWriter)
     /// Replaces a key's state with one written by `encode`.
     func decode(slot: Int, from reader: inout StateReader) throws(StateFormatError)
-    /// Approximate bytes a key's state holds, for memory budgets.
-    func bytes(slot: Int) -> Int
+    /// Approximate bytes a key's state holds on the heap, beside its row, for memory budgets:
+    /// 0 unless `holdsHeap`.
+    func heapBytes(slot: Int) -> Int
 }
 
 extension FeatureAccumulator {
@@ -150,7 +151,7 @@ extension AccumulatorStore {
     func decode(slot: Int, from reader: inout StateReader) throws(StateFormatError) {
         try state(slot).pointee.decodeState(from: &reader)
     }
-    func bytes(slot: Int) -> Int { MemoryLayout<State>.stride + state(slot).pointee.heapBytesInPlace() }
+    func heapBytes(slot: Int) -> Int { state(slot).pointee.heapBytesInPlace() }
 }
 
 final class CountStore: AccumulatorStore {
@@ -357,5 +358,5 @@ final class LookupStore: FeatureStore {
     func reset(slot: Int) {}
     func encode(slot: Int, to writer: inout StateWriter) {}
     func decode(slot: Int, from reader: inout StateReader) throws(StateFormatError) {}
-    func bytes(slot: Int) -> Int { 0 }
+    func heapBytes(slot: Int) -> Int { 0 }
 }

@@ -165,11 +165,13 @@ public final class KeyedStates {
         }
     }
 
-    /// Approximate bytes one resident key holds: its table entry, key, and every feature.
+    /// Approximate bytes one resident key holds: its table entry, key, row, and what its
+    /// features hold on the heap (asked only of the stores that can hold any: the budget
+    /// is checked for every key an event touched).
     func bytes(slot: Int) -> Int {
-        var total = 64 + InlineText.byteCount(keys[slot])
-        stores.withUnsafeBufferPointer { stores in
-            for index in stores.indices { total += stores[index].bytes(slot: slot) }
+        var total = 64 + InlineText.byteCount(keys[slot]) + rows.stride
+        heapStores.withUnsafeBufferPointer { stores in
+            for index in stores.indices { total += stores[index].heapBytes(slot: slot) }
         }
         return total
     }
