@@ -194,7 +194,10 @@ public enum NumberText {
     static func shortDecimal(_ d: Double) -> Int64? {
         let scaled = d * 1e4
         guard scaled.magnitude < 1e15, d.magnitude >= 1e-4 else { return nil }
-        let rounded = scaled.rounded()
+        // Rounded to an integer by adding and removing 1.5 * 2^52, which leaves no fraction
+        // bits below 2^51 (`rounded()` was a call into libm per number). Ties go to even, not
+        // away from zero: either way a tie is no 4-digit decimal, and the check below fails.
+        let rounded = (scaled + 0x1.8p52) - 0x1.8p52
         // An exact integer below 2^53 divided by an exact power of ten is correctly rounded.
         guard rounded / 1e4 == d else { return nil }
         return Int64(rounded)
