@@ -6,6 +6,9 @@
 final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     let backend: Backend
     private let keySlots: [Int]
+    /// The value slot of the key when it is a single column: read per event, a stored `Int`
+    /// costs no retain and release of `keySlots`.
+    private let singleKeySlot: Int?
     private let stores: [FeatureStore]
     /// The value slot feeding each feature, nil for a field-less count.
     private let fieldSlots: [Int?]
@@ -19,6 +22,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         self.backend = backend
         ttl = plan.spec.ttl?.microseconds
         keySlots = plan.keySlots
+        singleKeySlot = plan.keySlots.count == 1 ? plan.keySlots[0] : nil
         stores = backend.states.stores
         fieldSlots = plan.features.map(\.fieldSlot)
         heapStores = zip(stores, fieldSlots).filter { $0.0.holdsHeap }.map { ($0.0, $0.1) }
@@ -41,7 +45,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// canonical key itself), to be read in place; nil for composite keys.
     @inline(__always)
     private func singleKeyAddress(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> UnsafePointer<String>? {
-        keySlots.count == 1 ? FieldValue.textAddress(values.baseAddress! + base + keySlots[0]) : nil
+        singleKeySlot.map { FieldValue.textAddress(values.baseAddress! + base + $0) }
     }
 
     /// `KeyGroups.stableHash(ofKey: canonicalKey(values, base: base))`, with a single key
