@@ -446,14 +446,15 @@ public final class RocksStateStore {
     func checkpoint(into staging: CheckpointStaging) throws {
         let target = staging.directory + "/rocksdb"
         try database.createCheckpoint(at: target)
+        var shared: [(path: String, databaseName: String, sharedName: String)] = []
         for name in try DurableFiles.list(target) {
             if name.hasSuffix(".sst") {
-                let sharedName = sharedNames[name] ?? instance + "-" + name
-                try staging.addSharedFile(at: target + "/" + name, databaseName: name, sharedName: sharedName)
+                shared.append((target + "/" + name, name, sharedNames[name] ?? instance + "-" + name))
             } else {
                 try staging.addPrivateFile("rocksdb/" + name)
             }
         }
+        try staging.addSharedFiles(shared)
     }
 }
 
