@@ -175,3 +175,59 @@ private func pow10(_ n: Int) -> Int64 {
         }
     }
 }
+
+/// The exact-arithmetic path for numbers with a fraction prints `description`'s digits on
+/// every kind of value in its range: random bit patterns, averages and sums of cents (17
+/// significant digits), numbers a few units in the last place from short decimals, and the
+/// range's edges; and it is taken for most of them, not left to the runtime.
+@Test func shortestFractionsPrintAsDescriptionDoes() {
+    var generator = SplitMix(seed: 41)
+    var values: [Double] = [1e-4, 1.0000000000000002e-4, 0.00010000000000000002, 999999999999999.9, 0.1, 0.3, 2.5,
+                            1.0 / 3, 2.0 / 3, 0.1 + 0.2, 123456.789, 4503599627370495.5, 0.30000000000000004]
+    func random(below bound: UInt64) -> UInt64 { generator.next() % bound }
+    var sum = 0.0
+    for index in 1...150_000 {
+        // A bit pattern with an exponent inside [1e-4, 1e15).
+        let exponent = 1009 + random(below: 50)
+        values.append(Double(bitPattern: exponent << 52 | generator.next() >> 12))
+        let cents = Double(Int(random(below: 1_000_000))) / 100
+        sum += cents
+        values.append(sum)
+        values.append(sum / Double(index))
+        // Near a short decimal: a few units in the last place away from it.
+        let short = Double(Int(random(below: 100_000))) / pow10Double(Int(random(below: 8)))
+        var near = short
+        for _ in 0..<random(below: 4) { near = near.nextUp }
+        values.append(near)
+    }
+    var taken = 0
+    for magnitude in values where magnitude >= 1e-4 && magnitude < 1e15 && magnitude.rounded() != magnitude {
+        if let shortest = ShortestFraction.digits(magnitude) {
+            taken += 1
+            #expect(shortest.fractionDigits >= 1)
+        }
+        for value in [magnitude, -magnitude] {
+            let out = appended { NumberText.append(value, to: $0) }
+            #expect(String(decoding: out, as: UTF8.self) == value.description, "\(value)")
+        }
+    }
+    #expect(taken > values.count * 9 / 10)
+}
+
+/// Integers and decimals of every length print all their digits, with the point in place.
+@Test func digitCountsAndLongNumbers() {
+    for exponent in 0..<19 {
+        let power = NumberText.powerOfTen(exponent)
+        #expect(NumberText.digitCount(power) == exponent + 1)
+        #expect(NumberText.digitCount(power - 1) == max(exponent, 1))
+    }
+    #expect(NumberText.digitCount(0) == 1)
+    #expect(NumberText.digitCount(UInt64.max) == 20)
+    for value: Int64 in [Int64.max, Int64.min, -1_000_000_000_000_000_000, 999_999_999_999_999_999] {
+        #expect(String(decoding: appended { NumberText.append(value, to: $0) }, as: UTF8.self) == String(value))
+    }
+}
+
+private func pow10Double(_ exponent: Int) -> Double {
+    (0..<exponent).reduce(1.0) { value, _ in value * 10 }
+}

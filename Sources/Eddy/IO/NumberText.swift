@@ -181,6 +181,10 @@ public enum NumberText {
             appendDecimal(scaled, to: out)
             return
         }
+        if let shortest = ShortestFraction.digits(d.magnitude) {
+            appendDigits(shortest.digits, fractionDigits: shortest.fractionDigits, negative: d < 0, to: out)
+            return
+        }
         ShortestDouble.append(d, to: out)
     }
 
@@ -216,64 +220,95 @@ public enum NumberText {
     }
 
     /// Writes `magnitude`'s digits, with a point before the last `fractionDigits` of them
-    /// (at least one digit before it).
-    ///
-    /// A text of up to 16 bytes is built in two registers, last byte first, each new byte
-    /// shifted in at the low end (the first byte of a little-endian word), then stored with
-    /// two word writes. Built byte by byte in memory and copied from there, the copy's wide
-    /// load waited for the byte stores before it to retire (a store-to-load forwarding stall):
-    /// ~5% of the card job's time, which writes two such numbers per event.
+    /// (at least one digit before it), straight into the buffer from the last byte back, two
+    /// digits at a time: the text's length is known first from the number of digits. Built
+    /// on the stack and copied from there, the copy's wide load waited for the byte stores
+    /// before it to retire (a store-to-load forwarding stall: ~5% of the card job's time,
+    /// which writes two such numbers per event).
     @inline(__always)
     private static func appendDigits(_ magnitude: UInt64, fractionDigits: Int, negative: Bool, to out: ByteBuffer) {
-        var low: UInt64 = 0
-        var high: UInt64 = 0
-        var length = 0
-        @inline(__always) func prepend(_ byte: UInt8) {
-            high = high << 8 | low >> 56
-            low = low << 8 | UInt64(byte)
-            length &+= 1
-        }
-        guard fractionDigits < 15 else {
-            return appendLongDigits(magnitude, fractionDigits: fractionDigits, negative: negative, to: out)
-        }
-        var rest = magnitude
-        if fractionDigits > 0 {
-            for _ in 0..<fractionDigits {
-                prepend(0x30 &+ UInt8(truncatingIfNeeded: rest % 10))
-                rest /= 10
+        let sign = negative ? 1 : 0
+        let integerDigits = max(digitCount(magnitude) &- fractionDigits, 1)
+        let length = sign &+ integerDigits &+ (fractionDigits > 0 ? 1 &+ fractionDigits : 0)
+        out.append(reserving: length) { target in
+            var end = length
+            var rest = magnitude
+            if fractionDigits > 0 {
+                rest = writeDigits(rest, count: fractionDigits, endingAt: end, in: target)
+                end &-= fractionDigits &+ 1
+                target[end] = 0x2E
             }
-            prepend(0x2E)
-        }
-        repeat {
-            prepend(0x30 &+ UInt8(truncatingIfNeeded: rest % 10))
-            rest /= 10
-        } while rest > 0 && length < 16
-        guard rest == 0 && (!negative || length < 16) else {
-            return appendLongDigits(magnitude, fractionDigits: fractionDigits, negative: negative, to: out)
-        }
-        if negative { prepend(0x2D) }
-        out.append(reserving: 16) { target in
-            UnsafeMutableRawPointer(target).storeBytes(of: low, as: UInt64.self)
-            UnsafeMutableRawPointer(target + 8).storeBytes(of: high, as: UInt64.self)
+            _ = writeDigits(rest, count: integerDigits, endingAt: end, in: target)
+            if negative { target[0] = 0x2D }
             return length
         }
     }
 
-    /// `appendDigits` for texts longer than 16 bytes (up to 20 digits, a point and a sign).
-    private static func appendLongDigits(_ magnitude: UInt64, fractionDigits: Int, negative: Bool, to out: ByteBuffer) {
-        var digits: [UInt8] = []
-        var rest = magnitude
-        for _ in 0..<fractionDigits {
-            digits.append(0x30 &+ UInt8(truncatingIfNeeded: rest % 10))
+    /// Writes the last `count` digits of `value` to end just before `target[end]`, two at a
+    /// time; returns what is left of `value` before them.
+    @inline(__always)
+    private static func writeDigits(_ value: UInt64, count: Int, endingAt end: Int, in target: UnsafeMutablePointer<UInt8>) -> UInt64 {
+        var rest = value
+        var position = end
+        var left = count
+        while left >= 2 {
+            position &-= 2
+            UnsafeMutableRawPointer(target + position).storeBytes(of: digitPair(rest % 100), as: UInt16.self)
+            rest /= 100
+            left &-= 2
+        }
+        if left == 1 {
+            target[position &- 1] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
             rest /= 10
         }
-        if fractionDigits > 0 { digits.append(0x2E) }
-        repeat {
-            digits.append(0x30 &+ UInt8(truncatingIfNeeded: rest % 10))
-            rest /= 10
-        } while rest > 0
-        if negative { digits.append(0x2D) }
-        out.append(contentsOf: Array(digits.reversed()))
+        return rest
+    }
+
+    /// The digits of `pair` (0...99) as the two bytes of a little-endian UInt16.
+    @inline(__always)
+    private static func digitPair(_ pair: UInt64) -> UInt16 {
+        let tens = pair / 10
+        return UInt16(truncatingIfNeeded: 0x3030 | tens | (pair &- tens &* 10) << 8)
+    }
+
+    /// The number of decimal digits of `value` (1 for 0): its bit length times log10(2),
+    /// corrected by one comparison.
+    @inline(__always)
+    static func digitCount(_ value: UInt64) -> Int {
+        // `value | 1`: 0 has one digit, as 1 has; `| 1` changes only even numbers, and the
+        // number before a power of ten is odd, so no count changes.
+        let atLeastOne = value | 1
+        let estimate = ((64 &- atLeastOne.leadingZeroBitCount) &* 1233) >> 12
+        return estimate &+ (atLeastOne >= powerOfTen(estimate) ? 1 : 0)
+    }
+
+    /// `10^k` for k in 0...19. A switch, which the compiler turns into a constant table: a
+    /// global array is initialised lazily, a `swift_once` check on every use.
+    @inline(__always)
+    static func powerOfTen(_ k: Int) -> UInt64 {
+        switch k {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1000
+        case 4: 10000
+        case 5: 100000
+        case 6: 1000000
+        case 7: 10000000
+        case 8: 100000000
+        case 9: 1000000000
+        case 10: 10000000000
+        case 11: 100000000000
+        case 12: 1000000000000
+        case 13: 10000000000000
+        case 14: 100000000000000
+        case 15: 1000000000000000
+        case 16: 10000000000000000
+        case 17: 100000000000000000
+        case 18: 1000000000000000000
+        case 19: 10000000000000000000
+        default: preconditionFailure("10^\(k) is past UInt64")
+        }
     }
 
     static func append(_ i: Int64, to out: ByteBuffer) {

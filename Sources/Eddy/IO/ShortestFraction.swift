@@ -1,0 +1,68 @@
+/// The shortest decimal that reads back as a given double, for doubles with a fraction
+/// between 1e-4 and 1e15 (averages, sums of amounts): the digits `Double.description`
+/// prints, found with exact 128-bit integer arithmetic instead of the runtime's general
+/// routine, whose call took ~870 instructions a number (one in three card-job events needs
+/// one): 44 fewer instructions per event, digits included.
+///
+/// A double `d = m * 2^e` (53-bit `m`, `e < 0` for a number with a fraction) reads back from
+/// every decimal strictly between its neighbours' midpoints, `(2m - 1) / 2^s` and
+/// `(2m + 1) / 2^s` with `s = 1 - e`. The decimals with `k` fraction digits in that interval
+/// are the integers from `ceil(low * 10^k)` to `floor(high * 10^k)`; the fewest digits is
+/// the smallest `k` for which that range is not empty, and of its decimals the one nearest
+/// to `d` is printed. Two cases depend on conventions rather than arithmetic, and are left
+/// to the runtime: a midpoint that is itself a decimal of `k` digits (whether it reads back
+/// depends on `m`'s parity), and two decimals equally near to `d`. So are powers of two,
+/// whose lower neighbour is nearer than the upper.
+enum ShortestFraction {
+    /// The digits of the shortest decimal that reads back as `magnitude` and the number of
+    /// them after the point (at least 1), or nil when `magnitude` is outside
+    /// `[1e-4, 1e15)`, has no fraction, is a power of two, needs 20 fraction digits, or is
+    /// one of the cases above.
+    @inline(__always)
+    static func digits(_ magnitude: Double) -> (digits: UInt64, fractionDigits: Int)? {
+        guard magnitude >= 1e-4, magnitude < 1e15 else { return nil }
+        let bits = magnitude.bitPattern
+        let fraction = bits & (1 << 52 - 1)
+        guard fraction != 0 else { return nil }
+        // magnitude = m * 2^e; below 1e15 e <= -3, at or above 1e-4 e >= -66.
+        let twiceM = (fraction | 1 << 52) << 1
+        let e = Int(bits >> 52) &- 1075
+        guard e < 0 else { return nil }
+        let s = 1 &- e
+        // The interval is 2^e wide, so it holds a decimal of k digits once 10^-k <= 2^e,
+        // that is 10^k >= 2^(s - 1): log10(2) ~ 78913 / 2^18 estimates k from below.
+        var k = ((s &- 1) &* 78913) >> 18
+        if s &- 1 >= 64 || NumberText.powerOfTen(k) < UInt64(1) << (s &- 1) { k &+= 1 }
+        guard k <= 19 else { return nil }
+        // 2m * 10^k and the interval's ends around it, (2m -+ 1) * 10^k, all scaled by 2^s.
+        @inline(__always) func scaled(_ k: Int) -> (exact: UInt128, low: UInt128, high: UInt128) {
+            let power = NumberText.powerOfTen(k)
+            let (high, low) = twiceM.multipliedFullWidth(by: power)
+            let exact = UInt128(high) &<< 64 | UInt128(low)
+            return (exact, exact &- UInt128(power), exact &+ UInt128(power))
+        }
+        var bounds = scaled(k)
+        let mask = UInt128(1) &<< s &- 1
+        var first = UInt64(truncatingIfNeeded: bounds.low &>> s) &+ (bounds.low & mask == 0 ? 0 : 1)
+        var last = UInt64(truncatingIfNeeded: bounds.high &>> s)
+        guard first <= last else { return nil }
+        // One digit fewer keeps the decimals of this range that end in 0, divided by ten.
+        let longest = k
+        while k > 1 {
+            let shorterFirst = (first &+ 9) / 10
+            let shorterLast = last / 10
+            guard shorterFirst <= shorterLast else { break }
+            first = shorterFirst
+            last = shorterLast
+            k &-= 1
+        }
+        if k != longest { bounds = scaled(k) }
+        guard bounds.low & mask != 0, bounds.high & mask != 0 else { return nil }
+        // The decimal nearest to m * 2^e * 10^k, within the range.
+        let remainder = bounds.exact & mask
+        let half = UInt128(1) &<< (s &- 1)
+        guard remainder != half else { return nil }
+        let nearest = UInt64(truncatingIfNeeded: bounds.exact &>> s) &+ (remainder > half ? 1 : 0)
+        return (min(max(nearest, first), last), k)
+    }
+}
