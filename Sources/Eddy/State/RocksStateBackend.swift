@@ -249,8 +249,10 @@ public final class RocksStateBackend: KeyedStateBackend {
         try forkJoin(files) { part in
             try Self.writeRows(ordered[bounds[part]..<bounds[part + 1]], of: states, to: writers[part])
         }
-        for slot in ordered { try markWritten(slot) }
         try database.ingest(writers.map(\.path))
+        // After the ingestion: marking may rebuild the filter of written keys from what
+        // RocksDB holds, which must include these rows.
+        for slot in ordered { try markWritten(slot) }
     }
 
     /// Adds the rows of `slots` (in key order, at least one) to `file`, and finishes it.
@@ -293,6 +295,10 @@ public final class RocksStateBackend: KeyedStateBackend {
             if written.isOverloaded { try rebuildWrittenFilter() }
         }
     }
+
+    /// Whether the filter of written keys may hold `key` (for tests: a key written to RocksDB
+    /// must be in it, or reading it back after an eviction would start it afresh).
+    func mayHaveWritten(_ key: String) -> Bool { written.mayContain(KeyGroups.stableHash(ofKey: key)) }
 
     /// Rebuilds the filter of written keys at twice the size, from the keys in RocksDB and in
     /// the write batch not yet committed.
