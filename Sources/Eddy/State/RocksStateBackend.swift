@@ -342,7 +342,8 @@ public final class RocksStateBackend: KeyedStateBackend {
     private func writeDirty(buffered: [BufferedEvent], threads: Int) throws {
         let dirtySlots = (0..<states.capacity).filter { states.isResident(slot: $0) && dirty[$0] }
         if dirtySlots.count >= Self.rowsWorthAFile {
-            try writeBackThroughFiles(dirtySlots, files: threads)
+            // Every file gets rows: RocksDB refuses to finish an empty one.
+            try writeBackThroughFiles(dirtySlots, files: min(threads, dirtySlots.count))
         } else {
             try writeBack(dirtySlots)
         }
