@@ -330,8 +330,9 @@ public final class RocksStateBackend: KeyedStateBackend {
     /// memtable to SST files: with the WAL off, only flushed data is durable.
     public static func persist(_ workers: [RocksStateBackend], buffered: [BufferedEvent]) throws {
         let parts = partition(buffered, over: workers.map(\.keyGroups))
-        // Cores left over by the workers write rows through more files at once.
-        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers.count)
+        // Cores left over by the workers write rows through more files at once; four at most,
+        // as every file of a checkpoint after the first is one more level-0 file.
+        let threads = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount / workers.count))
         try forkJoin(workers.count) { index in try workers[index].writeDirty(buffered: parts[index], threads: threads) }
         try workers[0].store.flush()
     }
