@@ -9,15 +9,16 @@
 /// `(2m + 1) / 2^s` with `s = 1 - e`. The decimals with `k` fraction digits in that interval
 /// are the integers from `ceil(low * 10^k)` to `floor(high * 10^k)`; the fewest digits is
 /// the smallest `k` for which that range is not empty, and of its decimals the one nearest
-/// to `d` is printed. Two cases depend on conventions rather than arithmetic, and are left
-/// to the runtime: a midpoint that is itself a decimal of `k` digits (whether it reads back
-/// depends on `m`'s parity), and two decimals equally near to `d`. So are powers of two,
-/// whose lower neighbour is nearer than the upper.
+/// to `d` is printed. A midpoint is never itself such a decimal (whether it reads back
+/// would depend on `m`'s parity): `(2m ± 1) * 10^k` holds exactly `k` factors of two, and
+/// `k < s` here. Two decimals equally near to `d` depend on a convention rather than on
+/// arithmetic, and are left to the runtime; so are powers of two, whose lower neighbour is
+/// nearer than the upper.
 enum ShortestFraction {
     /// The digits of the shortest decimal that reads back as `magnitude` and the number of
     /// them after the point (at least 1), or nil when `magnitude` is outside
-    /// `[1e-4, 1e15)`, has no fraction, is a power of two, needs 20 fraction digits, or is
-    /// one of the cases above.
+    /// `[1e-4, 1e15)`, has no fraction, is a power of two, needs 20 fraction digits, or lies
+    /// halfway between two shortest decimals.
     @inline(__always)
     static func digits(_ magnitude: Double) -> (digits: UInt64, fractionDigits: Int)? {
         guard magnitude >= 1e-4, magnitude < 1e15 else { return nil }
@@ -43,7 +44,8 @@ enum ShortestFraction {
         }
         var bounds = scaled(k)
         let mask = UInt128(1) &<< s &- 1
-        var first = UInt64(truncatingIfNeeded: bounds.low &>> s) &+ (bounds.low & mask == 0 ? 0 : 1)
+        // The low end is no decimal of k digits (above), so its ceiling is its floor plus one.
+        var first = UInt64(truncatingIfNeeded: bounds.low &>> s) &+ 1
         var last = UInt64(truncatingIfNeeded: bounds.high &>> s)
         guard first <= last else { return nil }
         // One digit fewer keeps the decimals of this range that end in 0, divided by ten.
@@ -57,7 +59,6 @@ enum ShortestFraction {
             k &-= 1
         }
         if k != longest { bounds = scaled(k) }
-        guard bounds.low & mask != 0, bounds.high & mask != 0 else { return nil }
         // The decimal nearest to m * 2^e * 10^k, within the range.
         let remainder = bounds.exact & mask
         let half = UInt128(1) &<< (s &- 1)

@@ -39,9 +39,9 @@ public final class KeyedStates {
     /// Starts loading the windows and maps the states of `slots` point to (their rows should
     /// be in cache, or on their way).
     func prefetchReferencedObjects(slots: UnsafeBufferPointer<Int>) {
-        let none = UnsafeBufferPointer<Int>(start: nil, count: 0)
+        // Without a field slot, a store prefetches only what its states point to.
         for store in heapStores {
-            store.prefetchHeap(slots: slots, values: UnsafeBufferPointer(start: nil, count: 0), bases: none, fieldSlot: nil)
+            store.prefetchHeap(slots: slots, values: UnsafeBufferPointer(start: nil, count: 0), bases: UnsafeBufferPointer(start: nil, count: 0), fieldSlot: nil)
         }
     }
 

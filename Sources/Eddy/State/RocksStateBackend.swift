@@ -226,7 +226,7 @@ public final class RocksStateBackend: KeyedStateBackend {
     }
 
     private func writeBack(_ slot: Int) throws {
-        encodeRow(slot)
+        Self.encodeRow(slot, of: states, key: &rowKey, row: &writer)
         writer.withBytes { batch.put(key: rowKey, value: $0) }
         try markWritten(slot)
         if batch.byteSize >= Self.batchBytesLimit { try commitBatch() }
@@ -271,20 +271,18 @@ public final class RocksStateBackend: KeyedStateBackend {
                 if index + objectsAhead < slots.count {
                     states.prefetchReferencedObjects(slots: UnsafeBufferPointer(rebasing: slots[(index + objectsAhead)...(index + objectsAhead)]))
                 }
-                RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
-                writer.removeAll()
-                states.encodeRow(slot: slot, to: &writer)
+                encodeRow(slot, of: states, key: &rowKey, row: &writer)
                 try writer.withBytes { try file.put(key: rowKey, value: $0) }
             }
         }
         try file.finish()
     }
 
-    /// Puts `slot`'s row key in `rowKey` and its row in `writer`.
-    private func encodeRow(_ slot: Int) {
-        RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &rowKey)
-        writer.removeAll()
-        states.encodeRow(slot: slot, to: &writer)
+    /// Puts `slot`'s row key in `key` and its row in `row`.
+    private static func encodeRow(_ slot: Int, of states: KeyedStates, key: inout [UInt8], row: inout StateWriter) {
+        RocksStateLayout.rowKey(states.keys[slot], keyGroup: Int(states.keyGroups[slot]), into: &key)
+        row.removeAll()
+        states.encodeRow(slot: slot, to: &row)
     }
 
     /// Records that `slot`'s row is written: clean, and in the filter of written keys.
