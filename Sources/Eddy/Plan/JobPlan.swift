@@ -112,7 +112,11 @@ public struct FeaturePlan: Sendable {
         case .last: return LastStore(LastState(windowed: windowed), window: window)
         case .countDistinct, .histogram:
             return ValueCountsStore(ValueCountsState(windowed: windowed, histogram: spec.op == .histogram), window: window)
-        case .collect: return CollectStore(CollectState(limit: spec.limit), window: window)
+        case .collect:
+            if let limit = spec.limit, limit <= RecentCollectStore.largestLimit {
+                return RecentCollectStore(limit: limit, window: window)
+            }
+            return CollectStore(CollectState(limit: spec.limit), window: window)
         case .lookup: return LookupStore(values: broadcasts.index(of: spec.lookup!, field: spec.field ?? ""))
         }
     }

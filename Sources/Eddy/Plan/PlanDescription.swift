@@ -70,7 +70,7 @@ extension JobPlan {
             let release = spec.time == nil
                 ? "each event in arrival order"
                 : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"
-            lines.append("  keyed    \(features.count) features, one state row per key; emits \(release)")
+            lines.append("  keyed    \(features.count) features, one state row of \(stateRowBytes) bytes per key; emits \(release)")
             if let ttl = spec.ttl {
                 lines.append("           state TTL \(ttl): a key not updated for \(ttl) of event time starts over; its state is removed")
             }
@@ -87,5 +87,13 @@ extension JobPlan {
         if case .all = carry { sink += ", plus every other input column" }
         lines.append(sink)
         return lines.joined(separator: "\n")
+    }
+}
+
+extension JobPlan {
+    /// Bytes of one key's state row, as the run lays it out (window and map storage on the
+    /// heap comes beside it).
+    var stateRowBytes: Int {
+        StateRows.layout(features.map { $0.makeStore(broadcasts: broadcasts).stateLayout }).stride
     }
 }

@@ -31,6 +31,12 @@ final class StateRows {
     /// and then the largest, so that little is lost to padding; returns each one's offset in a
     /// row (in the order given), with the arena.
     static func laidOut(_ layouts: [(size: Int, alignment: Int)]) -> (rows: StateRows, offsets: [Int]) {
+        let (stride, offsets) = layout(layouts)
+        return (StateRows(stride: stride), offsets)
+    }
+
+    /// `laidOut`'s row stride and offsets, without an arena.
+    static func layout(_ layouts: [(size: Int, alignment: Int)]) -> (stride: Int, offsets: [Int]) {
         var offsets = [Int](repeating: 0, count: layouts.count)
         var end = 0
         var alignment = 8
@@ -45,7 +51,7 @@ final class StateRows {
         }
         end = max(roundUp(end, to: alignment), 8)
         let stride = end <= lineSize ? 1 << (Int.bitWidth - (end - 1).leadingZeroBitCount) : roundUp(end, to: lineSize)
-        return (StateRows(stride: stride), offsets)
+        return (stride, offsets)
     }
 
     private static func roundUp(_ value: Int, to alignment: Int) -> Int {

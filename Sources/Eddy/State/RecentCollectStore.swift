@@ -1,0 +1,215 @@
+/// A `collect` with a small `limit`, its values kept in the key's row: a ring of `limit`
+/// (time, text) entries, oldest first from `head`, rather than a window array on the heap.
+///
+/// The row is one object the runtime already loads for every event (and it lies in huge
+/// pages); the heap array of `CollectState` was another allocation per key, and another
+/// dependent cache and TLB miss per event. A collect with a limit holds at most `limit`
+/// values, so the row's room is known when the job is planned. The persisted form is
+/// `CollectState`'s (the entries oldest first, each with its time).
+///
+/// Row layout: the live entry count and the ring's head (two `Int32`), then `limit` times,
+/// then `limit` texts (Swift strings, initialised only for live entries).
+final class RecentCollectStore: FeatureStore {
+    /// The largest limit kept in the row: 8 entries take 200 bytes, about three cache lines.
+    static let largestLimit = 8
+
+    private let limit: Int
+    private let window: Int64?
+    private var rows: StateRows?
+    private var offset = 0
+
+    init(limit: Int, window: Int64?) {
+        precondition(limit >= 1 && limit <= Self.largestLimit, "a row-kept collect holds 1 to \(Self.largestLimit) values")
+        self.limit = limit
+        self.window = window
+    }
+
+    private static let headerSize = 8
+    private var timesOffset: Int { Self.headerSize }
+    private var textsOffset: Int { Self.headerSize + limit * MemoryLayout<Int64>.stride }
+
+    var stateLayout: (size: Int, alignment: Int) {
+        (textsOffset + limit * MemoryLayout<String>.stride, max(MemoryLayout<String>.alignment, MemoryLayout<Int64>.alignment))
+    }
+
+    func attach(to rows: StateRows, offset: Int) {
+        self.rows = rows
+        self.offset = offset
+        let ring = Ring(limit: limit, timesOffset: timesOffset, textsOffset: textsOffset)
+        rows.onRelease { row in ring.at(row + offset).removeAll() }
+    }
+
+    /// The ring of the state at `state`, the start of a row's slot.
+    private struct Ring {
+        let limit: Int
+        let timesOffset: Int
+        let textsOffset: Int
+
+        @inline(__always)
+        func at(_ state: UnsafeMutableRawPointer) -> RingState {
+            RingState(
+                header: state.assumingMemoryBound(to: (count: Int32, head: Int32).self),
+                times: (state + timesOffset).assumingMemoryBound(to: Int64.self),
+                texts: (state + textsOffset).assumingMemoryBound(to: String.self),
+                limit: limit)
+        }
+    }
+
+    private struct RingState {
+        let header: UnsafeMutablePointer<(count: Int32, head: Int32)>
+        let times: UnsafeMutablePointer<Int64>
+        let texts: UnsafeMutablePointer<String>
+        let limit: Int
+
+        var count: Int { Int(header.pointee.count) }
+        var head: Int { Int(header.pointee.head) }
+
+        /// The ring index of the `position`th live entry, oldest first.
+        @inline(__always)
+        func index(_ position: Int) -> Int {
+            let index = head &+ position
+            return index >= limit ? index &- limit : index
+        }
+
+        func initialise() { header.pointee = (0, 0) }
+
+        /// Drops the entries older than `cutoff`.
+        @inline(__always)
+        func evict(olderThan cutoff: Int64) {
+            while count > 0, times[head] < cutoff { dropOldest() }
+        }
+
+        @inline(__always)
+        func dropOldest() {
+            // An inline text owns nothing: it is simply written over later. Deinitialising it
+            // was a runtime call per event once the ring is full.
+            if !InlineText.isInline(at: texts + head) { (texts + head).deinitialize(count: 1) }
+            header.pointee.head = Int32(index(1))
+            header.pointee.count -= 1
+            if header.pointee.count == 0 { header.pointee.head = 0 }
+        }
+
+        /// Appends a copy of the text at `text`, dropping the oldest entry when full.
+        @inline(__always)
+        func append(textAt text: UnsafePointer<String>, at time: Int64) {
+            if count == limit { dropOldest() }
+            let slot = index(count)
+            times[slot] = time
+            (texts + slot).initialize(to: InlineText.copy(at: text))
+            header.pointee.count += 1
+        }
+
+        func removeAll() {
+            while count > 0 { dropOldest() }
+        }
+
+        /// The texts oldest first as a JSON array, or `null` when there are none.
+        @inline(__always)
+        func appendResult(to out: ByteBuffer) {
+            guard count > 0 else { return out.append(contentsOf: nullText) }
+            let count = self.count
+            // One reservation for the whole array when every text is inline (at most 15
+            // bytes, each stored as its 16 raw bytes and then written over past its count),
+            // rather than a capacity check per text and separator.
+            let room = 1 &+ count &* (InlineText.capacity &+ 1) &+ 16
+            var complete = false
+            out.append(reserving: room) { target in
+                var written = 0
+                for position in 0..<count {
+                    // A text stored out of line: nothing written, the loop below does it all.
+                    guard let inline = InlineText.inlineWords(at: texts + index(position)) else { return 0 }
+                    target[written] = position == 0 ? UInt8(ascii: "[") : UInt8(ascii: ",")
+                    written &+= 1 &+ InlineText.write(inline, to: target + (written &+ 1))
+                }
+                target[written] = UInt8(ascii: "]")
+                complete = true
+                return written &+ 1
+            }
+            guard !complete else { return }
+            var separator = UInt8(ascii: "[")
+            for position in 0..<count {
+                out.append(separator)
+                out.appendUTF8(textAt: texts + index(position))
+                separator = UInt8(ascii: ",")
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+    }
+
+    @inline(__always)
+    private func ring(_ slot: Int) -> RingState {
+        Ring(limit: limit, timesOffset: timesOffset, textsOffset: textsOffset)
+            .at(rows.unsafelyUnwrapped.address(ofRow: slot) + offset)
+    }
+
+    func initialiseState(slot: Int) { ring(slot).initialise() }
+
+    func apply(_ value: FieldValue, slot: Int, at time: Int64) {
+        let state = ring(slot)
+        if let window { state.evict(olderThan: windowStart(time, window)) }
+        guard !value.isAbsent else { return }
+        withUnsafePointer(to: value) { state.append(textAt: FieldValue.textAddress($0), at: time) }
+    }
+
+    func appendResult(slot: Int, to out: ByteBuffer) { ring(slot).appendResult(to: out) }
+
+    func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
+        let bytes = results.bytes
+        let ends = results.ends
+        let rows = self.rows.unsafelyUnwrapped
+        let first = rows.address(ofRow: 0) + offset
+        let stride = rows.stride
+        let ring = Ring(limit: limit, timesOffset: timesOffset, textsOffset: textsOffset)
+        let window = self.window
+        // A collect always names its field (the spec requires one).
+        let fieldSlot = fieldSlot.unsafelyUnwrapped
+        var start = 0
+        for end in batch.peerGroupEnds {
+            let time = batch.times[start]
+            // Peers (equal times): all are applied before any result is taken.
+            for index in start..<end {
+                let state = ring.at(first + batch.slots[index] &* stride)
+                if let window { state.evict(olderThan: windowStart(time, window)) }
+                let value = batch.values.baseAddress! + batch.bases[index] + fieldSlot
+                if !value.isAbsent { state.append(textAt: FieldValue.textAddress(value), at: time) }
+            }
+            for index in start..<end {
+                ring.at(first + batch.slots[index] &* stride).appendResult(to: bytes)
+                ends.append(bytes.count)
+            }
+            start = end
+        }
+    }
+
+    func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {}
+    var holdsHeap: Bool { false }
+    func heapBytes(slot: Int) -> Int { 0 }
+
+    func reset(slot: Int) { ring(slot).removeAll() }
+
+    /// As `CollectState` writes it: the count, then each entry's time and text, oldest first.
+    func encode(slot: Int, to writer: inout StateWriter) {
+        let state = ring(slot)
+        writer.writeCount(state.count)
+        for position in 0..<state.count {
+            let index = state.index(position)
+            writer.write(state.times[index])
+            writer.write(textAt: UnsafePointer(state.texts + index))
+        }
+    }
+
+    func decode(slot: Int, from reader: inout StateReader) throws(StateFormatError) {
+        let state = ring(slot)
+        state.removeAll()
+        let count = try reader.readCount()
+        guard count <= limit else { throw StateFormatError("a collect of \(count) values, over its limit of \(limit)") }
+        var previous = Int64.min
+        for _ in 0..<count {
+            let time = try reader.readInt64()
+            guard time >= previous else { throw StateFormatError("window entries out of time order") }
+            previous = time
+            let text = try reader.readString()
+            withUnsafePointer(to: text) { state.append(textAt: $0, at: time) }
+        }
+    }
+}
