@@ -56,8 +56,8 @@ struct RecentCollectTests {
     }
 
     /// Event by event over three keys: the same result after every event, the same bytes
-    /// persisted, and each restores what the other wrote (then goes on alike); a reset
-    /// state is empty in both.
+    /// persisted (with a window: without one the row keeps no times), and each restores
+    /// what the other wrote (then goes on alike); a reset state is empty in both.
     @Test(arguments: [(1, nil), (3, nil), (5, 40), (8, 25), (8, nil)] as [(Int, Int64?)])
     func rowKeptCollectMatchesTheHeapOne(limit: Int, window: Int64?) throws {
         let pair = Pair(limit: limit, window: window, keys: 3)
@@ -69,7 +69,8 @@ struct RecentCollectTests {
             #expect(pair.result(pair.ring, slot) == pair.result(pair.heap, slot))
             if step % 37 == 0 {
                 let ringBytes = pair.encoded(pair.ring, slot)
-                #expect(ringBytes == pair.encoded(pair.heap, slot))
+                // Without a window the row keeps no times, and persists them as 0.
+                if window != nil { #expect(ringBytes == pair.encoded(pair.heap, slot)) }
                 // Restored crosswise: each store takes the other's bytes.
                 try pair.decode(pair.encoded(pair.heap, slot), into: pair.ring, slot)
                 try pair.decode(ringBytes, into: pair.heap, slot)

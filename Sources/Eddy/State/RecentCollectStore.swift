@@ -1,5 +1,6 @@
 /// A `collect` with a small `limit`, its values kept in the key's row: a ring of `limit`
-/// (time, text) entries, oldest first from `head`, rather than a window array on the heap.
+/// texts (with their times when there is a window), oldest first from `head`, rather than
+/// a window array on the heap.
 ///
 /// The row is one object the runtime already loads for every event (and it lies in huge
 /// pages); the heap array of `CollectState` was another allocation per key, and another
@@ -7,10 +8,14 @@
 /// values, so the row's room is known when the job is planned. The persisted form is
 /// `CollectState`'s (the entries oldest first, each with its time).
 ///
-/// Row layout: the live entry count and the ring's head (two `Int32`), then `limit` times,
-/// then `limit` texts (Swift strings, initialised only for live entries).
+/// Row layout: the live entry count and the ring's head (two `Int32`), then `limit` times
+/// when there is a window, then `limit` texts (Swift strings, initialised only for live
+/// entries). Without a window no time is ever read, so none is kept: the card job's row
+/// is six cache lines rather than seven. Such a state persists each time as 0 (read by
+/// nothing: a checkpoint is only ever resumed by the same job spec).
 final class RecentCollectStore: FeatureStore {
-    /// The largest limit kept in the row: 8 entries take 200 bytes, about three cache lines.
+    /// The largest limit kept in the row: 8 entries take 200 bytes with their times, about
+    /// three cache lines.
     static let largestLimit = 8
 
     private let limit: Int
@@ -25,8 +30,8 @@ final class RecentCollectStore: FeatureStore {
     }
 
     private static let headerSize = 8
-    private var timesOffset: Int { Self.headerSize }
-    private var textsOffset: Int { Self.headerSize + limit * MemoryLayout<Int64>.stride }
+    private var timesOffset: Int? { window == nil ? nil : Self.headerSize }
+    private var textsOffset: Int { Self.headerSize + (window == nil ? 0 : limit * MemoryLayout<Int64>.stride) }
 
     var stateLayout: (size: Int, alignment: Int) {
         (textsOffset + limit * MemoryLayout<String>.stride, max(MemoryLayout<String>.alignment, MemoryLayout<Int64>.alignment))
@@ -35,21 +40,22 @@ final class RecentCollectStore: FeatureStore {
     func attach(to rows: StateRows, offset: Int) {
         self.rows = rows
         self.offset = offset
-        let ring = Ring(limit: limit, timesOffset: timesOffset, textsOffset: textsOffset)
+        let ring = self.ring
         rows.onRelease { row in ring.at(row + offset).removeAll() }
     }
 
     /// The ring of the state at `state`, the start of a row's slot.
     private struct Ring {
         let limit: Int
-        let timesOffset: Int
+        /// Nil when no times are kept.
+        let timesOffset: Int?
         let textsOffset: Int
 
         @inline(__always)
         func at(_ state: UnsafeMutableRawPointer) -> RingState {
             RingState(
                 header: state.assumingMemoryBound(to: (count: Int32, head: Int32).self),
-                times: (state + timesOffset).assumingMemoryBound(to: Int64.self),
+                times: timesOffset.map { (state + $0).assumingMemoryBound(to: Int64.self) },
                 texts: (state + textsOffset).assumingMemoryBound(to: String.self),
                 limit: limit)
         }
@@ -57,7 +63,8 @@ final class RecentCollectStore: FeatureStore {
 
     private struct RingState {
         let header: UnsafeMutablePointer<(count: Int32, head: Int32)>
-        let times: UnsafeMutablePointer<Int64>
+        /// Nil without a window.
+        let times: UnsafeMutablePointer<Int64>?
         let texts: UnsafeMutablePointer<String>
         let limit: Int
 
@@ -76,6 +83,7 @@ final class RecentCollectStore: FeatureStore {
         /// Drops the entries older than `cutoff`.
         @inline(__always)
         func evict(olderThan cutoff: Int64) {
+            guard let times else { return }
             while count > 0, times[head] < cutoff { dropOldest() }
         }
 
@@ -94,7 +102,7 @@ final class RecentCollectStore: FeatureStore {
         func append(textAt text: UnsafePointer<String>, at time: Int64) {
             if count == limit { dropOldest() }
             let slot = index(count)
-            times[slot] = time
+            times?[slot] = time
             (texts + slot).initialize(to: InlineText.copy(at: text))
             header.pointee.count += 1
         }
@@ -136,11 +144,10 @@ final class RecentCollectStore: FeatureStore {
         }
     }
 
+    private var ring: Ring { Ring(limit: limit, timesOffset: timesOffset, textsOffset: textsOffset) }
+
     @inline(__always)
-    private func ring(_ slot: Int) -> RingState {
-        Ring(limit: limit, timesOffset: timesOffset, textsOffset: textsOffset)
-            .at(rows.unsafelyUnwrapped.address(ofRow: slot) + offset)
-    }
+    private func ring(_ slot: Int) -> RingState { ring.at(rows.unsafelyUnwrapped.address(ofRow: slot) + offset) }
 
     func initialiseState(slot: Int) { ring(slot).initialise() }
 
@@ -159,7 +166,7 @@ final class RecentCollectStore: FeatureStore {
         let rows = self.rows.unsafelyUnwrapped
         let first = rows.address(ofRow: 0) + offset
         let stride = rows.stride
-        let ring = Ring(limit: limit, timesOffset: timesOffset, textsOffset: textsOffset)
+        let ring = self.ring
         let window = self.window
         // A collect always names its field (the spec requires one).
         let fieldSlot = fieldSlot.unsafelyUnwrapped
@@ -193,7 +200,7 @@ final class RecentCollectStore: FeatureStore {
         writer.writeCount(state.count)
         for position in 0..<state.count {
             let index = state.index(position)
-            writer.write(state.times[index])
+            writer.write(state.times?[index] ?? 0)
             writer.write(textAt: UnsafePointer(state.texts + index))
         }
     }
