@@ -120,12 +120,9 @@ final class EventEncoder {
         // Event `index`'s result of feature f ends at ends[f * events + index] and starts where
         // the one before it in `ends` ended (0 for the very first).
         @inline(__always) func resultStart(_ position: Int) -> Int { position == 0 ? 0 : ends[position &- 1] }
-        var bound = prefixStarts[features &+ firstColumn] &- prefixStarts[firstColumn] &+ 2
-        var position = index
-        for _ in 0..<features {
-            bound &+= ends[position] &- resultStart(position)
-            position &+= events
-        }
+        // Room for the prefixes, "}\n" and every result of the batch: a bound on this event's
+        // results without a pass over them (the buffer has that room nearly always anyway).
+        let bound = prefixStarts[features &+ firstColumn] &- prefixStarts[firstColumn] &+ 2 &+ results.bytes.count
         // 16 more: `copyPadded` writes 16 bytes for every short piece.
         out.append(reserving: bound &+ 16) { start in
             // `start` has room for `bound` + 16 bytes: the prefixes, results and "}\n" below

@@ -92,19 +92,25 @@ final class RecentCollectStore: FeatureStore {
             // An inline text owns nothing: it is simply written over later. Deinitialising it
             // was a runtime call per event once the ring is full.
             if !InlineText.isInline(at: texts + head) { (texts + head).deinitialize(count: 1) }
-            header.pointee.head = Int32(index(1))
-            header.pointee.count -= 1
+            header.pointee.head = Int32(truncatingIfNeeded: index(1))
+            header.pointee.count &-= 1
             if header.pointee.count == 0 { header.pointee.head = 0 }
         }
 
         /// Appends a copy of the text at `text`, dropping the oldest entry when full.
         @inline(__always)
         func append(textAt text: UnsafePointer<String>, at time: Int64) {
-            if count == limit { dropOldest() }
+            if count == limit {
+                // Full: the newest takes the oldest's place, and the ring turns by one.
+                InlineText.assign(texts + head, from: text)
+                times?[head] = time
+                header.pointee.head = Int32(truncatingIfNeeded: index(1))
+                return
+            }
             let slot = index(count)
             times?[slot] = time
             (texts + slot).initialize(to: InlineText.copy(at: text))
-            header.pointee.count += 1
+            header.pointee.count &+= 1
         }
 
         func removeAll() {
