@@ -472,10 +472,16 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         _ record: UnsafeRawBufferPointer, scanner: inout Scanner, input: InputSource, line: Int, offset: Int64
     ) throws {
         summary.read += 1
+        // The event's values as a local array for this record: the runner's stored array,
+        // passed to a call, was retained and released around it (atomic operations, a pair
+        // per call and event). Taken and put back by swapping, which moves it.
+        var values: [FieldValue] = []
+        swap(&values, &self.values)
+        defer { swap(&values, &self.values) }
         if let problem = scanner.scan(record, into: &values) {
             return try reject(record, problem.message, input: input, line: line, offset: offset + Int64(problem.offset))
         }
-        if let reason = checkKeysAndNumbers() {
+        if let reason = checkKeysAndNumbers(values) {
             return try reject(record, reason, input: input, line: line, offset: offset)
         }
         guard let timeSlot = plan.timeSlot else {
@@ -542,7 +548,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
 
     /// A record is usable only with every key present as a string or number, and numbers
     /// where numeric operators read; otherwise it is rejected whole, before any state changes.
-    private func checkKeysAndNumbers() -> String? {
+    private func checkKeysAndNumbers(_ values: [FieldValue]) -> String? {
         for (index, slot) in plan.keySlots.enumerated() {
             let kind = values[slot].kind
             switch kind {

@@ -71,17 +71,22 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]
     ) throws {
         let states = backend.states
-        for hash in hashes { states.prefetch(hash: hash) }
+        states.prefetch(hashes: hashes)
+        // Sized once and written in place: an append per event checked the array's
+        // uniqueness each time.
         slots.removeAll(keepingCapacity: true)
-        for index in bases.indices {
-            // A single key column's text is looked up where it lies; only a key that is not
-            // resident is copied out, to be stored.
-            if let key = singleKeyAddress(values, base: bases[index]),
-               let slot = backend.residentSlot(forKeyAt: key, hash: hashes[index]) {
-                slots.append(slot)
-                continue
+        slots.append(contentsOf: repeatElement(0, count: bases.count))
+        try slots.withUnsafeMutableBufferPointer { slots in
+            for index in bases.indices {
+                // A single key column's text is looked up where it lies; only a key that is not
+                // resident is copied out, to be stored.
+                if let key = singleKeyAddress(values, base: bases[index]),
+                   let slot = backend.residentSlot(forKeyAt: key, hash: hashes[index]) {
+                    slots[index] = slot
+                    continue
+                }
+                slots[index] = try backend.slot(forKey: canonicalKey(values, base: bases[index]), hash: hashes[index])
             }
-            slots.append(try backend.slot(forKey: canonicalKey(values, base: bases[index]), hash: hashes[index]))
         }
     }
 

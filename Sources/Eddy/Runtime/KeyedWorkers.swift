@@ -274,12 +274,16 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
     private var owners: [Int] = []
     private var members: [[(name: String, value: FieldValue)]] = []
     private var nextRecord: [Int]
+    /// The first worker's operator, which keys events for all of them (they share one plan):
+    /// reached as `workers[0].keyed`, each event retained and released the worker.
+    private let keying: KeyedFeatureOperator<Backend>
 
     /// `backends[i]` holds the state of worker i's key groups.
     init(plan: JobPlan, backends: [Backend], format: OutputFormat) {
         precondition(!backends.isEmpty && backends.count <= plan.spec.maxParallelism)
         self.backends = backends
         workers = backends.map { KeyedWorker(plan: plan, backend: $0, format: format) }
+        keying = workers[0].keyed
         maxParallelism = plan.spec.maxParallelism
         width = plan.fieldNames.count
         queues = backends.indices.map { DispatchQueue(label: "eddy.worker.\($0)") }
@@ -293,13 +297,13 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
     /// The canonical key of the event at `base`.
     @inline(__always)
     func canonicalKey(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> String {
-        workers[0].keyed.canonicalKey(values, base: base)
+        keying.canonicalKey(values, base: base)
     }
 
     /// The stable hash of the key of the event at `base`.
     @inline(__always)
     func keyHash(_ values: UnsafeBufferPointer<FieldValue>, base: Int) -> UInt64 {
-        workers[0].keyed.keyHash(values, base: base)
+        keying.keyHash(values, base: base)
     }
 
     /// The stable hash of the key of an event's values.

@@ -24,10 +24,14 @@ struct KeyTable {
     /// `count` empty entries.
     private static func emptyEntries(_ count: Int) -> [Entry] { Array(initialisedInPlace: count, with: Entry()) }
 
-    /// Starts loading the entry where a lookup of `hash` begins.
+    /// Starts loading the entries where lookups of `hashes` begin: all in one access to the
+    /// table's storage (one per hash retained and released it, an atomic pair per event).
     @inline(__always)
-    func prefetch(hash: UInt64) {
-        entries.withUnsafeBufferPointer { eddy_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+    func prefetch(hashes: UnsafeBufferPointer<UInt64>) {
+        let mask = mask
+        entries.withUnsafeBufferPointer { entries in
+            for hash in hashes { eddy_prefetch(entries.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+        }
     }
 
     /// The slot of `key`, or nil; `hash` must be `KeyGroups.stableHash(ofKey: key)`.

@@ -45,9 +45,9 @@ public final class KeyedStates {
         }
     }
 
-    /// Starts loading what `slot(forKey:hash:)` will read first.
+    /// Starts loading what `slot(forKey:hash:)` will read first, for each of `hashes`.
     @inline(__always)
-    func prefetch(hash: UInt64) { table.prefetch(hash: hash) }
+    func prefetch(hashes: UnsafeBufferPointer<UInt64>) { table.prefetch(hashes: hashes) }
 
     /// The slot of a resident key, or nil; `hash` is the key's `KeyGroups.stableHash`.
     @inline(__always)
