@@ -89,8 +89,8 @@ final class RecentCollectStore: FeatureStore {
 
         @inline(__always)
         func dropOldest() {
-            // An inline text owns nothing: it is simply written over later. Deinitialising it
-            // was a runtime call per event once the ring is full.
+            // An inline text owns nothing: it is left to be written over, which saves a
+            // runtime call per dropped value.
             if !InlineText.isInline(at: texts + head) { (texts + head).deinitialize(count: 1) }
             header.pointee.head = Int32(truncatingIfNeeded: index(1))
             header.pointee.count &-= 1
