@@ -384,8 +384,11 @@ public struct JSONObjectScanner {
     }
 
     private mutating func scanObject(
-        _ c: inout JSONCursor, _ values: UnsafeMutableBufferPointer<FieldValue>, _ seen: inout UInt64
+        _ cursor: inout JSONCursor, _ values: UnsafeMutableBufferPointer<FieldValue>, _ seen: inout UInt64
     ) throws(RecordProblem) {
+        // A local cursor, never passed `inout`, stays in registers (see `readNeededValue`).
+        var c = cursor
+        defer { cursor = c }
         c.skipWhitespace()
         guard c.i < c.n, c.p[c.i] == 0x7B else { throw c.fail(c.i, "record is not a JSON object") }
         c.i &+= 1
@@ -419,16 +422,19 @@ public struct JSONObjectScanner {
                 member &+= 1
                 c.skipWhitespace()
                 if slot >= 0 {
-                    try readNeededValue(&c, into: values.baseAddress! + slot)
+                    c.i = try readNeededValue(c.p, c.n, at: c.i, into: values.baseAddress! + slot)
                     guess = slot + 1
                     if slot < 64 { seen |= 1 << UInt64(slot) }
                     if captureAllMembers { capture(name: c, name.start, name.end, name.escaped, values[slot]) }
                 } else if captureAllMembers {
                     var value = FieldValue.missing
-                    try readValue(&c, into: &value)
+                    // Through a copy, so that `c` itself never escapes (see `readNeededValue`).
+                    var cursor = c
+                    try readValue(&cursor, into: &value)
+                    c.i = cursor.i
                     capture(name: c, name.start, name.end, name.escaped, value)
                 } else {
-                    try c.skipValue(depth: 1)
+                    c.i = try Self.skipValue(c.p, c.n, at: c.i)
                 }
                 c.skipWhitespace()
                 guard c.i < c.n else { throw c.fail(c.i, "expected ',' or '}' after a member") }
@@ -482,25 +488,43 @@ public struct JSONObjectScanner {
     /// `@inline(__always)` is only a hint to this compiler, which kept each a call that
     /// passed the number's shape and the value through memory. Kept out of `scanObject`,
     /// which past a size stops inlining even the smallest helpers.
+    ///
+    /// The cursor goes in and out by value (bytes, count, position; the new position is
+    /// returned): passed `inout`, it lived in memory for all of `scanObject`, which loaded and
+    /// stored its position around every step of every member.
     @inline(never)
-    private mutating func readNeededValue(_ c: inout JSONCursor, into destination: UnsafeMutablePointer<FieldValue>) throws(RecordProblem) {
-        let start = c.i
+    private mutating func readNeededValue(
+        _ p: UnsafePointer<UInt8>, _ n: Int, at start: Int, into destination: UnsafeMutablePointer<FieldValue>
+    ) throws(RecordProblem) -> Int {
+        var c = JSONCursor(p: p, n: n, i: start)
         if start < c.n {
             let first = c.p[start]
             if first == 0x22 {
                 let body = try c.scanString()
                 if !body.escaped {
-                    return FieldValue.overwrite(destination, with: FieldValue(kind: .string, text: c.text(start, c.i)))
+                    FieldValue.overwrite(destination, with: FieldValue(kind: .string, text: c.text(start, c.i)))
+                    return c.i
                 }
                 c.i = start
             } else if first &- 0x30 < 10 || first == 0x2D, let shape = c.scanNumber() {
                 guard let value = NumberText.value(c.p + start, c.i - start, shape) else {
                     throw c.fail(start, "number is out of range")
                 }
-                return FieldValue.overwrite(destination, with: value)
+                FieldValue.overwrite(destination, with: value)
+                return c.i
             }
         }
         FieldValue.overwrite(destination, with: try readValue(&c))
+        return c.i
+    }
+
+    /// `JSONCursor.skipValue` from `start`, returning the position after the value (see
+    /// `readNeededValue` for why the cursor is not passed `inout`).
+    @inline(__always)
+    private static func skipValue(_ p: UnsafePointer<UInt8>, _ n: Int, at start: Int) throws(RecordProblem) -> Int {
+        var c = JSONCursor(p: p, n: n, i: start)
+        try c.skipValue(depth: 1)
+        return c.i
     }
 
     @inline(never)
