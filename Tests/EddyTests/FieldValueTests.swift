@@ -32,10 +32,12 @@ func utf8OrderIsByteOrder(smaller: String, larger: String) {
 
 /// `FieldValue.overwrite` writes over an inline old text without releasing it, which is sound
 /// only while the text is the one stored property that owns anything: the stored properties
-/// are pinned here, and overwriting inline, out-of-line and empty texts gives the new value.
+/// are pinned here (widest first, so that a value takes 40 bytes, not 48), and overwriting
+/// inline, out-of-line and empty texts gives the new value.
 @Test func overwriteReplacesValuesWhateverTheOldText() {
     let labels = Mirror(reflecting: FieldValue.null).children.map(\.label)
-    #expect(labels == ["kind", "text", "number", "integer"])
+    #expect(labels == ["text", "number", "integer", "kind"])
+    #expect(MemoryLayout<FieldValue>.stride == 40)
     let long = FieldValue(kind: .string, text: "\"a text longer than fifteen bytes\"")
     let short = FieldValue(kind: .string, text: "\"c040886\"")
     let number = FieldValue(kind: .number, text: "40.35", number: 40.35)
