@@ -25,10 +25,12 @@ struct RecentCollectTests {
             }
         }
 
+        /// Written after other bytes, as a record's results are.
         func result(_ store: FeatureStore, _ slot: Int) -> String {
             let out = ByteBuffer()
+            out.appendUTF8("prefix:")
             store.appendResult(slot: slot, to: out)
-            return String(decoding: out.elements, as: UTF8.self)
+            return String(decoding: out.elements.dropFirst(7), as: UTF8.self)
         }
 
         func encoded(_ store: FeatureStore, _ slot: Int) -> [UInt8] {
@@ -48,10 +50,13 @@ struct RecentCollectTests {
         }
     }
 
-    /// Numbers, texts too long to be stored inline (17+ bytes) and nulls, in time order.
+    /// Numbers, texts too long to be stored inline (17+ bytes), exactly 15 bytes long, or not
+    /// ASCII, and nulls, in time order.
     private static func value(_ step: Int) -> FieldValue {
         if step % 7 == 3 { return .null }
         if step % 5 == 1 { return FieldValue(kind: .string, text: "\"a text longer than inline \(step)\"") }
+        if step % 11 == 2 { return FieldValue(kind: .string, text: "\"fifteen-byte\(step % 10)\"") }
+        if step % 13 == 4 { return FieldValue(kind: .string, text: "\"é\(step % 10)\"") }
         return FieldValue(kind: .number, text: "\(step)", number: Double(step), integer: Int64(step))
     }
 
@@ -103,12 +108,15 @@ struct RecentCollectTests {
 
     /// The plan keeps limits up to `largestLimit` in the row, larger or no limits on the heap.
     @Test func planPicksTheRowForSmallLimits() {
-        func store(limit: Int?) -> FeatureStore {
-            JobPlan(job(feature(.collect, limit: limit))).features[0].makeStore(broadcasts: .empty)
+        func store(limit: Int?, field: String? = "v") -> FeatureStore {
+            JobPlan(job(feature(.collect, field, limit: limit))).features[0].makeStore(broadcasts: .empty)
         }
         #expect(store(limit: 1) is RecentCollectStore)
         #expect(store(limit: RecentCollectStore.largestLimit) is RecentCollectStore)
         #expect(store(limit: RecentCollectStore.largestLimit + 1) is CollectStore)
         #expect(store(limit: nil) is CollectStore)
+        // Specs built in code may hold what a spec file may not: they go to the heap collect.
+        #expect(store(limit: 0) is CollectStore)
+        #expect(store(limit: 3, field: nil) is CollectStore)
     }
 }

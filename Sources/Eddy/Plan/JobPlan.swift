@@ -113,7 +113,9 @@ public struct FeaturePlan: Sendable {
         case .countDistinct, .histogram:
             return ValueCountsStore(ValueCountsState(windowed: windowed, histogram: spec.op == .histogram), window: window)
         case .collect:
-            if let limit = spec.limit, limit <= RecentCollectStore.largestLimit {
+            // Specs from files always have a field and a positive limit (the decoder checks);
+            // one built in code without them goes to the heap collect, which takes both.
+            if let limit = spec.limit, (1...RecentCollectStore.largestLimit).contains(limit), spec.field != nil {
                 return RecentCollectStore(limit: limit, window: window)
             }
             return CollectStore(CollectState(limit: spec.limit), window: window)

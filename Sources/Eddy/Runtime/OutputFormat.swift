@@ -102,6 +102,9 @@ final class EventEncoder {
         appendFeatureColumns(results, index: index, to: out)
     }
 
+    /// Batch result bytes up to which a record reserves room for all of them.
+    private static var batchResultsBound: Int { 1 << 16 }
+
     /// Writes every feature column (prefix and result) and the record's end with one
     /// capacity check.
     ///
@@ -120,9 +123,19 @@ final class EventEncoder {
         // Event `index`'s result of feature f ends at ends[f * events + index] and starts where
         // the one before it in `ends` ended (0 for the very first).
         @inline(__always) func resultStart(_ position: Int) -> Int { position == 0 ? 0 : ends[position &- 1] }
-        // Room for the prefixes, "}\n" and every result of the batch: a bound on this event's
-        // results without a pass over them (the buffer has that room nearly always anyway).
-        let bound = prefixStarts[features &+ firstColumn] &- prefixStarts[firstColumn] &+ 2 &+ results.bytes.count
+        var bound = prefixStarts[features &+ firstColumn] &- prefixStarts[firstColumn] &+ 2
+        if results.bytes.count <= Self.batchResultsBound {
+            // Every result of the batch: a bound on this event's without a pass over them.
+            bound &+= results.bytes.count
+        } else {
+            // Large results (long collects, histograms): this event's own, so that the
+            // buffer does not grow by a whole batch's results for each record.
+            var position = index
+            for _ in 0..<features {
+                bound &+= ends[position] &- resultStart(position)
+                position &+= events
+            }
+        }
         // 16 more: `copyPadded` writes 16 bytes for every short piece.
         out.append(reserving: bound &+ 16) { start in
             // `start` has room for `bound` + 16 bytes: the prefixes, results and "}\n" below
