@@ -113,6 +113,14 @@ final class RecentCollectStore: FeatureStore {
             header.pointee.count &+= 1
         }
 
+        /// Applies one event: drops what left the window before `time`, then keeps the
+        /// event's value unless it is absent.
+        @inline(__always)
+        func apply(_ value: UnsafePointer<FieldValue>, at time: Int64, window: Int64?) {
+            if let window { evict(olderThan: windowStart(time, window)) }
+            if !value.isAbsent { append(textAt: FieldValue.textAddress(value), at: time) }
+        }
+
         func removeAll() {
             while count > 0 { dropOldest() }
         }
@@ -159,9 +167,7 @@ final class RecentCollectStore: FeatureStore {
 
     func apply(_ value: FieldValue, slot: Int, at time: Int64) {
         let state = ring(slot)
-        if let window { state.evict(olderThan: windowStart(time, window)) }
-        guard !value.isAbsent else { return }
-        withUnsafePointer(to: value) { state.append(textAt: FieldValue.textAddress($0), at: time) }
+        withUnsafePointer(to: value) { state.apply($0, at: time, window: window) }
     }
 
     func appendResult(slot: Int, to out: ByteBuffer) { ring(slot).appendResult(to: out) }
@@ -181,10 +187,8 @@ final class RecentCollectStore: FeatureStore {
             let time = batch.times[start]
             // Peers (equal times): all are applied before any result is taken.
             for index in start..<end {
-                let state = ring.at(first + batch.slots[index] &* stride)
-                if let window { state.evict(olderThan: windowStart(time, window)) }
-                let value = batch.values.baseAddress! + batch.bases[index] + fieldSlot
-                if !value.isAbsent { state.append(textAt: FieldValue.textAddress(value), at: time) }
+                ring.at(first + batch.slots[index] &* stride)
+                    .apply(batch.values.baseAddress! + batch.bases[index] + fieldSlot, at: time, window: window)
             }
             for index in start..<end {
                 ring.at(first + batch.slots[index] &* stride).appendResult(to: bytes)
