@@ -11,6 +11,32 @@ import Testing
     #expect(number("-9223372036854775808") == int(Int64.min))
 }
 
+/// Integer digits are read eight at a time where eight remain: every length, digits that
+/// straddle the blocks, and a non-digit byte at each place after the first digit.
+@Test func integersOfEveryLengthParseExactly() {
+    var generator = SplitMix(seed: 7)
+    for length in 1...18 {
+        for _ in 0..<200 {
+            var digits = (0..<length).map { _ in Character(String(generator.next() % 10)) }
+            if digits[0] == "0" { digits[0] = "7" }
+            let text = String(digits)
+            #expect(number(text) == int(Int64(text)!), "\(text)")
+            #expect(number("-" + text) == int(-Int64(text)!), "-\(text)")
+            #expect(number(text + ".5")?.number == Double(text + ".5")!, "\(text).5")
+        }
+    }
+    let long = "1234567890123456789"
+    for place in 1..<long.count {
+        for bad: Character in ["/", ":", "a", " ", "\u{7F}"] {
+            var broken = Array(long)
+            broken[place] = bad
+            #expect(number(String(broken)) == nil, "\(String(broken))")
+        }
+    }
+    #expect(number("99999999") == int(99_999_999))
+    #expect(number("100000000") == int(100_000_000))
+}
+
 @Test func integersBeyondInt64BecomeDoubles() {
     let above = number("9223372036854775808")
     #expect(above?.integer == nil)

@@ -41,6 +41,11 @@ public enum NumberText {
         } else if first < 10 {
             m = UInt64(first)
             i &+= 1
+            // Long integers (epoch times) take eight digits a step.
+            while i &+ 8 <= n, let eight = eightDigits(p + i) {
+                m = m &* 100_000_000 &+ eight
+                i &+= 8
+            }
             while i < n {
                 let d = p[i] &- 0x30
                 guard d < 10 else { break }
@@ -76,6 +81,24 @@ public enum NumberText {
         }
         return Shape(negative: negative, intStart: intStart, intEnd: intEnd, fracStart: fracStart,
                      fracEnd: fracEnd, hasExponent: hasExponent, end: i, mantissa: m)
+    }
+
+    /// The value of the eight bytes at `p` when all are ASCII digits, else nil: a byte is a
+    /// digit when its high nibble is 3 and adding 6 keeps it there. The digits are combined
+    /// pairwise, then in fours, then eights, by three multiplications (a digit a step took
+    /// ~10 instructions, ~130 for a 13-digit epoch time).
+    @inline(__always)
+    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+        let word = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        let highNibbles: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+        let threes: UInt64 = 0x3030_3030_3030_3030
+        guard word & highNibbles == threes, (word &+ 0x0606_0606_0606_0606) & highNibbles == threes else { return nil }
+        // Bytes hold digits first-to-last from the lowest: each step joins neighbours,
+        // the earlier one (lower) scaled by 10, 100, then 10^4.
+        var value = word & 0x0F0F_0F0F_0F0F_0F0F
+        value = (value &* (10 &<< 8 &+ 1)) &>> 8
+        value = ((value & 0x00FF_00FF_00FF_00FF) &* (100 &<< 16 &+ 1)) &>> 16
+        return ((value & 0x0000_FFFF_0000_FFFF) &* (10_000 &<< 32 &+ 1)) &>> 32
     }
 
     /// Exact powers of ten: dividing an exact mantissa below 2^53 by one of these is a single
