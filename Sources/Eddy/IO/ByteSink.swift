@@ -126,10 +126,17 @@ public final class ByteSink {
         }
     }
 
+    /// Whether `close()` has run to its end; set before the descriptor is closed.
+    private var isClosed = false
+
     /// Flushes and closes the descriptor if this sink opened it. Held bytes no checkpoint
     /// released are dropped: they are not committed, and a resumed run writes them again.
+    /// Calling it again does nothing: the descriptor's number may be another file's by then
+    /// (a run's sinks are closed again when a later one of them failed to close).
     public func close() throws(IOError) {
+        guard !isClosed else { return }
         try flush()
+        isClosed = true
         if closesDescriptor { _ = Glibc.close(descriptor) }
     }
 }
