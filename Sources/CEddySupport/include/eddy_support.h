@@ -1,11 +1,26 @@
 #ifndef EDDY_SUPPORT_H
 #define EDDY_SUPPORT_H
 
+#include <stdint.h>
+
 /// Asks the CPU to start loading the cache line at `address` for a later write. Swift has
 /// no prefetch intrinsic; the runtime prefetches a batch's key-table entries and feature
 /// states before using them, so that the cache misses of many keys overlap.
 static inline void eddy_prefetch(const void *address) {
     __builtin_prefetch(address, 1, 3);
+}
+
+/// 10^k for k in 0...19, from a constant table. Swift has no constant arrays (a global array
+/// is initialised lazily, a check on every use), and its switch over k compiled to an
+/// indirect jump that was mispredicted for about every other number written.
+static inline uint64_t eddy_power_of_ten(long k) {
+    static const uint64_t powers[20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+        1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+        100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+        1000000000000000000ULL, 10000000000000000000ULL,
+    };
+    return powers[k];
 }
 
 /// Swaps two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`, which needs

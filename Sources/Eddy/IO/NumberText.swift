@@ -1,3 +1,5 @@
+import CEddySupport
+
 /// JSON numbers: exact grammar check, correctly rounded value, canonical text.
 public enum NumberText {
     /// Where the parts of a grammatically valid number are (indices into its bytes), plus the
@@ -305,33 +307,11 @@ public enum NumberText {
         return estimate &+ (atLeastOne >= powerOfTen(estimate) ? 1 : 0)
     }
 
-    /// `10^k` for k in 0...19. A switch, which the compiler turns into a constant table: a
-    /// global array is initialised lazily, a `swift_once` check on every use.
+    /// `10^k` for k in 0...19 (`eddy_power_of_ten`'s table).
     @inline(__always)
     static func powerOfTen(_ k: Int) -> UInt64 {
-        switch k {
-        case 0: 1
-        case 1: 10
-        case 2: 100
-        case 3: 1000
-        case 4: 10000
-        case 5: 100000
-        case 6: 1000000
-        case 7: 10000000
-        case 8: 100000000
-        case 9: 1000000000
-        case 10: 10000000000
-        case 11: 100000000000
-        case 12: 1000000000000
-        case 13: 10000000000000
-        case 14: 100000000000000
-        case 15: 1000000000000000
-        case 16: 10000000000000000
-        case 17: 100000000000000000
-        case 18: 1000000000000000000
-        case 19: 10000000000000000000
-        default: preconditionFailure("10^\(k) is past UInt64")
-        }
+        precondition(UInt(bitPattern: k) < 20, "10^\(k) is past UInt64")
+        return eddy_power_of_ten(k)
     }
 
     static func append(_ i: Int64, to out: ByteBuffer) {
