@@ -80,8 +80,14 @@ struct HotPathStructureTests {
         var state = ValueCountsState(windowed: true, histogram: false)
         var tabled = ValueCountsState(windowed: true, histogram: true)
         var model: [(time: Int64, text: String)] = []
-        // Short and long texts, ASCII and not, and two texts that print alike but differ in bytes.
-        let values = (0..<12).map { "\"v\($0)\"" } + ["\"a text longer than fifteen bytes\"", "\"é\"", "\"e\u{301}\"", "12.5"]
+        // Short and long texts, ASCII and not, two texts that print alike but differ in bytes,
+        // and a short text stored out of line beside its inline twin (the same bytes, found
+        // by a scan, not by the inline texts' presence bits).
+        var values = (0..<12).map { "\"v\($0)\"" } + ["\"a text longer than fifteen bytes\"", "\"é\"", "\"e\u{301}\"", "12.5"]
+        var outOfLineTwin = String()
+        outOfLineTwin.reserveCapacity(64)
+        outOfLineTwin += "\"v1\""
+        values.insert(outOfLineTwin, at: 4)
         let window: Int64 = 100
         var time: Int64 = 0
         var modes: [Bool] = []

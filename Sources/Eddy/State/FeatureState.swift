@@ -444,6 +444,10 @@ struct ValueCountsState: FeatureAccumulator {
     private var texts = Lookback<String>()
     /// Distinct texts in the window while there is no table (`counts` is empty).
     private var distinctInWindow = 0
+    /// While there is no table: the union of the window's texts' `presenceBit`s. A text
+    /// whose bit is clear is not in the window, which spares the scan of the window for
+    /// nearly every new value (~80 instructions an event on the card job).
+    private var presentBits: UInt64 = 0
     private let windowed: Bool
     private let histogram: Bool
     init(windowed: Bool, histogram: Bool) {
@@ -464,9 +468,25 @@ struct ValueCountsState: FeatureAccumulator {
     /// Distinct texts held.
     private var distinctCount: Int { withoutTable ? distinctInWindow : counts.count }
 
+    /// A bit that depends only on the text's bytes: for an inline text, one of 64 picked by
+    /// its 16 bytes (the count and tag follow from the bytes); for a text stored out of line
+    /// (long, as a rule), every bit, so that it is always looked for by a scan.
+    @inline(__always)
+    static func presenceBit(ofTextAt text: UnsafePointer<String>) -> UInt64 {
+        guard let inline = InlineText.inlineWords(at: text) else { return .max }
+        let mixed = (inline.words.0 ^ inline.words.1 &* 0xBF58_476D_1CE4_E5B9) &* 0x9E37_79B9_7F4A_7C15
+        return 1 &<< (mixed &>> 58)
+    }
+
     @inline(__always)
     mutating func evict(olderThan cutoff: Int64) {
+        var evicted = false
+        defer {
+            // What left may have been the last holder of a bit.
+            if evicted, withoutTable { presentBits = texts.unionOfBits(Self.presenceBit(ofTextAt:)) }
+        }
         while let text = texts.popOldest(before: cutoff) {
+            evicted = true
             if withoutTable {
                 if !texts.contains(text) { distinctInWindow -= 1 }
             } else {
@@ -482,13 +502,16 @@ struct ValueCountsState: FeatureAccumulator {
         let text = FieldValue.textAddress(event)
         if withoutTable {
             if texts.count < Self.smallWindow {
-                if !texts.contains(textAt: text) { distinctInWindow += 1 }
+                let bit = Self.presenceBit(ofTextAt: text)
+                if presentBits & bit == 0 || !texts.contains(textAt: text) { distinctInWindow += 1 }
+                presentBits |= bit
                 texts.append(InlineText.copy(at: text), at: time)
                 return
             }
             // Outgrown: from now on, a table of the window's texts.
             for entry in texts.elements { counts.add(entry.element) }
             distinctInWindow = 0
+            presentBits = 0
         }
         counts.add(textAt: text)
         if windowed { texts.append(InlineText.copy(at: text), at: time) }
@@ -774,6 +797,7 @@ extension ValueCountsState {
             distinctInWindow = distinct
             counts = TextCounts()
         }
+        presentBits = withoutTable ? texts.unionOfBits(Self.presenceBit(ofTextAt:)) : 0
     }
     var heapBytes: Int { counts.heapBytes + texts.heapBytes }
 }

@@ -114,6 +114,16 @@ extension Lookback where Element == String {
         }
     }
 
+    /// The union of `bit(text)` over the window's texts, each read where it lies.
+    func unionOfBits(_ bit: (UnsafePointer<String>) -> UInt64) -> UInt64 {
+        entries.withUnsafeBufferPointer { entries in
+            guard let base = entries.baseAddress else { return 0 }
+            var union: UInt64 = 0
+            for index in head..<entries.count { union |= bit(Self.textAddress(base + index)) }
+            return union
+        }
+    }
+
     /// Whether `text`'s bytes are in the window.
     func contains(_ text: String) -> Bool {
         withUnsafePointer(to: text) { contains(textAt: $0) }
