@@ -197,8 +197,10 @@ public enum NumberText {
             out.append(contentsOf: nullBytes)
             return
         }
-        if let i = Int64(exactly: d), abs(d) < 1e15, d != 0 || d.sign == .plus {
-            // Integral doubles below 2^53 print as digits plus ".0"; skip the String.
+        // Integral doubles below 1e15 print as digits plus ".0". Truncated by a conversion
+        // (in range, so exact) rather than `Int64(exactly:)`, whose `rounded(.towardZero)`
+        // was a call into libm per number.
+        if d.magnitude < 1e15, case let i = Int64(d), Double(i) == d, d != 0 || d.sign == .plus {
             appendDigits(i.magnitude * 10, fractionDigits: 1, negative: i < 0, to: out)
             return
         }
