@@ -97,3 +97,58 @@ func pendingEventsReleaseInTimeThenArrivalOrder(horizon: Int64, granularity: Int
         }
     }
 }
+
+/// Records are read straight into a reserved slot: one that is not queued (rejected, late)
+/// is handed to the next record, values written there survive the arena growing under
+/// later events (inserted by copy too, as a window's extra fire times are), and every
+/// queued event comes back with its own values.
+@Test func reservedSlotsKeepTheirValuesAcrossArenaGrowth() {
+    let pending = PendingEvents(width: 2, horizon: 1000, granularity: 1)
+    var expected: [Int64: [String]] = [:]
+    // Texts stored out of line too, so that a value moved or dropped wrongly shows.
+    func texts(_ sequence: Int64) -> [String] { ["k\(sequence)", "a value longer than fifteen bytes, \(sequence)"] }
+    func write(_ slot: UnsafeMutableBufferPointer<FieldValue>, _ sequence: Int64) {
+        for (index, text) in texts(sequence).enumerated() { slot[index] = FieldValue(kind: .string, text: text) }
+    }
+    var sequence: Int64 = 0
+    for time in 0..<Int64(1000) {
+        sequence += 1
+        let slot = pending.reserveSlot()
+        write(slot, sequence)
+        if time % 7 == 3 {
+            // Not queued: the next record gets the same slot, its old values still there.
+            let again = pending.reserveSlot()
+            #expect(again.baseAddress == slot.baseAddress)
+            #expect(again.map(\.text) == texts(sequence))
+            continue
+        }
+        pending.insertReserved(time: time, sequence: sequence, keyHash: UInt64(sequence), members: nil)
+        expected[sequence] = texts(sequence)
+        if time % 5 == 0 {
+            // A copy under another time, in a slot of its own, after the reserved one.
+            sequence += 1
+            var copy = texts(sequence).map { FieldValue(kind: .string, text: $0) }
+            pending.insert(time: time + 1, sequence: sequence, keyHash: UInt64(sequence), values: &copy, members: nil)
+            expected[sequence] = texts(sequence)
+        }
+        if time % 100 == 99 {
+            var ready: [PendingEvents.Entry] = []
+            pending.takeReady(upTo: time - 50, into: &ready)
+            pending.withValues { values in
+                for entry in ready {
+                    #expect((0..<2).map { values[entry.slot * 2 + $0].text } == expected.removeValue(forKey: entry.sequence))
+                    #expect(pending.keyHash(ofSlot: entry.slot) == UInt64(entry.sequence))
+                }
+            }
+            for entry in ready { pending.free(slot: entry.slot) }
+        }
+    }
+    var ready: [PendingEvents.Entry] = []
+    pending.takeReady(upTo: .max, into: &ready)
+    pending.withValues { values in
+        for entry in ready {
+            #expect((0..<2).map { values[entry.slot * 2 + $0].text } == expected.removeValue(forKey: entry.sequence))
+        }
+    }
+    #expect(expected.isEmpty)
+}

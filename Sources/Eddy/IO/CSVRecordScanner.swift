@@ -53,6 +53,11 @@ public struct CSVRecordScanner {
 
     /// One CSV record. A field-count mismatch with the header is a problem.
     public mutating func scan(_ record: UnsafeRawBufferPointer, into values: inout [FieldValue]) -> RecordProblem? {
+        values.withUnsafeMutableBufferPointer { scan(record, into: $0) }
+    }
+
+    /// `scan` into values held elsewhere (the slot a record waits in for the watermark).
+    public mutating func scan(_ record: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<FieldValue>) -> RecordProblem? {
         precondition(values.count == fieldNames.count, "values must have one slot per field name")
         for k in 0..<values.count where values[k].kind != .missing { values[k] = .missing }
         if captureAllMembers { members.removeAll(keepingCapacity: true) }

@@ -355,32 +355,34 @@ public struct JSONObjectScanner {
     /// Parses one record holding exactly one JSON object (surrounding whitespace allowed).
     /// On success sets values[i] for fieldNames[i] (.missing when absent) and returns nil.
     public mutating func scan(_ record: UnsafeRawBufferPointer, into values: inout [FieldValue]) -> RecordProblem? {
-        precondition(values.count == table.count, "values must have one slot per field name")
+        values.withUnsafeMutableBufferPointer { scan(record, into: $0) }
+    }
+
+    /// `scan` into values held elsewhere (the slot a record waits in for the watermark).
+    public mutating func scan(_ record: UnsafeRawBufferPointer, into slots: UnsafeMutableBufferPointer<FieldValue>) -> RecordProblem? {
+        precondition(slots.count == table.count, "values must have one slot per field name")
         if captureAllMembers { members.removeAll(keepingCapacity: true) }
         guard let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-            for k in 0..<values.count { values[k] = .missing }
+            for k in 0..<slots.count { slots[k] = .missing }
             return RecordProblem(offset: 0, message: "record is not a JSON object")
         }
         var c = JSONCursor(p: base, n: record.count)
-        // One uniqueness check per record instead of one per stored value.
-        return values.withUnsafeMutableBufferPointer { slots -> RecordProblem? in
-            // Slots below 64 are assigned once per record: the ones not seen are cleared
-            // afterwards, instead of clearing all first and then overwriting.
-            for k in min(64, slots.count)..<slots.count where slots[k].kind != .missing { slots[k] = .missing }
-            var seen: UInt64 = 0
-            var problem: RecordProblem? = nil
-            do throws(RecordProblem) {
-                try scanObject(&c, slots, &seen)
-            } catch {
-                problem = error
-            }
-            var k = 0
-            while k < min(64, slots.count) {
-                if seen & (1 << UInt64(k)) == 0 && slots[k].kind != .missing { slots[k] = .missing }
-                k &+= 1
-            }
-            return problem
+        // Slots below 64 are assigned once per record: the ones not seen are cleared
+        // afterwards, instead of clearing all first and then overwriting.
+        for k in min(64, slots.count)..<slots.count where slots[k].kind != .missing { slots[k] = .missing }
+        var seen: UInt64 = 0
+        var problem: RecordProblem? = nil
+        do throws(RecordProblem) {
+            try scanObject(&c, slots, &seen)
+        } catch {
+            problem = error
         }
+        var k = 0
+        while k < min(64, slots.count) {
+            if seen & (1 << UInt64(k)) == 0 && slots[k].kind != .missing { slots[k] = .missing }
+            k &+= 1
+        }
+        return problem
     }
 
     private mutating func scanObject(

@@ -118,7 +118,6 @@ public final class JobRunner<Backend: KeyedStateBackend> {
 
     private var summary = RunSummary()
     private let pending: PendingEvents
-    private var values: [FieldValue]
     /// Per field slot checked on every record, the value kinds it takes (bit
     /// `kind.rawValue`): keys strings and numbers, the fields of numeric operators numbers,
     /// null or nothing (both, for a key read as a number: numbers).
@@ -173,7 +172,6 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         let (horizon, overflow) = plan.spec.watermark.microseconds.addingReportingOverflow(plan.spec.emit.windows?.size ?? 0)
         pending = PendingEvents(
             width: plan.fieldNames.count, horizon: overflow ? .max : horizon, granularity: plan.spec.timeUnit.microseconds)
-        values = Array(repeating: .missing, count: plan.fieldNames.count)
         acceptedKinds = Self.acceptedKinds(plan)
         watermarkBound = plan.spec.watermark.microseconds
         timeUnit = plan.spec.timeUnit.microseconds
@@ -477,23 +475,19 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         _ record: UnsafeRawBufferPointer, scanner: inout Scanner, input: InputSource, line: Int, offset: Int64
     ) throws {
         summary.read += 1
-        // The event's values as a local array for this record: the runner's stored array,
-        // passed to a call, was retained and released around it (atomic operations, a pair
-        // per call and event). Taken and put back by swapping, which moves it.
-        var values: [FieldValue] = []
-        swap(&values, &self.values)
-        defer { swap(&values, &self.values) }
-        if let problem = scanner.scan(record, into: &values) {
+        // Read straight into the slot where the event waits for the watermark; a record that
+        // is not queued leaves the slot to the next one.
+        let slotValues = pending.reserveSlot()
+        if let problem = scanner.scan(record, into: slotValues) {
             return try reject(record, problem.message, input: input, line: line, offset: offset + Int64(problem.offset))
         }
+        let values = UnsafeBufferPointer(slotValues)
         if let reason = checkKeysAndNumbers(values) {
             return try reject(record, reason, input: input, line: line, offset: offset)
         }
         guard let timeSlot = plan.timeSlot else {
             // Arrival order: each event is a batch of its own, applied and emitted at once.
-            try values.withUnsafeBufferPointer { values in
-                try workers.emitNow(values: values, members: scanner.members, to: output.buffer)
-            }
+            try workers.emitNow(values: values, members: scanner.members, to: output.buffer)
             summary.emitted += 1
             return try output.flushIfFull()
         }
@@ -511,11 +505,13 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
         if let sessionWindows, time <= watermark {
             // Behind the watermark: first release and fire what it passed, so that only sessions
-            // still open are left to join, whatever the release cadence.
+            // still open are left to join, whatever the release cadence. (A release adds no
+            // slot to the pending arena, so `values` stays where it is.)
             try release(upTo: watermark)
-            let key = workers.key(of: values)
-            if sessionWindows.accepts(key: key.text, time: time, watermark: watermark) {
-                sessionWindows.add(key: key.text, .init(time: time, sequence: summary.read, keyHash: key.hash, values: values))
+            let key = workers.canonicalKey(values, base: 0)
+            if sessionWindows.accepts(key: key, time: time, watermark: watermark) {
+                sessionWindows.add(
+                    key: key, .init(time: time, sequence: summary.read, keyHash: KeyGroups.stableHash(ofKey: key), values: Array(values)))
                 return
             }
         }
@@ -530,17 +526,18 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             }
             return
         }
-        let keyHash = workers.keyHash(of: values)
+        let keyHash = workers.keyHash(values, base: 0)
         if let windowFireTimes {
+            // The reserved slot is queued first: the copies' slots may move the arena.
+            let copies = windowFireTimes.count > 1 ? Array(values) : []
+            pending.insertReserved(time: windowFireTimes.last!, sequence: summary.read, keyHash: keyHash, members: nil)
             for fireTime in windowFireTimes.dropLast() {
-                var copy = values
+                var copy = copies
                 pending.insert(time: fireTime, sequence: summary.read, keyHash: keyHash, values: &copy, members: nil)
             }
-            pending.insert(time: windowFireTimes.last!, sequence: summary.read, keyHash: keyHash, values: &values, members: nil)
         } else {
-            pending.insert(
-                time: time, sequence: summary.read, keyHash: keyHash,
-                values: &values, members: carriesAllMembers ? scanner.members : nil)
+            pending.insertReserved(
+                time: time, sequence: summary.read, keyHash: keyHash, members: carriesAllMembers ? scanner.members : nil)
         }
         if time > maxEventTime {
             maxEventTime = time
@@ -562,13 +559,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// A record is usable only with every key present as a string or number, and numbers
     /// where numeric operators read; otherwise it is rejected whole, before any state changes.
     @inline(__always)
-    private func checkKeysAndNumbers(_ values: [FieldValue]) -> String? {
+    private func checkKeysAndNumbers(_ values: UnsafeBufferPointer<FieldValue>) -> String? {
         // Nearly every record passes: one masked test per checked slot, and the reason only
         // for a record that fails one.
-        let passes = values.withUnsafeBufferPointer { values in
-            acceptedKinds.withUnsafeBufferPointer { checks in
-                checks.allSatisfy { (1 << values[$0.slot].kind.rawValue) & $0.kinds != 0 }
-            }
+        let passes = acceptedKinds.withUnsafeBufferPointer { checks in
+            checks.allSatisfy { (1 << values[$0.slot].kind.rawValue) & $0.kinds != 0 }
         }
         return passes ? nil : badColumnReason(values)
     }
@@ -577,7 +572,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// missing or neither a string nor a number, else the first numeric field that is not a
     /// number.
     @inline(never)
-    private func badColumnReason(_ values: [FieldValue]) -> String? {
+    private func badColumnReason(_ values: UnsafeBufferPointer<FieldValue>) -> String? {
         for (index, slot) in plan.keySlots.enumerated() {
             let kind = values[slot].kind
             switch kind {
@@ -756,7 +751,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
 
 /// A parser of one input format that fills the plan's field slots from one record.
 protocol RecordScanning {
-    mutating func scan(_ record: UnsafeRawBufferPointer, into values: inout [FieldValue]) -> RecordProblem?
+    mutating func scan(_ record: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<FieldValue>) -> RecordProblem?
     /// Every column of the last record, when capturing all members for `carry: ["*"]`.
     var members: [(name: String, value: FieldValue)] { get }
 }

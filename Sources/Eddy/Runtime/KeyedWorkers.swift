@@ -306,11 +306,6 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         keying.keyHash(values, base: base)
     }
 
-    /// The stable hash of the key of an event's values.
-    func keyHash(of values: [FieldValue]) -> UInt64 {
-        values.withUnsafeBufferPointer { keyHash($0, base: 0) }
-    }
-
     /// The canonical key and its stable hash of an event's values.
     func key(of values: [FieldValue]) -> (text: String, hash: UInt64) {
         let text = values.withUnsafeBufferPointer { canonicalKey($0, base: 0) }

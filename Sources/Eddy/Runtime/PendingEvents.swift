@@ -90,7 +90,16 @@ final class PendingEvents {
 
     /// Values per event (the plan's field slots).
     let width: Int
-    private(set) var values: [FieldValue] = []
+    /// The value arena: `slotCount` slots of `width` values, room for `slotCapacity`. Raw
+    /// memory rather than an array, so that the reader can scan a record straight into the
+    /// slot it will wait in (`reserveSlot`): moving each record's values in from the
+    /// scanner's own array cost ~110 instructions an event. Its address changes only when a
+    /// slot is added.
+    private var arena: UnsafeMutablePointer<FieldValue>
+    private var slotCount = 0
+    private var slotCapacity = 0
+    /// The slot the next record is read into, if one was handed out and not queued yet.
+    private var reserved: Int?
     /// All input columns of each buffered event, kept only for `carry: ["*"]`.
     private(set) var members: [[(name: String, value: FieldValue)]] = []
     // Per slot and per bucket, in append buffers rather than arrays: each write to an array
@@ -130,6 +139,7 @@ final class PendingEvents {
     /// 65,536 units, else a few units per bucket.
     init(width: Int, horizon: Int64 = 0, granularity: Int64 = 1) {
         self.width = width
+        arena = .allocate(capacity: 0)
         let unit = max(granularity, 1)
         // Units the ring must span: the horizon, the watermark's bucket and a spare.
         let units = max(horizon, 0) / unit
@@ -164,37 +174,73 @@ final class PendingEvents {
         return time < 0 && quotient * bucketWidth != time ? quotient - 1 : quotient
     }
 
-    /// Moves an event's values into the arena and queues it. `source` gets the slot's stale
-    /// values in exchange: swapping moves each value without retaining or releasing its text,
-    /// and the caller's scanner overwrites every slot of `source` before its next use.
+    deinit {
+        arena.deinitialize(count: slotCount * width)
+        arena.deallocate()
+    }
+
+    /// The values of the slot the next record is to be read into, to be written in place and
+    /// then queued by `insertReserved` (or left for the next record, if this one is not
+    /// queued). Valid until the next slot is added to the arena (by `reserveSlot` or `insert`).
+    func reserveSlot() -> UnsafeMutableBufferPointer<FieldValue> {
+        let slot = reserved ?? newSlot()
+        reserved = slot
+        return UnsafeMutableBufferPointer(start: arena + slot * width, count: width)
+    }
+
+    /// A slot for an event: a freed one, or one added to the arena (its values `.missing`).
+    private func newSlot() -> Int {
+        if !freeSlots.isEmpty { return freeSlots.removeLast() }
+        let slot = slotCount
+        // Buckets link slots as 32-bit indices.
+        precondition(slot < Int(Int32.max), "more than \(Int32.max) events waiting for the watermark")
+        if slot == slotCapacity {
+            let capacity = max(slotCapacity * 2, 64)
+            let larger = UnsafeMutablePointer<FieldValue>.allocate(capacity: capacity * width)
+            larger.moveInitialize(from: arena, count: slotCount * width)
+            arena.deallocate()
+            arena = larger
+            slotCapacity = capacity
+        }
+        (arena + slot * width).initialize(repeating: .missing, count: width)
+        slotCount += 1
+        members.append([])
+        keyHashes.append(0)
+        times.append(0)
+        sequences.append(0)
+        nextInBucket.append(-1)
+        return slot
+    }
+
+    /// Queues the event read into the reserved slot (`reserveSlot`).
+    func insertReserved(
+        time: Int64, sequence: Int64, keyHash: UInt64, members eventMembers: [(name: String, value: FieldValue)]?
+    ) {
+        let slot = reserved.unsafelyUnwrapped
+        reserved = nil
+        queue(slot: slot, time: time, sequence: sequence, keyHash: keyHash, members: eventMembers)
+    }
+
+    /// Moves an event's values into a slot of its own (not the reserved one) and queues it.
+    /// `source` gets the slot's stale values in exchange: swapping moves each value without
+    /// retaining or releasing its text.
     func insert(
         time: Int64, sequence: Int64, keyHash: UInt64, values source: inout [FieldValue],
         members eventMembers: [(name: String, value: FieldValue)]?
     ) {
-        let slot: Int
-        if !freeSlots.isEmpty {
-            slot = freeSlots.removeLast()
-            let base = slot * width
-            values.withUnsafeMutableBufferPointer { arena in
-                source.withUnsafeMutableBufferPointer { source in
-                    for index in 0..<width { swap(&arena[base + index], &source[index]) }
-                }
-            }
-            if let eventMembers { members[slot] = eventMembers }
-            keyHashes.base[slot] = keyHash
-            times.base[slot] = time
-            sequences.base[slot] = sequence
-        } else {
-            slot = values.count / width
-            // Buckets link slots as 32-bit indices.
-            precondition(slot < Int(Int32.max), "more than \(Int32.max) events waiting for the watermark")
-            values.append(contentsOf: source[0..<width])
-            members.append(eventMembers ?? [])
-            keyHashes.append(keyHash)
-            times.append(time)
-            sequences.append(sequence)
-            nextInBucket.append(-1)
-        }
+        let slot = newSlot()
+        let base = arena + slot * width
+        for index in 0..<width { swap(&base[index], &source[index]) }
+        queue(slot: slot, time: time, sequence: sequence, keyHash: keyHash, members: eventMembers)
+    }
+
+    private func queue(
+        slot: Int, time: Int64, sequence: Int64, keyHash: UInt64, members eventMembers: [(name: String, value: FieldValue)]?
+    ) {
+        if let eventMembers { members[slot] = eventMembers }
+        keyHashes.base[slot] = keyHash
+        times.base[slot] = time
+        sequences.base[slot] = sequence
         count += 1
         let bucket = bucket(of: time)
         if let base, ringHolds(bucket, base: base) {
@@ -230,7 +276,7 @@ final class PendingEvents {
     /// Calls `body` with the value arena (`width` values per slot), without copying it.
     @inline(__always)
     func withValues<Result>(_ body: (UnsafeBufferPointer<FieldValue>) throws -> Result) rethrows -> Result {
-        try values.withUnsafeBufferPointer(body)
+        try body(UnsafeBufferPointer(start: arena, count: slotCount * width))
     }
 
     /// Moves every event with time <= `watermark` to `ready`, in (time, arrival) order; their
