@@ -33,6 +33,15 @@ final class AppendBuffer<Element: BitwiseCopyable> {
     @inline(__always)
     func removeAll() { count = 0 }
 
+    /// Removes the first `prefix` elements, moving the rest to the front.
+    func removeFirst(_ prefix: Int) {
+        precondition(prefix >= 0 && prefix <= count, "removeFirst(\(prefix)) of \(count) elements")
+        // The regions overlap when more than half remains; `update` copies front to back
+        // when the target comes first, which is right for that.
+        base.update(from: base + prefix, count: count - prefix)
+        count -= prefix
+    }
+
     /// Removes and returns the last element; the buffer must not be empty.
     @inline(__always)
     func removeLast() -> Element {

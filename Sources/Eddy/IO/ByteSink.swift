@@ -69,6 +69,12 @@ public final class ByteSink {
 
     private func write() throws(IOError) {
         var start = 0
+        // What reached the descriptor leaves the buffer and is counted also when a later
+        // write fails: a flush tried again (a close after a failed one) must not send it twice.
+        defer {
+            bytesWritten += Int64(start)
+            buffer.removeFirst(start)
+        }
         while start < buffer.count {
             let written = Glibc.write(descriptor, buffer.base + start, buffer.count - start)
             if written < 0 {
@@ -81,8 +87,6 @@ public final class ByteSink {
             }
             start += written
         }
-        bytesWritten += Int64(buffer.count)
-        buffer.removeAll()
     }
 
     /// Opens `path` to continue a run from a checkpoint: the file is cut back to the
@@ -126,17 +130,24 @@ public final class ByteSink {
         }
     }
 
-    /// Whether `close()` has run to its end; set before the descriptor is closed.
+    /// Whether `close()` has been called, whether or not its flush succeeded.
     private var isClosed = false
 
     /// Flushes and closes the descriptor if this sink opened it. Held bytes no checkpoint
     /// released are dropped: they are not committed, and a resumed run writes them again.
-    /// Calling it again does nothing: the descriptor's number may be another file's by then
-    /// (a run's sinks are closed again when a later one of them failed to close).
+    /// The descriptor is closed also when the flush fails (the error is thrown): a sink is
+    /// closed once, and calling it again does nothing, since the descriptor's number may be
+    /// another file's by then.
     public func close() throws(IOError) {
         guard !isClosed else { return }
-        try flush()
         isClosed = true
-        if closesDescriptor { _ = Glibc.close(descriptor) }
+        defer { if closesDescriptor { _ = Glibc.close(descriptor) } }
+        try flush()
+    }
+
+    /// A sink released without `close()` (its run failed first) closes the descriptor it
+    /// opened, without writing: what it buffered was not committed.
+    deinit {
+        if closesDescriptor, !isClosed { _ = Glibc.close(descriptor) }
     }
 }
