@@ -23,11 +23,9 @@ public final class ByteSink {
 
     /// Creates or truncates `path` for writing.
     public static func create(path: String) throws(IOError) -> ByteSink {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw IOError("cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        return ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
+        let sink = try open(path: path, keeping: 0)
+        try sink.cutBackToKept()
+        return sink
     }
 
     public static func standardOutput() -> ByteSink { ByteSink(descriptor: 1, name: "stdout") }
@@ -93,32 +91,38 @@ public final class ByteSink {
     /// `committedLength` bytes the checkpoint covers (what a crash wrote after it goes, so
     /// the continued output is byte-identical to a run that never stopped).
     public static func resume(path: String, committedLength: Int64) throws(IOError) -> ByteSink {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        let sink = try open(path: path, keeping: committedLength)
+        try sink.cutBackToKept()
+        return sink
+    }
+
+    /// Opens `path` (created if missing) to write after its first `length` bytes, checking
+    /// it has them, but changes none of its bytes until `cutBackToKept()`: a run opens all
+    /// its outputs before it cuts any back, so one it cannot open leaves the others intact.
+    public static func open(path: String, keeping length: Int64) throws(IOError) -> ByteSink {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw IOError("cannot open \(path): \(String(cString: strerror(errno)))")
+            throw IOError("cannot \(length == 0 ? "create" : "open") \(path): \(String(cString: strerror(errno)))")
         }
+        // Released when a check below fails, the sink closes the descriptor.
+        let sink = ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
+        sink.bytesWritten = length
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
-            Glibc.close(descriptor)
             throw IOError("cannot stat \(path): \(String(cString: strerror(errno)))")
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            // A device or a pipe (`-o /dev/null`) cannot be cut back: written on, like stdout.
-            let sink = ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
-            sink.bytesWritten = committedLength
-            return sink
+        if (info.st_mode & S_IFMT) == S_IFREG, Int64(info.st_size) < length {
+            throw IOError("\(path) has \(info.st_size) bytes, fewer than the \(length) the checkpoint committed: it was changed since; restore it, or start over without --resume")
         }
-        guard Int64(info.st_size) >= committedLength else {
-            Glibc.close(descriptor)
-            throw IOError("\(path) has \(info.st_size) bytes, fewer than the \(committedLength) the checkpoint committed: it was changed since; restore it, or start over without --resume")
-        }
-        guard ftruncate(descriptor, off_t(committedLength)) == 0, lseek(descriptor, 0, SEEK_END) >= 0 else {
-            Glibc.close(descriptor)
-            throw IOError("cannot cut \(path) back to \(committedLength) bytes: \(String(cString: strerror(errno)))")
-        }
-        let sink = ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
-        sink.bytesWritten = committedLength
         return sink
+    }
+
+    /// Cuts a regular file back to the bytes `open(path:keeping:)` kept (what a crash or
+    /// an earlier run wrote after them goes). A device or a pipe (`-o /dev/null`) cannot be
+    /// cut back: it is written on, like stdout.
+    public func cutBackToKept() throws(IOError) {
+        guard regularFileSize() != nil else { return }
+        try cutBack(to: bytesWritten)
     }
 
     /// Writes what is buffered and makes it durable (fsync; nothing to sync on a pipe or

@@ -110,34 +110,34 @@ public func runJob(
         for: plan, files: broadcasts, checkpoint: resumed.map { $0.root + "/" + CheckpointStore.name(of: $0.metadata.id) },
         notice: notice)
     let sinks = try OutputSinks(outputs, committed: resumed?.metadata.outputs)
-    if checkpoints.exactlyOnceStandardOutput, outputs.output == nil {
-        sinks.output.holdsUntilReleased = true
-        // Records the resumed checkpoint committed but a crash kept from stdout go first.
-        if let resumed {
-            let directory = resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)
-            let held = directory + "/" + heldOutputFile
-            let release = (try? DurableFiles.read(directory + "/" + heldOutputReleaseFile))
-                .flatMap { HeldOutputRelease(text: String(decoding: $0, as: UTF8.self)) }
-            if DurableFiles.exists(held), release != .written {
-                if case .writing(let size) = release {
-                    // The crash came while they were being written: a file is cut back to
-                    // where they began; a pipe cannot be asked, so some may show twice.
-                    if let size, let current = sinks.output.regularFileSize(), current >= size {
-                        try sinks.output.cutBack(to: size)
-                    } else {
-                        notice("stdout is a pipe and a crash interrupted the writing of checkpoint \(resumed.metadata.id)'s records: some may appear twice")
+    return try sinks.closing {
+        if checkpoints.exactlyOnceStandardOutput, outputs.output == nil {
+            sinks.output.holdsUntilReleased = true
+            // Records the resumed checkpoint committed but a crash kept from stdout go first.
+            if let resumed {
+                let directory = resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)
+                let held = directory + "/" + heldOutputFile
+                let release = (try? DurableFiles.read(directory + "/" + heldOutputReleaseFile))
+                    .flatMap { HeldOutputRelease(text: String(decoding: $0, as: UTF8.self)) }
+                if DurableFiles.exists(held), release != .written {
+                    if case .writing(let size) = release {
+                        // The crash came while they were being written: a file is cut back to
+                        // where they began; a pipe cannot be asked, so some may show twice.
+                        if let size, let current = sinks.output.regularFileSize(), current >= size {
+                            try sinks.output.cutBack(to: size)
+                        } else {
+                            notice("stdout is a pipe and a crash interrupted the writing of checkpoint \(resumed.metadata.id)'s records: some may appear twice")
+                        }
                     }
+                    // The same steps as the run's own release, so a crash now is recovered alike.
+                    let size = sinks.output.regularFileSize()
+                    try mark(.writing(size: size), inCheckpoint: directory)
+                    sinks.output.buffer.append(contentsOf: try DurableFiles.read(held))
+                    try sinks.output.releaseHeld()
+                    try mark(.written, inCheckpoint: directory)
                 }
-                // The same steps as the run's own release, so a crash now is recovered alike.
-                let size = sinks.output.regularFileSize()
-                try mark(.writing(size: size), inCheckpoint: directory)
-                sinks.output.buffer.append(contentsOf: try DurableFiles.read(held))
-                try sinks.output.releaseHeld()
-                try mark(.written, inCheckpoint: directory)
             }
         }
-    }
-    return try sinks.closing {
         let restoreStarted = Date()
         func run<Backend: CheckpointingStateBackend>(_ backends: [Backend]) throws -> RunSummary {
             if let resumed {
@@ -250,45 +250,52 @@ private struct OutputSinks {
     let late: ByteSink?
     let deadLetters: ByteSink?
 
+    /// Every file is opened (a resumed one checked against the checkpoint) before any is
+    /// cut back, so a run that cannot open one of them has changed none; a sink released
+    /// when a later one fails closes its descriptor.
     init(_ paths: OutputPaths, committed: [OutputLength]?) throws {
         func open(_ path: String, role: String) throws -> ByteSink {
-            guard let committed else { return try ByteSink.create(path: path) }
-            guard let saved = committed.first(where: { $0.role == role }) else {
-                // An output the checkpointed run did not have starts empty.
-                return try ByteSink.create(path: path)
-            }
+            // A fresh run's outputs, and one the checkpointed run did not have, start empty.
+            guard let saved = committed?.first(where: { $0.role == role }) else { return try ByteSink.open(path: path, keeping: 0) }
             guard canonicalPath(saved.path) == canonicalPath(path) else {
                 throw CheckpointError(
                     "the checkpoint committed \(saved.length) bytes of \(role) \(saved.path), but this run writes \(role) to \(path); resume with the same file")
             }
-            return try ByteSink.resume(path: path, committedLength: saved.length)
+            return try ByteSink.open(path: path, keeping: saved.length)
         }
-        if let path = paths.output {
-            output = try open(path, role: "output")
+        let file = try paths.output.map { try open($0, role: "output") }
+        late = try paths.late.map { try open($0, role: "late") }
+        deadLetters = try paths.deadLetter.map { try open($0, role: "dead-letter") }
+        for sink in [file, late, deadLetters] { try sink?.cutBackToKept() }
+        if let file {
+            output = file
         } else {
             output = ByteSink.standardOutput()
             output.continueCounting(from: committed?.first { $0.role == "output" }?.length ?? 0)
         }
-        late = try paths.late.map { try open($0, role: "late") }
-        deadLetters = try paths.deadLetter.map { try open($0, role: "dead-letter") }
     }
 
     /// Runs `body`, then closes every sink, also when `body` throws.
     func closing(_ body: () throws -> RunSummary) throws -> RunSummary {
+        let summary: RunSummary
         do {
-            let summary = try body()
-            try close()
-            return summary
+            summary = try body()
         } catch {
+            // The run's own failure is the one to report.
             try? close()
             throw error
         }
+        try close()
+        return summary
     }
 
+    /// Closes every sink, also those after one that fails to flush; throws the first failure.
     private func close() throws {
-        try output.close()
-        try late?.close()
-        try deadLetters?.close()
+        var firstFailure: IOError?
+        for sink in [output, late, deadLetters] {
+            do { try sink?.close() } catch { firstFailure = firstFailure ?? error }
+        }
+        if let firstFailure { throw firstFailure }
     }
 }
 
