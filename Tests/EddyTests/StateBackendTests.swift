@@ -318,3 +318,21 @@ struct StateBackendTests {
         #expect(ByteSize.parse(text) == nil)
     }
 }
+
+extension StateBackendTests {
+    /// Releasing a store closes its database before the state directory's lock goes, also
+    /// while something else still holds the database: each worker does, and releases it
+    /// after the store (its properties go in declaration order). The lock used to go first,
+    /// so the next run could take it and wipe the directory of a database still closing.
+    @Test func aReleasedRocksdbStoreClosesItsDatabaseBeforeItUnlocksTheStateDirectory() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stateDirectory = directory.appendingPathComponent("state").path
+        var store: RocksStateStore? = try RocksStateStore(directory: stateDirectory + "/rocksdb")
+        let databaseAWorkerStillHolds = try #require(store?.database)
+        store = nil
+        #expect(databaseAWorkerStillHolds.isClosed, "the state directory was unlocked with its database open")
+        // The next run takes both locks: the state directory's and RocksDB's own.
+        _ = try RocksStateStore(directory: stateDirectory + "/rocksdb")
+    }
+}

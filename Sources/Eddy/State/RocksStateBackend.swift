@@ -415,6 +415,12 @@ public final class RocksStateStore {
         database = try RocksDatabase(path: directory, options: RocksStateLayout.options)
     }
 
+    /// The database closes here, before `lock` is released: stored properties are released
+    /// after a deinit body, and each worker keeps a reference to the database that it
+    /// releases after the store, so without this the next run could take the lock and wipe
+    /// the directory under a database still open. Closing again later does nothing.
+    deinit { database.close() }
+
     /// Rebuilds `directory` from a checkpoint: its private files copied, its shared SST
     /// files hard-linked (copied across file systems), then opened.
     public init(directory: String, restoring metadata: CheckpointMetadata, from root: String) throws {
