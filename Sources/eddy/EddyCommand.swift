@@ -1,5 +1,6 @@
 import ArgumentParser
 import Eddy
+import Glibc
 
 @main
 struct EddyCommand: ParsableCommand {
@@ -12,6 +13,29 @@ struct EddyCommand: ParsableCommand {
             """,
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, CheckpointsCommand.self]
     )
+
+    static func main() {
+        occupyClosedStandardDescriptors()
+        main(nil)
+    }
+}
+
+/// Puts /dev/null on each of descriptors 0, 1 and 2 that was closed when eddy started
+/// (`eddy run job input >&-`). Otherwise the first files eddy opens get those numbers, and
+/// records meant for stdout or messages meant for stderr are written into them: the
+/// checkpoint directory's LOCK took a run's whole output. Not close-on-exec: the point is
+/// to hold the numbers. Open returns the lowest free number, so once it is above 2 all
+/// three are taken.
+private func occupyClosedStandardDescriptors() {
+    while true {
+        let descriptor = open("/dev/null", O_RDWR)
+        // Without /dev/null there is nothing to hold them with; eddy runs as it did.
+        guard descriptor >= 0 else { return }
+        if descriptor > 2 {
+            close(descriptor)
+            return
+        }
+    }
 }
 
 /// Exit codes, documented in the README and in `eddy --help`.

@@ -382,6 +382,17 @@ expect_exit "a second run on a locked state directory exits 1" 1 "$EDDY" run job
 grep -q "state directory $TMP/shared-state is in use by eddy pid $state_holder" "$TMP/err" && pass "the state lock names the holder" || fail "the state lock names the holder" "$(cat "$TMP/err")"
 exec 5>&-
 wait $state_holder
+# Closed standard descriptors are not handed to the files eddy opens: with stdout closed, the
+# run's records went into the checkpoint directory's LOCK file (and with stderr closed, its
+# summary). They go nowhere, as to /dev/null.
+first_record=$(head -n 1 "$TMP/card_velocity.out")
+"$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-dir "$TMP/closed-state" --checkpoint-dir "$TMP/closed-ck" <&- >&- 2>&-
+code=$?
+if [ "$code" = 0 ] && ! grep -rqF -e "$first_record" -e "events read" "$TMP/closed-state" "$TMP/closed-ck"; then
+    pass "with stdin, stdout and stderr closed, no file of eddy's gets its output"
+else
+    fail "with stdin, stdout and stderr closed, no file of eddy's gets its output" "exit $code; $(grep -rlF -e "$first_record" -e "events read" "$TMP/closed-state" "$TMP/closed-ck")"
+fi
 expect_exit "the memory backend refuses checkpoint flags" 64 "$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory --resume latest
 
 echo "e2e: $passed passed, $failed failed"
