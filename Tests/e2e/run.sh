@@ -380,6 +380,8 @@ exec 5>"$TMP/st-fifo"
 sleep 0.5
 expect_exit "a second run on a locked state directory exits 1" 1 "$EDDY" run jobs/card_velocity.json "$TMP/a.jsonl" --state-dir "$TMP/shared-state" --checkpoint-dir "$TMP/ck-two" -q -o /dev/null
 grep -q "state directory $TMP/shared-state is in use by eddy pid $state_holder" "$TMP/err" && pass "the state lock names the holder" || fail "the state lock names the holder" "$(cat "$TMP/err")"
+expect_exit "an fs run without checkpoints on a locked state directory exits 1" 1 "$EDDY" run jobs/card_velocity.json "$TMP/a.jsonl" --state-dir "$TMP/shared-state" --state-backend fs --no-checkpoints -q -o /dev/null
+grep -q "state directory $TMP/shared-state is in use by eddy pid $state_holder" "$TMP/err" && pass "the fs backend's state lock names the holder" || fail "the fs backend's state lock names the holder" "$(cat "$TMP/err")"
 exec 5>&-
 wait $state_holder
 # Closed standard descriptors are not handed to the files eddy opens: with stdout closed, the

@@ -180,17 +180,21 @@ public func runJob(
             preconditionFailure("refused above")
         case .fs:
             let directory = state.directory + "/snapshot"
-            if let resumed {
-                // Each worker reads the files of its own key groups, whatever the parallelism
-                // that wrote them.
-                let checkpoint = resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)
-                return try run(keyGroupRanges(plan, options.parallelism).map {
-                    try FileSystemStateBackend(plan: plan, directory: directory, restoringCheckpoint: checkpoint, keyGroups: $0)
+            // Held for the run, as the rocksdb store holds it: one run's snapshots at a time.
+            let lock = try DirectoryLock.stateDirectory(state.directory)
+            return try withExtendedLifetime(lock) {
+                if let resumed {
+                    // Each worker reads the files of its own key groups, whatever the parallelism
+                    // that wrote them.
+                    let checkpoint = resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)
+                    return try run(keyGroupRanges(plan, options.parallelism).map {
+                        try FileSystemStateBackend(plan: plan, directory: directory, restoringCheckpoint: checkpoint, keyGroups: $0)
+                    })
+                }
+                return try run(keyGroupRanges(plan, options.parallelism).map { _ in
+                    FileSystemStateBackend(plan: plan, directory: directory)
                 })
             }
-            return try run(keyGroupRanges(plan, options.parallelism).map { _ in
-                FileSystemStateBackend(plan: plan, directory: directory)
-            })
         case .rocksdb:
             let directory = state.directory + "/rocksdb"
             let store = try resumed.map { try RocksStateStore(directory: directory, restoring: $0.metadata, from: $0.root) }
@@ -221,7 +225,12 @@ public func runJob(
     case .memory:
         return try run(ranges.map { _ in MemoryStateBackend(plan: plan) })
     case .fs:
-        return try run(ranges.map { _ in FileSystemStateBackend(plan: plan, directory: state.directory + "/snapshot") })
+        // Held for the run, as the rocksdb store holds it: two runs' snapshots written into
+        // one directory at once could be published mixed.
+        let lock = try DirectoryLock.stateDirectory(state.directory)
+        return try withExtendedLifetime(lock) {
+            try run(ranges.map { _ in FileSystemStateBackend(plan: plan, directory: state.directory + "/snapshot") })
+        }
     case .rocksdb:
         let store = try RocksStateStore(directory: state.directory + "/rocksdb")
         return try run(rocksWorkers(plan, store: store, state: state, parallelism: options.parallelism))

@@ -81,6 +81,14 @@ public final class MemoryStateBackend: KeyedStateBackend {
     public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff) }
 }
 
+extension DirectoryLock {
+    /// The lock a run holds on its `--state-dir` while a durable backend (fs or rocksdb)
+    /// keeps files there: another run would wipe them, or publish snapshots mixed with its own.
+    static func stateDirectory(_ directory: String) throws(IOError) -> DirectoryLock {
+        try DirectoryLock(directory, purpose: "state directory", fix: "wait for that run to end, or give this one another --state-dir")
+    }
+}
+
 /// Heap state like `memory`; `persist` writes a snapshot of every key, one file per key
 /// group (`KeyGroupSnapshot`), to `directory`, replacing the previous snapshot atomically.
 /// A worker restored from a snapshot reads only the files of the key groups it owns, so a

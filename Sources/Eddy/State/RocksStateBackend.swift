@@ -442,9 +442,7 @@ public final class RocksStateStore {
     /// Locks the directory holding the database directory (`--state-dir`), then empties the
     /// database directory; the lock is held while the store lives.
     private static func emptyStateDirectory(_ directory: String) throws -> DirectoryLock {
-        let lock = try DirectoryLock(
-            (directory as NSString).deletingLastPathComponent, purpose: "state directory",
-            fix: "wait for that run to end, or give this one another --state-dir")
+        let lock = try DirectoryLock.stateDirectory((directory as NSString).deletingLastPathComponent)
         try DurableFiles.remove(directory)
         try DurableFiles.createDirectory(directory)
         return lock
