@@ -310,6 +310,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         if output.holdsUntilReleased, let id = lastCheckpointID {
             try checkpoints.heldOutputRelease(id, .writing(size: output.regularFileSize()))
             try output.releaseHeld()
+            // On disk before they are marked written: after a power loss, a resume must
+            // write again what a file redirected from stdout lost.
+            try output.sync()
             try checkpoints.heldOutputRelease(id, .written)
         }
         eventsSinceCheckpoint = 0

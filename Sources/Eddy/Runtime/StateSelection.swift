@@ -89,7 +89,7 @@ public func runJob(
         // Side inputs first: a run that cannot start must not have truncated its outputs.
         var plan = plan
         plan.broadcasts = try BroadcastInputs.state(for: plan, files: broadcasts, checkpoint: nil, notice: notice)
-        let sinks = try OutputSinks(outputs, committed: nil)
+        let sinks = try OutputSinks(outputs, committed: nil, syncsFileNames: false)
         return try sinks.closing {
             try runJob(
                 plan: plan, state: state, options: options, inputs: inputs,
@@ -109,7 +109,7 @@ public func runJob(
     plan.broadcasts = try BroadcastInputs.state(
         for: plan, files: broadcasts, checkpoint: resumed.map { $0.root + "/" + CheckpointStore.name(of: $0.metadata.id) },
         notice: notice)
-    let sinks = try OutputSinks(outputs, committed: resumed?.metadata.outputs)
+    let sinks = try OutputSinks(outputs, committed: resumed?.metadata.outputs, syncsFileNames: true)
     return try sinks.closing {
         if checkpoints.exactlyOnceStandardOutput, outputs.output == nil {
             sinks.output.holdsUntilReleased = true
@@ -134,6 +134,7 @@ public func runJob(
                     try mark(.writing(size: size), inCheckpoint: directory)
                     sinks.output.buffer.append(contentsOf: try DurableFiles.read(held))
                     try sinks.output.releaseHeld()
+                    try sinks.output.sync()
                     try mark(.written, inCheckpoint: directory)
                 }
             }
@@ -261,8 +262,10 @@ private struct OutputSinks {
 
     /// Every file is opened (a resumed one checked against the checkpoint) before any is
     /// cut back, so a run that cannot open one of them has changed none; a sink released
-    /// when a later one fails closes its descriptor.
-    init(_ paths: OutputPaths, committed: [OutputLength]?) throws {
+    /// when a later one fails closes its descriptor. `syncsFileNames` (a run that takes
+    /// checkpoints) syncs the directory of each file once: checkpoints record the files'
+    /// lengths, and a file just created could otherwise lose its name on a power loss.
+    init(_ paths: OutputPaths, committed: [OutputLength]?, syncsFileNames: Bool) throws {
         func open(_ path: String, role: String) throws -> ByteSink {
             // A fresh run's outputs, and one the checkpointed run did not have, start empty.
             guard let saved = committed?.first(where: { $0.role == role }) else { return try ByteSink.open(path: path, keeping: 0) }
@@ -276,6 +279,12 @@ private struct OutputSinks {
         late = try paths.late.map { try open($0, role: "late") }
         deadLetters = try paths.deadLetter.map { try open($0, role: "dead-letter") }
         for sink in [file, late, deadLetters] { try sink?.cutBackToKept() }
+        if syncsFileNames {
+            let files = [file, late, deadLetters].compactMap { $0 }.filter { $0.regularFileSize() != nil }
+            for directory in Set(files.map { (canonicalPath($0.name) as NSString).deletingLastPathComponent }) {
+                try DurableFiles.syncDirectory(directory)
+            }
+        }
         if let file {
             output = file
         } else {
