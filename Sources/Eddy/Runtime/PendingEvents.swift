@@ -216,7 +216,7 @@ final class PendingEvents {
     func insertReserved(
         time: Int64, sequence: Int64, keyHash: UInt64, members eventMembers: [(name: String, value: FieldValue)]?
     ) {
-        let slot = reserved.unsafelyUnwrapped
+        guard let slot = reserved else { preconditionFailure("insertReserved without a reserved slot") }
         reserved = nil
         queue(slot: slot, time: time, sequence: sequence, keyHash: keyHash, members: eventMembers)
     }
