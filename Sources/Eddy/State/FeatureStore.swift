@@ -111,22 +111,32 @@ extension AccumulatorStore {
         func state(_ slot: Int) -> UnsafeMutablePointer<State> {
             (first + slot &* stride).assumingMemoryBound(to: State.self)
         }
+        @inline(__always)
+        func applyEvent(_ index: Int, at time: Int64) {
+            let state = state(batch.slots[index])
+            if let window { state.pointee.evict(olderThan: windowStart(time, window)) }
+            if let fieldSlot {
+                state.pointee.add(batch.values.baseAddress! + batch.bases[index] + fieldSlot, at: time)
+            } else {
+                withUnsafePointer(to: counted) { state.pointee.add($0, at: time) }
+            }
+        }
+        @inline(__always)
+        func takeResult(_ index: Int) {
+            state(batch.slots[index]).pointee.appendResultInPlace(to: bytes)
+            ends.append(bytes.count)
+        }
         var start = 0
         for end in batch.peerGroupEnds {
             let time = batch.times[start]
-            // Peers (equal times): all are applied before any result is taken.
-            for index in start..<end {
-                let state = state(batch.slots[index])
-                if let window { state.pointee.evict(olderThan: windowStart(time, window)) }
-                if let fieldSlot {
-                    state.pointee.add(batch.values.baseAddress! + batch.bases[index] + fieldSlot, at: time)
-                } else {
-                    withUnsafePointer(to: counted) { state.pointee.add($0, at: time) }
-                }
-            }
-            for index in start..<end {
-                state(batch.slots[index]).pointee.appendResultInPlace(to: bytes)
-                ends.append(bytes.count)
+            if end == start &+ 1 {
+                // A lone event (most are): its result at once, while its state is at hand.
+                applyEvent(start, at: time)
+                takeResult(start)
+            } else {
+                // Peers (equal times): all are applied before any result is taken.
+                for index in start..<end { applyEvent(index, at: time) }
+                for index in start..<end { takeResult(index) }
             }
             start = end
         }
