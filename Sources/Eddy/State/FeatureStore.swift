@@ -130,7 +130,7 @@ extension AccumulatorStore {
         for end in batch.peerGroupEnds {
             let time = batch.times[start]
             if end == start &+ 1 {
-                // A lone event (most are): its result at once, while its state is at hand.
+                // A lone event: its result at once, while its state is at hand.
                 applyEvent(start, at: time)
                 takeResult(start)
             } else {
