@@ -87,15 +87,6 @@ public final class ByteSink {
         }
     }
 
-    /// Opens `path` to continue a run from a checkpoint: the file is cut back to the
-    /// `committedLength` bytes the checkpoint covers (what a crash wrote after it goes, so
-    /// the continued output is byte-identical to a run that never stopped).
-    public static func resume(path: String, committedLength: Int64) throws(IOError) -> ByteSink {
-        let sink = try open(path: path, keeping: committedLength)
-        try sink.cutBackToKept()
-        return sink
-    }
-
     /// Opens `path` (created if missing) to write after its first `length` bytes, checking
     /// it has them, but changes none of its bytes until `cutBackToKept()`: a run opens all
     /// its outputs before it cuts any back, so one it cannot open leaves the others intact.

@@ -481,10 +481,6 @@ struct ValueCountsState: FeatureAccumulator {
     @inline(__always)
     mutating func evict(olderThan cutoff: Int64) {
         var evicted = false
-        defer {
-            // What left may have been the last holder of a bit.
-            if evicted, withoutTable { presentBits = texts.unionOfBits(Self.presenceBit(ofTextAt:)) }
-        }
         while let text = texts.popOldest(before: cutoff) {
             evicted = true
             if withoutTable {
@@ -496,6 +492,8 @@ struct ValueCountsState: FeatureAccumulator {
                 if counts.isEmpty && windowed && !histogram { counts = TextCounts() }
             }
         }
+        // What left may have been the last holder of a bit.
+        if evicted, withoutTable { presentBits = texts.unionOfBits(Self.presenceBit(ofTextAt:)) }
     }
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         guard !event.isAbsent else { return }
