@@ -113,12 +113,15 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--checkpoint-every \(checkpointEvery): expected a number of events (100000) or a duration (30s, 5m)")
         }
         if retain < 1 { throw ValidationError("--retain \(retain): keep at least 1 checkpoint") }
-        let checkpointFlags = checkpointEvery != nil || resume != nil || mirror != nil || checkpointDir != nil || noDrain || exactlyOnce
-        if stateBackend == .memory, checkpointFlags {
+        let checkpointFlags = [
+            ("--checkpoint-every", checkpointEvery != nil), ("--resume", resume != nil), ("--mirror", mirror != nil),
+            ("--checkpoint-dir", checkpointDir != nil), ("--no-drain", noDrain), ("--exactly-once", exactlyOnce),
+        ].filter(\.1).map(\.0)
+        if stateBackend == .memory, !checkpointFlags.isEmpty {
             throw ValidationError("the memory backend keeps nothing durable, so it takes no checkpoints (nor resumes from one); use --state-backend fs or rocksdb")
         }
-        if noCheckpoints, checkpointFlags {
-            throw ValidationError("--no-checkpoints contradicts --checkpoint-every, --resume, --mirror, --checkpoint-dir and --no-drain")
+        if noCheckpoints, !checkpointFlags.isEmpty {
+            throw ValidationError("--no-checkpoints contradicts \(checkpointFlags.joined(separator: ", ")): drop one or the other")
         }
     }
 

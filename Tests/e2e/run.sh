@@ -241,6 +241,25 @@ for backend in fs rocksdb; do
     cmp -s "$TMP/days.out" "$TMP/ck.expected" && pass "$backend: day 1 (--no-drain) then day 2 (--resume) equals one run" || fail "$backend: day 1 (--no-drain) then day 2 (--resume) equals one run" "$(cmp "$TMP/days.out" "$TMP/ck.expected" 2>&1)"
 done
 
+# Late events from inputs of different layouts: each layout gets a block of its own (a blank
+# line, then a CSV input's header), never rows under another input's header; a resumed run
+# continues the block the checkpoint ended in.
+echo '{"code":"wm","keys":["k"],"time":"ts","dict":[{"name":"n","operator":"count"},{"name":"s","operator":"sum","field":"v"}]}' >"$TMP/wm.json"
+printf '{"k":"a","ts":5000,"v":1}\n{"k":"a","ts":100,"v":9}\n' >"$TMP/late1.jsonl"
+printf 'k,ts,v\na,5000,1\na,100,9\n' >"$TMP/late1.csv"
+printf 'k,ts,v\na,200,2\n' >"$TMP/late2.csv"
+printf 'v,ts,k\n3,300,a\n' >"$TMP/late3.csv"
+printf '{"k":"a","ts":100,"v":9}\n\nk,ts,v\na,200,2\n\nv,ts,k\n3,300,a\n' >"$TMP/late-mixed.expected"
+"$EDDY" run "$TMP/wm.json" "$TMP/late1.jsonl" "$TMP/late2.csv" "$TMP/late3.csv" --state-backend memory -q \
+    --late-output "$TMP/late-mixed" >/dev/null
+cmp -s "$TMP/late-mixed" "$TMP/late-mixed.expected" && pass "late events of JSON Lines and two CSV headers: one block each" || fail "late events of JSON Lines and two CSV headers: one block each" "$(cat -A "$TMP/late-mixed")"
+printf 'k,ts,v\na,100,9\na,200,2\n\nv,ts,k\n3,300,a\n' >"$TMP/late-days.expected"
+rm -rf "$TMP/late-state" "$TMP/late-ck"
+late_run() { "$EDDY" run "$TMP/wm.json" "$@" --state-dir "$TMP/late-state" --checkpoint-dir "$TMP/late-ck" -q --late-output "$TMP/late-days" -o "$TMP/late-days.out"; }
+late_run "$TMP/late1.csv" --no-drain
+late_run "$TMP/late2.csv" "$TMP/late3.csv" --resume latest 2>/dev/null
+cmp -s "$TMP/late-days" "$TMP/late-days.expected" && pass "a resumed run's late rows continue the CSV block of the same header" || fail "a resumed run's late rows continue the CSV block of the same header" "$(cat -A "$TMP/late-days")"
+
 # Broadcast state: a side input every worker sees, read by lookup features.
 risk() { "$EDDY" run jobs/card_risk.json "$@"; }
 for variant in "--state-backend memory" "--state-backend rocksdb --parallelism 3" "--state-backend fs --parallelism 2"; do
@@ -396,6 +415,8 @@ else
     fail "with stdin, stdout and stderr closed, no file of eddy's gets its output" "exit $code; $(grep -rlF -e "$first_record" -e "events read" "$TMP/closed-state" "$TMP/closed-ck")"
 fi
 expect_exit "the memory backend refuses checkpoint flags" 64 "$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --state-backend memory --resume latest
+expect_exit "--no-checkpoints with --exactly-once exits 64" 64 "$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --no-checkpoints --exactly-once
+grep -q -- "--no-checkpoints contradicts --exactly-once" "$TMP/err" && pass "the contradiction names the flag given" || fail "the contradiction names the flag given" "$(cat "$TMP/err")"
 
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -135,7 +135,12 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// and joining them is a small part of a batch's work.
     private let releaseBatchSize: Int
     private var progress: ProgressLine?
-    private var lateHeaderWritten = false
+    /// The layout of the records the late file holds last, as `LateLayout.code` (nil: none
+    /// yet, or not known): the next late record from an input of another layout starts a
+    /// new block (see `writeLate`). Checkpoints keep it, so a resumed run continues the block.
+    private var lateLayout: Int64?
+    /// The layout of the input being read.
+    private var readingLayout = LateLayout.jsonLines
     private let checkpoints: CheckpointSchedule?
     private let resumePoint: ResumePoint?
     /// Where every input read so far (in this run or, resumed, in earlier ones) stands.
@@ -200,7 +205,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         if let resumePoint { try restore(resumePoint) }
         let outputStarted = output.bytesWritten > 0 || (resumePoint?.outputCommitted ?? 0) > 0
         if !outputStarted, let header = encoder.header() { output.buffer.append(contentsOf: header) }
-        lateHeaderWritten = (lateOutput?.bytesWritten ?? 0) > 0
+        if (lateOutput?.bytesWritten ?? 0) == 0 { lateLayout = nil }
         do {
             var bytesBefore: Int64 = 0
             for input in inputs {
@@ -298,10 +303,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         var outputs = [OutputLength(role: "output", path: output.name, length: output.bytesWritten + Int64(output.holdsUntilReleased ? output.buffer.count : 0))]
         if let lateOutput { outputs.append(OutputLength(role: "late", path: lateOutput.name, length: lateOutput.bytesWritten)) }
         if let deadLetters { outputs.append(OutputLength(role: "dead-letter", path: deadLetters.name, length: deadLetters.bytesWritten)) }
-        let counters: [String: Int64] = [
+        var counters: [String: Int64] = [
             "read": summary.read, "emitted": summary.emitted, "late": summary.late, "rejected": summary.rejected,
             "watermark": watermark, "maxEventTime": maxEventTime, "keys": Int64(workers.keyCount),
         ]
+        if let lateLayout { counters["lateLayout"] = lateLayout }
         // Held stdout (`--exactly-once`): the checkpoint keeps the records it covers, and
         // they are written once it has committed.
         let held = output.holdsUntilReleased ? output.buffer.array : []
@@ -328,6 +334,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         summary.rejected = point.counters["rejected"] ?? 0
         watermark = point.counters["watermark"] ?? .min
         maxEventTime = point.counters["maxEventTime"] ?? .min
+        lateLayout = point.counters["lateLayout"]
         sources = point.sources
         // In arrival order, as they first arrived (open sessions keep their events in the
         // order they were added; the pending queue orders by time, then arrival, either way).
@@ -405,6 +412,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             fileDescriptor: descriptor, format: format,
             startingAt: start.map { ReadPosition(offset: $0.offset, line: $0.line) } ?? .beginning)
         var csvHeader = start?.csvHeader
+        readingLayout = csvHeader.map { .csv(header: Array($0.utf8)) } ?? .jsonLines
         func reportProgress() {
             if summary.read & 0x3FFF == 0, progress != nil {
                 progress?.update(events: summary.read, bytes: bytesBefore + reader.bytesRead, clock: clock)
@@ -430,7 +438,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                     guard scanner != nil else {
                         scanner = try csvScanner(header: record)
                         csvHeader = String(decoding: record, as: UTF8.self)
-                        writeLateHeader(record, input: input)
+                        readingLayout = .csv(header: Array(record))
+                        writeLateHeaderFirst()
                         return true
                     }
                     try handle(record, scanner: &scanner!, input: input, line: line, offset: offset)
@@ -523,8 +532,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         if windowFireTimes?.isEmpty ?? (time <= watermark) {
             summary.late += 1
             if let lateOutput {
-                lateOutput.buffer.append(record)
-                lateOutput.buffer.append(UInt8(ascii: "\n"))
+                writeLate(record, to: lateOutput)
                 try lateOutput.flushIfFull()
             }
             return
@@ -728,12 +736,31 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
     }
 
-    /// Late records keep their input format; with CSV inputs, the first header goes first, once.
-    private func writeLateHeader(_ header: UnsafeRawBufferPointer, input: InputSource) {
-        guard let lateOutput, !lateHeaderWritten else { return }
-        lateHeaderWritten = true
-        lateOutput.buffer.append(header)
+    /// Late records keep their input format. A CSV input's header goes first when the late
+    /// file is still empty, late events or not, so that a CSV run's late file always reads
+    /// as CSV.
+    private func writeLateHeaderFirst() {
+        guard let lateOutput, lateLayout == nil, lateOutput.bytesWritten + Int64(lateOutput.buffer.count) == 0 else { return }
+        startLateBlock(in: lateOutput)
+    }
+
+    /// Appends a late record. Inputs of different layouts (JSON Lines and CSV, or CSVs with
+    /// different headers) each get a block of their own, as Miller's csvlite writes a
+    /// schema change: a blank line, then the new header; rows are never written under
+    /// another input's header.
+    private func writeLate(_ record: UnsafeRawBufferPointer, to lateOutput: ByteSink) {
+        if lateLayout != readingLayout.code { startLateBlock(in: lateOutput) }
+        lateOutput.buffer.append(record)
         lateOutput.buffer.append(UInt8(ascii: "\n"))
+    }
+
+    private func startLateBlock(in lateOutput: ByteSink) {
+        if lateOutput.bytesWritten + Int64(lateOutput.buffer.count) > 0 { lateOutput.buffer.append(UInt8(ascii: "\n")) }
+        if case .csv(let header) = readingLayout {
+            lateOutput.buffer.append(contentsOf: header)
+            lateOutput.buffer.append(UInt8(ascii: "\n"))
+        }
+        lateLayout = readingLayout.code
     }
 
     private func totalSize(of inputs: [InputSource]) -> Int64? {
@@ -749,6 +776,21 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             total += Int64(info.st_size)
         }
         return total
+    }
+}
+
+/// How an input's records are laid out, as the late file copies them.
+enum LateLayout: Equatable {
+    case jsonLines
+    case csv(header: [UInt8])
+
+    /// 0 for JSON Lines, a CSV header's 64-bit FNV-1a hash (never 0) otherwise: what a
+    /// checkpoint keeps of the late file's last block (its counters are integers).
+    var code: Int64 {
+        guard case .csv(let header) = self else { return 0 }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in header { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return Int64(bitPattern: hash | 1)
     }
 }
 
