@@ -65,8 +65,9 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// Every event read ends up in exactly one of emitted, late or rejected, or, only when a run
-/// stops at a bad record, pending: accepted but not yet passed by the watermark.
+/// Every event read ends up in exactly one of emitted, late or rejected, or, when a run ends
+/// without a drain (a bad record with `--on-bad-record fail`, SIGINT or SIGTERM,
+/// `--no-drain`), pending: accepted but not yet passed by the watermark.
 public struct RunSummary: Sendable, Equatable {
     public var read: Int64 = 0
     public var emitted: Int64 = 0
