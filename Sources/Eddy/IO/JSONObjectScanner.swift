@@ -377,10 +377,14 @@ public struct JSONObjectScanner {
         } catch {
             problem = error
         }
-        var k = 0
-        while k < min(64, slots.count) {
-            if seen & (1 << UInt64(k)) == 0 && slots[k].kind != .missing { slots[k] = .missing }
-            k &+= 1
+        // Only the slots not seen are visited, so a record that has every field, as nearly all
+        // do, skips the loop (testing each slot cost the card job ~24 instructions an event).
+        let low = min(64, slots.count)
+        var unseen = ~seen & (low == 64 ? ~0 : (1 << UInt64(low)) &- 1)
+        while unseen != 0 {
+            let k = unseen.trailingZeroBitCount
+            if slots[k].kind != .missing { slots[k] = .missing }
+            unseen &= unseen &- 1
         }
         return problem
     }
