@@ -88,8 +88,11 @@ private func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ l
 final class MemberLayout {
     private var bytes: UnsafeMutablePointer<UInt8>
     private var byteCapacity = 256
-    /// Per member: where its bytes start in `bytes`, their length, its slot.
-    private var entries: UnsafeMutablePointer<(start: Int, length: Int, slot: Int)>
+    /// Per member: where its bytes start in `bytes`, their length, its slot; and for the
+    /// members up to it, the bits of the slots below 64 they name and the last slot named
+    /// (-1 for none). `scanLaidOut` reads these once a record: tracked per member, they
+    /// were two more values in registers it has none left for (~30 instructions an event).
+    private var entries: UnsafeMutablePointer<(start: Int, length: Int, slot: Int, seen: UInt64, lastSlot: Int)>
     private(set) var count = 0
     private static let maxMembers = 64
 
@@ -105,6 +108,8 @@ final class MemberLayout {
 
     @inline(__always) func length(_ member: Int) -> Int { entries[member].length }
     @inline(__always) func slot(_ member: Int) -> Int { entries[member].slot }
+    @inline(__always) func seen(through member: Int) -> UInt64 { entries[member].seen }
+    @inline(__always) func lastSlot(through member: Int) -> Int { entries[member].lastSlot }
 
     /// Whether the `available` bytes at `p` start with member `member`'s bytes.
     @inline(__always)
@@ -128,7 +133,10 @@ final class MemberLayout {
             byteCapacity = max(byteCapacity * 2, start + length)
         }
         (bytes + start).update(from: p, count: length)
-        entries[member] = (start, length, slot)
+        let seenBefore: UInt64 = member == 0 ? 0 : entries[member - 1].seen
+        let lastSlotBefore = member == 0 ? -1 : entries[member - 1].lastSlot
+        let bit: UInt64 = slot >= 0 && slot < 64 ? 1 << UInt64(slot) : 0
+        entries[member] = (start, length, slot, seenBefore | bit, slot >= 0 ? slot : lastSlotBefore)
         count = member + 1
     }
 }
@@ -409,8 +417,6 @@ public struct JSONObjectScanner {
         guard c.i < n, p[c.i] == 0x7B else { return nil }
         c.i &+= 1
         c.skipWhitespace()
-        var seen: UInt64 = 0
-        var lastSlot = -1
         var member = 0
         while true {
             guard member < members, layout.matches(member, p + c.i, n &- c.i) else { return nil }
@@ -436,10 +442,6 @@ public struct JSONObjectScanner {
             } else {
                 return nil
             }
-            if slot >= 0 {
-                seen |= 1 << UInt64(slot)
-                lastSlot = slot
-            }
             c.skipWhitespace()
             guard c.i < n else { return nil }
             if p[c.i] == 0x2C {
@@ -453,8 +455,9 @@ public struct JSONObjectScanner {
         }
         c.skipWhitespace()
         guard c.i == n else { return nil }
+        let lastSlot = layout.lastSlot(through: member &- 1)
         if lastSlot >= 0 { guess = lastSlot + 1 }
-        return seen
+        return layout.seen(through: member &- 1)
     }
 
     private mutating func scanObject(
