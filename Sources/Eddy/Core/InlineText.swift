@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CEddySupport
 
 /// Direct access to the texts Swift stores inline.
 ///
@@ -66,10 +67,11 @@ enum InlineText {
         var low: UInt64 = 0
         var high: UInt64 = 0
         if count >= 8 {
-            low = raw.loadUnaligned(as: UInt64.self)
+            // Through C, where the load is always inlined (see `eddy_load_unaligned_64`).
+            low = eddy_load_unaligned_64(raw)
             if count > 8 {
                 // Bytes count-8 ..< count, shifted so that byte 8 lands first.
-                high = raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) >> UInt64(8 * (16 - count))
+                high = eddy_load_unaligned_64(raw + (count - 8)) >> UInt64(8 * (16 - count))
             }
         } else if count >= 4 {
             let front = UInt64(raw.loadUnaligned(as: UInt32.self))
