@@ -407,6 +407,8 @@ public struct JSONObjectScanner {
     /// one call: the bits of the slots it set, or nil for any other record, which
     /// `scanObject` then reads from its start (setting again the values set here). Only
     /// with at most 64 slots, all of which `scan` clears when a record leaves them unset.
+    /// It saves `scanObject`'s call per needed value and per skipped one, and its checks for
+    /// what such a record never has: ~210 instructions an event on the card job.
     @inline(never)
     private mutating func scanLaidOut(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ values: UnsafeMutablePointer<FieldValue>
