@@ -199,8 +199,15 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         clock = Stopwatch()
         // A misspelt second file should fail the run before the first is processed, not
         // after, with its buffered events and summary lost.
-        for case .file(let path) in inputs where access(path, R_OK) != 0 {
-            throw IOError("cannot open \(path): \(String(cString: strerror(errno)))")
+        for case .file(let path) in inputs {
+            if access(path, R_OK) != 0 {
+                throw IOError("cannot open \(path): \(String(cString: strerror(errno)))")
+            }
+            // A directory opens, then fails its first read: say so before any input is read.
+            var status = stat()
+            if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+                throw IOError("\(path): cannot read input: Is a directory (name the files in it)")
+            }
         }
         if options.showProgress { progress = ProgressLine(totalBytes: totalSize(of: inputs)) }
         if let resumePoint { try restore(resumePoint) }
