@@ -94,6 +94,17 @@ struct RunCommand: ParsableCommand {
         if inputs.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("stdin ('-') can be read only once")
         }
+        // Inputs are resumed by canonical path, so a second mention of one file would be
+        // taken as already read and skipped without a word: refuse it instead.
+        var named: [String: String] = [:]
+        for path in inputs where path != "-" {
+            let canonical = InputSource.file(path).checkpointName
+            if let first = named[canonical] {
+                throw ValidationError(
+                    "\(path) names the same file as \(first): each input is read once; to read it twice, concatenate the copies into one file or pipe them to stdin")
+            }
+            named[canonical] = path
+        }
         if let stateMemory {
             guard ByteSize.parse(stateMemory) != nil else {
                 throw ValidationError("--state-memory \(stateMemory): expected a size like 64MB, 512MB or 2GB")

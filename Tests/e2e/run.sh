@@ -130,6 +130,8 @@ grep -q "$TMP: cannot read input: Is a directory" "$TMP/err" && pass "read error
 expect_exit "run: a directory as the second input exits 1 before reading the first" 1 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl "$TMP" -o "$TMP/partial-dir.out"
 [ ! -s "$TMP/partial-dir.out" ] && grep -q "$TMP: cannot read input: Is a directory" "$TMP/err" && pass "a directory input is reported before any output" || fail "a directory input is reported before any output" "$(cat "$TMP/err"; head -c 300 "$TMP/partial-dir.out")"
 printf 'ts,,host\n1,2,3\n' >"$TMP/badheader.csv"
+expect_exit "run: one file named twice as an input exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl ./jobs/card_velocity.input.jsonl --state-backend memory
+grep -q "names the same file as jobs/card_velocity.input.jsonl" "$TMP/err" && pass "an input named twice is refused with both names" || fail "an input named twice is refused with both names" "$(cat "$TMP/err")"
 expect_exit "run: bad CSV header exits 1" 1 "$EDDY" run jobs/host_metrics.json "$TMP/badheader.csv"
 grep -q "badheader.csv: line 1 (byte 3): bad CSV header: column 2 has an empty name" "$TMP/err" && pass "bad CSV header names file, line and byte" || fail "bad CSV header names file, line and byte" "$(cat "$TMP/err")"
 expect_exit "run: unknown flag exits 64" 64 "$EDDY" run jobs/card_velocity.json --no-such-flag
