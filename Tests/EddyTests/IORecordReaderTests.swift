@@ -175,3 +175,38 @@ func keepsQuotedNewlinesInsideCSVRecords(chunk: Int, viaPipe: Bool) throws {
     }
     #expect(seen == ["\"c1\" 1.5", "\"c2\" 2", "line 3: record is not a JSON object at 0"])
 }
+
+@Test(arguments: [InputFormat.jsonl, .csv])
+func refusesARecordLongerThanTheLimitWithItsPlace(format: InputFormat) throws {
+    // Two short records, then one that never ends (as /dev/zero or a CSV quote left open).
+    let tail = format == .csv ? "\"" + String(repeating: "x\n", count: 40) : String(repeating: "x", count: 80)
+    let fd = tempFileDescriptor(Array("a\nb\n\(tail)".utf8))
+    defer { close(fd) }
+    var seen: [String] = []
+    let reader = RecordReader(fileDescriptor: fd, format: format, chunkSize: 4, maxRecordBytes: 32)
+    do {
+        try reader.forEachRecord { rec, _, _ in
+            seen.append(String(decoding: rec, as: UTF8.self))
+            return true
+        }
+        Issue.record("expected a too-long record error")
+    } catch let error as IOError {
+        #expect(error.description.hasPrefix("line 3 (byte 4): a record runs past 32 bytes without a line end; "))
+    }
+    #expect(seen == ["a", "b"])
+}
+
+@Test func readsARecordJustUnderTheLimit() throws {
+    let long = String(repeating: "y", count: 31)
+    let records = try {
+        let fd = tempFileDescriptor(Array("a\n\(long)\nb".utf8))
+        defer { close(fd) }
+        var texts: [String] = []
+        try RecordReader(fileDescriptor: fd, format: .jsonl, chunkSize: 4, maxRecordBytes: 32).forEachRecord { rec, _, _ in
+            texts.append(String(decoding: rec, as: UTF8.self))
+            return true
+        }
+        return texts
+    }()
+    #expect(records == ["a", long, "b"])
+}

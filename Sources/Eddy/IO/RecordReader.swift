@@ -7,6 +7,10 @@ public final class RecordReader {
     private let format: InputFormat
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
+    /// The longest record the buffer grows to hold: past it the input is refused with its
+    /// place, rather than the buffer doubling until an allocation fails (`/dev/zero`, a file
+    /// without line ends, a CSV quote never closed).
+    private let maxRecordBytes: Int
     /// Bytes consumed from the stream so far (for progress lines), counting a resumed
     /// stream's skipped prefix.
     public private(set) var bytesRead: Int64 = 0
@@ -21,10 +25,14 @@ public final class RecordReader {
 
     /// Reads `fileDescriptor`, which the reader does not close, positioned at `start` (the
     /// caller seeks or skips there; a resumed stream has no byte order mark to skip).
-    public init(fileDescriptor: Int32, format: InputFormat, chunkSize: Int = 1 << 20, startingAt start: ReadPosition = .beginning) {
+    public init(
+        fileDescriptor: Int32, format: InputFormat, chunkSize: Int = 1 << 20, maxRecordBytes: Int = 1 << 30,
+        startingAt start: ReadPosition = .beginning
+    ) {
         descriptor = fileDescriptor
         self.format = format
         capacity = max(chunkSize, 1)
+        self.maxRecordBytes = max(maxRecordBytes, capacity)
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         self.start = start
         next = start
@@ -60,6 +68,9 @@ public final class RecordReader {
                     end -= start
                     start = 0
                 } else {
+                    guard capacity < maxRecordBytes else {
+                        throw IOError(tooLong(line: line, offset: bufferOffset))
+                    }
                     grow()
                 }
             }
@@ -177,11 +188,22 @@ public final class RecordReader {
     }
 
     private func grow() {
-        let larger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
+        let grown = min(capacity * 2, maxRecordBytes)
+        let larger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
         larger.copyMemory(from: buffer, byteCount: capacity)
         buffer.deallocate()
         buffer = larger
-        capacity *= 2
+        capacity = grown
+    }
+
+    private func tooLong(line: Int, offset: Int64) -> String {
+        let size = maxRecordBytes % (1 << 30) == 0 ? "\(maxRecordBytes >> 30) GiB"
+            : maxRecordBytes % (1 << 20) == 0 ? "\(maxRecordBytes >> 20) MiB" : "\(maxRecordBytes) bytes"
+        let hint = switch format {
+        case .jsonl: "JSON Lines needs a line end after each record; is this input JSON Lines?"
+        case .csv: "a quoted field left open takes in every line after it; close its quote or fix the row"
+        }
+        return "line \(line) (byte \(offset)): a record runs past \(size) without a line end; \(hint)"
     }
 }
 
