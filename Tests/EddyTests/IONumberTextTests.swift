@@ -37,13 +37,20 @@ import Testing
     #expect(number("100000000") == int(100_000_000))
 }
 
-@Test func integersBeyondInt64BecomeDoubles() {
+/// Past Int64 an integer keeps its digits as its text (as jq 1.7 keeps integer literals), so
+/// that IDs which round to one double stay apart; its number is the nearest double.
+@Test func integersBeyondInt64KeepTheirDigits() {
     let above = number("9223372036854775808")
     #expect(above?.integer == nil)
     #expect(above?.number == 9223372036854775808.0)
-    #expect(above?.text == "9.223372036854776e+18")
+    #expect(above?.text == "9223372036854775808")
     #expect(number("-9223372036854775809")?.integer == nil)
-    #expect(number("100000000000000000000")?.text == "1e+20")
+    #expect(number("-9223372036854775809")?.text == "-9223372036854775809")
+    #expect(number("100000000000000000000")?.text == "100000000000000000000")
+    let first = number("12345678901234567890"), second = number("12345678901234567891")
+    #expect(first?.number == second?.number)
+    #expect(first?.text != second?.text)
+    #expect(number("1" + String(repeating: "0", count: 400)) == nil)
 }
 
 @Test func nonIntegersGetShortestText() {

@@ -264,6 +264,11 @@ late_run "$TMP/late1.csv" --no-drain
 late_run "$TMP/late2.csv" "$TMP/late3.csv" --resume latest 2>/dev/null
 cmp -s "$TMP/late-days" "$TMP/late-days.expected" && pass "a resumed run's late rows continue the CSV block of the same header" || fail "a resumed run's late rows continue the CSV block of the same header" "$(cat -A "$TMP/late-days")"
 
+# Integer keys past 64 bits stay apart even when they round to one double, and print exactly.
+printf '{"card_id":12345678901234567890,"merchant":"m","amount":1,"ts":1700000000000}\n{"card_id":12345678901234567891,"merchant":"m","amount":1,"ts":1700000000001}\n' >"$TMP/bigkeys.jsonl"
+"$EDDY" run jobs/card_velocity.json "$TMP/bigkeys.jsonl" --state-backend memory -o "$TMP/bigkeys.out" 2>"$TMP/err"
+grep -q "2 events read: 2 emitted, 0 late, 0 rejected; 2 keys" "$TMP/err" && grep -q '"card_id":12345678901234567891,.*"txn_count":1' "$TMP/bigkeys.out" && pass "integer keys past Int64 are two keys, printed exactly" || fail "integer keys past Int64 are two keys, printed exactly" "$(cat "$TMP/err" "$TMP/bigkeys.out")"
+
 # Broadcast state: a side input every worker sees, read by lookup features.
 risk() { "$EDDY" run jobs/card_risk.json "$@"; }
 for variant in "--state-backend memory" "--state-backend rocksdb --parallelism 3" "--state-backend fs --parallelism 2"; do

@@ -19,8 +19,9 @@ public enum ValueKind: UInt8, Sendable {
 /// `text` is the canonical JSON text of the value, which is what eddy writes out and what
 /// distinct counts and histograms compare:
 /// - strings: quoted, escapes decoded and re-encoded minimally (`"\u0041"` becomes `"A"`);
-/// - numbers: integers that fit Int64 as plain digits (`-0` becomes `0`); other numbers in
-///   shortest round-trip form (`20.10` becomes `20.1`, `1E3` becomes `1000.0`);
+/// - numbers: integers as plain digits, as written (`-0` becomes `0`), also past Int64;
+///   other numbers in shortest round-trip form (`20.10` becomes `20.1`, `1E3` becomes
+///   `1000.0`);
 /// - `true`, `false`, `null`; objects and arrays as in the input, outer whitespace trimmed.
 /// For `missing` the text is empty.
 public struct FieldValue: Sendable, Equatable {

@@ -127,7 +127,7 @@ public enum NumberText {
                 let text = i == 0 ? "0" : InlineText.make(p, n)
                 return FieldValue(kind: .number, text: text, number: Double(i), integer: i)
             }
-            return slowValue(p, n)
+            return bigInteger(p, n)
         }
         if !s.hasExponent {
             // Significant digits: skip the leading zeros of "0.000123".
@@ -176,6 +176,14 @@ public enum NumberText {
             return u <= UInt64(Int64.max) ? -Int64(u) : nil
         }
         return u <= UInt64(Int64.max) ? Int64(u) : nil
+    }
+
+    /// An integer past Int64 keeps its digits as its text: a key, a `max` or a carried column
+    /// prints it exactly, and two such integers that round to one double stay two keys.
+    /// Arithmetic (sums, averages) takes its nearest double.
+    static func bigInteger(_ p: UnsafePointer<UInt8>, _ n: Int) -> FieldValue? {
+        guard let rounded = slowValue(p, n) else { return nil }
+        return FieldValue(kind: .number, text: String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self), number: rounded.number)
     }
 
     /// Correctly rounded parse through the standard library (locale-independent, unlike strtod).
