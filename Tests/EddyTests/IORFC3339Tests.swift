@@ -73,3 +73,12 @@ private func micros(_ text: String) -> Int64? {
         #expect(micros(RFC3339.format(microseconds: v)) == v)
     }
 }
+
+@Test func leapSecondsAreRecognisedToExplainTheirRejection() {
+    #expect(micros("2016-12-31T23:59:60Z") == nil)
+    #expect(RFC3339.isLeapSecond(Array("2016-12-31T23:59:60Z".utf8)))
+    #expect(RFC3339.isLeapSecond(Array("2016-12-31T23:59:60.5+01:00".utf8)))
+    #expect(!RFC3339.isLeapSecond(Array("2016-12-31T23:59:59Z".utf8)))
+    #expect(!RFC3339.isLeapSecond(Array("2016-12-31T23:59:61Z".utf8)))
+    #expect(!RFC3339.isLeapSecond(Array("2016-13-31T23:59:60Z".utf8)))
+}

@@ -229,3 +229,15 @@ import Testing
     #expect(result.summary.rejected == 1)
     #expect(result.summary.emitted == 2)
 }
+
+@Test func timeColumnMessagesSayWhyATimeIsRefused() throws {
+    let input = """
+        {"k":"a","t":"2016-12-31T23:59:60Z","v":1}
+        {"k":"a","t":1e300,"v":1}
+
+        """
+    let result = try runJob(job(feature(.sum)), input: input)
+    #expect(result.summary.rejected == 2)
+    #expect(result.deadLetters[0].contains("a leap second: Unix time has none"))
+    #expect(result.deadLetters[1].contains("is out of range: 1e+300 (ms); event times must lie within about 292,000 years of 1970"))
+}

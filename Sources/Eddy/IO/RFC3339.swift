@@ -61,6 +61,16 @@ public enum RFC3339 {
         return seconds * 1_000_000 + Int64(micros)
     }
 
+    /// Whether `text` is a valid RFC 3339 time but for its seconds being 60 (a leap second),
+    /// which `parseMicroseconds` rejects: a message can then say why.
+    public static func isLeapSecond<Text: Collection<UInt8>>(_ text: Text) -> Bool {
+        var bytes = Array(text)
+        guard bytes.count >= 20, bytes[17] == UInt8(ascii: "6"), bytes[18] == UInt8(ascii: "0") else { return false }
+        bytes[17] = UInt8(ascii: "5")
+        bytes[18] = UInt8(ascii: "9")
+        return bytes.withUnsafeBytes { parseMicroseconds($0) } != nil
+    }
+
     public static func format(microseconds: Int64) -> String {
         let (secs, micros) = floorDivide(microseconds, 1_000_000)
         let (days, secOfDay) = floorDivide(secs, 86_400)

@@ -626,13 +626,20 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 let scaled = (value.number * Double(timeUnit)).rounded()
                 if scaled.magnitude < 9e18 { return .success(Int64(scaled)) }
             }
-            return .failure(RecordProblem(offset: 0, message: "time column \"\(column)\" is out of range: \(value.text)"))
+            return .failure(RecordProblem(
+                offset: 0,
+                message: "time column \"\(column)\" is out of range: \(value.text) (\(plan.spec.timeUnit.rawValue)); event times must lie within about 292,000 years of 1970"))
         case .string:
             var text = value.text
             let parsed = text.withUTF8 { bytes in
                 RFC3339.parseMicroseconds(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes).dropFirst().dropLast()))
             }
             if let parsed { return .success(parsed) }
+            if RFC3339.isLeapSecond(text.utf8.dropFirst().dropLast()) {
+                return .failure(RecordProblem(
+                    offset: 0,
+                    message: "time column \"\(column)\" is \(value.text), a leap second: Unix time has none; write the second before it (:59.999999) or after it"))
+            }
             return .failure(RecordProblem(
                 offset: 0,
                 message: "time column \"\(column)\" is \(value.text), neither an epoch number (\(plan.spec.timeUnit.rawValue)) nor an RFC 3339 time like \"2024-03-01T12:00:00Z\""))
