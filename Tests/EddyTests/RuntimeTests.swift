@@ -241,3 +241,11 @@ import Testing
     #expect(result.deadLetters[0].contains("a leap second: Unix time has none"))
     #expect(result.deadLetters[1].contains("is out of range: 1e+300 (ms); event times must lie within about 292,000 years of 1970"))
 }
+
+@Test func aCSVNumberPastADoublesRangeIsNamedAsSuch() throws {
+    let input = "k,t,v\na,1,1e309\na,2,five\n"
+    let result = try runJob(job(feature(.sum)), input: input, format: .csv)
+    #expect(result.summary.rejected == 2)
+    #expect(result.deadLetters[0].contains(#"is \"1e309\", a number past a double's range, but f (sum) needs a number"#))
+    #expect(result.deadLetters[1].contains(#"column \"v\" is a string, but f (sum) needs a number"#))
+}

@@ -605,9 +605,23 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             let kind = values[slot].kind
             if kind == .number || kind == .missing || kind == .null { continue }
             let readers = plan.features.filter { $0.fieldSlot == slot && $0.needsNumbers }.map { "\($0.name) (\($0.spec.op.rawValue))" }
-            return "column \"\(plan.fieldNames[slot])\" is \(describe(kind)), but \(readers.joined(separator: ", ")) needs a number"
+            let what = kind == .string && Self.isOutOfRangeNumber(values[slot].text) ? "\(values[slot].text), a number past a double's range" : describe(kind)
+            return "column \"\(plan.fieldNames[slot])\" is \(what), but \(readers.joined(separator: ", ")) needs a number"
         }
         return nil
+    }
+
+    /// Whether a string value is a CSV cell written as a number too large for a double
+    /// (`1e309`): CSV reads such a cell as text, and the message should say why.
+    private static func isOutOfRangeNumber(_ quoted: String) -> Bool {
+        var text = quoted
+        return text.withUTF8 { bytes in
+            guard bytes.count > 2, let base = bytes.baseAddress else { return false }
+            // A number's grammar whose value does not parse: only an overflow does that
+            // (a JSON string "5" parses, and stays a string).
+            return NumberText.shape(base + 1, bytes.count - 2) != nil
+                && NumberText.parse(UnsafeRawBufferPointer(start: base + 1, count: bytes.count - 2)) == nil
+        }
     }
 
     /// Event time in microseconds from an epoch number in the job's unit or an RFC 3339 string.
