@@ -249,3 +249,21 @@ import Testing
     #expect(result.deadLetters[0].contains(#"is \"1e309\", a number past a double's range, but f (sum) needs a number"#))
     #expect(result.deadLetters[1].contains(#"column \"v\" is a string, but f (sum) needs a number"#))
 }
+
+@Test func aCSVHeaderWithoutAKeyColumnStopsTheRunWithTheFix() throws {
+    #expect {
+        _ = try runJob(job(feature(.sum)), input: "t, k,v\n1,a,1\n", format: .csv)
+    } throws: { error in
+        "\(error)".contains(#"bad CSV header: no column "k" (a key of the job); its columns are "t", " k", "v"; " k" has spaces around it, which CSV keeps: remove them"#)
+    }
+    #expect {
+        _ = try runJob(job(feature(.sum)), input: "k,time,v\na,1,1\n", format: .csv)
+    } throws: { error in
+        "\(error)".contains(#"no column "t" (the time of the job)"#)
+    }
+    #expect {
+        _ = try runJob(job(feature(.sum)), input: "kk,t,v\na,1,1\n", format: .csv)
+    } throws: { error in
+        "\(error)".contains(#"did you mean "kk"?"#)
+    }
+}

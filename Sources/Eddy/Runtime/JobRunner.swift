@@ -483,10 +483,32 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private func csvScanner(header: UnsafeRawBufferPointer) throws -> CSVRecordScanner {
         switch CSVRecordScanner.parseHeader(header) {
         case .success(let columns):
+            if let missing = missingColumn(in: columns) {
+                throw IOError("line 1: bad CSV header: \(missing)")
+            }
             return CSVRecordScanner(columns: columns, fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
         case .failure(let problem):
             throw IOError("line 1 (byte \(problem.offset)): bad CSV header: \(problem.message)")
         }
+    }
+
+    /// A key or time column the job needs that a CSV header lacks, said with the header's
+    /// columns and the likely fix: without it every row would be rejected, one by one.
+    private func missingColumn(in columns: [String]) -> String? {
+        let needed = plan.spec.keys.map { ($0, "a key") } + (plan.spec.time.map { [($0, "the time")] } ?? [])
+        guard let (name, role) = needed.first(where: { !columns.contains($0.0) }) else { return nil }
+        let listed = columns.map(JSONText.quote).joined(separator: ", ")
+        var message = "no column \(JSONText.quote(name)) (\(role) of the job); its columns are \(listed)"
+        func trimmed(_ column: String) -> Substring {
+            let front = column.drop(while: \.isWhitespace)
+            return front.dropLast(front.reversed().prefix(while: \.isWhitespace).count)
+        }
+        if let spaced = columns.first(where: { trimmed($0) == name }) {
+            message += "; \(JSONText.quote(spaced)) has spaces around it, which CSV keeps: remove them"
+        } else if let near = Suggest.closest(to: name, in: columns) {
+            message += "; did you mean \(JSONText.quote(near))?"
+        }
+        return message
     }
 
     /// One record: parse, check, then apply now (arrival order), buffer, or set aside as late.
