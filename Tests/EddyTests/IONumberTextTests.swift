@@ -162,6 +162,33 @@ private func pow10(_ n: Int) -> Int64 {
     #expect(taken > 40_000)
 }
 
+/// The short-decimal writer prints `description`'s text for every four-digit fraction, with
+/// integer parts of every length it takes (the words built below 10^4 and the pair loop
+/// above), both signs, and through `append` as well as directly.
+@Test func appendDecimalMatchesDescriptionForEveryFraction() {
+    var generator = SplitMix(seed: 43)
+    var integers: [UInt64] = [0, 1, 7, 9, 10, 42, 99, 100, 305, 999, 1000, 1001, 4096, 9999, 10_000, 10_001, 99_999,
+                              100_000, 1_234_567, 99_999_999_999]
+    for digits in 1...11 { integers.append(generator.next() % NumberText.powerOfTen(digits)) }
+    var mismatches = 0
+    for integer in integers {
+        for fraction: UInt64 in 0..<10_000 {
+            let scaled = Int64(integer * 10_000 + fraction)
+            guard scaled != 0 else { continue }
+            for value in [scaled, -scaled] {
+                let d = Double(value) / 1e4
+                let direct = String(decoding: appended { NumberText.appendDecimal(value, to: $0) }, as: UTF8.self)
+                let viaAppend = String(decoding: appended { NumberText.append(d, to: $0) }, as: UTF8.self)
+                if direct != d.description || viaAppend != d.description {
+                    mismatches += 1
+                    if mismatches <= 10 { Issue.record("\(value): \(direct), \(viaAppend), not \(d.description)") }
+                }
+            }
+        }
+    }
+    #expect(mismatches == 0)
+}
+
 @Test func appendIntegerWritesDigits() {
     var generator = SystemRandomNumberGenerator()
     let powersOfTen = (0...18).flatMap { power -> [Int64] in

@@ -33,6 +33,12 @@ static inline uint64_t eddy_load_unaligned_64(const void *address) {
     return value;
 }
 
+/// Stores the 4 bytes of `value` at `address`, at any alignment (a number's fraction digits,
+/// built as one word): inlined everywhere, as `eddy_load_unaligned_64` is.
+static inline void eddy_store_32(void *address, uint32_t value) {
+    __builtin_memcpy(address, &value, sizeof value);
+}
+
 /// Swaps two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`, which needs
 /// `_GNU_SOURCE`, so it is called from C): 0 on success, -1 with errno set.
 int eddy_exchange_paths(const char *first, const char *second);
