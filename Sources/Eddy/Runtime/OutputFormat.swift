@@ -121,8 +121,8 @@ final class EventEncoder {
         let firstColumn = fixedSlots.count &+ windowColumns
         let features = self.prefixStarts.count &- 1 &- firstColumn
         // Event `index`'s result of feature f ends at ends[f * events + index] and starts where
-        // the one before it in `ends` ended (0 for the very first).
-        @inline(__always) func resultStart(_ position: Int) -> Int { position == 0 ? 0 : ends[position &- 1] }
+        // the one before it in `ends` ended (at ends[-1], 0, for the very first).
+        @inline(__always) func resultStart(_ position: Int) -> Int { ends[position &- 1] }
         var bound = prefixStarts[features &+ firstColumn] &- prefixStarts[firstColumn] &+ 2
         if results.bytes.count <= Self.batchResultsBound {
             // Every result of the batch: a bound on this event's without a pass over them.
@@ -234,6 +234,7 @@ final class EventEncoder {
 /// The features' results of a batch as the encoder reads them (`BatchResults`' buffers).
 struct EncodedResults {
     let bytes: UnsafeBufferPointer<UInt8>
+    /// Preceded in memory by a 0, the start of the first result (`BatchResults`).
     let ends: UnsafeBufferPointer<Int>
     /// Events in the batch.
     let events: Int

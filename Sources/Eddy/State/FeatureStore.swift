@@ -317,19 +317,30 @@ struct FeatureBatch {
 /// the text of feature f for event i of n ends at `ends[f * n + i]` and starts where the
 /// previous one ended. One buffer, so that the encoder reaches all of them through two
 /// pointers per batch.
+///
+/// `ends` holds a 0 before the first end, so that every result starts at the end before it,
+/// the very first one too: the encoder reads it without testing for position 0 (two
+/// instructions per feature per record). `encoded` leaves it out of the buffer it hands on.
 struct BatchResults {
     let bytes = ByteBuffer(capacity: 1 << 16)
-    let ends = AppendBuffer<Int>(capacity: 1 << 12)
+    let ends: AppendBuffer<Int>
+
+    init() {
+        ends = AppendBuffer<Int>(capacity: 1 << 12)
+        ends.append(0)
+    }
 
     func removeAll() {
         bytes.removeAll()
         ends.removeAll()
+        ends.append(0)
     }
 
     /// The results as the encoder reads them, for a batch of `events` events; valid until
-    /// the next `removeAll()` or append.
+    /// the next `removeAll()` or append. The element before its `ends` is the 0 above.
     func encoded(events: Int) -> EncodedResults {
-        EncodedResults(bytes: bytes.elements, ends: ends.elements, events: events)
+        let all = ends.elements
+        return EncodedResults(bytes: bytes.elements, ends: UnsafeBufferPointer(rebasing: all[1...]), events: events)
     }
 }
 
