@@ -274,6 +274,36 @@ private func pow10(_ n: Int) -> Int64 {
     #expect(taken > values.count * 9 / 10)
 }
 
+/// The eight-digits-a-word writer of the shortest-fraction path prints `description`'s text
+/// for integer parts of every length the path takes (0 to 15 digits, both sides of the one
+/// word below 10^8) and fractions of every length from 1 to 19 digits (one, two and three
+/// words), both signs.
+@Test func longFractionsPrintAsDescriptionDoes() {
+    var generator = SplitMix(seed: 47)
+    var lengths = Set<Int>()
+    var mismatches = 0
+    for integerDigits in 0...15 {
+        for _ in 0..<4_000 {
+            let integer = integerDigits == 0 ? 0 : NumberText.powerOfTen(integerDigits - 1) + generator.next() % (9 * NumberText.powerOfTen(integerDigits - 1))
+            // A random fraction, scaled down at times so that it starts with zeros.
+            var fraction = Double(generator.next() >> 11) / 0x1p53
+            fraction /= NumberText.exactPowersOfTen[Int(generator.next() % 6)]
+            let magnitude = Double(integer) + fraction
+            guard magnitude < 1e15, let shortest = ShortestFraction.digits(magnitude) else { continue }
+            lengths.insert(shortest.fractionDigits)
+            for value in [magnitude, -magnitude] {
+                let text = String(decoding: appended { NumberText.append(value, to: $0) }, as: UTF8.self)
+                if text != value.description {
+                    mismatches += 1
+                    if mismatches <= 10 { Issue.record("\(text) is not \(value.description)") }
+                }
+            }
+        }
+    }
+    #expect(mismatches == 0)
+    #expect(lengths.isSuperset(of: 1...19))
+}
+
 /// Integers and decimals of every length print all their digits, with the point in place.
 @Test func digitCountsAndLongNumbers() {
     for exponent in 0..<19 {

@@ -39,6 +39,11 @@ static inline void eddy_store_32(void *address, uint32_t value) {
     __builtin_memcpy(address, &value, sizeof value);
 }
 
+/// Stores the 8 bytes of `value` at `address`, at any alignment (eight digits of a number).
+static inline void eddy_store_64(void *address, uint64_t value) {
+    __builtin_memcpy(address, &value, sizeof value);
+}
+
 /// Swaps two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`, which needs
 /// `_GNU_SOURCE`, so it is called from C): 0 on success, -1 with errno set.
 int eddy_exchange_paths(const char *first, const char *second);

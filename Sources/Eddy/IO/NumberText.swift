@@ -217,7 +217,10 @@ public enum NumberText {
             return
         }
         if let shortest = ShortestFraction.digits(d.magnitude) {
-            appendDigits(shortest.digits, fractionDigits: shortest.fractionDigits, negative: d < 0, to: out)
+            // The shortest decimal lies strictly between the midpoints to `d`'s neighbours,
+            // and the integers around `d` are doubles too, so its integer part is `d`'s.
+            appendFraction(shortest.digits, fractionDigits: shortest.fractionDigits,
+                           integer: UInt64(d.magnitude), negative: d < 0, to: out)
             return
         }
         ShortestDouble.append(d, to: out)
@@ -293,6 +296,63 @@ public enum NumberText {
             if scaled < 0 { target[0] = 0x2D }
             return length
         }
+    }
+
+    /// Writes `digits` with a point before the last `fractionDigits` (1...19) of them, whose
+    /// integer part is `integer`: the shortest digits of a double with a fraction, mostly 16
+    /// or 17 of them (sums and averages that are no short decimal). The digits go eight at a
+    /// time (`eightDigitWord`) instead of two: the integer part's word first, its leading
+    /// zero bytes shifted out, then the point, then the fraction's words from the left, each
+    /// store overwriting what the one before it wrote past its digits (the buffer's slack
+    /// takes the bytes past the end). The pair loop took ~7 steps of 18 instructions for a
+    /// 17-digit number; on the card job (0.38 such numbers an event) this took 16.8
+    /// instructions an event off.
+    @inline(__always)
+    static func appendFraction(_ digits: UInt64, fractionDigits: Int, integer: UInt64, negative: Bool, to out: ByteBuffer) {
+        let fraction = digits &- integer &* powerOfTen(fractionDigits)
+        let sign = negative ? 1 : 0
+        let integerWord = eightDigitWord(integer)
+        // Below 10^8 the integer's digits are one word; the leading zeros are its zero bytes
+        // at the bottom, in bits (the top byte stays for an integer part of 0).
+        let leadingZeroBits = (integerWord | 1 &<< 56).trailingZeroBitCount & ~7
+        let integerDigits = integer < 100_000_000 ? 8 &- leadingZeroBits &>> 3 : digitCount(integer)
+        let point = sign &+ integerDigits
+        let length = point &+ 1 &+ fractionDigits
+        out.append(reserving: length) { target in
+            if integer < 100_000_000 {
+                eddy_store_64(target + sign, (integerWord | 0x3030_3030_3030_3030) &>> UInt64(leadingZeroBits))
+            } else {
+                _ = writeDigits(integer, count: integerDigits, endingAt: point, in: target)
+            }
+            target[point] = 0x2E
+            let first = target + (point &+ 1)
+            // The fraction's first 1...8 digits, then whole words of eight.
+            let words = (fractionDigits &- 1) &>> 3
+            let leading = fractionDigits &- words &* 8
+            let top: UInt64, rest: UInt64
+            switch words {
+            case 0: (top, rest) = (fraction, 0)
+            case 1: (top, rest) = (fraction / 100_000_000, fraction % 100_000_000)
+            default: (top, rest) = (fraction / 10_000_000_000_000_000, fraction % 10_000_000_000_000_000)
+            }
+            eddy_store_64(first, (eightDigitWord(top) | 0x3030_3030_3030_3030) &>> UInt64(64 &- leading &* 8))
+            if words == 1 {
+                eddy_store_64(first + leading, eightDigitWord(rest) | 0x3030_3030_3030_3030)
+            } else if words == 2 {
+                eddy_store_64(first + leading, eightDigitWord(rest / 100_000_000) | 0x3030_3030_3030_3030)
+                eddy_store_64(first + (leading &+ 8), eightDigitWord(rest % 100_000_000) | 0x3030_3030_3030_3030)
+            }
+            if negative { target[0] = 0x2D }
+            return length
+        }
+    }
+
+    /// The eight decimal digits of `value` (below 10^8, leading zeros included) as bytes
+    /// 0...9, the first in the lowest byte.
+    @inline(__always)
+    static func eightDigitWord(_ value: UInt64) -> UInt64 {
+        let high = value / 10_000
+        return fourDigitWords(high | (value &- high &* 10_000) &<< 32)
     }
 
     /// The four decimal digits of each 32-bit half of `halves` (each below 10^4) as bytes
