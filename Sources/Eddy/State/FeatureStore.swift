@@ -107,6 +107,8 @@ extension AccumulatorStore {
         let rows = column.rows.unsafelyUnwrapped
         let first = rows.address(ofRow: 0) + column.offset
         let stride = rows.stride
+        // One result per event, in the batch's order: its end is stored at the event's index.
+        let resultEnds = ends.reserve(batch.slots.count)
         @inline(__always)
         func state(_ slot: Int) -> UnsafeMutablePointer<State> {
             (first + slot &* stride).assumingMemoryBound(to: State.self)
@@ -124,7 +126,7 @@ extension AccumulatorStore {
         @inline(__always)
         func takeResult(_ index: Int) {
             state(batch.slots[index]).pointee.appendResultInPlace(to: bytes)
-            ends.append(bytes.count)
+            resultEnds[index] = bytes.count
         }
         var start = 0
         for end in batch.peerGroupEnds {
@@ -140,6 +142,7 @@ extension AccumulatorStore {
             }
             start = end
         }
+        ends.commit(start)
     }
 
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {

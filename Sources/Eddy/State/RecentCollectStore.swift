@@ -204,6 +204,8 @@ final class RecentCollectStore: FeatureStore {
         let window = self.window
         // A collect always names its field (the spec requires one).
         let fieldSlot = fieldSlot.unsafelyUnwrapped
+        // One result per event, in the batch's order (see `AccumulatorStore.apply`).
+        let resultEnds = ends.reserve(batch.slots.count)
         var start = 0
         for end in batch.peerGroupEnds {
             let time = batch.times[start]
@@ -214,10 +216,11 @@ final class RecentCollectStore: FeatureStore {
             }
             for index in start..<end {
                 ring.at(first + batch.slots[index] &* stride).appendResult(to: bytes)
-                ends.append(bytes.count)
+                resultEnds[index] = bytes.count
             }
             start = end
         }
+        ends.commit(start)
     }
 
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {}
