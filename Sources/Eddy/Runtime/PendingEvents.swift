@@ -213,6 +213,7 @@ final class PendingEvents {
     }
 
     /// Queues the event read into the reserved slot (`reserveSlot`).
+    @inline(__always)
     func insertReserved(
         time: Int64, sequence: Int64, keyHash: UInt64, members eventMembers: [(name: String, value: FieldValue)]?
     ) {
@@ -234,6 +235,9 @@ final class PendingEvents {
         queue(slot: slot, time: time, sequence: sequence, keyHash: keyHash, members: eventMembers)
     }
 
+    /// Inlined, as `insertReserved` is, into the read loop, which queues every event here:
+    /// as a call it cost the call's spills and saves (card job: -20 instructions per event).
+    @inline(__always)
     private func queue(
         slot: Int, time: Int64, sequence: Int64, keyHash: UInt64, members eventMembers: [(name: String, value: FieldValue)]?
     ) {
