@@ -576,9 +576,12 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 var copy = copies
                 pending.insert(time: fireTime, sequence: summary.read, keyHash: keyHash, values: &copy, members: nil)
             }
+        } else if carriesAllMembers {
+            pending.insertReserved(time: time, sequence: summary.read, keyHash: keyHash, members: scanner.members)
         } else {
-            pending.insertReserved(
-                time: time, sequence: summary.read, keyHash: keyHash, members: carriesAllMembers ? scanner.members : nil)
+            // A literal nil: chosen by a conditional, the members were released after queueing,
+            // a runtime call per event (card job: -16 instructions per event).
+            pending.insertReserved(time: time, sequence: summary.read, keyHash: keyHash, members: nil)
         }
         if time > maxEventTime {
             maxEventTime = time
