@@ -198,9 +198,10 @@ enum InlineText {
         }
     }
 
-    /// The words and byte count of a string's 16 bytes when its tag says it is inline.
+    /// The words and byte count of a string's 16 bytes when its tag says it is inline; for
+    /// callers that checked `holds` once for many texts.
     @inline(__always)
-    private static func decoded(_ words: (UInt64, UInt64)) -> (words: (UInt64, UInt64), count: Int)? {
+    static func decoded(_ words: (UInt64, UInt64)) -> (words: (UInt64, UInt64), count: Int)? {
         let tag = UInt8(truncatingIfNeeded: words.1 >> 56)
         return tag & 0x20 != 0 ? (words, Int(tag & 0x0F)) : nil
     }

@@ -148,12 +148,11 @@ final class RecentCollectStore: FeatureStore {
                     var index = head
                     var separator = UInt8(ascii: "[")
                     for _ in 0..<count {
-                        let words = (texts + index &* 16).load(as: (UInt64, UInt64).self)
                         // A text stored out of line: nothing written, `appendResultSlowly` does it all.
-                        guard words.1 & (0x20 << 56) != 0 else { return 0 }
+                        guard let inline = InlineText.decoded((texts + index &* MemoryLayout<String>.stride).load(as: (UInt64, UInt64).self))
+                        else { return 0 }
                         target[written] = separator
-                        UnsafeMutableRawPointer(target + (written &+ 1)).storeBytes(of: words, as: (UInt64, UInt64).self)
-                        written &+= 1 &+ Int(truncatingIfNeeded: (words.1 >> 56) & 0x0F)
+                        written &+= 1 &+ InlineText.write(inline, to: target + (written &+ 1))
                         separator = UInt8(ascii: ",")
                         index &+= 1
                         if index == limit { index = 0 }
