@@ -91,15 +91,14 @@ struct RunCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if inputs.filter({ $0 == "-" }).count > 1 {
-            throw ValidationError("stdin ('-') can be read only once")
-        }
-        // Inputs are resumed by canonical path, so a second mention of one file would be
-        // taken as already read and skipped without a word: refuse it instead.
+        // Inputs are resumed by their checkpoint name (`-`, or a file's canonical path), so a
+        // second mention of one would be taken as already read and skipped without a word:
+        // refuse it instead.
         var named: [String: String] = [:]
-        for path in inputs where path != "-" {
-            let canonical = InputSource.file(path).checkpointName
+        for path in inputs {
+            let canonical = (path == "-" ? InputSource.standardInput : .file(path)).checkpointName
             if let first = named[canonical] {
+                if path == "-" { throw ValidationError("stdin ('-') can be read only once") }
                 throw ValidationError(
                     "\(path) names the same file as \(first): each input is read once; to read it twice, concatenate the copies into one file or pipe them to stdin")
             }

@@ -75,8 +75,7 @@ final class AppendBuffer<Element: BitwiseCopyable> {
     /// returns how many it wrote (at most `length`).
     @inline(__always)
     func append(reserving length: Int, _ body: (UnsafeMutablePointer<Element>) -> Int) {
-        if count + length > capacity { grow(toAtLeast: count + length) }
-        let written = body(base + count)
+        let written = body(reserve(length))
         precondition(written <= length, "wrote past the reserved room")
         count += written
     }
