@@ -115,8 +115,18 @@ extension AppendBuffer where Element == UInt8 {
     /// Appends a string's UTF-8 bytes with one copy.
     @inline(__always)
     func appendUTF8(_ text: String) {
+        // An inline text decoded once, for its count and its bytes: `byteCount` and `write`
+        // each checked the layout flag and decoded the tag again.
+        guard let inline = InlineText.inlineWords(text) else { return appendUTF8Slowly(text) }
+        // `write` stores 16 bytes; the slack past `capacity` holds those beyond it.
+        if count &+ inline.count > capacity { grow(toAtLeast: count &+ inline.count) }
+        count &+= InlineText.write(inline, to: base + count)
+    }
+
+    /// `appendUTF8` for a text stored out of line.
+    @inline(never)
+    private func appendUTF8Slowly(_ text: String) {
         let length = InlineText.byteCount(text)
-        // `write` may store 16 bytes; the slack past `capacity` holds those beyond it.
         if count + length > capacity { grow(toAtLeast: count + length) }
         count += InlineText.write(text, to: base + count)
     }

@@ -61,6 +61,7 @@ struct CountState: FeatureAccumulator {
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         if !event.isAbsent { count += 1 }
     }
+    @inline(__always)
     func appendResult(to out: ByteBuffer) { NumberText.append(count, to: out) }
 }
 
@@ -123,9 +124,15 @@ struct NumericTotal {
     }
 
     var isExactInteger: Bool { doubleCount == 0 }
+    @inline(__always)
     var asDouble: Double {
-        (smallIntegerSum.map(Double.init) ?? Double(integerSum)) + (doubleSum + compensation)
+        (smallIntegerSum.map(Double.init) ?? Self.wideDouble(integerSum)) + (doubleSum + compensation)
     }
+
+    /// An integer sum beyond Int64 as a Double, out of line: the standard library's generic
+    /// conversion kept the callers' registers busy around it.
+    @inline(never)
+    private static func wideDouble(_ sum: Int128) -> Double { Double(sum) }
 
     /// The integer part when it fits Int64, as it nearly always does. Checked by hand:
     /// `Double(_:)` and `Int64(exactly:)` on an Int128 run the standard library's generic,
@@ -136,27 +143,32 @@ struct NumericTotal {
         return Int128(low) == integerSum ? low : nil
     }
 
+    /// The sum's text. Inlined into the batch loop with only the common cases (a sum with
+    /// a fraction, an Int64 one): the rest is out of line, so that the inlined code needs
+    /// no stack frame of its own.
+    @inline(__always)
     func appendSum(to out: ByteBuffer) {
+        if count != 0 {
+            if !isExactInteger { return NumberText.append(asDouble, to: out) }
+            if let sum = smallIntegerSum { return NumberText.append(sum, to: out) }
+        }
+        appendEmptyOrWideSum(to: out)
+    }
+
+    @inline(never)
+    private func appendEmptyOrWideSum(to out: ByteBuffer) {
         if count == 0 {
             out.append(contentsOf: nullText)
-        } else if isExactInteger {
-            if let sum = smallIntegerSum {
-                NumberText.append(sum, to: out)
-            } else {
-                // Beyond Int64: the exact digits, as SQL engines with 128-bit sums print them.
-                out.appendUTF8(String(integerSum))
-            }
         } else {
-            NumberText.append(asDouble, to: out)
+            // Beyond Int64: the exact digits, as SQL engines with 128-bit sums print them.
+            out.appendUTF8(String(integerSum))
         }
     }
 
+    @inline(__always)
     func appendAverage(to out: ByteBuffer) {
-        if count == 0 {
-            out.append(contentsOf: nullText)
-        } else {
-            NumberText.append(asDouble / Double(count), to: out)
-        }
+        guard count != 0 else { return out.append(contentsOf: nullText) }
+        NumberText.append(asDouble / Double(count), to: out)
     }
 }
 
@@ -185,6 +197,7 @@ struct SumState: FeatureAccumulator {
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         if !event.isAbsent { total.add(NumericValue(at: event)) }
     }
+    @inline(__always)
     func appendResult(to out: ByteBuffer) {
         average ? total.appendAverage(to: out) : total.appendSum(to: out)
     }
@@ -204,6 +217,7 @@ struct WindowedSumState: FeatureAccumulator {
         total.add(number)
         entries.append(LoggedNumber(number), at: time)
     }
+    @inline(__always)
     func appendResult(to out: ByteBuffer) {
         average ? total.appendAverage(to: out) : total.appendSum(to: out)
     }
@@ -353,6 +367,7 @@ struct ExtremeState: FeatureAccumulator {
         }
         FieldValue.assign(&best, from: event)
     }
+    @inline(__always)
     func appendResult(to out: ByteBuffer) {
         if best.kind != .missing { out.appendUTF8(best.text) } else { out.append(contentsOf: nullText) }
     }
@@ -423,6 +438,7 @@ struct LastState: FeatureAccumulator {
         self.time = time
         InlineText.assign(&text, from: FieldValue.textAddress(event))
     }
+    @inline(__always)
     func appendResult(to out: ByteBuffer) {
         if holdsValue { out.appendUTF8(text) } else { out.append(contentsOf: nullText) }
     }
@@ -514,11 +530,18 @@ struct ValueCountsState: FeatureAccumulator {
         counts.add(textAt: text)
         if windowed { texts.append(InlineText.copy(at: text), at: time) }
     }
+    @inline(__always)
     func appendResult(to out: ByteBuffer) {
         guard histogram else {
             NumberText.append(Int64(distinctCount), to: out)
             return
         }
+        appendHistogram(to: out)
+    }
+
+    /// The histogram's result, out of line so that a distinct count's is inlined.
+    @inline(never)
+    private func appendHistogram(to out: ByteBuffer) {
         guard !counts.isEmpty else {
             out.append(contentsOf: nullText)
             return
