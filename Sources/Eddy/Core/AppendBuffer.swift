@@ -77,7 +77,8 @@ final class AppendBuffer<Element: BitwiseCopyable> {
     func append(reserving length: Int, _ body: (UnsafeMutablePointer<Element>) -> Int) {
         let written = body(reserve(length))
         precondition(written <= length, "wrote past the reserved room")
-        count += written
+        // Wrapping: a count within an allocation is far from overflowing.
+        count &+= written
     }
 
     /// Room for `length` more elements at the returned pointer, which the caller writes
@@ -86,7 +87,7 @@ final class AppendBuffer<Element: BitwiseCopyable> {
     /// reloads of the count around the store), about 8 instructions per feature per event.
     @inline(__always)
     func reserve(_ length: Int) -> UnsafeMutablePointer<Element> {
-        if count + length > capacity { grow(toAtLeast: count + length) }
+        if count &+ length > capacity { grow(toAtLeast: count &+ length) }
         return base + count
     }
 

@@ -200,7 +200,20 @@ public enum NumberText {
     }
 
     /// Appends `d`'s shortest round-trip text (`description`'s), or `null` when not finite.
+    ///
+    /// Inlined with only the short-decimal case (most sums and averages of amounts), tested
+    /// first: it needs no test for infinities or NaN (which it refuses) nor for integral
+    /// values (which it prints as the integer path does, `n.0`), and no stack frame; the
+    /// other cases are a call.
+    @inline(__always)
     static func append(_ d: Double, to out: ByteBuffer) {
+        if let scaled = shortDecimal(d) { return appendDecimal(scaled, to: out) }
+        appendNoShortDecimal(d, to: out)
+    }
+
+    /// `append` for a double that is no short decimal (`shortDecimal`), or not finite.
+    @inline(never)
+    static func appendNoShortDecimal(_ d: Double, to out: ByteBuffer) {
         guard d.isFinite else {
             out.append(contentsOf: nullBytes)
             return
@@ -210,10 +223,6 @@ public enum NumberText {
         // was a call into libm per number.
         if d.magnitude < 1e15, case let i = Int64(d), Double(i) == d, d != 0 || d.sign == .plus {
             appendDigits(i.magnitude * 10, fractionDigits: 1, negative: i < 0, to: out)
-            return
-        }
-        if let scaled = shortDecimal(d) {
-            appendDecimal(scaled, to: out)
             return
         }
         if let shortest = ShortestFraction.digits(d.magnitude) {
