@@ -24,6 +24,18 @@ final class EventEncoder {
     private let windowColumns: Int
     /// Microseconds per unit of the job's time, in which window bounds are written.
     private let timeUnit: Int64
+    /// The prefixes again, each at the start of its own zeroed 32-byte slot, for `appendRecord`,
+    /// which copies 32 bytes a prefix whatever its length; the slot's last byte holds the
+    /// length (read from the slot's own address: a table of lengths took a register more
+    /// than the loop had, and was reloaded from the stack for every feature).
+    private let prefixSlots: UnsafeMutableRawPointer
+    private let columns: Int
+    /// Whether records go through `appendRecord`: JSON Lines of events (no window bounds),
+    /// without `carry: ["*"]`, whose column prefixes are all shorter than 32 bytes.
+    private let writesRecordsWhole: Bool
+    /// What a record takes besides its feature results, at most: every prefix, 16 bytes a
+    /// fixed column (an inline text's 16 raw bytes, or `null`), and "}\n".
+    private let recordBoundBesideResults: Int
 
     init(plan: JobPlan, format: OutputFormat) {
         self.plan = plan
@@ -48,12 +60,35 @@ final class EventEncoder {
         _ = self.prefixStarts.initialize(from: prefixStarts)
         self.fixedSlots = .allocate(capacity: fixedSlots.count)
         _ = self.fixedSlots.initialize(from: fixedSlots)
+        let columns = prefixStarts.count - 1
+        let slots = UnsafeMutableRawPointer.allocate(byteCount: max(columns, 1) * Self.prefixSlotSize, alignment: 16)
+        slots.initializeMemory(as: UInt8.self, repeating: 0, count: max(columns, 1) * Self.prefixSlotSize)
+        var longestPrefix = 0
+        prefixBytes.withUnsafeBytes { bytes in
+            for column in 0..<columns {
+                let length = prefixStarts[column + 1] - prefixStarts[column]
+                longestPrefix = max(longestPrefix, length)
+                if length < Self.prefixSlotSize {
+                    let slot = slots + column * Self.prefixSlotSize
+                    slot.copyMemory(from: bytes.baseAddress! + prefixStarts[column], byteCount: length)
+                    slot.storeBytes(of: UInt8(length), toByteOffset: Self.prefixSlotSize - 1, as: UInt8.self)
+                }
+            }
+        }
+        prefixSlots = slots
+        self.columns = columns
+        writesRecordsWhole = format == .jsonl && windowColumns == 0 && !carriesAllMembers
+            && longestPrefix < Self.prefixSlotSize
+        recordBoundBesideResults = prefixStarts[columns] + 16 * fixedSlots.count + 2
     }
+
+    private static var prefixSlotSize: Int { 32 }
 
     deinit {
         prefixBytes.deallocate()
         prefixStarts.deallocate()
         fixedSlots.deallocate()
+        prefixSlots.deallocate()
     }
 
     /// The CSV header line, or nil for JSON Lines.
@@ -74,12 +109,94 @@ final class EventEncoder {
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
         results: EncodedResults, index: Int, to out: ByteBuffer
     ) {
+        if writesRecordsWhole, appendRecord(values: values, base: base, results: results, index: index, to: out) {
+            return
+        }
         if format == .csv {
             return encodeCSV(values: values, base: base, members: members, results: results, index: index, to: out)
         }
         appendFixedColumns(values: values, base: base, to: out)
         if carriesAllMembers { appendAllMembers(members, to: out) }
         appendFeatureColumns(results, index: index, to: out)
+    }
+
+    /// Writes a whole record with one capacity check, each prefix as 32 bytes from its slot
+    /// (no test of its length), each fixed column's text as an inline text's 16 raw bytes;
+    /// false, with nothing written, when a fixed column's text is not inline. Against
+    /// `appendFixedColumns` and `appendFeatureColumns`, this spares the pass over the fixed
+    /// columns that summed their lengths, the second capacity check, and the length tests
+    /// of the prefix copies.
+    @inline(__always)
+    private func appendRecord(
+        values: UnsafeBufferPointer<FieldValue>, base: Int, results: EncodedResults, index: Int, to out: ByteBuffer
+    ) -> Bool {
+        let prefixSlots = UnsafeRawPointer(prefixSlots)
+        // Unwrapped without a test: the buffers are an append buffer's, and the event's values.
+        let fixedSlots = self.fixedSlots.baseAddress.unsafelyUnwrapped
+        let fixedColumns = self.fixedSlots.count
+        let columns = self.columns
+        let ends = results.ends.baseAddress.unsafelyUnwrapped
+        let resultBytes = results.bytes.baseAddress.unsafelyUnwrapped
+        let events = results.events
+        // The event's values, read in place (a copy would retain and release each text).
+        let event = values.baseAddress.unsafelyUnwrapped + base
+        // Read once: the stores below may alias the flag for all the compiler knows.
+        let textsAreInline = InlineText.holds
+        @inline(__always) func resultStart(_ position: Int) -> Int { ends[position &- 1] }
+        var bound = recordBoundBesideResults
+        if results.bytes.count <= Self.batchResultsBound {
+            bound &+= results.bytes.count
+        } else {
+            var position = index
+            var column = fixedColumns
+            while column < columns {
+                bound &+= ends[position] &- resultStart(position)
+                position &+= events
+                column &+= 1
+            }
+        }
+        var complete = false
+        // 32 more: a prefix copy writes 32 bytes, a padded copy at most 16 past its piece.
+        out.append(reserving: bound &+ Self.prefixSlotSize) { start in
+            @inline(__always) func appendPrefix(_ column: Int, at written: Int) -> Int {
+                let source = prefixSlots + column &* Self.prefixSlotSize
+                let target = UnsafeMutableRawPointer(start + written)
+                target.storeBytes(of: source.load(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
+                target.storeBytes(of: source.load(fromByteOffset: 16, as: (UInt64, UInt64).self), toByteOffset: 16, as: (UInt64, UInt64).self)
+                return written &+ Int(source.load(fromByteOffset: Self.prefixSlotSize &- 1, as: UInt8.self))
+            }
+            var written = 0
+            var column = 0
+            while column < fixedColumns {
+                written = appendPrefix(column, at: written)
+                let value = event + fixedSlots[column]
+                column &+= 1
+                if value.pointee.kind == .missing {
+                    UnsafeMutableRawPointer(start + written).storeBytes(of: UInt32(0x6C6C_756E), as: UInt32.self) // "null"
+                    written &+= 4
+                    continue
+                }
+                // A text stored out of line: nothing written, the general path does it all.
+                guard textsAreInline,
+                      let inline = InlineText.decoded(UnsafeRawPointer(FieldValue.textAddress(value)).load(as: (UInt64, UInt64).self))
+                else { return 0 }
+                written &+= InlineText.write(inline, to: start + written)
+            }
+            var position = index
+            while column < columns {
+                written = appendPrefix(column, at: written)
+                let resultFrom = resultStart(position)
+                let resultLength = ends[position] &- resultFrom
+                copyPadded(to: start + written, from: resultBytes + resultFrom, count: resultLength)
+                written &+= resultLength
+                position &+= events
+                column &+= 1
+            }
+            UnsafeMutableRawPointer(start + written).storeBytes(of: UInt16(0x0A7D), as: UInt16.self) // "}\n"
+            complete = true
+            return written &+ 2
+        }
+        return complete
     }
 
     /// Appends the record of a key's window `[start, end)` (microseconds): the key columns
