@@ -455,12 +455,24 @@ public enum NumberText {
         return eddy_power_of_ten(k)
     }
 
+    /// Appends `i`'s digits. Inlined with only the case of one digit (most counts), a store
+    /// of one byte; the others are a call.
+    @inline(__always)
     static func append(_ i: Int64, to out: ByteBuffer) {
-        if i >= 0 && i < 10 {
-            out.append(0x30 + UInt8(truncatingIfNeeded: i))
-            return
+        let value = UInt64(bitPattern: i)
+        guard value < 10 else { return appendInteger(i, to: out) }
+        out.append(0x30 | UInt8(truncatingIfNeeded: value))
+    }
+
+    /// `append(Int64)` past 9, or negative: two digits (larger counts) as one 16-bit word.
+    @inline(never)
+    static func appendInteger(_ i: Int64, to out: ByteBuffer) {
+        let value = UInt64(bitPattern: i)
+        guard value < 100 else { return appendDigits(i.magnitude, fractionDigits: 0, negative: i < 0, to: out) }
+        out.append(reserving: 2) { target in
+            UnsafeMutableRawPointer(target).storeBytes(of: digitPair(value), as: UInt16.self)
+            return 2
         }
-        appendDigits(i.magnitude, fractionDigits: 0, negative: i < 0, to: out)
     }
 
     private static let nullBytes: [UInt8] = Array("null".utf8)
