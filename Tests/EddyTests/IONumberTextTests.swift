@@ -274,6 +274,31 @@ private func pow10(_ n: Int) -> Int64 {
     #expect(taken > values.count * 9 / 10)
 }
 
+/// Integral doubles, which the shortest-fraction path takes before the integer path, print
+/// as `description` does (`n.0`) from 1 to 1e15, through the path itself and `append`.
+@Test func integralDoublesPrintAsDescriptionDoes() {
+    var generator = SplitMix(seed: 53)
+    var values: [Double] = [1, 2, 3, 5, 7, 10, 99, 100, 1023, 1025, 65_537, 999_999_999_999_999, 123_456_789_012_345]
+    for digits in 1...15 {
+        for _ in 0..<2_000 { values.append(Double(generator.next() % NumberText.powerOfTen(digits) + 1)) }
+    }
+    var mismatches = 0
+    for magnitude in values where magnitude < 1e15 {
+        if let shortest = ShortestFraction.digits(magnitude) {
+            #expect(shortest.fractionDigits == 1 && shortest.digits == UInt64(magnitude) * 10 && shortest.integer == UInt64(magnitude),
+                    "\(magnitude)")
+        }
+        for value in [magnitude, -magnitude] {
+            let text = String(decoding: appended { NumberText.append(value, to: $0) }, as: UTF8.self)
+            if text != value.description {
+                mismatches += 1
+                if mismatches <= 10 { Issue.record("\(text) is not \(value.description)") }
+            }
+        }
+    }
+    #expect(mismatches == 0)
+}
+
 /// The eight-digits-a-word writer of the shortest-fraction path prints `description`'s text
 /// for integer parts of every length the path takes (0 to 15 digits, both sides of the one
 /// word below 10^8) and fractions of every length from 1 to 19 digits (one, two and three

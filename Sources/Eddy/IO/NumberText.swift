@@ -214,6 +214,15 @@ public enum NumberText {
     /// `append` for a double that is no short decimal (`shortDecimal`), or not finite.
     @inline(never)
     static func appendNoShortDecimal(_ d: Double, to out: ByteBuffer) {
+        // A number with a fraction (most averages) first: `ShortestFraction` refuses what is
+        // not finite, and prints an integral value as the integer path below does (`n.0`).
+        if let shortest = ShortestFraction.digits(d.magnitude) {
+            // The shortest decimal lies strictly between the midpoints to `d`'s neighbours,
+            // and the integers around `d` are doubles too, so its integer part is `d`'s.
+            appendFraction(shortest.digits, fractionDigits: shortest.fractionDigits,
+                           integer: shortest.integer, negative: d.sign == .minus, to: out)
+            return
+        }
         guard d.isFinite else {
             out.append(contentsOf: nullBytes)
             return
@@ -223,13 +232,6 @@ public enum NumberText {
         // was a call into libm per number.
         if d.magnitude < 1e15, case let i = Int64(d), Double(i) == d, d != 0 || d.sign == .plus {
             appendDigits(i.magnitude * 10, fractionDigits: 1, negative: i < 0, to: out)
-            return
-        }
-        if let shortest = ShortestFraction.digits(d.magnitude) {
-            // The shortest decimal lies strictly between the midpoints to `d`'s neighbours,
-            // and the integers around `d` are doubles too, so its integer part is `d`'s.
-            appendFraction(shortest.digits, fractionDigits: shortest.fractionDigits,
-                           integer: UInt64(d.magnitude), negative: d < 0, to: out)
             return
         }
         ShortestDouble.append(d, to: out)

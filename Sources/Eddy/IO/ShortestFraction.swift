@@ -16,11 +16,12 @@
 /// nearer than the upper.
 enum ShortestFraction {
     /// The digits of the shortest decimal that reads back as `magnitude` and the number of
-    /// them after the point (at least 1), or nil when `magnitude` is outside
-    /// `[1e-4, 1e15)`, has no fraction, is a power of two, needs 20 fraction digits, or lies
-    /// halfway between two shortest decimals.
+    /// them after the point (at least 1), with `magnitude`'s integer part; nil when
+    /// `magnitude` is outside `[1e-4, 1e15)` (or not a number), is a power of two, needs 20
+    /// fraction digits, or lies halfway between two shortest decimals. An integral
+    /// `magnitude` gets its digits and one zero after the point.
     @inline(__always)
-    static func digits(_ magnitude: Double) -> (digits: UInt64, fractionDigits: Int)? {
+    static func digits(_ magnitude: Double) -> (digits: UInt64, fractionDigits: Int, integer: UInt64)? {
         guard magnitude >= 1e-4, magnitude < 1e15 else { return nil }
         let bits = magnitude.bitPattern
         let fraction = bits & (1 << 52 - 1)
@@ -30,10 +31,26 @@ enum ShortestFraction {
         let e = Int(bits >> 52) &- 1075
         guard e < 0 else { return nil }
         let s = 1 &- e
+        // From 1 up (s <= 53) the shifts by s below stay within one word of the 128-bit
+        // products: written for that case, they take a double shift each, not the branchless
+        // selections of a general 128-bit shift (~20 instructions a number).
+        return s < 64 ? search(twiceM: twiceM, s: s, narrow: true) : search(twiceM: twiceM, s: s, narrow: false)
+    }
+
+    /// `digits` for `m * 2^e` with `twiceM` = 2m and `s` = 1 - e, `narrow` when `s < 64`.
+    @inline(__always)
+    private static func search(twiceM: UInt64, s: Int, narrow: Bool) -> (digits: UInt64, fractionDigits: Int, integer: UInt64)? {
+        /// The low word of `x >> s`.
+        @inline(__always) func shifted(_ x: UInt128) -> UInt64 {
+            guard narrow else { return UInt64(truncatingIfNeeded: x &>> s) }
+            let low = UInt64(truncatingIfNeeded: x)
+            let high = UInt64(truncatingIfNeeded: x &>> 64)
+            return low &>> UInt64(s) | high &<< UInt64(64 &- s)
+        }
         // The interval is 2^e wide, so it holds a decimal of k digits once 10^-k <= 2^e,
         // that is 10^k >= 2^(s - 1): log10(2) ~ 78913 / 2^18 estimates k from below.
         var k = ((s &- 1) &* 78913) >> 18
-        if s &- 1 >= 64 || NumberText.powerOfTen(k) < UInt64(1) << (s &- 1) { k &+= 1 }
+        if (!narrow && s &- 1 >= 64) || NumberText.powerOfTen(k) < UInt64(1) << (s &- 1) { k &+= 1 }
         guard k <= 19 else { return nil }
         // 2m * 10^k and the interval's ends around it, (2m -+ 1) * 10^k, all scaled by 2^s.
         @inline(__always) func scaled(_ k: Int) -> (exact: UInt128, low: UInt128, high: UInt128) {
@@ -43,10 +60,9 @@ enum ShortestFraction {
             return (exact, exact &- UInt128(power), exact &+ UInt128(power))
         }
         var bounds = scaled(k)
-        let mask = UInt128(1) &<< s &- 1
         // The low end is no decimal of k digits (above), so its ceiling is its floor plus one.
-        var first = UInt64(truncatingIfNeeded: bounds.low &>> s) &+ 1
-        var last = UInt64(truncatingIfNeeded: bounds.high &>> s)
+        var first = shifted(bounds.low) &+ 1
+        var last = shifted(bounds.high)
         guard first <= last else { return nil }
         // One digit fewer keeps the decimals of this range that end in 0, divided by ten.
         let longest = k
@@ -59,11 +75,23 @@ enum ShortestFraction {
             k &-= 1
         }
         if k != longest { bounds = scaled(k) }
-        // The decimal nearest to m * 2^e * 10^k, within the range.
-        let remainder = bounds.exact & mask
-        let half = UInt128(1) &<< (s &- 1)
-        guard remainder != half else { return nil }
-        let nearest = UInt64(truncatingIfNeeded: bounds.exact &>> s) &+ (remainder > half ? 1 : 0)
-        return (min(max(nearest, first), last), k)
+        // The decimal nearest to m * 2^e * 10^k, within the range: the remainder below 2^s
+        // against half of it.
+        let roundsUp: Bool
+        if narrow {
+            let remainder = UInt64(truncatingIfNeeded: bounds.exact) & (UInt64(1) &<< UInt64(s) &- 1)
+            let half = UInt64(1) &<< UInt64(s &- 1)
+            guard remainder != half else { return nil }
+            roundsUp = remainder > half
+        } else {
+            let remainder = bounds.exact & (UInt128(1) &<< s &- 1)
+            let half = UInt128(1) &<< (s &- 1)
+            guard remainder != half else { return nil }
+            roundsUp = remainder > half
+        }
+        let nearest = shifted(bounds.exact) &+ (roundsUp ? 1 : 0)
+        // The integer part of m * 2^e = 2m / 2^s (none from 2^-64 down).
+        let integer = narrow ? twiceM &>> UInt64(s) : 0
+        return (min(max(nearest, first), last), k, integer)
     }
 }
