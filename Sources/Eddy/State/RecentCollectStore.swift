@@ -126,8 +126,9 @@ final class RecentCollectStore: FeatureStore {
         }
 
         /// The texts oldest first as a JSON array, or `null` when there are none.
+        /// `textsAreInline` is `InlineText.holds`, read once a batch.
         @inline(__always)
-        func appendResult(to out: ByteBuffer) {
+        func appendResult(to out: ByteBuffer, textsAreInline: Bool = InlineText.holds) {
             let count = self.count
             guard count > 0 else { return out.append(contentsOf: nullText) }
             // One reservation for the whole array when every text is inline (at most 15
@@ -137,7 +138,7 @@ final class RecentCollectStore: FeatureStore {
             // stores may alias them for all the compiler knows, so it re-read both for every
             // text, and this function stayed a call; with the uncommon case out of line it
             // is inlined into the batch loop (card job: -31 instructions per event).
-            if InlineText.holds {
+            if textsAreInline {
                 let head = self.head
                 let texts = UnsafeRawPointer(self.texts)
                 let limit = self.limit
@@ -205,16 +206,28 @@ final class RecentCollectStore: FeatureStore {
         let fieldSlot = fieldSlot.unsafelyUnwrapped
         // One result per event, in the batch's order (see `AccumulatorStore.apply`).
         let resultEnds = ends.reserve(batch.slots.count)
+        // Read once: the results' stores may alias the flag for all the compiler knows.
+        let textsAreInline = InlineText.holds
         var start = 0
         for end in batch.peerGroupEnds {
             let time = batch.times[start]
+            if end == start &+ 1 {
+                // A lone event: its result at once, from the ring at hand (the two loops
+                // below located the ring twice, and cost their own overhead).
+                let state = ring.at(first + batch.slots[start] &* stride)
+                state.apply(batch.values.baseAddress! + batch.bases[start] + fieldSlot, at: time, window: window)
+                state.appendResult(to: bytes, textsAreInline: textsAreInline)
+                resultEnds[start] = bytes.count
+                start = end
+                continue
+            }
             // Peers (equal times): all are applied before any result is taken.
             for index in start..<end {
                 ring.at(first + batch.slots[index] &* stride)
                     .apply(batch.values.baseAddress! + batch.bases[index] + fieldSlot, at: time, window: window)
             }
             for index in start..<end {
-                ring.at(first + batch.slots[index] &* stride).appendResult(to: bytes)
+                ring.at(first + batch.slots[index] &* stride).appendResult(to: bytes, textsAreInline: textsAreInline)
                 resultEnds[index] = bytes.count
             }
             start = end
