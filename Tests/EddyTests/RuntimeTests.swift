@@ -267,3 +267,30 @@ import Testing
         "\(error)".contains(#"did you mean "kk"?"#)
     }
 }
+
+/// An event's record is written whole (one capacity check, fixed columns as inline texts)
+/// unless a key, time or carried column's text is stored out of line (past 15 bytes) or a
+/// column name makes a prefix of 32 bytes or more: the general path then writes it, the
+/// same bytes either way, `null` for a carried column the event lacks.
+@Test func recordsWithLongTextsOrLongColumnNamesAreWrittenExactly() throws {
+    let input = """
+        {"k":"a key longer than fifteen bytes","t":1,"v":2,"m":"a carried text past 15 bytes"}
+        {"k":"b","t":2,"v":3.5,"m":"short"}
+        {"k":"b","t":3,"v":4}
+
+        """
+    let carried = try runJob(job(feature(.sum), carry: .columns(["m"])), input: input)
+    #expect(carried.records == [
+        #"{"k":"a key longer than fifteen bytes","t":1,"m":"a carried text past 15 bytes","f":2}"#,
+        #"{"k":"b","t":2,"m":"short","f":3.5}"#,
+        #"{"k":"b","t":3,"m":null,"f":7.5}"#,
+    ])
+    let longName = "a_feature_named_past_thirty_bytes"
+    let named = try runJob(
+        job(FeatureSpec(name: longName, type: .reducing, op: .sum, field: "v", window: nil, limit: nil)), input: input)
+    #expect(named.records == [
+        #"{"k":"a key longer than fifteen bytes","t":1,"a_feature_named_past_thirty_bytes":2}"#,
+        #"{"k":"b","t":2,"a_feature_named_past_thirty_bytes":3.5}"#,
+        #"{"k":"b","t":3,"a_feature_named_past_thirty_bytes":7.5}"#,
+    ])
+}
