@@ -130,6 +130,22 @@ public enum NumberText {
             return bigInteger(p, n)
         }
         if !s.hasExponent {
+            if p[s.intStart] != 0x30 {
+                // No leading zeros (amounts, prices): the general case below, reduced to its
+                // arithmetic, which wraps (positions and counts stay below `n`). Its checked
+                // steps and their overflow branches were ~25 instructions a number.
+                let fracDigits = s.fracEnd &- s.fracStart
+                if (s.intEnd &- s.intStart) &+ fracDigits <= 15 {
+                    // Below 10^15, so exact as a Double, and converted as signed (one
+                    // instruction; an unsigned conversion is six).
+                    var d = Double(Int64(bitPattern: s.mantissa)) / exactPowersOfTen[fracDigits]
+                    if s.negative { d = -d }
+                    var end = s.fracEnd
+                    while end > s.fracStart &+ 1 && p[end &- 1] == 0x30 { end &-= 1 }
+                    return FieldValue(kind: .number, text: InlineText.make(p, end), number: d)
+                }
+                return slowValue(p, n)
+            }
             // Significant digits: skip the leading zeros of "0.000123".
             var firstSig = s.intStart
             var fracLeadingZeros = 0
