@@ -74,8 +74,9 @@ enum InlineText {
                 high = eddy_load_unaligned_64(raw + (count - 8)) >> UInt64(8 * (16 - count))
             }
         } else if count >= 4 {
-            let front = UInt64(raw.loadUnaligned(as: UInt32.self))
-            let back = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            // Through C as well: Swift's loadUnaligned was left a call in the JSON scanner.
+            let front = UInt64(eddy_load_unaligned_32(raw))
+            let back = UInt64(eddy_load_unaligned_32(raw + (count - 4)))
             // The two overlap on equal bytes, so or-ing them is exact.
             low = front | back << UInt64(8 * (count - 4))
         } else if count > 0 {

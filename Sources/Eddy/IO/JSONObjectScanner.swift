@@ -462,9 +462,18 @@ public struct JSONObjectScanner {
             guard start < n else { return nil }
             let first = p[start]
             if first == 0x22 {
-                guard let body = try? c.scanString() else { return nil }
+                // A short plain string, the common case, is read here; any other string by
+                // `scanString`, out of line: inlined, its escapes and UTF-8 checks took
+                // registers that the rest of this loop then spilled.
+                let stop = start &+ 17 <= n ? eddy_string_stop_16(p + (start &+ 1)) : 16
+                if stop < 16 && p[start &+ 1 &+ stop] == 0x22 {
+                    c.i = start &+ stop &+ 2
+                } else {
+                    let scanned = Self.stringEnd(p, n, start)
+                    guard scanned.end >= 0, slot < 0 || !scanned.escaped else { return nil }
+                    c.i = scanned.end
+                }
                 if slot >= 0 {
-                    guard !body.escaped else { return nil }
                     FieldValue.overwrite(values + slot, with: FieldValue(kind: .string, text: c.text(start, c.i)))
                 }
             } else if first &- 0x30 < 10 || first == 0x2D {
@@ -492,6 +501,15 @@ public struct JSONObjectScanner {
         let lastSlot = layout.lastSlot(through: member &- 1)
         if lastSlot >= 0 { guess = lastSlot + 1 }
         return layout.seen(through: member &- 1)
+    }
+
+    /// The position after the string that opens at `open`, and whether it has escapes;
+    /// -1 when it is not a valid string.
+    @inline(never)
+    private static func stringEnd(_ p: UnsafePointer<UInt8>, _ n: Int, _ open: Int) -> (end: Int, escaped: Bool) {
+        var c = JSONCursor(p: p, n: n, i: open)
+        guard let body = try? c.scanString() else { return (-1, false) }
+        return (c.i, body.escaped)
     }
 
     private mutating func scanObject(
