@@ -198,6 +198,17 @@ struct JSONCursor {
         i = j
     }
 
+    /// The byte at `i` after any whitespace (moving `i` past it), nil at the end of the
+    /// record: one bounds check where `skipWhitespace` and a read after it made two.
+    @inline(always)
+    mutating func nextByte() -> UInt8? {
+        guard i < n else { return nil }
+        let b = p[i]
+        if b > 0x20 { return b }
+        skipWhitespace()
+        return i < n ? p[i] : nil
+    }
+
     /// `i` is at the opening quote; leaves `i` after the closing quote. Returns the body range
     /// and whether it contains escapes.
     @inline(always)
@@ -447,8 +458,7 @@ public struct JSONObjectScanner {
     ) -> UInt64? {
         let members = layout.count
         var c = JSONCursor(p: p, n: n)
-        c.skipWhitespace()
-        guard c.i < n, p[c.i] == 0x7B else { return nil }
+        guard c.nextByte() == 0x7B else { return nil }
         c.i &+= 1
         c.skipWhitespace()
         var member = 0
@@ -457,10 +467,8 @@ public struct JSONObjectScanner {
             c.i &+= layout.length(member)
             let slot = layout.slot(member)
             member &+= 1
-            c.skipWhitespace()
+            guard let first = c.nextByte() else { return nil }
             let start = c.i
-            guard start < n else { return nil }
-            let first = p[start]
             if first == 0x22 {
                 // A short plain string, the common case, is read here; any other string by
                 // `scanString`, out of line: inlined, its escapes and UTF-8 checks took
@@ -485,14 +493,13 @@ public struct JSONObjectScanner {
             } else {
                 return nil
             }
-            c.skipWhitespace()
-            guard c.i < n else { return nil }
-            if p[c.i] == 0x2C {
+            guard let next = c.nextByte() else { return nil }
+            if next == 0x2C {
                 c.i &+= 1
                 c.skipWhitespace()
                 continue
             }
-            guard p[c.i] == 0x7D else { return nil }
+            guard next == 0x7D else { return nil }
             c.i &+= 1
             break
         }
