@@ -99,18 +99,22 @@ public final class RecordReader {
                     start = 3
                 }
             }
+            // Per record, positions and counts move with wrapping arithmetic: they stay within
+            // the buffer, and stream offsets and line numbers within Int64 (an overflow check
+            // each was ~8 instructions a record).
             while start < end {
                 guard let (recordEnd, newlines) = findRecordEnd(from: start, to: end, final: endOfInput) else { break }
-                var length = recordEnd - start
-                if length > 0, buffer.load(fromByteOffset: recordEnd - 1, as: UInt8.self) == 13 { length -= 1 }
+                var length = recordEnd &- start
+                if length > 0, buffer.load(fromByteOffset: recordEnd &- 1, as: UInt8.self) == 13 { length &-= 1 }
                 let record = UnsafeRawBufferPointer(start: buffer + start, count: length)
+                let recordStart = start
                 let recordLine = line
-                let recordOffset = bufferOffset + Int64(start)
-                line += newlines + 1
-                start = recordEnd + 1
-                next = ReadPosition(offset: bufferOffset + Int64(min(start, end)), line: line)
+                let recordOffset = bufferOffset &+ Int64(start)
+                line &+= newlines &+ 1
+                start = recordEnd &+ 1
+                next = ReadPosition(offset: bufferOffset &+ Int64(min(start, end)), line: line)
                 if !isBlank(record) {
-                    lastRecord = (Int(recordOffset - bufferOffset), length, recordOffset)
+                    lastRecord = (recordStart, length, recordOffset)
                     guard try body(record, recordLine, recordOffset) else { return }
                 }
             }
@@ -136,7 +140,7 @@ public final class RecordReader {
     private func findRecordEnd(from start: Int, to end: Int, final: Bool) -> (Int, Int)? {
         switch format {
         case .jsonl:
-            if let newline = memchr(buffer + start, 10, end - start) {
+            if let newline = memchr(buffer + start, 10, end &- start) {
                 return (buffer.distance(to: newline), 0)
             }
         case .csv:
