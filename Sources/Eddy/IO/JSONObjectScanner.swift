@@ -476,13 +476,18 @@ public struct JSONObjectScanner {
                 let stop = start &+ 17 <= n ? eddy_string_stop_16(p + (start &+ 1)) : 16
                 if stop < 16 && p[start &+ 1 &+ stop] == 0x22 {
                     c.i = start &+ stop &+ 2
+                    if slot >= 0 {
+                        // Its bytes before the quote are ASCII (`eddy_string_stop_16`).
+                        let text = InlineText.make(p + start, stop &+ 2, knownASCII: true)
+                        FieldValue.overwrite(values + slot, with: FieldValue(kind: .string, text: text))
+                    }
                 } else {
                     let scanned = Self.stringEnd(p, n, start)
                     guard scanned.end >= 0, slot < 0 || !scanned.escaped else { return nil }
                     c.i = scanned.end
-                }
-                if slot >= 0 {
-                    FieldValue.overwrite(values + slot, with: FieldValue(kind: .string, text: c.text(start, c.i)))
+                    if slot >= 0 {
+                        FieldValue.overwrite(values + slot, with: FieldValue(kind: .string, text: c.text(start, c.i)))
+                    }
                 }
             } else if first &- 0x30 < 10 || first == 0x2D {
                 guard let shape = c.scanNumber() else { return nil }

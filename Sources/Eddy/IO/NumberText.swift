@@ -124,7 +124,7 @@ public enum NumberText {
         if s.isInteger {
             if let i = integerValue(p, s) {
                 // Valid grammar has no leading zeros, so the input digits are canonical except `-0`.
-                let text = i == 0 ? "0" : InlineText.make(p, n)
+                let text = i == 0 ? "0" : InlineText.make(p, n, knownASCII: true)
                 return FieldValue(kind: .number, text: text, number: Double(i), integer: i)
             }
             return bigInteger(p, n)
@@ -142,7 +142,7 @@ public enum NumberText {
                     if s.negative { d = -d }
                     var end = s.fracEnd
                     while end > s.fracStart &+ 1 && p[end &- 1] == 0x30 { end &-= 1 }
-                    return FieldValue(kind: .number, text: InlineText.make(p, end), number: d)
+                    return FieldValue(kind: .number, text: InlineText.make(p, end, knownASCII: true), number: d)
                 }
                 return slowValue(p, n)
             }
@@ -167,7 +167,7 @@ public enum NumberText {
                 if p[s.intStart] != 0x30 || fracLeadingZeros <= 3 {
                     var end = s.fracEnd
                     while end > s.fracStart + 1 && p[end - 1] == 0x30 { end &-= 1 }
-                    let text = InlineText.make(p, end)
+                    let text = InlineText.make(p, end, knownASCII: true)
                     return FieldValue(kind: .number, text: text, number: d)
                 }
                 return FieldValue(kind: .number, text: d.description, number: d)
