@@ -94,9 +94,11 @@ final class MemberLayout {
     /// (-1 for none). `scanLaidOut` reads these once a record: tracked per member, they
     /// were two more values in registers it has none left for (~30 instructions an event).
     private var entries: UnsafeMutablePointer<(start: Int, length: Int, slot: Int, seen: UInt64, lastSlot: Int)>
-    /// Per member of at most 16 bytes: its bytes as two little-endian words, zero past its
-    /// length, and masks of the bytes it has in each (see `matches`).
-    private var words: UnsafeMutablePointer<(low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64)>
+    /// Per member: for one of at most 16 bytes, its bytes as two little-endian words, zero
+    /// past its length, and masks of the bytes it has in each; its length and slot (see
+    /// `match`). One entry a member: read from two tables, they took two base pointers and
+    /// two indices a member.
+    private var words: UnsafeMutablePointer<(low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64, length: Int, slot: Int)>
     private(set) var count = 0
     private static let maxMembers = 64
 
@@ -112,25 +114,25 @@ final class MemberLayout {
         words.deallocate()
     }
 
-    @inline(__always) func length(_ member: Int) -> Int { entries[member].length }
-    @inline(__always) func slot(_ member: Int) -> Int { entries[member].slot }
     @inline(__always) func seen(through member: Int) -> UInt64 { entries[member].seen }
     @inline(__always) func lastSlot(through member: Int) -> Int { entries[member].lastSlot }
 
-    /// Whether the `available` bytes at `p` start with member `member`'s bytes.
+    /// The length and slot of member `member` when the `available` bytes at `p` start with
+    /// its bytes, else nil.
     @inline(__always)
-    func matches(_ member: Int, _ p: UnsafePointer<UInt8>, _ available: Int) -> Bool {
-        let length = entries[member].length
-        if available >= 16 && length <= 16 {
+    func match(_ member: Int, _ p: UnsafePointer<UInt8>, _ available: Int) -> (length: Int, slot: Int)? {
+        let word = words[member]
+        if available >= 16 && word.length <= 16 {
             // A quoted name and its colon are rarely longer than 16 bytes, and a record has
             // more bytes after them: two loads and masked compares, no loop over the length
             // (~15 instructions a member less than `sameBytes`).
-            let word = words[member]
             let low = eddy_load_unaligned_64(UnsafeRawPointer(p))
             let high = eddy_load_unaligned_64(UnsafeRawPointer(p + 8))
-            return ((low ^ word.low) & word.lowMask) | ((high ^ word.high) & word.highMask) == 0
+            let same = ((low ^ word.low) & word.lowMask) | ((high ^ word.high) & word.highMask) == 0
+            return same ? (word.length, word.slot) : nil
         }
-        return length <= available && sameBytes(p, bytes + entries[member].start, length)
+        guard word.length <= available, sameBytes(p, bytes + entries[member].start, word.length) else { return nil }
+        return (word.length, word.slot)
     }
 
     /// Records that member `member` of the record being read is the `length` bytes at `p`
@@ -148,8 +150,8 @@ final class MemberLayout {
             byteCapacity = max(byteCapacity * 2, start + length)
         }
         (bytes + start).update(from: p, count: length)
+        var packed = (low: UInt64(0), high: UInt64(0), lowMask: UInt64(0), highMask: UInt64(0), length: length, slot: slot)
         if length <= 16 {
-            var packed = (low: UInt64(0), high: UInt64(0), lowMask: UInt64(0), highMask: UInt64(0))
             for k in 0..<length {
                 if k < 8 {
                     packed.low |= UInt64(p[k]) << UInt64(8 * k)
@@ -159,8 +161,8 @@ final class MemberLayout {
                     packed.highMask |= 0xFF << UInt64(8 * (k - 8))
                 }
             }
-            words[member] = packed
         }
+        words[member] = packed
         let seenBefore: UInt64 = member == 0 ? 0 : entries[member - 1].seen
         let lastSlotBefore = member == 0 ? -1 : entries[member - 1].lastSlot
         let bit: UInt64 = slot >= 0 && slot < 64 ? 1 << UInt64(slot) : 0
@@ -463,9 +465,8 @@ public struct JSONObjectScanner {
         c.skipWhitespace()
         var member = 0
         while true {
-            guard member < members, layout.matches(member, p + c.i, n &- c.i) else { return nil }
-            c.i &+= layout.length(member)
-            let slot = layout.slot(member)
+            guard member < members, let (length, slot) = layout.match(member, p + c.i, n &- c.i) else { return nil }
+            c.i &+= length
             member &+= 1
             guard let first = c.nextByte() else { return nil }
             let start = c.i
@@ -541,11 +542,11 @@ public struct JSONObjectScanner {
             while true {
                 var slot: Int
                 var name = (start: 0, end: 0, escaped: false)
-                if !captureAllMembers, member < layout.count, layout.matches(member, c.p + c.i, c.n - c.i) {
+                if !captureAllMembers, member < layout.count, let known = layout.match(member, c.p + c.i, c.n - c.i) {
                     // The same name as this member of the last record, bytes for bytes: the
                     // same slot, without scanning and looking the name up again.
-                    c.i &+= layout.length(member)
-                    slot = layout.slot(member)
+                    c.i &+= known.length
+                    slot = known.slot
                 } else {
                     guard c.i < c.n, c.p[c.i] == 0x22 else { throw c.fail(c.i, "expected a member name") }
                     let open = c.i
