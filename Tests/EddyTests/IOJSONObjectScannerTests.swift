@@ -204,3 +204,56 @@ private let eventFields = ["card_id", "merchant", "amount", "ts"]
         #expect(values == fresh.values, "\(record)")
     }
 }
+
+/// The laid-out reading's own shortcuts (names matched as two words, plain strings found 16
+/// bytes at a time, numbers followed by a separator) read every record as the general
+/// reading does: each variant follows a record that sets up its layout, and its values and
+/// problem are compared with a fresh scanner's, byte sequences that are not UTF-8 included.
+@Test func laidOutShortcutsReadAsTheGeneralReadingDoes() {
+    // Quoted with its colon, "name_of_13_ch" is 16 bytes (the two-word match) and
+    // "name_of_14_chr" 17 (the byte compare).
+    let fields = ["id", "name_of_13_ch", "name_of_14_chr", "amount"]
+    let base = #"{"id":"c040886","name_of_13_ch":"m00019","skip":"GB","name_of_14_chr":"x","amount":40.35}"#
+    let variants: [[UInt8]] = [
+        #"{"id":"c040886","name_of_13_ch":"m00019","skip":"GB","name_of_14_chr":"x","amount":40.35}"#,
+        #"{"id":"a string longer than sixteen bytes","name_of_13_ch":"exactly 15 byte","skip":"sixteen bytes!!!","name_of_14_chr":"","amount":-0.5}"#,
+        #"{"id":"é","name_of_13_ch":"a long text with ü past 16","skip":"naïve","name_of_14_chr":"x","amount":100.10}"#,
+        #"{"id":"x\"y","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":1}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"a\\b\/c\u0041","name_of_14_chr":"x","amount":1234567890.12345}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":1234567890.123456}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":0.001}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":1.5.3}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":12-}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":12e}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":12E+2}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":1699999999566 }"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":"40.35"}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":"unterminated}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":"ab"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chx":"x","amount":1}"#,
+        #"{"id":"x","name_of_13_cx":"m","skip":"GB","name_of_14_chr":"x","amount":1}"#,
+        #"{"id":"x", "name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":1}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":1}   "#,
+    ].map { Array($0.utf8) } + [
+        // A control character, a byte that is never UTF-8 and a truncated sequence, in a
+        // needed string and in a skipped one, early in a 16-byte block and late.
+        Array(#"{"id":"a"#.utf8) + [0x01] + Array(#"b","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x","amount":1}"#.utf8),
+        Array(#"{"id":"x","name_of_13_ch":"m","skip":"GB_fifteen_byt"#.utf8) + [0xFF] + Array(#"","name_of_14_chr":"x","amount":1}"#.utf8),
+        Array(#"{"id":"x","name_of_13_ch":"m","skip":"G"#.utf8) + [0xC3] + Array(#"","name_of_14_chr":"x","amount":1}"#.utf8),
+        Array(#"{"id":"x","name_of_13_ch":"m","skip":"GB","name_of_14_chr":"x"#.utf8) + [0x0A] + Array(#"","amount":1}"#.utf8),
+    ]
+    var scanner = JSONObjectScanner(fieldNames: fields)
+    var values = Array(repeating: FieldValue.missing, count: fields.count)
+    for variant in variants {
+        for record in [Array(base.utf8), variant] {
+            let problem = withBytes(record) { scanner.scan($0, into: &values) }
+            var fresh = JSONObjectScanner(fieldNames: fields)
+            var freshValues = Array(repeating: FieldValue.missing, count: fields.count)
+            let freshProblem = withBytes(record) { fresh.scan($0, into: &freshValues) }
+            #expect(problem == freshProblem, "\(String(decoding: record, as: UTF8.self))")
+            #expect(values == freshValues, "\(String(decoding: record, as: UTF8.self))")
+        }
+    }
+}
