@@ -414,6 +414,25 @@ public struct JSONObjectScanner {
     /// `scan` into values held elsewhere (the slot a record waits in for the watermark).
     public mutating func scan(_ record: UnsafeRawBufferPointer, into slots: UnsafeMutableBufferPointer<FieldValue>) -> RecordProblem? {
         precondition(slots.count == table.count, "values must have one slot per field name")
+        // A record laid out as the last one, read first and alone: the general set-up below
+        // (its cursor, problem and the clearing of slots past 64) cost ~25 instructions a
+        // record around this call.
+        if !captureAllMembers, slots.count <= 64, let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self),
+           let values = slots.baseAddress, let seen = scanLaidOut(base, record.count, values) {
+            var unseen = ~seen & (slots.count == 64 ? ~0 : (1 << UInt64(slots.count)) &- 1)
+            while unseen != 0 {
+                let k = unseen.trailingZeroBitCount
+                if slots[k].kind != .missing { slots[k] = .missing }
+                unseen &= unseen &- 1
+            }
+            return nil
+        }
+        return scanGenerally(record, into: slots)
+    }
+
+    /// `scan` for a record `scanLaidOut` does not read (or reads only partly).
+    @inline(never)
+    private mutating func scanGenerally(_ record: UnsafeRawBufferPointer, into slots: UnsafeMutableBufferPointer<FieldValue>) -> RecordProblem? {
         if captureAllMembers { members.removeAll(keepingCapacity: true) }
         guard let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             for k in 0..<slots.count { slots[k] = .missing }
@@ -425,15 +444,10 @@ public struct JSONObjectScanner {
         for k in min(64, slots.count)..<slots.count where slots[k].kind != .missing { slots[k] = .missing }
         var seen: UInt64 = 0
         var problem: RecordProblem? = nil
-        if !captureAllMembers, slots.count <= 64, let values = slots.baseAddress,
-           let laidOut = scanLaidOut(base, record.count, values) {
-            seen = laidOut
-        } else {
-            do throws(RecordProblem) {
-                try scanObject(&c, slots, &seen)
-            } catch {
-                problem = error
-            }
+        do throws(RecordProblem) {
+            try scanObject(&c, slots, &seen)
+        } catch {
+            problem = error
         }
         // Only the slots not seen are visited, so a record that has every field, as nearly all
         // do, skips the loop (testing each slot cost the card job ~24 instructions an event).
