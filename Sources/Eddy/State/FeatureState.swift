@@ -208,7 +208,15 @@ struct WindowedSumState: FeatureAccumulator {
     private var entries = Lookback<LoggedNumber>()
     private let average: Bool
     init(average: Bool) { self.average = average }
+    /// The test inline, the retraction out of line: nearly every event evicts nothing, and
+    /// the whole loop was not inlined, a call per event (-14 instructions an event).
+    @inline(__always)
     mutating func evict(olderThan cutoff: Int64) {
+        if entries.holdsEntry(before: cutoff) { retract(olderThan: cutoff) }
+    }
+
+    @inline(never)
+    private mutating func retract(olderThan cutoff: Int64) {
         while let removed = entries.popOldest(before: cutoff) { total.remove(removed.value) }
     }
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {

@@ -44,6 +44,10 @@ struct Lookback<Element> {
         while popOldest(before: cutoff) != nil {}
     }
 
+    /// Whether an entry has time < `cutoff`: whether `evict(olderThan:)` would drop any.
+    @inline(__always)
+    func holdsEntry(before cutoff: Int64) -> Bool { oldestTime < cutoff }
+
     /// Removes and returns the oldest entry if its time is < `cutoff`: callers that retract
     /// what leaves the window loop on it.
     @inline(__always)
