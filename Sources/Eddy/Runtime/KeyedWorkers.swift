@@ -31,12 +31,19 @@ final class BatchShare {
     /// Adds an event; events come in (time, arrival) order.
     @inline(__always)
     func add(base: Int, time: Int64, keyHash: UInt64, memberIndex: Int) {
+        add(base: base, time: time, keyHash: keyHash)
+        memberIndices.append(memberIndex)
+    }
+
+    /// Adds an event whose input columns are not read (no `carry: ["*"]`, one worker), so
+    /// its `memberIndices` entry is left out: one append less per event.
+    @inline(__always)
+    func add(base: Int, time: Int64, keyHash: UInt64) {
         // Peers: all of one time's events are applied before any is emitted.
         if !times.isEmpty, times.elements[times.count &- 1] != time { peerGroupEnds.append(times.count) }
         bases.append(base)
         times.append(time)
         hashes.append(keyHash)
-        memberIndices.append(memberIndex)
     }
 }
 
@@ -338,8 +345,15 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         members.removeAll(keepingCapacity: true)
         if workers.count == 1 {
             let share = shares[0]
-            for (index, entry) in batch.enumerated() {
-                share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHash(ofSlot: entry.slot), memberIndex: index)
+            if carryingAll {
+                for (index, entry) in batch.enumerated() {
+                    share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHash(ofSlot: entry.slot), memberIndex: index)
+                }
+            } else {
+                // No input columns to carry: `members` stays empty and the worker reads none.
+                for entry in batch {
+                    share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHash(ofSlot: entry.slot))
+                }
             }
         } else {
             for (index, entry) in batch.enumerated() {

@@ -102,6 +102,8 @@ final class PendingEvents {
     private var reserved: Int?
     /// All input columns of each buffered event, kept only for `carry: ["*"]`.
     private(set) var members: [[(name: String, value: FieldValue)]] = []
+    /// Whether any event was queued with its members: until then `free` need not look.
+    private var holdsMembers = false
     // Per slot and per bucket, in append buffers rather than arrays: each write to an array
     // checked that it was uniquely referenced, eight calls per event here.
     /// The stable hash of each buffered event's key, taken while its values were fresh in
@@ -251,7 +253,10 @@ final class PendingEvents {
     private func queue(
         slot: Int, time: Int64, sequence: Int64, keyHash: UInt64, members eventMembers: [(name: String, value: FieldValue)]?
     ) {
-        if let eventMembers { members[slot] = eventMembers }
+        if let eventMembers {
+            members[slot] = eventMembers
+            holdsMembers = true
+        }
         keyHashes.base[slot] = keyHash
         times.base[slot] = time
         sequences.base[slot] = sequence
@@ -409,7 +414,8 @@ final class PendingEvents {
 
     func free(slot: Int) {
         freeSlots.append(slot)
-        // Only `carry: ["*"]` keeps members worth releasing.
-        if !members[slot].isEmpty { members[slot] = [] }
+        // Only `carry: ["*"]` keeps members worth releasing; other jobs skip the look (an
+        // array bounds check and two loads per event).
+        if holdsMembers, !members[slot].isEmpty { members[slot] = [] }
     }
 }
