@@ -418,4 +418,18 @@ final class PendingEvents {
         // array bounds check and two loads per event).
         if holdsMembers, !members[slot].isEmpty { members[slot] = [] }
     }
+
+    /// `free(slot:)` for the slot of every entry of `batch`, with room for them reserved once
+    /// rather than checked per slot.
+    func free(slotsOf batch: [Entry]) {
+        guard !holdsMembers else {
+            for entry in batch { free(slot: entry.slot) }
+            return
+        }
+        let room = freeSlots.reserve(batch.count)
+        batch.withUnsafeBufferPointer { batch in
+            for index in batch.indices { room[index] = batch[index].slot }
+        }
+        freeSlots.commit(batch.count)
+    }
 }
