@@ -28,6 +28,9 @@ protocol FeatureAccumulator {
     /// Byte offsets, within the accumulator, of the references to heap storage `add` will
     /// touch (window deques, maps), which are prefetched once the accumulator is in cache.
     static var heapReferenceOffsets: [Int] { get }
+    /// The `heapReferenceOffsets` whose objects' first lines are prefetched before values are
+    /// added, when `prefetchStorage` sees to the rest.
+    static var heapReferenceOffsetsForAdding: [Int] { get }
     /// Starts loading what adding `value` will touch in the heap storage of the state at
     /// `state` beyond the first lines of its objects (a map's entry for the value), once the
     /// state is in cache.
@@ -38,6 +41,7 @@ extension FeatureAccumulator {
     mutating func evict(olderThan cutoff: Int64) {}
     var heapBytes: Int { 0 }
     static var heapReferenceOffsets: [Int] { [] }
+    static var heapReferenceOffsetsForAdding: [Int] { heapReferenceOffsets }
     static func prefetchStorage(of state: UnsafeRawPointer, adding value: UnsafePointer<FieldValue>) {}
 }
 
@@ -785,6 +789,13 @@ extension LastState {
 extension ValueCountsState {
     static var heapReferenceOffsets: [Int] {
         [MemoryLayout<Self>.offset(of: \.counts)! + TextCounts.storageOffset, MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.storageOffset]
+    }
+
+    /// The window's: the table, which most states go without, is left to `prefetchStorage`,
+    /// which loads its header and the value's entry only when there is one (four prefetches
+    /// of the empty array's storage per event, otherwise).
+    static var heapReferenceOffsetsForAdding: [Int] {
+        [MemoryLayout<Self>.offset(of: \.texts)! + Lookback<String>.storageOffset]
     }
 
     /// The distinct-count table's entry for the value: a miss on it was the largest stall of

@@ -159,11 +159,19 @@ extension AccumulatorStore {
     }
 
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {
-        let offsets = State.heapReferenceOffsets
+        guard let fieldSlot, let values = values.baseAddress else {
+            // No values to add (a field-less store, or objects loaded for a checkpoint): the
+            // objects the states point to.
+            let offsets = State.heapReferenceOffsets
+            for index in slots.indices { prefetchReferencedObjects(at: UnsafeRawPointer(state(slots[index])), offsets: offsets) }
+            return
+        }
+        // A loop of its own: the optionals tested once, not per event.
+        let offsets = State.heapReferenceOffsetsForAdding
         for index in slots.indices {
             let state = UnsafeRawPointer(state(slots[index]))
             prefetchReferencedObjects(at: state, offsets: offsets)
-            if let fieldSlot { State.prefetchStorage(of: state, adding: values.baseAddress! + bases[index] + fieldSlot) }
+            State.prefetchStorage(of: state, adding: values + bases[index] + fieldSlot)
         }
     }
 

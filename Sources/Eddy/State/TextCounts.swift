@@ -181,8 +181,9 @@ struct TextCounts {
     /// Where the table's reference to its storage sits in a `TextCounts`.
     static var storageOffset: Int { MemoryLayout<TextCounts>.offset(of: \.entries)! }
 
-    /// Starts loading the table entry where a lookup of the text stored at `text` starts, in
-    /// the table at `table` (which must be in cache). The entry's address comes from the
+    /// Starts loading the table's header (its count and reference count, which `add` reads)
+    /// and the entry where a lookup of the text stored at `text` starts, in the table at
+    /// `table` (which must be in cache). The entry's address comes from the
     /// table's storage reference, read as raw bits, and the layout of an array's storage
     /// (elements after a 32-byte header, checked by a test); a prefetch never faults, so a
     /// different layout would only stop it helping.
@@ -193,6 +194,7 @@ struct TextCounts {
         guard mask >= 0 else { return }
         let storage = table.load(fromByteOffset: storageOffset, as: UInt.self)
         let position = Int(truncatingIfNeeded: hash(ofTextAt: text)) & mask
+        eddy_prefetch(UnsafeRawPointer(bitPattern: storage))
         eddy_prefetch(UnsafeRawPointer(bitPattern: storage &+ UInt(arrayElementsOffset &+ position &* MemoryLayout<Entry>.stride)))
     }
 
