@@ -158,8 +158,13 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 
     /// The ends of peer groups `groups`, relative to the chunk's first event `start`.
     private func setChunkEnds(_ groupEnds: UnsafeBufferPointer<Int>, _ groups: ClosedRange<Int>, start: Int) {
+        // Sized once and written in place: an append per group checked the array's
+        // uniqueness each time.
         chunkEnds.removeAll(keepingCapacity: true)
-        for groupEnd in groupEnds[groups] { chunkEnds.append(groupEnd - start) }
+        chunkEnds.append(contentsOf: repeatElement(0, count: groups.count))
+        chunkEnds.withUnsafeMutableBufferPointer { chunkEnds in
+            for index in chunkEnds.indices { chunkEnds[index] = groupEnds[groups.lowerBound + index] - start }
+        }
     }
 
     private var nextSlots: [Int] = []
