@@ -77,6 +77,19 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
         slots.removeAll(keepingCapacity: true)
         slots.append(contentsOf: repeatElement(0, count: bases.count))
         try slots.withUnsafeMutableBufferPointer { slots in
+            if let singleKeySlot, let values = values.baseAddress {
+                // A loop of its own: the key slot's optional and the arena's address tested
+                // once a batch, not per event.
+                for index in bases.indices {
+                    let key = FieldValue.textAddress(values + bases[index] + singleKeySlot)
+                    if let slot = backend.residentSlot(forKeyAt: key, hash: hashes[index]) {
+                        slots[index] = slot
+                        continue
+                    }
+                    slots[index] = try backend.slot(forKey: key.pointee, hash: hashes[index])
+                }
+                return
+            }
             for index in bases.indices {
                 // A single key column's text is looked up where it lies; only a key that is not
                 // resident is copied out, to be stored.
