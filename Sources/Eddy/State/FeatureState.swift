@@ -559,6 +559,7 @@ struct ValueCountsState: FeatureAccumulator {
         distinctInWindow = 0
         presentBits = 0
     }
+
     @inline(__always)
     func appendResult(to out: ByteBuffer) {
         guard histogram else {
