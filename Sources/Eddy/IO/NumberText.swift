@@ -362,7 +362,7 @@ public enum NumberText {
             case 1: (top, rest) = (fraction / 100_000_000, fraction % 100_000_000)
             default: (top, rest) = (fraction / 10_000_000_000_000_000, fraction % 10_000_000_000_000_000)
             }
-            eddy_store_64(first, (eightDigitWord(top) | 0x3030_3030_3030_3030) &>> UInt64(64 &- leading &* 8))
+            eddy_store_64(first, (eightDigitWord(top) | 0x3030_3030_3030_3030) &>> UInt64(truncatingIfNeeded: 64 &- leading &* 8))
             if words == 1 {
                 eddy_store_64(first + leading, eightDigitWord(rest) | 0x3030_3030_3030_3030)
             } else if words == 2 {

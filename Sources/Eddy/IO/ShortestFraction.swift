@@ -64,13 +64,14 @@ enum ShortestFraction {
         var first = shifted(bounds.low) &+ 1
         var last = shifted(bounds.high)
         guard first <= last else { return nil }
-        // One digit fewer keeps the decimals of this range that end in 0, divided by ten.
+        // One digit fewer keeps the decimals of this range that end in 0, divided by ten:
+        // there are some when the last one's multiple of ten is in the range, which takes one
+        // division where comparing both ends divided took two (most numbers have none).
         let longest = k
         while k > 1 {
-            let shorterFirst = (first &+ 9) / 10
             let shorterLast = last / 10
-            guard shorterFirst <= shorterLast else { break }
-            first = shorterFirst
+            guard shorterLast &* 10 >= first else { break }
+            first = (first &+ 9) / 10
             last = shorterLast
             k &-= 1
         }
