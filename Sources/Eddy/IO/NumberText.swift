@@ -378,21 +378,28 @@ public enum NumberText {
     /// 0...9, the first in the lowest byte.
     @inline(__always)
     static func eightDigitWord(_ value: UInt64) -> UInt64 {
-        let high = value / 10_000
-        return fourDigitWords(high | (value &- high &* 10_000) &<< 32)
+        // Divided as 32 bits (10^8 < 2^32): a multiply by a 32-bit reciprocal, where the
+        // 64-bit one took a full-width multiply and its register moves. (appendFraction also
+        // calls this for an integer part of 10^8 or more, and drops the result.)
+        let value32 = UInt32(truncatingIfNeeded: value)
+        let high = value32 / 10_000
+        return fourDigitWords(UInt64(high) | UInt64(value32 &- high &* 10_000) &<< 32)
     }
 
     /// The four decimal digits of each 32-bit half of `halves` (each below 10^4) as bytes
     /// 0...9, the first digit in the lowest byte of its half: both halves split into pairs
     /// (x * 5243 >> 19 is x / 100 below 43,699), then every 16-bit lane into tens and units
     /// (x * 103 >> 10 is x / 10 up to 178). No lane's product reaches the bits of the lane
-    /// below it that are kept.
+    /// below it that are kept. Each lane's quotient q and remainder x - 100q (or 10q) are put
+    /// side by side as `x << 16 + q * (1 - 100 << 16)`: one multiply by a 32-bit immediate and
+    /// an add where the remainder's multiply, subtract, shift and or took five instructions
+    /// (no lane's result is negative or past its lane, so the wrapping sum is exact).
     @inline(__always)
     static func fourDigitWords(_ halves: UInt64) -> UInt64 {
         let hundreds = ((halves &* 5243) &>> 19) & 0x0000_007F_0000_007F
-        let pairs = hundreds | (halves &- hundreds &* 100) &<< 16
+        let pairs = halves &<< 16 &+ hundreds &* UInt64(bitPattern: 1 - 100 << 16)
         let tens = ((pairs &* 103) &>> 10) & 0x000F_000F_000F_000F
-        return tens | (pairs &- tens &* 10) &<< 8
+        return pairs &<< 8 &+ tens &* UInt64(bitPattern: 1 - 10 << 8)
     }
 
     /// The fraction digits to print from a four-digit word (`fourDigitWords`): 4 less its
