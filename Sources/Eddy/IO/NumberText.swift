@@ -291,10 +291,12 @@ public enum NumberText {
     @inline(__always)
     static func appendDecimal(_ scaled: Int64, to out: ByteBuffer) {
         let magnitude = scaled.magnitude
-        let integer = magnitude / 10_000
-        let fraction = magnitude &- integer &* 10_000
         let sign = scaled < 0 ? 1 : 0
-        if integer < 10_000 {
+        if magnitude < 100_000_000 {
+            // Divided as 32 bits: a 32-bit reciprocal's multiply, no full-width one.
+            let magnitude32 = UInt32(truncatingIfNeeded: magnitude)
+            let integer = UInt64(magnitude32 / 10_000)
+            let fraction = magnitude &- integer &* 10_000
             let digits = fourDigitWords(integer | fraction &<< 32)
             let integerWord = UInt32(truncatingIfNeeded: digits)
             let fractionWord = UInt32(truncatingIfNeeded: digits &>> 32)
@@ -312,6 +314,8 @@ public enum NumberText {
             }
             return
         }
+        let integer = magnitude / 10_000
+        let fraction = magnitude &- integer &* 10_000
         let fractionWord = UInt32(truncatingIfNeeded: fourDigitWords(fraction))
         let integerDigits = digitCount(integer)
         let point = sign &+ integerDigits
