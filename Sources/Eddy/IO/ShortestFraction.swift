@@ -80,10 +80,11 @@ enum ShortestFraction {
         // against half of it.
         let roundsUp: Bool
         if narrow {
-            let remainder = UInt64(truncatingIfNeeded: bounds.exact) & (UInt64(1) &<< UInt64(s) &- 1)
-            let half = UInt64(1) &<< UInt64(s &- 1)
-            guard remainder != half else { return nil }
-            roundsUp = remainder > half
+            // The remainder's s bits moved to the top of a word, where half is 2^63: no masks
+            // to build (~4 instructions).
+            let remainderBits = UInt64(truncatingIfNeeded: bounds.exact) &<< UInt64(64 &- s)
+            guard remainderBits != 1 << 63 else { return nil }
+            roundsUp = remainderBits > 1 << 63
         } else {
             let remainder = bounds.exact & (UInt128(1) &<< s &- 1)
             let half = UInt128(1) &<< (s &- 1)
