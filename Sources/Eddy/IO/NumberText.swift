@@ -342,7 +342,9 @@ public enum NumberText {
     static func appendFraction(_ digits: UInt64, fractionDigits: Int, integer: UInt64, negative: Bool, to out: ByteBuffer) {
         let fraction = digits &- integer &* powerOfTen(fractionDigits)
         let sign = negative ? 1 : 0
-        let integerWord = eightDigitWord(integer)
+        // Below 10^4 (most sums and averages) the integer is the word's second half alone,
+        // with no division by 10^4 to split it.
+        let integerWord = integer < 10_000 ? fourDigitWords(integer &<< 32) : eightDigitWord(integer)
         // Below 10^8 the integer's digits are one word; the leading zeros are its zero bytes
         // at the bottom, in bits (the top byte stays for an integer part of 0).
         let leadingZeroBits = (integerWord | 1 &<< 56).trailingZeroBitCount & ~7
