@@ -238,8 +238,9 @@ private func pow10(_ n: Int) -> Int64 {
 
 /// The exact-arithmetic path for numbers with a fraction prints `description`'s digits on
 /// every kind of value in its range: random bit patterns, averages and sums of cents (17
-/// significant digits), numbers a few units in the last place from short decimals, and the
-/// range's edges; and it is taken for most of them, not left to the runtime.
+/// significant digits; running ones, and a window's few), numbers a few units in the last
+/// place from short decimals, and the range's edges; and it is taken for most of them, not
+/// left to the runtime.
 @Test func shortestFractionsPrintAsDescriptionDoes() {
     var generator = SplitMix(seed: 41)
     var values: [Double] = [1e-4, 1.0000000000000002e-4, 0.00010000000000000002, 999999999999999.9, 0.1, 0.3, 2.5,
@@ -254,6 +255,13 @@ private func pow10(_ n: Int) -> Int64 {
         sum += cents
         values.append(sum)
         values.append(sum / Double(index))
+        // A window's sum and average of a few cent amounts (40.35 + 8.87): mostly 15 to 17
+        // significant digits with an integer part below 10^4, the card job's numbers.
+        var window = 0.0
+        let amounts = 1 + Int(random(below: 6))
+        for _ in 0..<amounts { window += Double(Int(random(below: 100_000))) / 100 }
+        values.append(window)
+        values.append(window / Double(amounts))
         // Near a short decimal: a few units in the last place away from it.
         let short = Double(Int(random(below: 100_000))) / pow10Double(Int(random(below: 8)))
         var near = short
