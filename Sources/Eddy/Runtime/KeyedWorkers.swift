@@ -269,9 +269,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         }
         let encoded = results.encoded(events: range.count)
         if members.isEmpty, !markingEnds {
-            for index in bases.indices {
-                encoder.encode(values: values, base: bases[index], members: [], results: encoded, index: index, to: out)
-            }
+            encoder.encodeRecords(values: values, bases: bases, results: encoded, to: out)
             return
         }
         for index in bases.indices {
