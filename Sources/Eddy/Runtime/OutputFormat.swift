@@ -153,55 +153,60 @@ final class EventEncoder {
         let events = results.events
         guard let eventValues = values.baseAddress, let eventBases = bases.baseAddress else { return }
         let count = bases.count
-        @inline(__always) func resultStart(_ position: Int) -> Int { ends[position &- 1] }
         var index = 0
         while index < count {
             // The records left take at most their fixed parts and all of the batch's results;
             // 32 more: a prefix copy writes 32 bytes, a padded copy at most 16 past its piece.
             let bound = (count &- index) &* recordBoundBesideResults &+ results.bytes.count &+ Self.prefixSlotSize
             out.append(reserving: bound) { start in
-                @inline(__always) func appendPrefix(_ column: Int, at written: Int) -> Int {
-                    let source = prefixSlots + column &* Self.prefixSlotSize
-                    let target = UnsafeMutableRawPointer(start + written)
-                    target.storeBytes(of: source.load(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
-                    target.storeBytes(of: source.load(fromByteOffset: 16, as: (UInt64, UInt64).self), toByteOffset: 16, as: (UInt64, UInt64).self)
-                    return written &+ Int(source.load(fromByteOffset: Self.prefixSlotSize &- 1, as: UInt8.self))
+                // Walked as pointers (the target, the prefix slot, the result's end), not as
+                // offsets and counters: an add fewer each, and a register less per feature.
+                @inline(__always) func appendPrefix(_ source: UnsafeRawPointer, at target: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+                    let raw = UnsafeMutableRawPointer(target)
+                    raw.storeBytes(of: source.load(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
+                    raw.storeBytes(of: source.load(fromByteOffset: 16, as: (UInt64, UInt64).self), toByteOffset: 16, as: (UInt64, UInt64).self)
+                    return target + Int(source.load(fromByteOffset: Self.prefixSlotSize &- 1, as: UInt8.self))
                 }
-                var written = 0
+                let fixedPrefixesEnd = prefixSlots + fixedColumns &* Self.prefixSlotSize
+                let prefixesEnd = prefixSlots + columns &* Self.prefixSlotSize
+                var target = start
                 while index < count {
-                    let recordStart = written
+                    let recordStart = target
                     let event = eventValues + eventBases[index]
-                    var column = 0
-                    while column < fixedColumns {
-                        written = appendPrefix(column, at: written)
-                        let value = event + fixedSlots[column]
-                        column &+= 1
+                    var prefix = prefixSlots
+                    var fixedSlot = fixedSlots
+                    while prefix < fixedPrefixesEnd {
+                        target = appendPrefix(prefix, at: target)
+                        let value = event + fixedSlot.pointee
+                        prefix += Self.prefixSlotSize
+                        fixedSlot += 1
                         if value.pointee.kind == .missing {
-                            UnsafeMutableRawPointer(start + written).storeBytes(of: UInt32(0x6C6C_756E), as: UInt32.self) // "null"
-                            written &+= 4
+                            UnsafeMutableRawPointer(target).storeBytes(of: UInt32(0x6C6C_756E), as: UInt32.self) // "null"
+                            target += 4
                             continue
                         }
                         // A text stored out of line: the record is dropped, and written in parts below.
                         guard let inline = InlineText.decoded(
                             UnsafeRawPointer(FieldValue.textAddress(value)).load(as: (UInt64, UInt64).self))
-                        else { return recordStart }
-                        written &+= InlineText.write(inline, to: start + written)
+                        else { return recordStart - start }
+                        target += InlineText.write(inline, to: target)
                     }
-                    var position = index
-                    while column < columns {
-                        written = appendPrefix(column, at: written)
-                        let resultFrom = resultStart(position)
-                        let resultLength = ends[position] &- resultFrom
-                        copyPadded(to: start + written, from: resultBytes + resultFrom, count: resultLength)
-                        written &+= resultLength
-                        position &+= events
-                        column &+= 1
+                    // Event `index`'s result of a feature ends at `resultEnd[0]` and starts at `resultEnd[-1]`.
+                    var resultEnd = ends + index
+                    while prefix < prefixesEnd {
+                        target = appendPrefix(prefix, at: target)
+                        let resultFrom = resultEnd[-1]
+                        let resultLength = resultEnd[0] &- resultFrom
+                        copyPadded(to: target, from: resultBytes + resultFrom, count: resultLength)
+                        target += resultLength
+                        resultEnd += events
+                        prefix += Self.prefixSlotSize
                     }
-                    UnsafeMutableRawPointer(start + written).storeBytes(of: UInt16(0x0A7D), as: UInt16.self) // "}\n"
-                    written &+= 2
+                    UnsafeMutableRawPointer(target).storeBytes(of: UInt16(0x0A7D), as: UInt16.self) // "}\n"
+                    target += 2
                     index &+= 1
                 }
-                return written
+                return target - start
             }
             if index < count {
                 encodeInParts(values: values, base: bases[index], members: [], results: results, index: index, to: out)
