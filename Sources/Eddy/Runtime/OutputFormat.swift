@@ -162,10 +162,11 @@ final class EventEncoder {
                 // Walked as pointers (the target, the prefix slot, the result's end), not as
                 // offsets and counters: an add fewer each, and a register less per feature.
                 @inline(__always) func appendPrefix(_ source: UnsafeRawPointer, at target: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+                    let length = Int(source.load(fromByteOffset: Self.prefixSlotSize &- 1, as: UInt8.self))
                     let raw = UnsafeMutableRawPointer(target)
                     raw.storeBytes(of: source.load(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
                     raw.storeBytes(of: source.load(fromByteOffset: 16, as: (UInt64, UInt64).self), toByteOffset: 16, as: (UInt64, UInt64).self)
-                    return target + Int(source.load(fromByteOffset: Self.prefixSlotSize &- 1, as: UInt8.self))
+                    return target + length
                 }
                 let fixedPrefixesEnd = prefixSlots + fixedColumns &* Self.prefixSlotSize
                 let prefixesEnd = prefixSlots + columns &* Self.prefixSlotSize
