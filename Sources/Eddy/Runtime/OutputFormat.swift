@@ -160,7 +160,7 @@ final class EventEncoder {
             let bound = (count &- index) &* recordBoundBesideResults &+ results.bytes.count &+ Self.prefixSlotSize
             out.append(reserving: bound) { start in
                 // Walked as pointers (the target, the prefix slot, the result's end), not as
-                // offsets and counters: an add fewer each, and a register less per feature.
+                // offsets and column counters: about an instruction fewer a column.
                 @inline(__always) func appendPrefix(_ source: UnsafeRawPointer, at target: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
                     let length = Int(source.load(fromByteOffset: Self.prefixSlotSize &- 1, as: UInt8.self))
                     let raw = UnsafeMutableRawPointer(target)
