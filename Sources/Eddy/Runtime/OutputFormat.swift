@@ -24,13 +24,13 @@ final class EventEncoder {
     private let windowColumns: Int
     /// Microseconds per unit of the job's time, in which window bounds are written.
     private let timeUnit: Int64
-    /// The prefixes again, each at the start of its own zeroed 32-byte slot, for `appendRecord`,
+    /// The prefixes again, each at the start of its own zeroed 32-byte slot, for `encodeRecords`,
     /// which copies 32 bytes a prefix whatever its length; the slot's last byte holds the
     /// length (read from the slot's own address: a table of lengths took a register more
     /// than the loop had, and was reloaded from the stack for every feature).
     private let prefixSlots: UnsafeMutableRawPointer
     private let columns: Int
-    /// Whether records go through `appendRecord`: JSON Lines of events (no window bounds),
+    /// Whether records go through `encodeRecords`: JSON Lines of events (no window bounds),
     /// without `carry: ["*"]`, whose column prefixes are all shorter than 32 bytes.
     private let writesRecordsWhole: Bool
     /// What a record takes besides its feature results, at most: every prefix, 16 bytes a
@@ -109,8 +109,10 @@ final class EventEncoder {
         values: UnsafeBufferPointer<FieldValue>, base: Int, members: [(name: String, value: FieldValue)],
         results: EncodedResults, index: Int, to out: ByteBuffer
     ) {
-        if writesRecordsWhole, appendRecord(values: values, base: base, results: results, index: index, to: out) {
-            return
+        if writesRecordsWhole, InlineText.holds {
+            return withUnsafePointer(to: base) { base in
+                encodeRecords(values: values, bases: UnsafeBufferPointer(start: base, count: 1), firstIndex: index, results: results, to: out)
+            }
         }
         if format == .csv {
             return encodeCSV(values: values, base: base, members: members, results: results, index: index, to: out)
@@ -129,17 +131,20 @@ final class EventEncoder {
         appendFeatureColumns(results, index: index, to: out)
     }
 
-    /// `encode` for every event of the batch in `results`, without members: event `index`'s
-    /// values start at `bases[index]`. Records written whole go in one pass with one capacity
-    /// check for the lot: called per event, `encode` re-read the encoder's fields and the
-    /// results' buffers, and tested the format, about 90 instructions an event.
+    /// `encode` for events `firstIndex...` of the batch in `results`, without members: the
+    /// values of the k-th start at `bases[k]`. Records written whole go in one pass with one
+    /// capacity check for the lot, each prefix as 32 bytes from its slot (no test of its
+    /// length), each fixed column's text as an inline text's 16 raw bytes: called per event,
+    /// `encode` re-read the encoder's fields and the results' buffers, and tested the
+    /// format, about 90 instructions an event.
     func encodeRecords(
-        values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, results: EncodedResults, to out: ByteBuffer
+        values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, firstIndex: Int = 0,
+        results: EncodedResults, to out: ByteBuffer
     ) {
         // Texts read as inline words are tested once here, not per fixed column.
         guard writesRecordsWhole, InlineText.holds else {
             for index in bases.indices {
-                encode(values: values, base: bases[index], members: [], results: results, index: index, to: out)
+                encode(values: values, base: bases[index], members: [], results: results, index: firstIndex &+ index, to: out)
             }
             return
         }
@@ -193,7 +198,7 @@ final class EventEncoder {
                         target += InlineText.write(inline, to: target)
                     }
                     // Event `index`'s result of a feature ends at `resultEnd[0]` and starts at `resultEnd[-1]`.
-                    var resultEnd = ends + index
+                    var resultEnd = ends + (firstIndex &+ index)
                     while prefix < prefixesEnd {
                         target = appendPrefix(prefix, at: target)
                         let resultFrom = resultEnd[-1]
@@ -210,89 +215,10 @@ final class EventEncoder {
                 return target - start
             }
             if index < count {
-                encodeInParts(values: values, base: bases[index], members: [], results: results, index: index, to: out)
+                encodeInParts(values: values, base: bases[index], members: [], results: results, index: firstIndex &+ index, to: out)
                 index &+= 1
             }
         }
-    }
-
-    /// Writes a whole record with one capacity check, each prefix as 32 bytes from its slot
-    /// (no test of its length), each fixed column's text as an inline text's 16 raw bytes;
-    /// false, with nothing written, when a fixed column's text is not inline. Against
-    /// `appendFixedColumns` and `appendFeatureColumns`, this spares the pass over the fixed
-    /// columns that summed their lengths, the second capacity check, and the length tests
-    /// of the prefix copies.
-    @inline(__always)
-    private func appendRecord(
-        values: UnsafeBufferPointer<FieldValue>, base: Int, results: EncodedResults, index: Int, to out: ByteBuffer
-    ) -> Bool {
-        let prefixSlots = UnsafeRawPointer(prefixSlots)
-        // Unwrapped without a test: the buffers are an append buffer's, and the event's values.
-        let fixedSlots = self.fixedSlots.baseAddress.unsafelyUnwrapped
-        let fixedColumns = self.fixedSlots.count
-        let columns = self.columns
-        let ends = results.ends.baseAddress.unsafelyUnwrapped
-        let resultBytes = results.bytes.baseAddress.unsafelyUnwrapped
-        let events = results.events
-        // The event's values, read in place (a copy would retain and release each text).
-        let event = values.baseAddress.unsafelyUnwrapped + base
-        // Read once: the stores below may alias the flag for all the compiler knows.
-        let textsAreInline = InlineText.holds
-        @inline(__always) func resultStart(_ position: Int) -> Int { ends[position &- 1] }
-        var bound = recordBoundBesideResults
-        if results.bytes.count <= Self.batchResultsBound {
-            bound &+= results.bytes.count
-        } else {
-            var position = index
-            var column = fixedColumns
-            while column < columns {
-                bound &+= ends[position] &- resultStart(position)
-                position &+= events
-                column &+= 1
-            }
-        }
-        var complete = false
-        // 32 more: a prefix copy writes 32 bytes, a padded copy at most 16 past its piece.
-        out.append(reserving: bound &+ Self.prefixSlotSize) { start in
-            @inline(__always) func appendPrefix(_ column: Int, at written: Int) -> Int {
-                let source = prefixSlots + column &* Self.prefixSlotSize
-                let target = UnsafeMutableRawPointer(start + written)
-                target.storeBytes(of: source.load(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
-                target.storeBytes(of: source.load(fromByteOffset: 16, as: (UInt64, UInt64).self), toByteOffset: 16, as: (UInt64, UInt64).self)
-                return written &+ Int(source.load(fromByteOffset: Self.prefixSlotSize &- 1, as: UInt8.self))
-            }
-            var written = 0
-            var column = 0
-            while column < fixedColumns {
-                written = appendPrefix(column, at: written)
-                let value = event + fixedSlots[column]
-                column &+= 1
-                if value.pointee.kind == .missing {
-                    UnsafeMutableRawPointer(start + written).storeBytes(of: UInt32(0x6C6C_756E), as: UInt32.self) // "null"
-                    written &+= 4
-                    continue
-                }
-                // A text stored out of line: nothing written, the general path does it all.
-                guard textsAreInline,
-                      let inline = InlineText.decoded(UnsafeRawPointer(FieldValue.textAddress(value)).load(as: (UInt64, UInt64).self))
-                else { return 0 }
-                written &+= InlineText.write(inline, to: start + written)
-            }
-            var position = index
-            while column < columns {
-                written = appendPrefix(column, at: written)
-                let resultFrom = resultStart(position)
-                let resultLength = ends[position] &- resultFrom
-                copyPadded(to: start + written, from: resultBytes + resultFrom, count: resultLength)
-                written &+= resultLength
-                position &+= events
-                column &+= 1
-            }
-            UnsafeMutableRawPointer(start + written).storeBytes(of: UInt16(0x0A7D), as: UInt16.self) // "}\n"
-            complete = true
-            return written &+ 2
-        }
-        return complete
     }
 
     /// Appends the record of a key's window `[start, end)` (microseconds): the key columns
