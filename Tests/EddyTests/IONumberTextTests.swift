@@ -296,15 +296,21 @@ private func pow10(_ n: Int) -> Int64 {
             #expect(shortest.fractionDigits == 1 && shortest.digits == UInt64(magnitude) * 10 && shortest.integer == UInt64(magnitude),
                     "\(magnitude)")
         }
-        for value in [magnitude, -magnitude] {
-            let text = String(decoding: appended { NumberText.append(value, to: $0) }, as: UTF8.self)
-            if text != value.description {
-                mismatches += 1
-                if mismatches <= 10 { Issue.record("\(text) is not \(value.description)") }
-            }
-        }
+        countMismatches(printing: magnitude, into: &mismatches)
     }
     #expect(mismatches == 0)
+}
+
+/// Prints `magnitude` and its negation through `NumberText.append`, counting (and recording
+/// the first ten of) the texts that differ from `description`'s.
+private func countMismatches(printing magnitude: Double, into mismatches: inout Int) {
+    for value in [magnitude, -magnitude] {
+        let text = String(decoding: appended { NumberText.append(value, to: $0) }, as: UTF8.self)
+        if text != value.description {
+            mismatches += 1
+            if mismatches <= 10 { Issue.record("\(text) is not \(value.description)") }
+        }
+    }
 }
 
 /// The eight-digits-a-word writer of the shortest-fraction path prints `description`'s text
@@ -324,13 +330,7 @@ private func pow10(_ n: Int) -> Int64 {
             let magnitude = Double(integer) + fraction
             guard magnitude < 1e15, let shortest = ShortestFraction.digits(magnitude) else { continue }
             lengths.insert(shortest.fractionDigits)
-            for value in [magnitude, -magnitude] {
-                let text = String(decoding: appended { NumberText.append(value, to: $0) }, as: UTF8.self)
-                if text != value.description {
-                    mismatches += 1
-                    if mismatches <= 10 { Issue.record("\(text) is not \(value.description)") }
-                }
-            }
+            countMismatches(printing: magnitude, into: &mismatches)
         }
     }
     #expect(mismatches == 0)
