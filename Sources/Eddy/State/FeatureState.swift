@@ -97,8 +97,8 @@ struct NumericTotal {
     /// Values in the total that are not exact integers.
     private var doubleCount: Int64 = 0
 
-    /// `apply(value, sign: 1)` without its reset test, which an addition never meets (it
-    /// leaves both counts at least 1): 4 instructions per event and sum.
+    /// Without `remove`'s reset test, which an addition never meets (it leaves both counts
+    /// at least 1): 4 instructions per event and sum.
     @inline(__always)
     mutating func add(_ value: NumericValue) {
         count += 1
@@ -109,16 +109,15 @@ struct NumericTotal {
         doubleCount += 1
         addDouble(value.number)
     }
-    mutating func remove(_ value: NumericValue) { apply(value, sign: -1) }
 
-    private mutating func apply(_ value: NumericValue, sign: Int64) {
-        count += sign
+    mutating func remove(_ value: NumericValue) {
+        count -= 1
         if let integer = value.integer {
-            integerSum += sign == 1 ? Int128(integer) : -Int128(integer)
+            integerSum -= Int128(integer)
             return
         }
-        doubleCount += sign
-        addDouble(sign == 1 ? value.number : -value.number)
+        doubleCount -= 1
+        addDouble(-value.number)
         if count == 0 || doubleCount == 0 {
             // Nothing fractional is left in the total: restart the compensated part from an
             // exact zero instead of carrying rounding residue forward.
