@@ -217,61 +217,6 @@ struct SumState: FeatureAccumulator {
     }
 }
 
-struct WindowedSumState: FeatureAccumulator {
-    private var total = NumericTotal()
-    private var entries = Lookback<LoggedNumber>()
-    private let average: Bool
-    init(average: Bool) { self.average = average }
-    /// The test inline, the retraction out of line: nearly every event evicts nothing, and
-    /// the whole loop was not inlined, a call per event (-14 instructions an event).
-    @inline(__always)
-    mutating func evict(olderThan cutoff: Int64) {
-        if entries.holdsEntry(before: cutoff) { retract(olderThan: cutoff) }
-    }
-
-    @inline(never)
-    private mutating func retract(olderThan cutoff: Int64) {
-        while let removed = entries.popOldest(before: cutoff) { total.remove(removed.value) }
-    }
-    mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
-        guard !event.isAbsent else { return }
-        let number = NumericValue(at: event)
-        total.add(number)
-        entries.append(LoggedNumber(number), at: time)
-    }
-    @inline(__always)
-    func appendResult(to out: ByteBuffer) {
-        average ? total.appendAverage(to: out) : total.appendSum(to: out)
-    }
-}
-
-/// A number as a window's log keeps it: 9 bytes, so that an entry with its time takes 24
-/// bytes rather than a `NumericValue`'s 32 (the log of a sum over a long window holds every
-/// event in it: a quarter less memory, and fewer pages to fault in). Persisted as
-/// `NumericValue` (an integer's number is the integer as a Double, as the scanner sets it).
-enum LoggedNumber: StateCodable {
-    case integer(Int64)
-    case double(Double)
-
-    @inline(__always)
-    init(_ value: NumericValue) {
-        if let integer = value.integer { self = .integer(integer) } else { self = .double(value.number) }
-    }
-
-    @inline(__always)
-    var value: NumericValue {
-        switch self {
-        case .integer(let integer): NumericValue(number: Double(integer), integer: integer)
-        case .double(let number): NumericValue(number: number, integer: nil)
-        }
-    }
-
-    func encode(to writer: inout StateWriter) { value.encode(to: &writer) }
-    static func decode(from reader: inout StateReader) throws(StateFormatError) -> LoggedNumber {
-        LoggedNumber(try NumericValue.decode(from: &reader))
-    }
-}
-
 // MARK: - stddev
 
 /// Welford's running mean and sum of squared deviations, with the inverse step for removal,
@@ -696,20 +641,6 @@ extension SumState {
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         total = try .decode(from: &reader)
     }
-}
-
-extension WindowedSumState {
-    static var heapReferenceOffsets: [Int] { [MemoryLayout<Self>.offset(of: \.entries)! + Lookback<LoggedNumber>.storageOffset] }
-
-    func encodeState(to writer: inout StateWriter) {
-        total.encode(to: &writer)
-        entries.encode(to: &writer)
-    }
-    mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
-        total = try .decode(from: &reader)
-        entries = try .decode(from: &reader)
-    }
-    var heapBytes: Int { entries.heapBytes }
 }
 
 extension StddevState {

@@ -218,16 +218,6 @@ final class SumStore: AccumulatorStore {
     }
 }
 
-final class WindowedSumStore: AccumulatorStore {
-    let empty: WindowedSumState
-    let window: Int64?
-    var column = StateColumn()
-    init(_ empty: WindowedSumState, window: Int64?) {
-        self.empty = empty
-        self.window = window
-    }
-}
-
 final class StddevStore: AccumulatorStore {
     let empty: StddevState
     let window: Int64?

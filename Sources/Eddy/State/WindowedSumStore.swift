@@ -1,0 +1,396 @@
+import CEddySupport
+
+/// A windowed sum's or average's state in the key's row: the total, and where the key's log
+/// of the window's numbers lies in the store's chunks (`NumberLogChunks`), oldest first from
+/// entry `headIndex` of `headChunk` to entry `tailCount - 1` of `tailChunk`.
+struct WindowedSumState {
+    var total = NumericTotal()
+    /// The oldest entry's time, `.max` when the log is empty: a window with nothing to
+    /// evict (the common case for long windows) costs no access to the chunks.
+    var oldestTime = Int64.max
+    /// -1 until the key's first value; kept (empty) when the window empties.
+    var headChunk: Int32 = -1
+    var tailChunk: Int32 = -1
+    /// Entries in the log; checked arithmetic (2^31 entries would need 39 GB of chunks).
+    var count: Int32 = 0
+    var headIndex: UInt8 = 0
+    var tailCount: UInt8 = 0
+    let average: Bool
+
+    init(average: Bool) { self.average = average }
+}
+
+/// The logs of every key's window of a windowed sum, in 128-byte chunks of 7 entries carved
+/// from one memory mapping and recycled through a free list.
+///
+/// The log was a `Lookback<LoggedNumber>` per key: an array allocated at the key's first
+/// event (capacity 8) and reallocated at its 9th, 17th...; on the card job that was 154k
+/// `malloc`s, copies and `free`s (~65 instructions per event), plus two uniqueness checks
+/// per append. Here an append is two stores, a new chunk a pop from the free list or a bump.
+/// Chunks hold only numbers, so the mapping grows with `mremap` like `StateRows`.
+///
+/// Chunk layout: the next (newer) chunk's index (Int32, -1 for none), a bit per entry set
+/// when it is an integer (UInt32), 8 unused bytes, then 7 entries of (time, bits), the bits
+/// an Int64's or a Double's.
+final class NumberLogChunks {
+    static let chunkSize = 128
+    static let entriesPerChunk = 7
+    static let entriesOffset = 16
+    static let entrySize = 16
+
+    /// Where chunk 0 starts; moves when the mapping grows (`allocate`).
+    private(set) var base: UnsafeMutableRawPointer
+    private var capacity: Int
+    /// Chunks handed out at least once: those beyond were never touched.
+    private var used = 0
+    /// The first free chunk (the free ones are linked through their next index), or -1.
+    private var firstFree: Int32 = -1
+
+    init() {
+        capacity = 1024
+        guard let memory = eddy_map_memory(capacity * Self.chunkSize) else { Self.outOfMemory(capacity * Self.chunkSize) }
+        base = memory
+        HugePages.adviseMapping(base, bytes: capacity * Self.chunkSize)
+    }
+
+    deinit { eddy_unmap_memory(base, capacity * Self.chunkSize) }
+
+    private static func outOfMemory(_ bytes: Int) -> Never {
+        fatalError("out of memory for \(bytes) bytes of window logs")
+    }
+
+    @inline(__always)
+    func address(_ chunk: Int32) -> UnsafeMutableRawPointer { base + Int(chunk) &* Self.chunkSize }
+
+    @inline(__always)
+    func next(_ chunk: Int32) -> UnsafeMutablePointer<Int32> { address(chunk).assumingMemoryBound(to: Int32.self) }
+
+    @inline(__always)
+    func integerBits(_ chunk: Int32) -> UnsafeMutablePointer<UInt32> { (address(chunk) + 4).assumingMemoryBound(to: UInt32.self) }
+
+    /// Entry `index`'s time; its bits follow it.
+    @inline(__always)
+    func entry(_ chunk: Int32, _ index: Int) -> UnsafeMutablePointer<Int64> {
+        (address(chunk) + Self.entriesOffset + index &* Self.entrySize).assumingMemoryBound(to: Int64.self)
+    }
+
+    /// An empty chunk: no next one, no integers.
+    func allocate() -> Int32 {
+        let chunk: Int32
+        if firstFree >= 0 {
+            chunk = firstFree
+            firstFree = next(chunk).pointee
+        } else {
+            if used == capacity { grow() }
+            chunk = Int32(used)
+            used += 1
+        }
+        next(chunk).pointee = -1
+        integerBits(chunk).pointee = 0
+        return chunk
+    }
+
+    func free(_ chunk: Int32) {
+        next(chunk).pointee = firstFree
+        firstFree = chunk
+    }
+
+    private func grow() {
+        guard let larger = eddy_grow_mapping(base, capacity * Self.chunkSize, capacity * 2 * Self.chunkSize) else {
+            Self.outOfMemory(capacity * 2 * Self.chunkSize)
+        }
+        base = larger
+        capacity *= 2
+    }
+}
+
+/// The store of a windowed `sum` or `avg`: its states in the rows, their logs in its chunks.
+/// Persisted as before (the total, then the window's entries oldest first, each a time and
+/// a `NumericValue`).
+final class WindowedSumStore: FeatureStore {
+    private let empty: WindowedSumState
+    private let window: Int64
+    private var column = StateColumn()
+    private let chunks = NumberLogChunks()
+
+    init(_ empty: WindowedSumState, window: Int64?) {
+        precondition(window != nil, "a windowed sum without a window")
+        self.empty = empty
+        self.window = window!
+    }
+
+    var stateLayout: (size: Int, alignment: Int) { (MemoryLayout<WindowedSumState>.size, MemoryLayout<WindowedSumState>.alignment) }
+
+    /// The states hold only numbers and chunk indices: nothing to release with the rows
+    /// (the chunks go with the store).
+    func attach(to rows: StateRows, offset: Int) { column = StateColumn(rows: rows, offset: offset) }
+
+    @inline(__always)
+    private func state(_ slot: Int) -> UnsafeMutablePointer<WindowedSumState> { column.state(slot, as: WindowedSumState.self) }
+
+    func initialiseState(slot: Int) { state(slot).initialize(to: empty) }
+
+    /// Adds `value` at `time` to the total and the log of `state`.
+    @inline(__always)
+    private static func add(_ value: NumericValue, at time: Int64, to state: UnsafeMutablePointer<WindowedSumState>, chunks: NumberLogChunks) {
+        state.pointee.total.add(value)
+        log(value, at: time, in: state, chunks: chunks)
+    }
+
+    /// Appends `value` at `time` to the log of `state`.
+    @inline(__always)
+    private static func log(_ value: NumericValue, at time: Int64, in state: UnsafeMutablePointer<WindowedSumState>, chunks: NumberLogChunks) {
+        if Int(state.pointee.tailCount) == NumberLogChunks.entriesPerChunk || state.pointee.tailChunk < 0 {
+            startChunk(state, chunks: chunks)
+        }
+        let tail = state.pointee.tailChunk
+        let index = Int(state.pointee.tailCount)
+        let entry = chunks.entry(tail, index)
+        entry.pointee = time
+        if let integer = value.integer {
+            (entry + 1).pointee = integer
+            chunks.integerBits(tail).pointee |= 1 &<< UInt32(index)
+        } else {
+            UnsafeMutableRawPointer(entry + 1).storeBytes(of: value.number, as: Double.self)
+        }
+        if state.pointee.count == 0 { state.pointee.oldestTime = time }
+        state.pointee.tailCount &+= 1
+        state.pointee.count += 1
+    }
+
+    /// A new tail chunk: the first one, or the last one is full. Out of line, as it is
+    /// met once per 7 values.
+    @inline(never)
+    private static func startChunk(_ state: UnsafeMutablePointer<WindowedSumState>, chunks: NumberLogChunks) {
+        let chunk = chunks.allocate()
+        if state.pointee.tailChunk < 0 {
+            state.pointee.headChunk = chunk
+            state.pointee.headIndex = 0
+        } else {
+            chunks.next(state.pointee.tailChunk).pointee = chunk
+        }
+        state.pointee.tailChunk = chunk
+        state.pointee.tailCount = 0
+    }
+
+    /// The value of entry `index` of `chunk`.
+    @inline(__always)
+    private static func value(_ chunk: Int32, _ index: Int, chunks: NumberLogChunks) -> NumericValue {
+        let bits = (chunks.entry(chunk, index) + 1).pointee
+        if chunks.integerBits(chunk).pointee & (1 &<< UInt32(index)) != 0 {
+            return NumericValue(number: Double(bits), integer: bits)
+        }
+        return NumericValue(number: Double(bitPattern: UInt64(bitPattern: bits)), integer: nil)
+    }
+
+    /// Retracts the entries older than `cutoff`, oldest first. Out of line: nearly every
+    /// event evicts nothing.
+    @inline(never)
+    private static func retract(olderThan cutoff: Int64, from state: UnsafeMutablePointer<WindowedSumState>, chunks: NumberLogChunks) {
+        while state.pointee.oldestTime < cutoff {
+            let head = state.pointee.headChunk
+            state.pointee.total.remove(value(head, Int(state.pointee.headIndex), chunks: chunks))
+            state.pointee.count -= 1
+            if state.pointee.count == 0 {
+                // Emptied: the chunk stays, for the key's next value.
+                state.pointee.headIndex = 0
+                state.pointee.tailCount = 0
+                chunks.integerBits(head).pointee = 0
+                state.pointee.oldestTime = .max
+                return
+            }
+            state.pointee.headIndex &+= 1
+            if Int(state.pointee.headIndex) == NumberLogChunks.entriesPerChunk {
+                state.pointee.headChunk = chunks.next(head).pointee
+                state.pointee.headIndex = 0
+                chunks.free(head)
+            }
+            state.pointee.oldestTime = chunks.entry(state.pointee.headChunk, Int(state.pointee.headIndex)).pointee
+        }
+    }
+
+    /// One event: drops what left the window before its time (`cutoff`), then adds its
+    /// value unless it is absent.
+    @inline(__always)
+    private static func apply(_ value: UnsafePointer<FieldValue>, at time: Int64, cutoff: Int64, to state: UnsafeMutablePointer<WindowedSumState>, chunks: NumberLogChunks) {
+        if state.pointee.oldestTime < cutoff { retract(olderThan: cutoff, from: state, chunks: chunks) }
+        if !value.isAbsent { add(NumericValue(at: value), at: time, to: state, chunks: chunks) }
+    }
+
+    @inline(__always)
+    private static func appendResult(of state: UnsafeMutablePointer<WindowedSumState>, average: Bool, to out: ByteBuffer) {
+        average ? state.pointee.total.appendAverage(to: out) : state.pointee.total.appendSum(to: out)
+    }
+
+    func apply(_ value: FieldValue, slot: Int, at time: Int64) {
+        let state = state(slot)
+        withUnsafePointer(to: value) { Self.apply($0, at: time, cutoff: windowStart(time, window), to: state, chunks: chunks) }
+    }
+
+    func appendResult(slot: Int, to out: ByteBuffer) { Self.appendResult(of: state(slot), average: empty.average, to: out) }
+
+    func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
+        let applied: Int
+        if let fieldSlot, let values = batch.values.baseAddress {
+            applied = apply(batch, values: ArenaValues(values: values, bases: batch.bases, fieldSlot: fieldSlot), results: results)
+        } else {
+            // A field-less sum counts every event, as `AccumulatorStore` does (an empty
+            // batch's arena may have no address).
+            precondition(fieldSlot == nil || batch.slots.isEmpty, "a batch's events without their values")
+            applied = withUnsafePointer(to: countedEvent) { apply(batch, values: SameValue(value: $0), results: results) }
+        }
+        results.ends.commit(applied)
+    }
+
+    /// Applies the batch's events, their values read from `values`, and stores each one's
+    /// result end; returns the events applied. Generic rather than taking a closure for the
+    /// values, which stayed an indirect call per event.
+    @inline(__always)
+    private func apply<Values: EventValues>(_ batch: FeatureBatch, values: Values, results: BatchResults) -> Int {
+        let bytes = results.bytes
+        // Read once: no row is added while a batch is applied.
+        let rows = column.rows.unsafelyUnwrapped
+        let first = rows.address(ofRow: 0) + column.offset
+        let stride = rows.stride
+        let window = self.window
+        let average = empty.average
+        let chunks = self.chunks
+        // One result per event, in the batch's order (see `AccumulatorStore.apply`).
+        let resultEnds = results.ends.reserve(batch.slots.count)
+        @inline(__always)
+        func state(_ index: Int) -> UnsafeMutablePointer<WindowedSumState> {
+            (first + batch.slots[index] &* stride).assumingMemoryBound(to: WindowedSumState.self)
+        }
+        var start = 0
+        for end in batch.peerGroupEnds {
+            let time = batch.times[start]
+            let cutoff = windowStart(time, window)
+            if end == start &+ 1 {
+                // A lone event: its result at once, while its state is at hand.
+                let state = state(start)
+                Self.apply(values.at(start), at: time, cutoff: cutoff, to: state, chunks: chunks)
+                Self.appendResult(of: state, average: average, to: bytes)
+                resultEnds[start] = bytes.count
+            } else {
+                // Peers (equal times): all are applied before any is taken.
+                for index in start..<end { Self.apply(values.at(index), at: time, cutoff: cutoff, to: state(index), chunks: chunks) }
+                for index in start..<end {
+                    Self.appendResult(of: state(index), average: average, to: bytes)
+                    resultEnds[index] = bytes.count
+                }
+            }
+            start = end
+        }
+        return start
+    }
+
+    /// The line the next entry of each state goes to (or, without values to add, the
+    /// oldest entries, which a checkpoint reads).
+    func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {
+        let chunks = self.chunks
+        let adding = fieldSlot != nil
+        for slot in slots {
+            let state = state(slot)
+            if adding {
+                guard state.pointee.tailChunk >= 0 else { continue }
+                eddy_prefetch(chunks.entry(state.pointee.tailChunk, Int(state.pointee.tailCount)))
+            } else {
+                guard state.pointee.headChunk >= 0 else { continue }
+                eddy_prefetch(chunks.address(state.pointee.headChunk))
+                eddy_prefetch(chunks.address(state.pointee.headChunk) + 64)
+            }
+        }
+    }
+
+    var holdsHeap: Bool { true }
+
+    /// Frees the chunks of `state`'s log.
+    private func releaseLog(of state: UnsafeMutablePointer<WindowedSumState>) {
+        var chunk = state.pointee.headChunk
+        guard chunk >= 0 else { return }
+        while true {
+            let next = chunks.next(chunk).pointee
+            chunks.free(chunk)
+            if chunk == state.pointee.tailChunk { break }
+            chunk = next
+        }
+    }
+
+    func reset(slot: Int) {
+        let state = state(slot)
+        releaseLog(of: state)
+        state.pointee = empty
+    }
+
+    /// Calls `body` with each entry's time and value, oldest first.
+    private func forEachEntry(of state: UnsafeMutablePointer<WindowedSumState>, _ body: (Int64, NumericValue) -> Void) {
+        var chunk = state.pointee.headChunk
+        var index = Int(state.pointee.headIndex)
+        for _ in 0..<Int(state.pointee.count) {
+            if index == NumberLogChunks.entriesPerChunk {
+                chunk = chunks.next(chunk).pointee
+                index = 0
+            }
+            body(chunks.entry(chunk, index).pointee, Self.value(chunk, index, chunks: chunks))
+            index += 1
+        }
+    }
+
+    /// As the log was persisted when it was a `Lookback`: the total, the count, then each
+    /// entry's time and `NumericValue`, oldest first.
+    func encode(slot: Int, to writer: inout StateWriter) {
+        let state = state(slot)
+        state.pointee.total.encode(to: &writer)
+        writer.writeCount(Int(state.pointee.count))
+        forEachEntry(of: state) { time, value in
+            writer.write(time)
+            value.encode(to: &writer)
+        }
+    }
+
+    func decode(slot: Int, from reader: inout StateReader) throws(StateFormatError) {
+        let state = state(slot)
+        releaseLog(of: state)
+        state.pointee = empty
+        state.pointee.total = try .decode(from: &reader)
+        let count = try reader.readCount()
+        var previous = Int64.min
+        for _ in 0..<count {
+            let time = try reader.readInt64()
+            guard time >= previous else { throw StateFormatError("window entries out of time order") }
+            previous = time
+            // Logged without adding to the total, which was read whole. An integer's number
+            // is not kept: it reads back as the integer as a Double, as the scanner sets it.
+            Self.log(try NumericValue.decode(from: &reader), at: time, in: state, chunks: chunks)
+        }
+    }
+
+    /// The chunks the log spans (at least the one kept once a key has had a value).
+    func heapBytes(slot: Int) -> Int {
+        let state = state(slot)
+        guard state.pointee.headChunk >= 0 else { return 0 }
+        let spanned = (Int(state.pointee.headIndex) + Int(state.pointee.count) + NumberLogChunks.entriesPerChunk - 1) / NumberLogChunks.entriesPerChunk
+        return max(1, spanned) * NumberLogChunks.chunkSize
+    }
+}
+
+/// Where a batch's events' values are, for `WindowedSumStore.apply`.
+private protocol EventValues {
+    func at(_ index: Int) -> UnsafePointer<FieldValue>
+}
+
+/// Each event's value in the batch's arena.
+private struct ArenaValues: EventValues {
+    let values: UnsafePointer<FieldValue>
+    let bases: UnsafeBufferPointer<Int>
+    let fieldSlot: Int
+    @inline(__always)
+    func at(_ index: Int) -> UnsafePointer<FieldValue> { values + bases[index] + fieldSlot }
+}
+
+/// One value for every event.
+private struct SameValue: EventValues {
+    let value: UnsafePointer<FieldValue>
+    @inline(__always)
+    func at(_ index: Int) -> UnsafePointer<FieldValue> { value }
+}
