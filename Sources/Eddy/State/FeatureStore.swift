@@ -98,6 +98,24 @@ extension AccumulatorStore {
     func appendResult(slot: Int, to out: ByteBuffer) { state(slot).pointee.appendResultInPlace(to: out) }
 
     func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
+        let applied: Int
+        if let fieldSlot, let values = batch.values.baseAddress {
+            // The field slot's optional and the arena's address are tested once a batch, in
+            // a loop of their own, not per event (5 instructions per event and feature).
+            applied = apply(batch, values: ArenaValues(values: values, bases: batch.bases, fieldSlot: fieldSlot), results: results)
+        } else {
+            // A field-less count (an empty batch's arena may have no address).
+            precondition(fieldSlot == nil || batch.slots.isEmpty, "a batch's events without their values")
+            applied = withUnsafePointer(to: countedEvent) { apply(batch, values: SameValue(value: $0), results: results) }
+        }
+        results.ends.commit(applied)
+    }
+
+    /// Applies the batch's events, their values read from `values`, and stores each one's
+    /// result end; returns the events applied. Generic over where the values are rather
+    /// than taking a closure that adds one: the closure stayed a call per event and feature.
+    @inline(__always)
+    private func apply<Values: EventValues>(_ batch: FeatureBatch, values: Values, results: BatchResults) -> Int {
         let window = self.window
         // Local references: reading them from `results` per event retained them each time.
         let bytes = results.bytes
@@ -117,45 +135,27 @@ extension AccumulatorStore {
             state(batch.slots[index]).pointee.appendResultInPlace(to: bytes)
             resultEnds[index] = bytes.count
         }
-        /// Applies every event, `add` adding event `index`'s value to its state; returns the
-        /// events applied.
         @inline(__always)
-        func applyAll(_ add: (UnsafeMutablePointer<State>, Int, Int64) -> Void) -> Int {
-            @inline(__always)
-            func applyEvent(_ index: Int, at time: Int64) {
-                let state = state(batch.slots[index])
-                if let window { state.pointee.evict(olderThan: windowStart(time, window)) }
-                add(state, index, time)
-            }
-            var start = 0
-            for end in batch.peerGroupEnds {
-                let time = batch.times[start]
-                if end == start &+ 1 {
-                    // A lone event: its result at once, while its state is at hand.
-                    applyEvent(start, at: time)
-                    takeResult(start)
-                } else {
-                    // Peers (equal times): all are applied before any is taken.
-                    for index in start..<end { applyEvent(index, at: time) }
-                    for index in start..<end { takeResult(index) }
-                }
-                start = end
-            }
-            return start
+        func applyEvent(_ index: Int, at time: Int64) {
+            let state = state(batch.slots[index])
+            if let window { state.pointee.evict(olderThan: windowStart(time, window)) }
+            state.pointee.add(values.at(index), at: time)
         }
-        let applied: Int
-        if let fieldSlot, let values = batch.values.baseAddress {
-            // The field slot's optional and the arena's address are tested once a batch, in
-            // a loop of their own, not per event (5 instructions per event and feature).
-            let bases = batch.bases
-            applied = applyAll { state, index, time in state.pointee.add(values + bases[index] + fieldSlot, at: time) }
-        } else {
-            // A field-less count (an empty batch's arena may have no address).
-            precondition(fieldSlot == nil || batch.slots.isEmpty, "a batch's events without their values")
-            let counted = countedEvent
-            applied = applyAll { state, _, time in withUnsafePointer(to: counted) { state.pointee.add($0, at: time) } }
+        var start = 0
+        for end in batch.peerGroupEnds {
+            let time = batch.times[start]
+            if end == start &+ 1 {
+                // A lone event: its result at once, while its state is at hand.
+                applyEvent(start, at: time)
+                takeResult(start)
+            } else {
+                // Peers (equal times): all are applied before any is taken.
+                for index in start..<end { applyEvent(index, at: time) }
+                for index in start..<end { takeResult(index) }
+            }
+            start = end
         }
-        ends.commit(applied)
+        return start
     }
 
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {
@@ -314,6 +314,27 @@ final class CollectStore: AccumulatorStore {
 func windowStart(_ time: Int64, _ window: Int64) -> Int64 {
     let (start, overflow) = time.subtractingReportingOverflow(window)
     return overflow ? .min : start
+}
+
+/// Where a batch's events' values are, for the stores' batch loops.
+protocol EventValues {
+    func at(_ index: Int) -> UnsafePointer<FieldValue>
+}
+
+/// Each event's value in the batch's arena.
+struct ArenaValues: EventValues {
+    let values: UnsafePointer<FieldValue>
+    let bases: UnsafeBufferPointer<Int>
+    let fieldSlot: Int
+    @inline(__always)
+    func at(_ index: Int) -> UnsafePointer<FieldValue> { values + bases[index] + fieldSlot }
+}
+
+/// One value for every event (a field-less count's).
+struct SameValue: EventValues {
+    let value: UnsafePointer<FieldValue>
+    @inline(__always)
+    func at(_ index: Int) -> UnsafePointer<FieldValue> { value }
 }
 
 /// A release batch as feature stores see it: events in (time, arrival) order, each with the

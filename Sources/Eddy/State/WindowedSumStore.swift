@@ -374,23 +374,3 @@ final class WindowedSumStore: FeatureStore {
     }
 }
 
-/// Where a batch's events' values are, for `WindowedSumStore.apply`.
-private protocol EventValues {
-    func at(_ index: Int) -> UnsafePointer<FieldValue>
-}
-
-/// Each event's value in the batch's arena.
-private struct ArenaValues: EventValues {
-    let values: UnsafePointer<FieldValue>
-    let bases: UnsafeBufferPointer<Int>
-    let fieldSlot: Int
-    @inline(__always)
-    func at(_ index: Int) -> UnsafePointer<FieldValue> { values + bases[index] + fieldSlot }
-}
-
-/// One value for every event.
-private struct SameValue: EventValues {
-    let value: UnsafePointer<FieldValue>
-    @inline(__always)
-    func at(_ index: Int) -> UnsafePointer<FieldValue> { value }
-}
