@@ -98,13 +98,18 @@ struct KeyTable {
         var old = Self.emptyEntries(entries.count * 2)
         swap(&old, &entries)
         mask = entries.count - 1
+        let mask = mask
+        // Both buffers taken once: taking the new one per moved entry checked its
+        // uniqueness each time.
         old.withUnsafeMutableBufferPointer { old in
-            for index in old.indices where old[index].slot >= 0 {
-                var position = Int(truncatingIfNeeded: old[index].hash) & mask
-                while entries[position].slot >= 0 { position = (position + 1) & mask }
-                // Moved, not copied (a copy retained every key): the old entry gets the new
-                // one's empty key, which owns nothing, in exchange.
-                entries.withUnsafeMutableBufferPointer { entries in swap(&entries[position], &old[index]) }
+            entries.withUnsafeMutableBufferPointer { entries in
+                for index in old.indices where old[index].slot >= 0 {
+                    var position = Int(truncatingIfNeeded: old[index].hash) & mask
+                    while entries[position].slot >= 0 { position = (position + 1) & mask }
+                    // Moved, not copied (a copy retained every key): the old entry gets the new
+                    // one's empty key, which owns nothing, in exchange.
+                    swap(&entries[position], &old[index])
+                }
             }
         }
     }

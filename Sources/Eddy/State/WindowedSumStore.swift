@@ -14,7 +14,9 @@ struct WindowedSumState {
     /// Entries in the log; checked arithmetic (2^31 entries would need 39 GB of chunks).
     var count: Int32 = 0
     var headIndex: UInt8 = 0
-    var tailCount: UInt8 = 0
+    /// Entries in the tail chunk; `NumberLogChunks.entriesPerChunk` (full) while there is
+    /// no chunk, so that one test sends an append to `startChunk` (-3 instructions an event).
+    var tailCount = UInt8(NumberLogChunks.entriesPerChunk)
     let average: Bool
 
     init(average: Bool) { self.average = average }
@@ -140,9 +142,7 @@ final class WindowedSumStore: FeatureStore {
     /// Appends `value` at `time` to the log of `state`.
     @inline(__always)
     private static func log(_ value: NumericValue, at time: Int64, in state: UnsafeMutablePointer<WindowedSumState>, chunks: NumberLogChunks) {
-        if Int(state.pointee.tailCount) == NumberLogChunks.entriesPerChunk || state.pointee.tailChunk < 0 {
-            startChunk(state, chunks: chunks)
-        }
+        if Int(state.pointee.tailCount) == NumberLogChunks.entriesPerChunk { startChunk(state, chunks: chunks) }
         let tail = state.pointee.tailChunk
         let index = Int(state.pointee.tailCount)
         let entry = chunks.entry(tail, index)
