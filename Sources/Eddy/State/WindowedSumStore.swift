@@ -219,7 +219,7 @@ final class WindowedSumStore: FeatureStore {
 
     @inline(__always)
     private static func appendResult(of state: UnsafeMutablePointer<WindowedSumState>, average: Bool, to out: ByteBuffer) {
-        average ? state.pointee.total.appendAverage(to: out) : state.pointee.total.appendSum(to: out)
+        average ? NumericTotal.appendAverage(of: &state.pointee.total, to: out) : NumericTotal.appendSum(of: &state.pointee.total, to: out)
     }
 
     func apply(_ value: FieldValue, slot: Int, at time: Int64) {
