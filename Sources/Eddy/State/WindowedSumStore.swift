@@ -265,19 +265,14 @@ final class WindowedSumStore: FeatureStore {
         for end in batch.peerGroupEnds {
             let time = batch.times[start]
             let cutoff = windowStart(time, window)
-            if end == start &+ 1 {
-                // A lone event: its result at once, while its state is at hand.
-                let state = state(start)
-                Self.apply(values.at(start), at: time, cutoff: cutoff, to: state, chunks: chunks)
-                Self.appendResult(of: state, average: average, to: bytes)
-                resultEnds[start] = bytes.count
-            } else {
-                // Peers (equal times): all are applied before any is taken.
-                for index in start..<end { Self.apply(values.at(index), at: time, cutoff: cutoff, to: state(index), chunks: chunks) }
-                for index in start..<end {
-                    Self.appendResult(of: state(index), average: average, to: bytes)
-                    resultEnds[index] = bytes.count
-                }
+            // Every event of a peer group (equal times) is applied before any result is
+            // taken. One loop for lone events too: with a case of their own, the result's
+            // code was inlined there and left a call in the peers' loop, which most events
+            // of the card job go through.
+            for index in start..<end { Self.apply(values.at(index), at: time, cutoff: cutoff, to: state(index), chunks: chunks) }
+            for index in start..<end {
+                Self.appendResult(of: state(index), average: average, to: bytes)
+                resultEnds[index] = bytes.count
             }
             start = end
         }
