@@ -44,7 +44,7 @@ final class NumberLogChunks {
     private(set) var base: UnsafeMutableRawPointer
     private var capacity: Int
     /// Chunks handed out at least once: those beyond were never touched.
-    private var used = 0
+    private(set) var used = 0
     /// The first free chunk (the free ones are linked through their next index), or -1.
     private var firstFree: Int32 = -1
 
@@ -298,6 +298,9 @@ final class WindowedSumStore: FeatureStore {
     }
 
     var holdsHeap: Bool { true }
+
+    /// Chunks ever handed out, free or not (for tests).
+    var allocatedChunks: Int { chunks.used }
 
     /// Frees the chunks of `state`'s log.
     private func releaseLog(of state: UnsafeMutablePointer<WindowedSumState>) {
