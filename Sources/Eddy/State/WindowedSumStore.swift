@@ -282,18 +282,25 @@ final class WindowedSumStore: FeatureStore {
     /// The line the next entry of each state goes to (or, without values to add, the
     /// oldest entries, which a checkpoint reads).
     func prefetchHeap(slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>, fieldSlot: Int?) {
-        let chunks = self.chunks
-        let adding = fieldSlot != nil
+        // Read once, and a loop per case: the chunks' base and the case were read and tested
+        // per event (-3 instructions an event).
+        let base = chunks.base
+        guard fieldSlot != nil else {
+            for slot in slots {
+                let head = state(slot).pointee.headChunk
+                guard head >= 0 else { continue }
+                let chunk = base + Int(head) &* NumberLogChunks.chunkSize
+                eddy_prefetch(chunk)
+                eddy_prefetch(chunk + 64)
+            }
+            return
+        }
         for slot in slots {
             let state = state(slot)
-            if adding {
-                guard state.pointee.tailChunk >= 0 else { continue }
-                eddy_prefetch(chunks.entry(state.pointee.tailChunk, Int(state.pointee.tailCount)))
-            } else {
-                guard state.pointee.headChunk >= 0 else { continue }
-                eddy_prefetch(chunks.address(state.pointee.headChunk))
-                eddy_prefetch(chunks.address(state.pointee.headChunk) + 64)
-            }
+            let tail = state.pointee.tailChunk
+            guard tail >= 0 else { continue }
+            eddy_prefetch(base + Int(tail) &* NumberLogChunks.chunkSize + NumberLogChunks.entriesOffset
+                + Int(state.pointee.tailCount) &* NumberLogChunks.entrySize)
         }
     }
 
