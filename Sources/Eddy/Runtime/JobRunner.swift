@@ -538,16 +538,20 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             return try output.flushIfFull()
         }
         let time: Int64
+        // Its bucket in the pending queue.
+        let bucket: Int64
         if values[timeSlot].kind == .number, let integer = values[timeSlot].integer,
            case (let scaled, false) = integer.multipliedReportingOverflow(by: timeUnit), scaled != .min {
             // The common case of `eventTime`, reading the value in place instead of copying it.
             time = scaled
+            bucket = pending.bucket(ofTime: scaled, inUnits: integer)
         } else {
             switch eventTime(values[timeSlot]) {
             case .success(let microseconds): time = microseconds
             case .failure(let problem):
                 return try reject(record, problem.message, input: input, line: line, offset: offset)
             }
+            bucket = pending.bucket(of: time)
         }
         if let sessionWindows, time <= watermark {
             // Behind the watermark: first release and fire what it passed, so that only sessions
@@ -581,11 +585,11 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 pending.insert(time: fireTime, sequence: summary.read, keyHash: keyHash, values: &copy, members: nil)
             }
         } else if carriesAllMembers {
-            pending.insertReserved(time: time, sequence: summary.read, keyHash: keyHash, members: scanner.members)
+            pending.insertReserved(time: time, bucket: bucket, sequence: summary.read, keyHash: keyHash, members: scanner.members)
         } else {
             // A literal nil: chosen by a conditional, the members were released after queueing,
             // a runtime call per event (card job: -16 instructions per event).
-            pending.insertReserved(time: time, sequence: summary.read, keyHash: keyHash, members: nil)
+            pending.insertReserved(time: time, bucket: bucket, sequence: summary.read, keyHash: keyHash, members: nil)
         }
         if time > maxEventTime {
             maxEventTime = time
