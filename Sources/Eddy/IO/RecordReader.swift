@@ -37,6 +37,9 @@ public final class RecordReader {
         self.start = start
         next = start
         bytesRead = start.offset
+        bufferOffset = start.offset
+        line = start.line
+        atStreamStart = start.offset == 0
     }
 
     deinit { buffer.deallocate() }
@@ -49,24 +52,83 @@ public final class RecordReader {
         afterChunk: () throws -> Void = {},
         _ body: (UnsafeRawBufferPointer, _ line: Int, _ offset: Int64) throws -> Bool
     ) throws {
-        var start = 0  // first byte of the next record in the buffer
-        var end = 0  // bytes filled
-        var bufferOffset = self.start.offset  // stream offset of buffer[0]
-        var line = self.start.line
-        var atStreamStart = self.start.offset == 0
-        var endOfInput = false
-        while !endOfInput {
-            if bytesRead > self.start.offset { try afterChunk() }
+        repeat {
+            while let (record, line, offset) = nextBufferedRecord() {
+                guard try body(record, line, offset) else { return }
+            }
+        } while try readMore(afterChunk: afterChunk)
+    }
+
+    // Where `nextBufferedRecord` stands in the buffer and the stream.
+    /// The first byte of the next record in the buffer.
+    private var position = 0
+    /// Bytes filled.
+    private var end = 0
+    /// The stream offset of the buffer's first byte.
+    private var bufferOffset: Int64
+    /// The line number of the next record.
+    private var line: Int
+    private var atStreamStart: Bool
+    private var endOfInput = false
+
+    /// The next record in the buffer (as `forEachRecord` hands them out), or nil when it holds
+    /// no whole one: then `readMore` reads on, or tells the end of input.
+    ///
+    /// For a caller's own record loop: `forEachRecord`'s per-record closure cost two forwarding
+    /// thunks and the closure's saves and restores per record, and `forEachRecord` would not
+    /// inline (the optimizer inlines an `@inline(__always)` function of more than 64 blocks
+    /// only into a caller of fewer). Small for the same reason: CSV's record ends are found
+    /// out of line, and reading is left to `readMore`.
+    ///
+    /// Per record, positions and counts move with wrapping arithmetic: they stay within the
+    /// buffer, and stream offsets and line numbers within Int64 (an overflow check each was
+    /// ~8 instructions a record).
+    @inline(__always)
+    public func nextBufferedRecord() -> (record: UnsafeRawBufferPointer, line: Int, offset: Int64)? {
+        while position < end {
+            guard let (recordEnd, newlines) = findRecordEnd(from: position, to: end, final: endOfInput) else { return nil }
+            let start = position
+            var length = recordEnd &- start
+            if length > 0, buffer.load(fromByteOffset: recordEnd &- 1, as: UInt8.self) == 13 { length &-= 1 }
+            let record = UnsafeRawBufferPointer(start: buffer + start, count: length)
+            let recordLine = line
+            let recordOffset = bufferOffset &+ Int64(start)
+            line &+= newlines &+ 1
+            position = recordEnd &+ 1
+            next = ReadPosition(offset: bufferOffset &+ Int64(min(position, end)), line: line)
+            if !isBlank(record) {
+                lastRecord = (start, length, recordOffset)
+                return (record, recordLine, recordOffset)
+            }
+        }
+        return nil
+    }
+
+    /// Reads more input for `nextBufferedRecord`, once `afterChunk` has run (the records read
+    /// before are handed out, and the read may block); false at the end of input.
+    public func readMore(afterChunk: () throws -> Void) throws -> Bool {
+        if endOfInput { return false }
+        try refill(afterChunk: afterChunk)
+        return true
+    }
+
+    /// Reads more input after what the buffer holds (moving an unfinished record to the
+    /// front, or growing the buffer for it), once `afterChunk` has run; sets `endOfInput` at
+    /// the end of the stream.
+    @inline(never)
+    private func refill(afterChunk: () throws -> Void) throws {
+        while true {
+            if bytesRead > start.offset { try afterChunk() }
             if end == capacity {
                 if let last = lastRecord {
                     savedFingerprint = fingerprint(last)
                     lastRecord = nil
                 }
-                if start > 0 {
-                    memmove(buffer, buffer + start, end - start)
-                    bufferOffset += Int64(start)
-                    end -= start
-                    start = 0
+                if position > 0 {
+                    memmove(buffer, buffer + position, end - position)
+                    bufferOffset += Int64(position)
+                    end -= position
+                    position = 0
                 } else {
                     guard capacity < maxRecordBytes else {
                         throw IOError(tooLong(line: line, offset: bufferOffset))
@@ -96,28 +158,10 @@ public final class RecordReader {
                 if end >= 3, buffer.load(fromByteOffset: 0, as: UInt8.self) == 0xEF,
                    buffer.load(fromByteOffset: 1, as: UInt8.self) == 0xBB,
                    buffer.load(fromByteOffset: 2, as: UInt8.self) == 0xBF {
-                    start = 3
+                    position = 3
                 }
             }
-            // Per record, positions and counts move with wrapping arithmetic: they stay within
-            // the buffer, and stream offsets and line numbers within Int64 (an overflow check
-            // each was ~8 instructions a record).
-            while start < end {
-                guard let (recordEnd, newlines) = findRecordEnd(from: start, to: end, final: endOfInput) else { break }
-                var length = recordEnd &- start
-                if length > 0, buffer.load(fromByteOffset: recordEnd &- 1, as: UInt8.self) == 13 { length &-= 1 }
-                let record = UnsafeRawBufferPointer(start: buffer + start, count: length)
-                let recordStart = start
-                let recordLine = line
-                let recordOffset = bufferOffset &+ Int64(start)
-                line &+= newlines &+ 1
-                start = recordEnd &+ 1
-                next = ReadPosition(offset: bufferOffset &+ Int64(min(start, end)), line: line)
-                if !isBlank(record) {
-                    lastRecord = (recordStart, length, recordOffset)
-                    guard try body(record, recordLine, recordOffset) else { return }
-                }
-            }
+            return
         }
     }
 
@@ -144,43 +188,50 @@ public final class RecordReader {
                 return (buffer.distance(to: newline), 0)
             }
         case .csv:
-            // A quote opens a quoted field only at the start of a field; inside one, `""` is an
-            // escaped quote. A stray quote elsewhere (`x"y`) is left for the scanner to reject,
-            // instead of swallowing every following line into one record.
-            var inQuotes = false
-            var atFieldStart = true
-            var justClosedQuote = false
-            var newlines = 0
-            for index in start..<end {
-                let byte = buffer.load(fromByteOffset: index, as: UInt8.self)
-                if inQuotes {
-                    if byte == UInt8(ascii: "\"") {
-                        inQuotes = false
-                        justClosedQuote = true
-                    } else if byte == 10 {
-                        newlines += 1
-                    }
-                    continue
-                }
-                switch byte {
-                case UInt8(ascii: "\""):
-                    if atFieldStart || justClosedQuote { inQuotes = true }
-                    atFieldStart = false
-                    justClosedQuote = false
-                case UInt8(ascii: ","):
-                    atFieldStart = true
-                    justClosedQuote = false
-                case 10:
-                    return (index, newlines)
-                default:
-                    atFieldStart = false
-                    justClosedQuote = false
-                }
-            }
-            if final { return (end, newlines) }
-            return nil
+            return findCSVRecordEnd(from: start, to: end, final: final)
         }
         return final ? (end, 0) : nil
+    }
+
+    /// `findRecordEnd` for CSV, out of line: inlined, its loop made `nextBufferedRecord` too
+    /// large to inline into a record loop.
+    @inline(never)
+    private func findCSVRecordEnd(from start: Int, to end: Int, final: Bool) -> (Int, Int)? {
+        // A quote opens a quoted field only at the start of a field; inside one, `""` is an
+        // escaped quote. A stray quote elsewhere (`x"y`) is left for the scanner to reject,
+        // instead of swallowing every following line into one record.
+        var inQuotes = false
+        var atFieldStart = true
+        var justClosedQuote = false
+        var newlines = 0
+        for index in start..<end {
+            let byte = buffer.load(fromByteOffset: index, as: UInt8.self)
+            if inQuotes {
+                if byte == UInt8(ascii: "\"") {
+                    inQuotes = false
+                    justClosedQuote = true
+                } else if byte == 10 {
+                    newlines += 1
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                if atFieldStart || justClosedQuote { inQuotes = true }
+                atFieldStart = false
+                justClosedQuote = false
+            case UInt8(ascii: ","):
+                atFieldStart = true
+                justClosedQuote = false
+            case 10:
+                return (index, newlines)
+            default:
+                atFieldStart = false
+                justClosedQuote = false
+            }
+        }
+        if final { return (end, newlines) }
+        return nil
     }
 
     /// JSON Lines skips lines of whitespace; in CSV only an empty line is blank, since a line

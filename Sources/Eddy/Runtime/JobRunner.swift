@@ -421,27 +421,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             startingAt: start.map { ReadPosition(offset: $0.offset, line: $0.line) } ?? .beginning)
         var csvHeader = start?.csvHeader
         readingLayout = csvHeader.map { .csv(header: Array($0.utf8)) } ?? .jsonLines
-        /// Every 64 records: a stop request, and the progress line (every 16,384). Polled per
-        /// record, the stop signal was a C call and the progress a test of its own (~8
-        /// instructions an event); 64 records take well under a millisecond, and a stop is also
-        /// looked for before every read, which may block (`inputPaused`).
-        func pollEvery64Records(csvHeader: String?) throws {
-            guard summary.read & 0x3F == 0 else { return }
-            if summary.read & 0x3FFF == 0, progress != nil {
-                progress?.update(events: summary.read, bytes: bytesBefore + reader.bytesRead, clock: clock)
-            }
-            try stopIfRequested(reader, input, csvHeader: csvHeader)
-        }
         do {
             switch format {
             case .jsonl:
-                var scanner = JSONObjectScanner(fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
-                try reader.forEachRecord(afterChunk: { try inputPaused(reader, input, csvHeader: nil) }) { record, line, offset in
-                    try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
-                    try pollEvery64Records(csvHeader: nil)
-                    try checkpointIfDue(reader, input, csvHeader: nil)
-                    return true
-                }
+                try readJSONLines(reader, input, bytesBefore: bytesBefore, clock: clock)
             case .csv:
                 var scanner: CSVRecordScanner?
                 if let csvHeader, reader.next.offset > 0 {
@@ -456,7 +439,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                         return true
                     }
                     try handle(record, scanner: &scanner!, input: input, line: line, offset: offset)
-                    try pollEvery64Records(csvHeader: csvHeader)
+                    try pollEvery64Records(reader, input, bytesBefore: bytesBefore, clock: clock, csvHeader: csvHeader)
                     try checkpointIfDue(reader, input, csvHeader: csvHeader)
                     return true
                 }
@@ -467,6 +450,36 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
         note(position(of: reader, input, csvHeader: csvHeader, finished: true))
         return reader.bytesRead
+    }
+
+    /// The records of a JSON Lines input. They are pulled here rather than handed to a
+    /// closure (as CSV's are): the record loop and `handle` are one function, without a call
+    /// and two forwarding thunks per record; and a function of its own, since `read` does
+    /// not take `handle` inline.
+    private func readJSONLines(_ reader: RecordReader, _ input: InputSource, bytesBefore: Int64, clock: Stopwatch) throws {
+        var scanner = JSONObjectScanner(fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
+        repeat {
+            while let (record, line, offset) = reader.nextBufferedRecord() {
+                try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
+                try pollEvery64Records(reader, input, bytesBefore: bytesBefore, clock: clock, csvHeader: nil)
+                try checkpointIfDue(reader, input, csvHeader: nil)
+            }
+        } while try reader.readMore(afterChunk: { try inputPaused(reader, input, csvHeader: nil) })
+    }
+
+    /// Every 64 records: a stop request, and the progress line (every 16,384). Polled per
+    /// record, the stop signal was a C call and the progress a test of its own (~8
+    /// instructions an event); 64 records take well under a millisecond, and a stop is also
+    /// looked for before every read, which may block (`inputPaused`).
+    @inline(__always)
+    private func pollEvery64Records(
+        _ reader: RecordReader, _ input: InputSource, bytesBefore: Int64, clock: Stopwatch, csvHeader: String?
+    ) throws {
+        guard summary.read & 0x3F == 0 else { return }
+        if summary.read & 0x3FFF == 0, progress != nil {
+            progress?.update(events: summary.read, bytes: bytesBefore + reader.bytesRead, clock: clock)
+        }
+        try stopIfRequested(reader, input, csvHeader: csvHeader)
     }
 
     /// Before a read that may block (a pipe from `tail -f`): release what the watermark
