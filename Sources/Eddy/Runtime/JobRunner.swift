@@ -143,6 +143,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// The layout of the input being read.
     private var readingLayout = LateLayout.jsonLines
     private let checkpoints: CheckpointSchedule?
+    /// `checkpoints != nil`, tested per record: the test of the optional itself copied the
+    /// schedule (64 bytes) to the stack first.
+    private let takesCheckpoints: Bool
     private let resumePoint: ResumePoint?
     /// Where every input read so far (in this run or, resumed, in earlier ones) stands.
     private var sources: [SourceOffset] = []
@@ -159,6 +162,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         checkpoints: CheckpointSchedule?, resume: ResumePoint?
     ) {
         self.checkpoints = checkpoints
+        takesCheckpoints = checkpoints != nil
         resumePoint = resume
         self.plan = plan
         self.options = options
@@ -462,7 +466,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             while let (record, line, offset) = reader.nextBufferedRecord() {
                 try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
                 try pollEvery64Records(reader, input, bytesBefore: bytesBefore, clock: clock, csvHeader: nil)
-                try checkpointIfDue(reader, input, csvHeader: nil)
+                if takesCheckpoints { try checkpointIfDue(reader, input, csvHeader: nil) }
             }
         } while try reader.readMore(afterChunk: { try inputPaused(reader, input, csvHeader: nil) })
     }
@@ -714,6 +718,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// Releasing in batches changes neither order nor results, which depend only on (time,
     /// arrival), but it lets `release` look up a whole batch's rows before applying any: one
     /// key's lookups are a chain of dependent cache misses, many keys' lookups overlap.
+    @inline(__always)
     private func releaseIfBatchIsFull() throws {
         insertsSinceRelease += 1
         if insertsSinceRelease >= releaseBatchSize { try releaseReady() }

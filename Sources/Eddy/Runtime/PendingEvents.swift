@@ -104,16 +104,23 @@ final class PendingEvents {
     private(set) var members: [[(name: String, value: FieldValue)]] = []
     /// Whether any event was queued with its members: until then `free` need not look.
     private var holdsMembers = false
-    // Per slot and per bucket, in append buffers rather than arrays: each write to an array
-    // checked that it was uniquely referenced, eight calls per event here.
-    /// The stable hash of each buffered event's key, taken while its values were fresh in
-    /// cache: it picks the event's worker and finds its state without hashing again.
-    private let keyHashes = AppendBuffer<UInt64>()
-    /// Per slot: its event's time and arrival sequence, and the next slot in its bucket
-    /// (-1 at the end).
-    private let times = AppendBuffer<Int64>()
-    private let sequences = AppendBuffer<Int64>()
-    private let nextInBucket = AppendBuffer<Int32>()
+    /// What the queue keeps of a slot's event besides its values.
+    private struct SlotRecord {
+        var time: Int64
+        var sequence: Int64
+        /// The stable hash of the event's key, taken while its values were fresh in cache: it
+        /// picks the event's worker and finds its state without hashing again.
+        var keyHash: UInt64
+        /// The next slot in the event's bucket (-1 at the end).
+        var nextInBucket: Int32
+    }
+    /// Per slot, its record: `slotCapacity` of them, 32 bytes each, aligned to a cache line.
+    /// One record rather than a column per field: slots are reused in no particular order, so
+    /// a column's neighbouring entries belonged to other events, and queueing an event missed
+    /// the cache once per column (four D1 write misses an event, where one remains).
+    private var slotRecords: UnsafeMutablePointer<SlotRecord>
+    // Per bucket and the free slots, in append buffers rather than arrays: each write to an
+    // array checked that it was uniquely referenced.
     private let freeSlots = AppendBuffer<Int>()
     /// The bucket ring: each bucket's first and last slot (-1 when empty), and a bit per
     /// bucket set when it holds any.
@@ -145,6 +152,7 @@ final class PendingEvents {
     init(width: Int, horizon: Int64 = 0, granularity: Int64 = 1) {
         self.width = width
         arena = .allocate(capacity: 0)
+        slotRecords = Self.allocateRecords(0)
         let unit = max(granularity, 1)
         // Units the ring must span: the horizon, the watermark's bucket and a spare.
         let units = max(horizon, 0) / unit
@@ -171,7 +179,12 @@ final class PendingEvents {
 
     /// The stable hash of the key of the event in `slot`.
     @inline(__always)
-    func keyHash(ofSlot slot: Int) -> UInt64 { keyHashes.base[slot] }
+    func keyHash(ofSlot slot: Int) -> UInt64 { slotRecords[slot].keyHash }
+
+    private static func allocateRecords(_ count: Int) -> UnsafeMutablePointer<SlotRecord> {
+        UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<SlotRecord>.stride, alignment: 64)
+            .bindMemory(to: SlotRecord.self, capacity: max(count, 1))
+    }
 
     /// The bucket number of `time`: floor(time / bucketWidth).
     @inline(__always)
@@ -191,6 +204,7 @@ final class PendingEvents {
     deinit {
         arena.deinitialize(count: slotCount * width)
         arena.deallocate()
+        slotRecords.deallocate()
     }
 
     /// The values of the slot the next record is to be read into, to be written in place and
@@ -224,15 +238,16 @@ final class PendingEvents {
             larger.moveInitialize(from: arena, count: slotCount * width)
             arena.deallocate()
             arena = larger
+            let records = Self.allocateRecords(capacity)
+            records.moveInitialize(from: slotRecords, count: slotCount)
+            slotRecords.deallocate()
+            slotRecords = records
             slotCapacity = capacity
         }
         (arena + slot * width).initialize(repeating: .missing, count: width)
         slotCount += 1
         members.append([])
-        keyHashes.append(0)
-        times.append(0)
-        sequences.append(0)
-        nextInBucket.append(-1)
+        (slotRecords + slot).initialize(to: SlotRecord(time: 0, sequence: 0, keyHash: 0, nextInBucket: -1))
         return slot
     }
 
@@ -279,9 +294,7 @@ final class PendingEvents {
             members[slot] = eventMembers
             holdsMembers = true
         }
-        keyHashes.base[slot] = keyHash
-        times.base[slot] = time
-        sequences.base[slot] = sequence
+        slotRecords[slot] = SlotRecord(time: time, sequence: sequence, keyHash: keyHash, nextInBucket: -1)
         count += 1
         if let base, ringHolds(bucket, base: base) {
             append(slot: slot, toBucket: bucket)
@@ -297,18 +310,18 @@ final class PendingEvents {
         bucket >= base && UInt64(bitPattern: bucket &- base) <= UInt64(bitPattern: ringMask)
     }
 
-    /// Appends `slot` to the end of `bucket`'s list (arrival order, as a rule).
+    /// Appends `slot`, in no bucket's list (its `nextInBucket` -1), to the end of `bucket`'s
+    /// list (arrival order, as a rule).
     @inline(__always)
     private func append(slot: Int, toBucket bucket: Int64) {
         let position = Int(bucket & ringMask)
         let tails = tails.base
-        let nextInBucket = nextInBucket.base
-        nextInBucket[slot] = -1
+        let records = slotRecords
         if tails[position] < 0 {
             heads.base[position] = Int32(truncatingIfNeeded: slot)
             occupied.base[position >> 6] |= 1 << UInt64(position & 63)
         } else {
-            nextInBucket[Int(tails[position])] = Int32(truncatingIfNeeded: slot)
+            records[Int(tails[position])].nextInBucket = Int32(truncatingIfNeeded: slot)
         }
         tails[position] = Int32(truncatingIfNeeded: slot)
     }
@@ -363,9 +376,7 @@ final class PendingEvents {
 
     /// Takes bucket `position`'s events up to `watermark` into `taken`, in order.
     private func takeBucket(at position: Int, upTo watermark: Int64) {
-        let times = times.base
-        let sequences = sequences.base
-        let nextInBucket = nextInBucket.base
+        let records = slotRecords
         let start = taken.count
         var inOrder = true
         var previous: Entry? = nil
@@ -373,16 +384,16 @@ final class PendingEvents {
         var keptHead: Int32 = -1
         var keptTail: Int32 = -1
         while slot >= 0 {
-            let next = Int(nextInBucket[slot])
-            let entry = Entry(time: times[slot], sequence: sequences[slot], slot: slot)
+            let next = Int(records[slot].nextInBucket)
+            let entry = Entry(time: records[slot].time, sequence: records[slot].sequence, slot: slot)
             if entry.time <= watermark {
                 if let previous, !Entry.precedes(previous, entry) { inOrder = false }
                 previous = entry
                 taken.append(entry)
             } else {
                 // After the watermark, in its bucket: stays, in the same order.
-                nextInBucket[slot] = -1
-                if keptTail < 0 { keptHead = Int32(truncatingIfNeeded: slot) } else { nextInBucket[Int(keptTail)] = Int32(truncatingIfNeeded: slot) }
+                records[slot].nextInBucket = -1
+                if keptTail < 0 { keptHead = Int32(truncatingIfNeeded: slot) } else { records[Int(keptTail)].nextInBucket = Int32(truncatingIfNeeded: slot) }
                 keptTail = Int32(truncatingIfNeeded: slot)
             }
             slot = next
@@ -410,6 +421,7 @@ final class PendingEvents {
                 if let last = ready.last, !Entry.precedes(last, entry) { inOrder = false }
                 ready.append(entry)
             } else if ringHolds(bucket, base: base) {
+                // Its `nextInBucket` is still -1, as `queue` left it.
                 // Possibly ahead of later arrivals already in its bucket: `takeBucket` sorts it.
                 append(slot: entry.slot, toBucket: bucket)
             } else {
@@ -426,8 +438,8 @@ final class PendingEvents {
         for position in 0..<heads.count {
             var slot = Int(heads.base[position])
             while slot >= 0 {
-                entries.append(Entry(time: times.base[slot], sequence: sequences.base[slot], slot: slot))
-                slot = Int(nextInBucket.base[slot])
+                entries.append(Entry(time: slotRecords[slot].time, sequence: slotRecords[slot].sequence, slot: slot))
+                slot = Int(slotRecords[slot].nextInBucket)
             }
         }
         return entries
