@@ -630,9 +630,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     @inline(__always)
     private func checkKeysAndNumbers(_ values: UnsafeBufferPointer<FieldValue>) -> String? {
         // Nearly every record passes: one masked test per checked slot, and the reason only
-        // for a record that fails one.
+        // for a record that fails one. A masking shift: kinds number fewer than 8, and `<<`
+        // tested the amount against the width first.
         let passes = acceptedKinds.withUnsafeBufferPointer { checks in
-            checks.allSatisfy { (1 << values[$0.slot].kind.rawValue) & $0.kinds != 0 }
+            checks.allSatisfy { (1 &<< values[$0.slot].kind.rawValue) & $0.kinds != 0 }
         }
         return passes ? nil : badColumnReason(values)
     }
