@@ -535,12 +535,14 @@ struct ValueCountsState: FeatureAccumulator {
             NumberText.append(Int64(distinctCount), to: out)
             return
         }
-        appendHistogram(to: out)
+        Self.appendHistogram(of: counts, to: out)
     }
 
-    /// The histogram's result, out of line so that a distinct count's is inlined.
+    /// The histogram's result, out of line so that a distinct count's is inlined. Given the
+    /// table alone, which fits in registers: a call with the whole state passed a copy of it
+    /// (66 bytes, copied onto the stack before every distinct count's result too).
     @inline(never)
-    private func appendHistogram(to out: ByteBuffer) {
+    private static func appendHistogram(of counts: borrowing TextCounts, to out: ByteBuffer) {
         guard !counts.isEmpty else {
             out.append(contentsOf: nullText)
             return
