@@ -22,12 +22,12 @@ struct Lookback<Element> {
     var elements: ArraySlice<(time: Int64, element: Element)> { entries[head...] }
 
     @inline(__always)
-    mutating func append(_ element: consuming Element, at time: Int64) {
+    mutating func append(_ element: consuming Element, at time: Int64, initialCapacity: Int = Lookback.initialCapacity) {
         if isEmpty {
             oldestTime = time
             // Room for a few entries at once: growing 1, 2, 4, 8 cost an allocation and a
             // copy per step, for keys that see a handful of events.
-            if entries.capacity == 0 { entries.reserveCapacity(Self.initialCapacity) }
+            if entries.capacity == 0 { entries.reserveCapacity(initialCapacity) }
         } else if head > 0, entries.count == entries.capacity, head * 4 >= entries.count {
             // Full, and at least a quarter of it already left the window: slide down, don't
             // grow. A slide moves at most three entries per one that left, so appends stay
@@ -81,8 +81,8 @@ struct Lookback<Element> {
         }
     }
 
-    /// The capacity of a window's first allocation.
-    private static var initialCapacity: Int { 8 }
+    /// The capacity of a window's first allocation, unless its feature asks for another.
+    static var initialCapacity: Int { 8 }
 
     /// Where the array's reference to its storage sits in a `Lookback`.
     static var storageOffset: Int { MemoryLayout<Lookback>.offset(of: \.entries)! }
