@@ -16,7 +16,8 @@ struct Lookback<Element> {
     private var oldestTime = Int64.max
 
     var isEmpty: Bool { head == entries.count }
-    var count: Int { entries.count - head }
+    /// Unchecked: `head` never passes the entries' count (an overflow check per read).
+    var count: Int { entries.count &- head }
     var first: Element? { isEmpty ? nil : entries[head].element }
     var last: Element? { isEmpty ? nil : entries[entries.count - 1].element }
     var elements: ArraySlice<(time: Int64, element: Element)> { entries[head...] }
