@@ -121,7 +121,7 @@ extension Lookback where Element == String {
     /// An inline text, as nearly all are, is read once and compared by its first word: only
     /// a text equal in it, or one stored out of line (which may hold the same bytes), is
     /// looked at further. `same` per entry checked both texts' tags first, 15 instructions
-    /// an entry where this takes 7.
+    /// an entry where this takes 8.
     func contains(textAt text: UnsafePointer<String>) -> Bool {
         entries.withUnsafeBufferPointer { entries in
             guard let base = entries.baseAddress else { return false }
