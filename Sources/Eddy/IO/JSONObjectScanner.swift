@@ -504,14 +504,19 @@ public struct JSONObjectScanner {
                         FieldValue.overwrite(values + slot, with: FieldValue(kind: .string, text: c.text(start, c.i)))
                     }
                 }
-            } else if first &- 0x30 < 10 || first == 0x2D {
-                guard let shape = c.scanNumber() else { return nil }
-                if slot >= 0 {
-                    guard let value = NumberText.value(p + start, c.i &- start, shape) else { return nil }
-                    FieldValue.overwrite(values + slot, with: value)
-                }
             } else {
-                return nil
+                // A short plain number (amounts, epoch times) in one pass; any other by
+                // `numberEnd`, out of line, which refuses what is no number (a literal, an
+                // object or an array, left to `scanObject`) without a test of its own here.
+                let number = eddy_read_short_number(p + start, n &- start)
+                if number.length > 0 {
+                    c.i = start &+ number.length
+                    if slot >= 0 { FieldValue.overwrite(values + slot, with: NumberText.shortValue(number)) }
+                } else {
+                    let end = Self.numberEnd(p, n, start, slot >= 0 ? values + slot : nil)
+                    guard end >= 0 else { return nil }
+                    c.i = end
+                }
             }
             guard let next = c.nextByte() else { return nil }
             if next == 0x2C {
@@ -528,6 +533,21 @@ public struct JSONObjectScanner {
         let lastSlot = layout.lastSlot(through: member &- 1)
         if lastSlot >= 0 { guess = lastSlot + 1 }
         return layout.seen(through: member &- 1)
+    }
+
+    /// The position after the number that starts at `start`, its value written to
+    /// `destination` when there is one; -1 when it is no valid number or out of range.
+    @inline(never)
+    private static func numberEnd(
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ destination: UnsafeMutablePointer<FieldValue>?
+    ) -> Int {
+        var c = JSONCursor(p: p, n: n, i: start)
+        guard let shape = c.scanNumber() else { return -1 }
+        if let destination {
+            guard let value = NumberText.value(p + start, c.i &- start, shape) else { return -1 }
+            FieldValue.overwrite(destination, with: value)
+        }
+        return c.i
     }
 
     /// The position after the string that opens at `open`, and whether it has escapes;

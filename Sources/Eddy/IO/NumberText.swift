@@ -176,6 +176,18 @@ public enum NumberText {
         return slowValue(p, n)
     }
 
+    /// The value of a number `eddy_read_short_number` read: the one `value` gives.
+    @inline(__always)
+    static func shortValue(_ number: eddy_short_number) -> FieldValue {
+        // Dividing an integer by 10^0 leaves it as it is, and a negative fraction's value is
+        // the negated one of its magnitude (the rounding is symmetric; -0 is not read there),
+        // so integers and fractions need no branch between them.
+        let text = InlineText.makeASCII(words: (number.text_low, number.text_high), count: number.text_length)
+        return FieldValue(kind: .number, text: text,
+                          number: Double(number.value) / eddy_exact_power_of_ten(number.fraction_digits),
+                          integer: number.fraction_digits == 0 ? number.value : nil)
+    }
+
     /// Exact Int64 for integer digits, nil when out of range.
     @inline(always)
     static func integerValue(_ p: UnsafePointer<UInt8>, _ s: Shape) -> Int64? {
@@ -517,4 +529,22 @@ public enum NumberText {
     }
 
     private static let nullBytes: [UInt8] = Array("null".utf8)
+}
+
+extension InlineText {
+    /// The text of the `count` (at most 15) ASCII bytes held in `words`, the first in the
+    /// lowest byte of the first word and zero bytes past them: their words as they are, with
+    /// the tag `make` writes. (A number's text read with its digits, in registers already.)
+    @inline(__always)
+    static func makeASCII(words: (UInt64, UInt64), count: Int) -> String {
+        guard holds else {
+            return withUnsafeBytes(of: words) { String(decoding: UnsafeRawBufferPointer(rebasing: $0[..<count]), as: UTF8.self) }
+        }
+        // Written over an empty string, which owns nothing (see `unchecked`).
+        var text = ""
+        withUnsafeMutableBytes(of: &text) {
+            $0.storeBytes(of: (words.0, words.1 | UInt64(truncatingIfNeeded: 0xE0 | count) &<< 56), as: (UInt64, UInt64).self)
+        }
+        return text
+    }
 }
