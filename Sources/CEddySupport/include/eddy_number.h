@@ -64,12 +64,12 @@ static inline uint64_t eddy_no_digit_bytes(uint64_t values) {
 /// word (zero digits below) and converted with three multiplications; an integer whose
 /// digits fill the word continues in the next 8 bytes, converted the same way.
 static inline eddy_short_number eddy_read_short_number(const void *address, long available) {
-    eddy_short_number number = {0, 0, 0, 0, 0, 0};
+    const eddy_short_number none = {0, 0, 0, 0, 0, 0};
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const unsigned char *start = (const unsigned char *)address;
     long sign = start[0] == '-';
     long room = available - sign;
-    if (room < 8) return number;
+    if (room < 8) return none;
     const uint64_t zeros = 0x3030303030303030ULL;
     uint64_t low, high;
     __builtin_memcpy(&low, start + sign, 8);
@@ -77,19 +77,25 @@ static inline eddy_short_number eddy_read_short_number(const void *address, long
     uint64_t values = low ^ zeros;
     uint64_t stops = eddy_no_digit_bytes(values);
     long leadingZero = (values & 0xFF) == 0;
+    // Every field is set on both paths below, and the result built once from them: a field
+    // left as it was on one path kept the whole result in memory.
+    uint64_t magnitude, textLow, textHigh;
+    long length, fractionDigits, textLength;
     // Positions are in bits, 8 a byte: `integerBits` is 8 times the integer digits.
     if (stops != 0) {
         long integerBits = __builtin_ctzll(stops) - 7;
         long point = ((values >> integerBits) & 0xFF) == ('.' ^ '0');
         // `-0` is left too (its text drops the sign), and so is a leading zero before digits.
-        if (integerBits == 0 || (leadingZero && (integerBits > 8 || (sign && !point)))) return number;
-        long endBits = integerBits, fractionDigits = 0, dropped = 0;
+        if (integerBits == 0 || (leadingZero && (integerBits > 8 || (sign && !point)))) return none;
+        long endBits = integerBits, dropped = 0;
+        fractionDigits = 0;
         if (point) {
             // The fraction ends at the stop after the point, the lowest one left once the
             // point's is cleared.
             uint64_t after = stops & (stops - 1);
+            if (after == 0) return none;  // the number goes on past the word
             endBits = __builtin_ctzll(after) - 7;
-            if (after == 0 || endBits == integerBits + 8) return number;  // `1.` and none
+            if (endBits == integerBits + 8) return none;  // `1.` and no digit
             // The fraction moves down a byte over the point.
             uint64_t keep = (1ULL << integerBits) - 1;
             values = (values & keep) | ((values >> 8) & ~keep);
@@ -98,54 +104,54 @@ static inline eddy_short_number eddy_read_short_number(const void *address, long
         }
         // All the digits to the top of the word, zero digits below.
         values <<= 64 - endBits;
-        uint64_t magnitude = eddy_eight_digit_values(values);
+        magnitude = eddy_eight_digit_values(values);
         if (point) {
             // 0.0 and 0.0000x and below have a text of their own (an exponent past four
             // zeros); at most 5 fraction digits follow "0." within the word.
             static const uint64_t least[6] = {1, 1, 1, 1, 1, 10};
-            if (leadingZero && magnitude < least[fractionDigits]) return number;
+            if (leadingZero && magnitude < least[fractionDigits]) return none;
             // The fraction's trailing zeros, but its first digit, are the zero bytes at the top.
             long trailingZeros = __builtin_clzll(values) >> 3;
             dropped = trailingZeros < fractionDigits - 1 ? trailingZeros : fractionDigits - 1;
         }
-        long length = sign + ((endBits >> 3) + point), textLength = length - dropped;
-        __builtin_memcpy(&low, start, 8);
-        number.value = sign ? -(int64_t)magnitude : (int64_t)magnitude;
-        number.length = length;
-        number.fraction_digits = fractionDigits;
+        length = sign + (endBits >> 3) + point;
+        textLength = length - dropped;
         // The text is the number's first bytes, at most 8 (two shifts: none is 64 bits).
-        number.text_low = low & ~((~0ULL << (8 * textLength - 1)) << 1);
-        number.text_length = textLength;
+        __builtin_memcpy(&textLow, start, 8);
+        textLow &= ~((~0ULL << (8 * textLength - 1)) << 1);
+        textHigh = 0;
     } else {
         // 8 digits and more: an integer, ending in the next 8 bytes. Past `available` they
         // are zero bytes (which end the number as the record's end does), shifted in rather
         // than read.
-        if (leadingZero || room < 9) return number;
+        if (leadingZero || room < 9) return none;
         long highOffset = room < 16 ? room - 8 : 8;
         __builtin_memcpy(&high, start + sign + highOffset, 8);
         uint64_t highValues = (high >> (8 * (8 - highOffset))) ^ zeros;
         uint64_t highStops = eddy_no_digit_bytes(highValues);
-        if (highStops == 0) return number;
+        if (highStops == 0) return none;
         long moreBits = __builtin_ctzll(highStops) - 7;
-        long length = sign + 8 + (moreBits >> 3);
-        if (length > 15) return number;  // the text is at most 15 bytes
+        length = sign + 8 + (moreBits >> 3);
+        if (length > 15) return none;  // the text is at most 15 bytes
         static const uint64_t scale[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
         // The further digits at the top of the word (two shifts: none is 64 bits).
         uint64_t tail = (highValues << (56 - moreBits)) << 8;
-        uint64_t magnitude = eddy_eight_digit_values(values) * scale[moreBits >> 3] + eddy_eight_digit_values(tail);
-        number.value = sign ? -(int64_t)magnitude : (int64_t)magnitude;
-        number.length = length;
+        magnitude = eddy_eight_digit_values(values) * scale[moreBits >> 3] + eddy_eight_digit_values(tail);
+        fractionDigits = 0;
         // The text is the number: its first 8 bytes and the rest.
-        __builtin_memcpy(&low, start, 8);
-        __builtin_memcpy(&high, start + length - 8, 8);
-        number.text_low = low;
-        number.text_high = (high >> (8 * (15 - length))) >> 8;
-        number.text_length = length;
+        textLength = length;
+        __builtin_memcpy(&textLow, start, 8);
+        __builtin_memcpy(&textHigh, start + length - 8, 8);
+        textHigh = (textHigh >> (8 * (15 - length))) >> 8;
     }
+    eddy_short_number number = {
+        sign ? -(int64_t)magnitude : (int64_t)magnitude, length, fractionDigits, textLow, textHigh, textLength,
+    };
+    return number;
 #else
     (void)address;
     (void)available;
+    return none;
 #endif
-    return number;
 }
 #endif
