@@ -97,15 +97,20 @@ final class MemberLayout {
     /// Per member: for one of at most 16 bytes, its bytes as two little-endian words, zero
     /// past its length, and masks of the bytes it has in each; its length and slot (see
     /// `match`). One entry a member: read from two tables, they took two base pointers and
-    /// two indices a member.
-    private var words: UnsafeMutablePointer<(low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64, length: Int, slot: Int)>
+    /// two indices a member. After the last member's, one that matches nothing (`unmatched`).
+    private var words: UnsafeMutablePointer<Word>
     private(set) var count = 0
     private static let maxMembers = 64
+
+    typealias Word = (low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64, length: Int, slot: Int)
+    /// Longer than any record: no bytes match it.
+    private static let unmatched: Word = (0, 0, 0, 0, Int.max, -1)
 
     init() {
         bytes = .allocate(capacity: byteCapacity)
         entries = .allocate(capacity: Self.maxMembers)
-        words = .allocate(capacity: Self.maxMembers)
+        words = .allocate(capacity: Self.maxMembers + 1)
+        words[0] = Self.unmatched
     }
 
     deinit {
@@ -117,11 +122,26 @@ final class MemberLayout {
     @inline(__always) func seen(through member: Int) -> UInt64 { entries[member].seen }
     @inline(__always) func lastSlot(through member: Int) -> Int { entries[member].lastSlot }
 
+    /// The first member's entry for `match(at:)`; the next member's is the one after it, and
+    /// the entry after the last member's matches nothing, so a reader walks them with one
+    /// pointer (`scanLaidOut`, where a member index and the count to test it against took
+    /// two registers, and spills, per member).
+    @inline(__always) var firstWord: UnsafePointer<Word> { UnsafePointer(words) }
+
+    /// The member whose entry is `word`.
+    @inline(__always) func member(at word: UnsafePointer<Word>) -> Int { word - UnsafePointer(words) }
+
     /// The length and slot of member `member` when the `available` bytes at `p` start with
     /// its bytes, else nil.
     @inline(__always)
     func match(_ member: Int, _ p: UnsafePointer<UInt8>, _ available: Int) -> (length: Int, slot: Int)? {
-        let word = words[member]
+        match(at: words + member, p, available)
+    }
+
+    /// `match` for the member whose entry is `entry` (from `firstWord`).
+    @inline(__always)
+    func match(at entry: UnsafePointer<Word>, _ p: UnsafePointer<UInt8>, _ available: Int) -> (length: Int, slot: Int)? {
+        let word = entry.pointee
         if available >= 16 && word.length <= 16 {
             // A quoted name and its colon are rarely longer than 16 bytes, and a record has
             // more bytes after them: two loads and masked compares, no loop over the length
@@ -131,7 +151,7 @@ final class MemberLayout {
             let same = ((low ^ word.low) & word.lowMask) | ((high ^ word.high) & word.highMask) == 0
             return same ? (word.length, word.slot) : nil
         }
-        guard word.length <= available, sameBytes(p, bytes + entries[member].start, word.length) else { return nil }
+        guard word.length <= available, sameBytes(p, bytes + entries[member(at: entry)].start, word.length) else { return nil }
         return (word.length, word.slot)
     }
 
@@ -142,7 +162,11 @@ final class MemberLayout {
         let start = member == 0 ? 0 : entries[member - 1].start + entries[member - 1].length
         if start + length > byteCapacity {
             // An unusually long name: layouts that do not fit are simply not remembered.
-            guard start + length <= 1 << 16 else { count = member; return }
+            guard start + length <= 1 << 16 else {
+                count = member
+                words[member] = Self.unmatched
+                return
+            }
             let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: max(byteCapacity * 2, start + length))
             larger.update(from: bytes, count: start)
             bytes.deallocate()
@@ -163,6 +187,7 @@ final class MemberLayout {
             }
         }
         words[member] = packed
+        words[member + 1] = Self.unmatched
         let seenBefore: UInt64 = member == 0 ? 0 : entries[member - 1].seen
         let lastSlotBefore = member == 0 ? -1 : entries[member - 1].lastSlot
         let bit: UInt64 = slot >= 0 && slot < 64 ? 1 << UInt64(slot) : 0
@@ -472,16 +497,15 @@ public struct JSONObjectScanner {
     private mutating func scanLaidOut(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ values: UnsafeMutablePointer<FieldValue>
     ) -> UInt64? {
-        let members = layout.count
+        var word = layout.firstWord
         var c = JSONCursor(p: p, n: n)
         guard c.nextByte() == 0x7B else { return nil }
         c.i &+= 1
         c.skipWhitespace()
-        var member = 0
         while true {
-            guard member < members, let (length, slot) = layout.match(member, p + c.i, n &- c.i) else { return nil }
+            guard let (length, slot) = layout.match(at: word, p + c.i, n &- c.i) else { return nil }
             c.i &+= length
-            member &+= 1
+            word += 1
             guard let first = c.nextByte() else { return nil }
             let start = c.i
             if first == 0x22 {
@@ -530,9 +554,10 @@ public struct JSONObjectScanner {
         }
         c.skipWhitespace()
         guard c.i == n else { return nil }
-        let lastSlot = layout.lastSlot(through: member &- 1)
+        let last = layout.member(at: word) &- 1
+        let lastSlot = layout.lastSlot(through: last)
         if lastSlot >= 0 { guess = lastSlot + 1 }
-        return layout.seen(through: member &- 1)
+        return layout.seen(through: last)
     }
 
     /// The position after the number that starts at `start`, its value written to
