@@ -48,19 +48,20 @@ static inline uint64_t eddy_no_digit_bytes(uint64_t values) {
 /// is a short plain one, as nearly every number of a stream is: an optional minus, then
 /// either integer digits (no leading zeros) with an optional point and fraction digits, all
 /// within 7 bytes (a fraction with a zero integer part only when one of its first four
-/// digits is not zero), or an integer of 8 to 15 digits (an epoch time). Anything else
-/// (exponents, longer numbers, `-0`, numbers with fewer than 8 bytes from the sign to the
-/// record's end) gives length 0, left to the general reading, which then also rejects what is
-/// no number (`01`, `1.`, `-`). Like `NumberText.shapePrefix`, it reads the longest number at
-/// the start: the caller checks that what follows is no part of one (`1.5e3`, `12-`).
+/// digits is not zero), or an integer of 8 digits or more, at most 15 bytes with its sign
+/// (an epoch time). Anything else (exponents, longer numbers, `-0`, fewer than 8 bytes after
+/// the sign before the record's end) gives length 0, left to the general reading, which then
+/// also rejects what is no number (`01`, `1.`, `-`). Like `NumberText.shapePrefix`, it reads
+/// the longest number at the start: the caller checks that what follows is no part of one
+/// (`1.5e3`, `12-`).
 ///
-/// Fits `NumberText.value`: the same value, text, double and integer (checked by
-/// `IOShortNumberTests`).
+/// What it reads, `NumberText.value` reads alike: the same value, text, double and integer
+/// (`shortNumbersReadAsTheGeneralReadingDoes` checks it against the general reading).
 ///
-/// Without a loop: a per-byte loop exited at a place that depends on each number, with a
-/// mispredicted branch on most numbers. The 8 bytes after the sign are classified at once;
-/// the first one that is no digit ends the integer part and, when it is the point, the next
-/// such byte the fraction. The digits, the point taken out, are shifted to the top of the
+/// Without a loop: the general reading's per-byte loops exit at a place that depends on each
+/// number, a branch the predictor misses often. The 8 bytes after the sign are classified at
+/// once; the first one that is no digit ends the integer part and, when it is the point, the
+/// next such byte the fraction. The digits, the point taken out, are shifted to the top of the
 /// word (zero digits below) and converted with three multiplications; an integer whose
 /// digits fill the word continues in the next 8 bytes, converted the same way.
 static inline eddy_short_number eddy_read_short_number(const void *address, long available) {
