@@ -530,21 +530,3 @@ public enum NumberText {
 
     private static let nullBytes: [UInt8] = Array("null".utf8)
 }
-
-extension InlineText {
-    /// The text of the `count` (at most 15) ASCII bytes held in `words`, the first in the
-    /// lowest byte of the first word and zero bytes past them: their words as they are, with
-    /// the tag `make` writes. (A number's text read with its digits, in registers already.)
-    @inline(__always)
-    static func makeASCII(words: (UInt64, UInt64), count: Int) -> String {
-        guard holds else {
-            return withUnsafeBytes(of: words) { String(decoding: UnsafeRawBufferPointer(rebasing: $0[..<count]), as: UTF8.self) }
-        }
-        // Written over an empty string, which owns nothing (see `unchecked`).
-        var text = ""
-        withUnsafeMutableBytes(of: &text) {
-            $0.storeBytes(of: (words.0, words.1 | UInt64(truncatingIfNeeded: 0xE0 | count) &<< 56), as: (UInt64, UInt64).self)
-        }
-        return text
-    }
-}
