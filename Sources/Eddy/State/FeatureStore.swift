@@ -55,7 +55,7 @@ extension FeatureAccumulator {
 /// states (`StateRows`). Each accumulator gets its own final class below rather than one
 /// generic class: methods of a generic class called through a protocol run unspecialised
 /// (value witnesses per copy), which made the per-event work twice as slow.
-protocol AccumulatorStore: FeatureStore {
+protocol AccumulatorStore: BatchLoopStore {
     associatedtype State: FeatureAccumulator
     var empty: State { get }
     var window: Int64? { get }
@@ -98,24 +98,11 @@ extension AccumulatorStore {
     func appendResult(slot: Int, to out: ByteBuffer) { state(slot).pointee.appendResultInPlace(to: out) }
 
     func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
-        let applied: Int
-        if let fieldSlot, let values = batch.values.baseAddress {
-            // The field slot's optional and the arena's address are tested once a batch, in
-            // a loop of their own, not per event (5 instructions per event and feature).
-            applied = apply(batch, values: ArenaValues(values: values, bases: batch.bases, fieldSlot: fieldSlot), results: results)
-        } else {
-            // A field-less count (an empty batch's arena may have no address).
-            precondition(fieldSlot == nil || batch.slots.isEmpty, "a batch's events without their values")
-            applied = withUnsafePointer(to: countedEvent) { apply(batch, values: SameValue(value: $0), results: results) }
-        }
-        results.ends.commit(applied)
+        applyBatch(batch, fieldSlot: fieldSlot, results: &results)
     }
 
-    /// Applies the batch's events, their values read from `values`, and stores each one's
-    /// result end; returns the events applied. Generic over where the values are rather
-    /// than taking a closure that adds one: the closure stayed a call per event and feature.
     @inline(__always)
-    private func apply<Values: EventValues>(_ batch: FeatureBatch, values: Values, results: BatchResults) -> Int {
+    func applyEvents<Values: EventValues>(_ batch: FeatureBatch, values: Values, results: BatchResults) -> Int {
         let window = self.window
         // Local references: reading them from `results` per event retained them each time.
         let bytes = results.bytes
@@ -314,6 +301,33 @@ final class CollectStore: AccumulatorStore {
 func windowStart(_ time: Int64, _ window: Int64) -> Int64 {
     let (start, overflow) = time.subtractingReportingOverflow(window)
     return overflow ? .min : start
+}
+
+/// A store whose batch loop is generic over where the events' values are (`EventValues`)
+/// rather than taking a closure that reads one: the closure stayed a call per event and
+/// feature.
+protocol BatchLoopStore: FeatureStore {
+    /// Applies the batch's events, their values read from `values`, and stores each one's
+    /// result end; returns the events applied.
+    func applyEvents<Values: EventValues>(_ batch: FeatureBatch, values: Values, results: BatchResults) -> Int
+}
+
+extension BatchLoopStore {
+    /// `FeatureStore.apply` of a batch: where its values are is settled once a batch, each
+    /// case in a loop of its own, not per event (5 instructions per event and feature).
+    @inline(__always)
+    func applyBatch(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
+        let applied: Int
+        if let fieldSlot, let values = batch.values.baseAddress {
+            applied = applyEvents(batch, values: ArenaValues(values: values, bases: batch.bases, fieldSlot: fieldSlot), results: results)
+        } else {
+            // A field-less feature counts every event (an empty batch's arena may have no
+            // address).
+            precondition(fieldSlot == nil || batch.slots.isEmpty, "a batch's events without their values")
+            applied = withUnsafePointer(to: countedEvent) { applyEvents(batch, values: SameValue(value: $0), results: results) }
+        }
+        results.ends.commit(applied)
+    }
 }
 
 /// Where a batch's events' values are, for the stores' batch loops.

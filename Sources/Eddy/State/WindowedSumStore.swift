@@ -109,7 +109,7 @@ final class NumberLogChunks {
 /// The store of a windowed `sum` or `avg`: its states in the rows, their logs in its chunks.
 /// Persisted as before (the total, then the window's entries oldest first, each a time and
 /// a `NumericValue`).
-final class WindowedSumStore: FeatureStore {
+final class WindowedSumStore: BatchLoopStore {
     private let empty: WindowedSumState
     private let window: Int64
     private var column = StateColumn()
@@ -230,23 +230,11 @@ final class WindowedSumStore: FeatureStore {
     func appendResult(slot: Int, to out: ByteBuffer) { Self.appendResult(of: state(slot), average: empty.average, to: out) }
 
     func apply(_ batch: FeatureBatch, fieldSlot: Int?, results: inout BatchResults) {
-        let applied: Int
-        if let fieldSlot, let values = batch.values.baseAddress {
-            applied = apply(batch, values: ArenaValues(values: values, bases: batch.bases, fieldSlot: fieldSlot), results: results)
-        } else {
-            // A field-less sum counts every event, as `AccumulatorStore` does (an empty
-            // batch's arena may have no address).
-            precondition(fieldSlot == nil || batch.slots.isEmpty, "a batch's events without their values")
-            applied = withUnsafePointer(to: countedEvent) { apply(batch, values: SameValue(value: $0), results: results) }
-        }
-        results.ends.commit(applied)
+        applyBatch(batch, fieldSlot: fieldSlot, results: &results)
     }
 
-    /// Applies the batch's events, their values read from `values`, and stores each one's
-    /// result end; returns the events applied. Generic rather than taking a closure for the
-    /// values, which stayed an indirect call per event.
     @inline(__always)
-    private func apply<Values: EventValues>(_ batch: FeatureBatch, values: Values, results: BatchResults) -> Int {
+    func applyEvents<Values: EventValues>(_ batch: FeatureBatch, values: Values, results: BatchResults) -> Int {
         let bytes = results.bytes
         // Read once: no row is added while a batch is applied.
         let rows = column.rows.unsafelyUnwrapped
