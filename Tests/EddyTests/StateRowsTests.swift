@@ -7,17 +7,42 @@ struct StateRowsTests {
     @Test func statesAreLaidOutAlignedAndRowsNeverStraddleALineNeedlessly() {
         let one = StateRows.laidOut([(8, 8)])
         #expect(one.offsets == [0] && one.rows.stride == 8)
-        // The most aligned first, then the largest: 16, 4, 1 bytes in 32 (in the order given,
-        // 1, 16, 4 took 48).
+        // Rows of at most a line: the most aligned first, then the largest: 16, 4, 1 bytes in
+        // 32 (in the order given, 1, 16, 4 took 48).
         let padded = StateRows.laidOut([(1, 1), (16, 16), (4, 4)])
         #expect(padded.offsets == [20, 0, 16] && padded.rows.stride == 32)
         let small = StateRows.laidOut([(8, 8), (12, 4)])
         #expect(small.offsets == [0, 8] && small.rows.stride == 32)
+        // Wider rows: states of more than a line from a line's start, smaller ones inside a
+        // line, in the room the larger ones leave; no more lines than packed (448 bytes here).
         let wide = StateRows.laidOut([(100, 8), (200, 16), (0, 1), (49, 16), (42, 8)])
-        #expect(wide.offsets == [264, 0, 410, 208, 368] && wide.rows.stride == 448)
+        #expect(wide.offsets == [256, 0, 0, 384, 200] && wide.rows.stride == 448)
+        #expect(StateRows.packedLayout([(100, 8), (200, 16), (0, 1), (49, 16), (42, 8)]).offsets == [264, 0, 410, 208, 368])
         // Equal layouts keep the order given.
-        #expect(StateRows.laidOut([(24, 8), (24, 8), (24, 8)]).offsets == [0, 24, 48])
+        #expect(StateRows.laidOut([(24, 8), (24, 8), (24, 8)]).offsets == [0, 24, 64])
         #expect(Int(bitPattern: wide.rows.address(ofRow: 0)) % StateRows.lineSize == 0)
+        // When lines cost more lines of row, the states are packed.
+        let tight = StateRows.layout([(40, 8), (40, 8), (40, 8)])
+        #expect(tight.offsets == [0, 40, 80] && tight.stride == 128)
+    }
+
+    /// The card job's states (count, windowed sum, max, average, last, distinct count, collect
+    /// of 5): each loads the fewest lines its size allows, in six lines as when packed.
+    @Test func theCardJobsStatesEachSpanTheFewestLines() {
+        let layouts = [(8, 8), (72, 16), (35, 8), (48, 16), (26, 8), (67, 8), (88, 8)]
+        let (stride, offsets) = StateRows.layout(layouts.map { (size: $0.0, alignment: $0.1) })
+        #expect(stride == 384)
+        #expect(offsets == [200, 128, 88, 208, 328, 256, 0])
+        for ((size, alignment), offset) in zip(layouts, offsets) {
+            #expect(offset % alignment == 0)
+            let lines = (offset + size - 1) / StateRows.lineSize - offset / StateRows.lineSize + 1
+            #expect(lines == (size + StateRows.lineSize - 1) / StateRows.lineSize)
+        }
+        for (index, (size, _)) in layouts.enumerated() {
+            for (other, (otherSize, _)) in layouts.enumerated() where other != index {
+                #expect(offsets[index] + size <= offsets[other] || offsets[other] + otherSize <= offsets[index])
+            }
+        }
     }
 
     /// States keep their values (heap storage included) as the rows grow and move; a reset

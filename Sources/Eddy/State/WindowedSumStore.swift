@@ -3,21 +3,25 @@ import CEddySupport
 /// A windowed sum's or average's state in the key's row: the total, and where the key's log
 /// of the window's numbers lies in the store's chunks (`NumberLogChunks`), oldest first from
 /// entry `headIndex` of `headChunk` to entry `tailCount - 1` of `tailChunk`.
+///
+/// Declared in this order so that what `prefetchHeap` reads (the tail) lies in the state's
+/// first 64 bytes, with the total: the rows place a state of more than a line at a line's
+/// start (`StateRows.lineAwareLayout`), so the prefetch loads one line of each row, not two.
 struct WindowedSumState {
     var total = NumericTotal()
     /// The oldest entry's time, `.max` when the log is empty: a window with nothing to
     /// evict (the common case for long windows) costs no access to the chunks.
     var oldestTime = Int64.max
     /// -1 until the key's first value; kept (empty) when the window empties.
-    var headChunk: Int32 = -1
     var tailChunk: Int32 = -1
-    /// Entries in the log; checked arithmetic (2^31 entries would need 39 GB of chunks).
-    var count: Int32 = 0
-    var headIndex: UInt8 = 0
     /// Entries in the tail chunk; `NumberLogChunks.entriesPerChunk` (full) while there is
     /// no chunk, so that one test sends an append to `startChunk` (-3 instructions an event).
     var tailCount = UInt8(NumberLogChunks.entriesPerChunk)
+    var headIndex: UInt8 = 0
     let average: Bool
+    var headChunk: Int32 = -1
+    /// Entries in the log; checked arithmetic (2^31 entries would need 39 GB of chunks).
+    var count: Int32 = 0
 
     init(average: Bool) { self.average = average }
 }
