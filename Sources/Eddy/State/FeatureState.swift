@@ -212,10 +212,15 @@ struct NumericValue: StateCodable {
     }
 }
 
-struct SumState: FeatureAccumulator {
-    private var total = NumericTotal()
-    private let average: Bool
-    init(average: Bool) { self.average = average }
+/// The state of an unwindowed `sum` (`SumState`) or `avg` (`AverageState`): the total alone.
+/// Two types rather than one with a flag: the flag was read from the row per event, and made
+/// the state 49 bytes, too many to share a line with the end of a windowed sum's state
+/// (`StateRows.lineAwareLayout`).
+protocol TotalState: FeatureAccumulator {
+    var total: NumericTotal { get set }
+}
+
+extension TotalState {
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         if !event.isAbsent { total.add(NumericValue(at: event)) }
     }
@@ -223,11 +228,20 @@ struct SumState: FeatureAccumulator {
         var copy = self
         copy.appendResultInPlace(to: out)
     }
+}
+
+struct SumState: TotalState {
+    var total = NumericTotal()
     /// The total read in place (see `NumericTotal.appendSum(of:to:)`).
     @inline(__always)
-    mutating func appendResultInPlace(to out: ByteBuffer) {
-        average ? NumericTotal.appendAverage(of: &total, to: out) : NumericTotal.appendSum(of: &total, to: out)
-    }
+    mutating func appendResultInPlace(to out: ByteBuffer) { NumericTotal.appendSum(of: &total, to: out) }
+}
+
+struct AverageState: TotalState {
+    var total = NumericTotal()
+    /// The total read in place (see `NumericTotal.appendSum(of:to:)`).
+    @inline(__always)
+    mutating func appendResultInPlace(to out: ByteBuffer) { NumericTotal.appendAverage(of: &total, to: out) }
 }
 
 // MARK: - stddev
@@ -675,7 +689,7 @@ extension WindowedCountState {
     var heapBytes: Int { times.heapBytes }
 }
 
-extension SumState {
+extension TotalState {
     func encodeState(to writer: inout StateWriter) { total.encode(to: &writer) }
     mutating func decodeState(from reader: inout StateReader) throws(StateFormatError) {
         total = try .decode(from: &reader)

@@ -205,6 +205,16 @@ final class SumStore: AccumulatorStore {
     }
 }
 
+final class AverageStore: AccumulatorStore {
+    let empty: AverageState
+    let window: Int64?
+    var column = StateColumn()
+    init(_ empty: AverageState, window: Int64?) {
+        self.empty = empty
+        self.window = window
+    }
+}
+
 final class StddevStore: AccumulatorStore {
     let empty: StddevState
     let window: Int64?
