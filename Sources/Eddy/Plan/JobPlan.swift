@@ -101,7 +101,7 @@ public struct FeaturePlan: Sendable {
             let average = spec.op == .avg
             return windowed
                 ? WindowedSumStore(WindowedSumState(average: average), window: window)
-                : SumStore(SumState(average: average), window: nil)
+                : average ? AverageStore(AverageState(), window: nil) as FeatureStore : SumStore(SumState(), window: nil)
         case .stddev: return windowed ? WindowedStddevStore(WindowedStddevState(), window: window) : StddevStore(StddevState(), window: nil)
         case .min, .max:
             let isMax = spec.op == .max
