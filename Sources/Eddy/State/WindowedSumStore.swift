@@ -4,9 +4,10 @@ import CEddySupport
 /// of the window's numbers lies in the store's chunks (`NumberLogChunks`), oldest first from
 /// entry `headIndex` of `headChunk` to entry `tailCount - 1` of `tailChunk`.
 ///
-/// Declared in this order so that what `prefetchHeap` reads (the tail) lies in the state's
-/// first 64 bytes, with the total: the rows place a state of more than a line at a line's
-/// start (`StateRows.lineAwareLayout`), so the prefetch loads one line of each row, not two.
+/// What an event reads and writes (the total, the oldest time, the tail) is the first 64
+/// bytes, and the rows place a state of more than a line at a line's start
+/// (`StateRows.lineAwareLayout`): an event and `prefetchHeap` load one line of the row, not
+/// two. The head is read only when entries leave the window, or to tell an empty log.
 struct WindowedSumState {
     var total = NumericTotal()
     /// The oldest entry's time, `.max` when the log is empty: a window with nothing to
@@ -20,10 +21,15 @@ struct WindowedSumState {
     var headIndex: UInt8 = 0
     let average: Bool
     var headChunk: Int32 = -1
-    /// Entries in the log; checked arithmetic (2^31 entries would need 39 GB of chunks).
-    var count: Int32 = 0
+    /// Chunks in the log, for `heapBytes`: changed only when one is started or freed. (A
+    /// count of entries, changed per event, took the state past its first line.) Wrapping
+    /// arithmetic: it never exceeds the chunks handed out, whose indices are checked Int32s.
+    var chunkCount: Int32 = 0
 
     init(average: Bool) { self.average = average }
+
+    /// Whether the log holds no entry: no chunk yet, or its head has caught up with its tail.
+    var logIsEmpty: Bool { tailChunk < 0 || (headChunk == tailChunk && headIndex == tailCount) }
 }
 
 /// The logs of every key's window of a windowed sum, in 128-byte chunks of 7 entries carved
@@ -157,9 +163,10 @@ final class WindowedSumStore: BatchLoopStore {
         } else {
             UnsafeMutableRawPointer(entry + 1).storeBytes(of: value.number, as: Double.self)
         }
-        if state.pointee.count == 0 { state.pointee.oldestTime = time }
+        // The first entry of an empty log sets the oldest time. An empty log's is `.max`, so
+        // only then are the positions (on the state's second line) read.
+        if state.pointee.oldestTime == .max && state.pointee.logIsEmpty { state.pointee.oldestTime = time }
         state.pointee.tailCount &+= 1
-        state.pointee.count += 1
     }
 
     /// A new tail chunk: the first one, or the last one is full. Out of line, as it is
@@ -175,6 +182,7 @@ final class WindowedSumStore: BatchLoopStore {
         }
         state.pointee.tailChunk = chunk
         state.pointee.tailCount = 0
+        state.pointee.chunkCount &+= 1
     }
 
     /// The value of entry `index` of `chunk`.
@@ -194,8 +202,8 @@ final class WindowedSumStore: BatchLoopStore {
         while state.pointee.oldestTime < cutoff {
             let head = state.pointee.headChunk
             state.pointee.total.remove(value(head, Int(state.pointee.headIndex), chunks: chunks))
-            state.pointee.count -= 1
-            if state.pointee.count == 0 {
+            state.pointee.headIndex &+= 1
+            if head == state.pointee.tailChunk && state.pointee.headIndex == state.pointee.tailCount {
                 // Emptied: the chunk stays, for the key's next value.
                 state.pointee.headIndex = 0
                 state.pointee.tailCount = 0
@@ -203,11 +211,11 @@ final class WindowedSumStore: BatchLoopStore {
                 state.pointee.oldestTime = .max
                 return
             }
-            state.pointee.headIndex &+= 1
             if Int(state.pointee.headIndex) == NumberLogChunks.entriesPerChunk {
                 state.pointee.headChunk = chunks.next(head).pointee
                 state.pointee.headIndex = 0
                 chunks.free(head)
+                state.pointee.chunkCount &-= 1
             }
             state.pointee.oldestTime = chunks.entry(state.pointee.headChunk, Int(state.pointee.headIndex)).pointee
         }
@@ -321,12 +329,14 @@ final class WindowedSumStore: BatchLoopStore {
 
     /// Calls `body` with each entry's time and value, oldest first.
     private func forEachEntry(of state: UnsafeMutablePointer<WindowedSumState>, _ body: (Int64, NumericValue) -> Void) {
+        guard !state.pointee.logIsEmpty else { return }
         var chunk = state.pointee.headChunk
         var index = Int(state.pointee.headIndex)
-        for _ in 0..<Int(state.pointee.count) {
+        while chunk != state.pointee.tailChunk || index != Int(state.pointee.tailCount) {
             if index == NumberLogChunks.entriesPerChunk {
                 chunk = chunks.next(chunk).pointee
                 index = 0
+                continue
             }
             body(chunks.entry(chunk, index).pointee, Self.value(chunk, index, chunks: chunks))
             index += 1
@@ -338,7 +348,9 @@ final class WindowedSumStore: BatchLoopStore {
     func encode(slot: Int, to writer: inout StateWriter) {
         let state = state(slot)
         state.pointee.total.encode(to: &writer)
-        writer.writeCount(Int(state.pointee.count))
+        var count = 0
+        forEachEntry(of: state) { _, _ in count += 1 }
+        writer.writeCount(count)
         forEachEntry(of: state) { time, value in
             writer.write(time)
             value.encode(to: &writer)
@@ -363,11 +375,6 @@ final class WindowedSumStore: BatchLoopStore {
     }
 
     /// The chunks the log spans (at least the one kept once a key has had a value).
-    func heapBytes(slot: Int) -> Int {
-        let state = state(slot)
-        guard state.pointee.headChunk >= 0 else { return 0 }
-        let spanned = (Int(state.pointee.headIndex) + Int(state.pointee.count) + NumberLogChunks.entriesPerChunk - 1) / NumberLogChunks.entriesPerChunk
-        return max(1, spanned) * NumberLogChunks.chunkSize
-    }
+    func heapBytes(slot: Int) -> Int { Int(state(slot).pointee.chunkCount) * NumberLogChunks.chunkSize }
 }
 
