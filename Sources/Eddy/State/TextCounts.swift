@@ -192,6 +192,12 @@ struct TextCounts {
     /// Where the table's reference to its storage sits in a `TextCounts`.
     static var storageOffset: Int { MemoryLayout<TextCounts>.offset(of: \.entries)! }
 
+    /// Whether the table at `table` has storage (read in place, as `prefetchSlot` reads it).
+    @inline(__always)
+    static func holdsTable(at table: UnsafeRawPointer) -> Bool {
+        table.load(fromByteOffset: MemoryLayout<TextCounts>.offset(of: \.mask)!, as: Int.self) >= 0
+    }
+
     /// Starts loading the table's header (its count and reference count, which `add` reads)
     /// and the entry where a lookup of the text stored at `text` starts, in the table at
     /// `table` (which must be in cache). The entry's address comes from the
