@@ -352,6 +352,7 @@ struct ExtremeState: FeatureAccumulator {
     private var best = FieldValue.missing
     private let isMax: Bool
     init(isMax: Bool) { self.isMax = isMax }
+    @inline(__always)
     mutating func add(_ event: UnsafePointer<FieldValue>, at time: Int64) {
         guard !event.isAbsent else { return }
         if best.kind != .missing {
