@@ -239,7 +239,7 @@ struct SumState: TotalState {
 
 struct AverageState: TotalState {
     var total = NumericTotal()
-    /// The total read in place (see `NumericTotal.appendSum(of:to:)`).
+    /// The total read in place (see `NumericTotal.appendAverage(of:to:)`).
     @inline(__always)
     mutating func appendResultInPlace(to out: ByteBuffer) { NumericTotal.appendAverage(of: &total, to: out) }
 }

@@ -20,6 +20,7 @@ struct WindowedSumState {
     var tailCount = UInt8(NumberLogChunks.entriesPerChunk)
     var headIndex: UInt8 = 0
     let average: Bool
+    /// The oldest entry's chunk; -1 until the key's first value, as `tailChunk`.
     var headChunk: Int32 = -1
     /// Chunks in the log, for `heapBytes`: changed only when one is started or freed. (A
     /// count of entries, changed per event, took the state past its first line.) Wrapping
