@@ -167,7 +167,7 @@ struct HotPathStructureTests {
 
     /// Keys found in place are the keys found by value, through the key table's growth.
     @Test func keysFoundInPlaceMatchKeysFoundByValue() {
-        var table = KeyTable()
+        let table = KeyTable()
         let keys = (0..<5000).map { $0 % 3 == 0 ? "\"a key longer than fifteen bytes \($0)\"" : "\"c\($0)\"" }
         for (slot, key) in keys.enumerated() { table.insert(key, slot: slot, hash: KeyGroups.stableHash(ofKey: key)) }
         for (slot, key) in keys.enumerated().map({ ($0.offset, $0.element) }) + [(-1, "\"absent\"")] {

@@ -290,7 +290,7 @@ struct StateBackendTests {
     }
 
     @Test func keyTableFindsEveryKeyAfterRemovals() {
-        var table = KeyTable()
+        let table = KeyTable()
         let keys = (0..<5000).map { "\"k\($0)\"" }
         for (slot, key) in keys.enumerated() { table.insert(key, slot: slot, hash: KeyGroups.stableHash(ofKey: key)) }
         var removed = Set<Int>()

@@ -7,7 +7,7 @@ public final class KeyedStates {
     private let heapStores: [FeatureStore]
     private let rows: StateRows
     let maxParallelism: Int
-    private var table = KeyTable()
+    private let table = KeyTable()
     /// The canonical text of each slot's key ("" for a free slot).
     private(set) var keys: [String] = []
     /// The key group of each slot's key.
