@@ -158,16 +158,29 @@ final class StateRows {
     }
 
     /// Starts loading the rows of `slots` into the cache.
+    ///
+    /// Rows of up to eight lines (the card job's have six) each get a loop whose line count
+    /// is a constant, so that it unrolls to one prefetch a line: a loop over the lines took
+    /// four instructions a line and the row's loop set-up (~30 an event, against ~12).
     func prefetch(slots: UnsafeBufferPointer<Int>) {
         let stride = self.stride
         let base = self.base
-        for slot in slots {
-            let row = base + slot &* stride
-            var offset = 0
-            repeat {
-                eddy_prefetch(row + offset)
-                offset &+= Self.lineSize
-            } while offset < stride
+        @inline(__always) func prefetchRows(lines: Int) {
+            for slot in slots {
+                let row = base + slot &* stride
+                for line in 0..<lines { eddy_prefetch(row + line &* Self.lineSize) }
+            }
+        }
+        switch stride / Self.lineSize {
+        case 0, 1: prefetchRows(lines: 1)
+        case 2: prefetchRows(lines: 2)
+        case 3: prefetchRows(lines: 3)
+        case 4: prefetchRows(lines: 4)
+        case 5: prefetchRows(lines: 5)
+        case 6: prefetchRows(lines: 6)
+        case 7: prefetchRows(lines: 7)
+        case 8: prefetchRows(lines: 8)
+        default: prefetchRows(lines: stride / Self.lineSize)
         }
     }
 }
