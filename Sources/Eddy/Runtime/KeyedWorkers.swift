@@ -48,27 +48,38 @@ final class BatchShare {
 
     /// `add(base:time:keyHash:)` for every entry of `batch` (events in `pending`'s slots of
     /// `width` values), with the columns' room reserved once instead of checked per event
-    /// and column.
+    /// and column: the peer groups' ends too (at most one an event), written through a
+    /// count kept in a register.
     func add(_ batch: [PendingEvents.Entry], from pending: PendingEvents, width: Int) {
+        guard !batch.isEmpty else { return }
         let start = times.count
         let bases = bases.reserve(batch.count)
         let times = times.reserve(batch.count)
         let hashes = hashes.reserve(batch.count)
-        var previousTime = start > 0 ? self.times.elements[start &- 1] : nil
+        let groupEnds = peerGroupEnds.reserve(batch.count)
+        var groupEndCount = 0
+        let records = pending.slotRecords
+        // The share's last time, or the batch's first (which then ends no group): no
+        // optional to test per event.
+        var previousTime = start > 0 ? self.times.elements[start &- 1] : batch[0].time
         batch.withUnsafeBufferPointer { batch in
             for index in batch.indices {
                 let entry = batch[index]
                 // Peers: all of one time's events are applied before any is emitted.
-                if let previousTime, previousTime != entry.time { peerGroupEnds.append(start &+ index) }
+                if previousTime != entry.time {
+                    groupEnds[groupEndCount] = start &+ index
+                    groupEndCount &+= 1
+                }
                 previousTime = entry.time
-                bases[index] = entry.slot * width
+                bases[index] = entry.slot &* width
                 times[index] = entry.time
-                hashes[index] = pending.keyHash(ofSlot: entry.slot)
+                hashes[index] = records[entry.slot].keyHash
             }
         }
         self.bases.commit(batch.count)
         self.times.commit(batch.count)
         self.hashes.commit(batch.count)
+        peerGroupEnds.commit(groupEndCount)
     }
 }
 

@@ -105,7 +105,7 @@ final class PendingEvents {
     /// Whether any event was queued with its members: until then `free` need not look.
     private var holdsMembers = false
     /// What the queue keeps of a slot's event besides its values.
-    private struct SlotRecord {
+    struct SlotRecord {
         var time: Int64
         var sequence: Int64
         /// The stable hash of the event's key, taken while its values were fresh in cache: it
@@ -118,12 +118,15 @@ final class PendingEvents {
     /// One record rather than a column per field: slots are reused in no particular order, so
     /// a column's neighbouring entries belonged to other events, and queueing an event missed
     /// the cache once per column (four D1 write misses an event, where one remains).
-    private var slotRecords: UnsafeMutablePointer<SlotRecord>
+    /// Read by a release batch's share for the key hashes, through an address taken once
+    /// per batch (valid until a slot is added).
+    private(set) var slotRecords: UnsafeMutablePointer<SlotRecord>
     // Per bucket and the free slots, in append buffers rather than arrays: each write to an
     // array checked that it was uniquely referenced.
     private let freeSlots = AppendBuffer<Int>()
-    /// The bucket ring: each bucket's first and last slot (-1 when empty), and a bit per
-    /// bucket set when it holds any.
+    /// The bucket ring: each bucket's first and last slot (the last -1 when empty; the first
+    /// is stale then, as a bucket emptied whole leaves it), and a bit per bucket set when it
+    /// holds any.
     private let heads: AppendBuffer<Int32>
     private let tails: AppendBuffer<Int32>
     private let occupied: AppendBuffer<UInt64>
@@ -356,32 +359,76 @@ final class PendingEvents {
     }
 
     /// Takes `count` buckets of the ring from bucket `first` into `taken`: whole, except for
-    /// the watermark's own bucket, whose events after `watermark` stay. Empty buckets are
-    /// skipped 64 at a time through the occupancy bits.
+    /// the last, the watermark's own bucket as a rule, whose events after `watermark` stay
+    /// (every bucket before it lies wholly before the watermark). The occupied buckets are
+    /// found a word of occupancy bits at a time, and the bits of the buckets taken whole
+    /// cleared at once.
     private func takeBuckets(from first: Int64, count: UInt64, upTo watermark: Int64) {
-        var offset: UInt64 = 0
-        while offset < count {
-            let position = Int((first &+ Int64(bitPattern: offset)) & ringMask)
-            let word = occupied.base[position >> 6] >> UInt64(position & 63)
-            if word == 0 {
-                offset += UInt64(64 - position & 63)
-                continue
+        // Room for every waiting event, so that entries are stored without a capacity check
+        // each (and a count kept in a register).
+        let out = taken.reserve(self.count)
+        var written = 0
+        let occupied = occupied.base
+        var position = Int(first & ringMask)
+        var left = count
+        while left > 0 {
+            // The ring's length is a multiple of 64, so a word never wraps around its end.
+            let bit = position & 63
+            let span = min(UInt64(64 &- bit), left)
+            let word = position >> 6
+            var due = occupied[word] >> UInt64(bit)
+            if span < 64 { due &= (1 << span) &- 1 }
+            left &-= span
+            // The range's last bucket, if in this word, is taken apart from the others.
+            let lastBit: UInt64 = left == 0 ? 1 << (span &- 1) : 0
+            let last = due & lastBit
+            due &= ~lastBit
+            if due != 0 {
+                occupied[word] &= ~(due << UInt64(bit))
+                repeat {
+                    takeWholeBucket(at: position &+ due.trailingZeroBitCount, into: out, written: &written)
+                    due &= due &- 1
+                } while due != 0
             }
-            offset += UInt64(word.trailingZeroBitCount)
-            if offset >= count { break }
-            takeBucket(at: (position + word.trailingZeroBitCount) & Int(ringMask), upTo: watermark)
-            offset += 1
+            if last != 0 { takeBucket(at: position &+ Int(span &- 1), upTo: watermark, into: out, written: &written) }
+            position = (position &+ Int(span)) & Int(ringMask)
         }
+        taken.commit(written)
     }
 
-    /// Takes bucket `position`'s events up to `watermark` into `taken`, in order.
+    /// Takes all of bucket `position`'s events into `out` from `written` on, in order, and
+    /// marks it empty (its occupancy bit is the caller's to clear).
     ///
     /// Inlined into `takeBuckets`' loop: buckets hold one or two events as a rule, and the
     /// call's saves and restores were ~25 instructions a bucket.
     @inline(__always)
-    private func takeBucket(at position: Int, upTo watermark: Int64) {
+    private func takeWholeBucket(at position: Int, into out: UnsafeMutablePointer<Entry>, written: inout Int) {
         let records = slotRecords
-        let start = taken.count
+        let start = written
+        var slot = Int(heads.base[position])
+        var previous = Entry(time: records[slot].time, sequence: records[slot].sequence, slot: slot)
+        out[written] = previous
+        written &+= 1
+        slot = Int(records[slot].nextInBucket)
+        var inOrder = true
+        while slot >= 0 {
+            let entry = Entry(time: records[slot].time, sequence: records[slot].sequence, slot: slot)
+            if !Entry.precedes(previous, entry) { inOrder = false }
+            out[written] = entry
+            written &+= 1
+            previous = entry
+            slot = Int(records[slot].nextInBucket)
+        }
+        tails.base[position] = -1
+        if !inOrder { Entry.sort(UnsafeMutableBufferPointer(start: out + start, count: written &- start)) }
+    }
+
+    /// Takes bucket `position`'s events up to `watermark` into `out` from `written` on, in
+    /// order; those after it stay, and its occupancy bit is cleared if none does.
+    @inline(__always)
+    private func takeBucket(at position: Int, upTo watermark: Int64, into out: UnsafeMutablePointer<Entry>, written: inout Int) {
+        let records = slotRecords
+        let start = written
         var inOrder = true
         var previous: Entry? = nil
         var slot = Int(heads.base[position])
@@ -393,7 +440,8 @@ final class PendingEvents {
             if entry.time <= watermark {
                 if let previous, !Entry.precedes(previous, entry) { inOrder = false }
                 previous = entry
-                taken.append(entry)
+                out[written] = entry
+                written &+= 1
             } else {
                 // After the watermark, in its bucket: stays, in the same order.
                 records[slot].nextInBucket = -1
@@ -405,9 +453,7 @@ final class PendingEvents {
         heads.base[position] = keptHead
         tails.base[position] = keptTail
         if keptHead < 0 { occupied.base[position >> 6] &= ~(1 << UInt64(position & 63)) }
-        if !inOrder {
-            Entry.sort(UnsafeMutableBufferPointer(start: taken.base + start, count: taken.count - start))
-        }
+        if !inOrder { Entry.sort(UnsafeMutableBufferPointer(start: out + start, count: written &- start)) }
     }
 
     /// Moves the entries outside the ring that are now due into `ready` (which is then put
@@ -439,7 +485,7 @@ final class PendingEvents {
     /// Every waiting event's entry, in no particular order.
     var waiting: [Entry] {
         var entries = outside
-        for position in 0..<heads.count {
+        for position in 0..<heads.count where occupied.base[position >> 6] & (1 << UInt64(position & 63)) != 0 {
             var slot = Int(heads.base[position])
             while slot >= 0 {
                 entries.append(Entry(time: slotRecords[slot].time, sequence: slotRecords[slot].sequence, slot: slot))
