@@ -42,6 +42,13 @@ final class AppendBuffer<Element: BitwiseCopyable> {
         count -= prefix
     }
 
+    /// Removes the last `suffix` elements.
+    @inline(__always)
+    func removeLast(_ suffix: Int) {
+        precondition(suffix >= 0 && suffix <= count, "removeLast(\(suffix)) of \(count) elements")
+        count -= suffix
+    }
+
     /// Removes and returns the last element; the buffer must not be empty.
     @inline(__always)
     func removeLast() -> Element {

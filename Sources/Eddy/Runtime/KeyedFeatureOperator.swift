@@ -68,15 +68,14 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
     /// to (`prefetchHeap`), so that the misses of many keys overlap before `apply` touches them.
     func resolveSlots(
         ofEventsAt bases: UnsafeBufferPointer<Int>, hashes: UnsafeBufferPointer<UInt64>,
-        in values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]
+        in values: UnsafeBufferPointer<FieldValue>, into slotBuffer: AppendBuffer<Int>
     ) throws {
         let states = backend.states
         states.prefetch(hashes: hashes)
-        // Sized once and written in place: an append per event checked the array's
-        // uniqueness each time.
-        slots.removeAll(keepingCapacity: true)
-        slots.append(contentsOf: repeatElement(0, count: bases.count))
-        try slots.withUnsafeMutableBufferPointer { slots in
+        // Room reserved once and written in place, committed once all are resolved.
+        slotBuffer.removeAll()
+        let slots = UnsafeMutableBufferPointer(start: slotBuffer.reserve(bases.count), count: bases.count)
+        try {
             if let singleKeySlot, let values = values.baseAddress {
                 // A loop of its own: the key slot's optional and the arena's address tested
                 // once a batch, not per event.
@@ -100,21 +99,20 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
                 }
                 slots[index] = try backend.slot(forKey: canonicalKey(values, base: bases[index]), hash: hashes[index])
             }
-        }
+        }()
+        slotBuffer.commit(bases.count)
     }
 
     /// Starts loading every feature's state of `slots` into the cache.
-    func prefetchStates(_ slots: [Int]) {
-        slots.withUnsafeBufferPointer { backend.states.prefetchStates(slots: $0) }
+    func prefetchStates(_ slots: AppendBuffer<Int>) {
+        backend.states.prefetchStates(slots: slots.elements)
     }
 
     /// Starts loading the windows and maps the states of `slots` point to (and, in maps, the
     /// entries of the values the events at `bases` add): their references are read from the
     /// states, which should be in cache (or on their way) by now.
-    func prefetchHeap(_ slots: [Int], values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>) {
-        slots.withUnsafeBufferPointer { slots in
-            for (store, fieldSlot) in heapStores { store.prefetchHeap(slots: slots, values: values, bases: bases, fieldSlot: fieldSlot) }
-        }
+    func prefetchHeap(_ slots: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<FieldValue>, bases: UnsafeBufferPointer<Int>) {
+        for (store, fieldSlot) in heapStores { store.prefetchHeap(slots: slots, values: values, bases: bases, fieldSlot: fieldSlot) }
     }
 
     /// Applies a release batch feature by feature, into `results`.

@@ -88,8 +88,10 @@ final class BatchShare {
 final class KeyedWorker<Backend: KeyedStateBackend> {
     let keyed: KeyedFeatureOperator<Backend>
     private let encoder: EventEncoder
-    private var chunkEnds: [Int] = []
-    private var slots: [Int] = []
+    // A chunk's peer-group ends and state slots, in append buffers: an array resized per
+    // chunk cost a uniqueness check and two calls into the standard library.
+    private let chunkEnds = AppendBuffer<Int>()
+    private var slots = AppendBuffer<Int>()
     private var results = BatchResults()
 
     init(plan: JobPlan, backend: Backend, format: OutputFormat) {
@@ -140,7 +142,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         let states = keyed.backend.states
         seenSlots.removeAll(keepingCapacity: true)
         for index in range {
-            let slot = slots[index - range.lowerBound]
+            let slot = slots.elements[index - range.lowerBound]
             let time = share.times.elements[index]
             let last = states.lastUpdated[slot]
             if last != .min, time &- last > ttl {
@@ -169,17 +171,14 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
 
     /// The ends of peer groups `groups`, relative to the chunk's first event `start`.
     private func setChunkEnds(_ groupEnds: UnsafeBufferPointer<Int>, _ groups: ClosedRange<Int>, start: Int) {
-        // Sized once and written in place: an append per group checked the array's
-        // uniqueness each time.
-        chunkEnds.removeAll(keepingCapacity: true)
-        chunkEnds.append(contentsOf: repeatElement(0, count: groups.count))
-        chunkEnds.withUnsafeMutableBufferPointer { chunkEnds in
-            for index in chunkEnds.indices { chunkEnds[index] = groupEnds[groups.lowerBound + index] - start }
-        }
+        chunkEnds.removeAll()
+        let ends = chunkEnds.reserve(groups.count)
+        for index in 0..<groups.count { ends[index] = groupEnds[groups.lowerBound &+ index] &- start }
+        chunkEnds.commit(groups.count)
     }
 
-    private var nextSlots: [Int] = []
-    private var slotsAfterNext: [Int] = []
+    private var nextSlots = AppendBuffer<Int>()
+    private var slotsAfterNext = AppendBuffer<Int>()
     /// Each chunk's peer groups (indices into the share's `peerGroupEnds`) and events.
     private var chunks: [(groups: ClosedRange<Int>, events: Range<Int>)] = []
 
@@ -203,17 +202,17 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
             firstGroup = lastGroup + 1
             start = groupEnds[lastGroup]
         }
-        try resolveSlots(share, chunks[0].events, values: values, into: &slots)
+        try resolveSlots(share, chunks[0].events, values: values, into: slots)
         keyed.prefetchStates(slots)
         if chunks.count > 1 {
-            try resolveSlots(share, chunks[1].events, values: values, into: &nextSlots)
+            try resolveSlots(share, chunks[1].events, values: values, into: nextSlots)
             keyed.prefetchStates(nextSlots)
         }
         prefetchHeap(share, chunks[0].events, slots: slots, values: values)
         for (index, chunk) in chunks.enumerated() {
             if index + 1 < chunks.count { prefetchHeap(share, chunks[index + 1].events, slots: nextSlots, values: values) }
             if index + 2 < chunks.count {
-                try resolveSlots(share, chunks[index + 2].events, values: values, into: &slotsAfterNext)
+                try resolveSlots(share, chunks[index + 2].events, values: values, into: slotsAfterNext)
                 keyed.prefetchStates(slotsAfterNext)
             }
             setChunkEnds(groupEnds, chunk.groups, start: chunk.events.lowerBound)
@@ -225,16 +224,16 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
     }
 
     /// `keyed.prefetchHeap` for events `range` of `share`, whose slots are `slots`.
-    private func prefetchHeap(_ share: BatchShare, _ range: Range<Int>, slots: [Int], values: UnsafeBufferPointer<FieldValue>) {
-        keyed.prefetchHeap(slots, values: values, bases: UnsafeBufferPointer(rebasing: share.bases.elements[range]))
+    private func prefetchHeap(_ share: BatchShare, _ range: Range<Int>, slots: AppendBuffer<Int>, values: UnsafeBufferPointer<FieldValue>) {
+        keyed.prefetchHeap(slots.elements, values: values, bases: UnsafeBufferPointer(rebasing: share.bases.elements[range]))
     }
 
     private func resolveSlots(
-        _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>, into slots: inout [Int]
+        _ share: BatchShare, _ range: Range<Int>, values: UnsafeBufferPointer<FieldValue>, into slots: AppendBuffer<Int>
     ) throws {
         try keyed.resolveSlots(
             ofEventsAt: UnsafeBufferPointer(rebasing: share.bases.elements[range]),
-            hashes: UnsafeBufferPointer(rebasing: share.hashes.elements[range]), in: values, into: &slots)
+            hashes: UnsafeBufferPointer(rebasing: share.hashes.elements[range]), in: values, into: slots)
     }
 
     /// Applies and encodes events `range` of `share`, whose peer groups end at `chunkEnds`
@@ -245,7 +244,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) throws -> Int {
         var range = range
-        try resolveSlots(share, range, values: values, into: &slots)
+        try resolveSlots(share, range, values: values, into: slots)
         keyed.prefetchStates(slots)
         // The states are cached or on their way: load the windows and maps they point to.
         prefetchHeap(share, range, slots: slots, values: values)
@@ -254,7 +253,7 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
             if end < range.upperBound {
                 range = range.lowerBound..<end
                 slots.removeLast(slots.count - range.count)
-                while let last = chunkEnds.last, last > range.count { chunkEnds.removeLast() }
+                while let last = chunkEnds.elements.last, last > range.count { _ = chunkEnds.removeLast() }
             }
         }
         applyAndEncode(share, range, values: values, members: members, to: out, markingEnds: markingEnds)
@@ -269,15 +268,11 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         members: [[(name: String, value: FieldValue)]], to out: ByteBuffer, markingEnds: Bool
     ) {
         let bases = UnsafeBufferPointer(rebasing: share.bases.elements[range])
-        slots.withUnsafeBufferPointer { slots in
-            chunkEnds.withUnsafeBufferPointer { peerGroupEnds in
-                keyed.apply(
-                    FeatureBatch(
-                        values: values, bases: bases, slots: slots, times: UnsafeBufferPointer(rebasing: share.times.elements[range]),
-                        peerGroupEnds: peerGroupEnds),
-                    results: &results)
-            }
-        }
+        keyed.apply(
+            FeatureBatch(
+                values: values, bases: bases, slots: slots.elements, times: UnsafeBufferPointer(rebasing: share.times.elements[range]),
+                peerGroupEnds: chunkEnds.elements),
+            results: &results)
         let encoded = results.encoded(events: range.count)
         if members.isEmpty, !markingEnds {
             encoder.encodeRecords(values: values, bases: bases, results: encoded, to: out)
