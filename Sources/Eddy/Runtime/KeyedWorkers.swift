@@ -159,7 +159,13 @@ final class KeyedWorker<Backend: KeyedStateBackend> {
         return range.upperBound
     }
 
-    private static var chunkSize: Int { 256 }
+    /// 128 events: a chunk's rows (384 bytes each in the card job, 48 KiB in all) are about
+    /// a 48 KiB L1's size, so more of them stay there between one feature's pass over the
+    /// chunk and the next (and its results until the encoder reads them): against 256, 11%
+    /// fewer simulated L1 misses per event (57.4 -> 51.1) for the same instructions. 64 cut
+    /// more (45.2) but cost 18 instructions an event in per-chunk work (each store's set-up
+    /// and call).
+    private static var chunkSize: Int { 128 }
 
     /// The last peer group of the chunk that starts at event `start`, with group `firstGroup`:
     /// about `chunkSize` events, whole peer groups (`groupEnds` are the groups' ends).
