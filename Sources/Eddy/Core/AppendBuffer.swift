@@ -42,6 +42,19 @@ final class AppendBuffer<Element: BitwiseCopyable> {
         count -= prefix
     }
 
+    /// The element at `index`, which must be below `count` (checked, as an array's index is).
+    @inline(__always)
+    subscript(index: Int) -> Element {
+        get {
+            precondition(UInt(bitPattern: index) < UInt(bitPattern: count), "index \(index) of \(count) elements")
+            return base[index]
+        }
+        set {
+            precondition(UInt(bitPattern: index) < UInt(bitPattern: count), "index \(index) of \(count) elements")
+            base[index] = newValue
+        }
+    }
+
     /// Removes the last `suffix` elements.
     @inline(__always)
     func removeLast(_ suffix: Int) {

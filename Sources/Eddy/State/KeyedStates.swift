@@ -10,14 +10,17 @@ public final class KeyedStates {
     private let table = KeyTable()
     /// The canonical text of each slot's key ("" for a free slot).
     private(set) var keys: [String] = []
+    // The per-slot columns of trivial values are append buffers, not arrays: a new key
+    // appended to four arrays checked each one's uniqueness, through calls (~60
+    // instructions a key).
     /// The key group of each slot's key.
-    private(set) var keyGroups: [Int32] = []
-    private(set) var hashes: [UInt64] = []
+    let keyGroups = AppendBuffer<Int32>()
+    let hashes = AppendBuffer<UInt64>()
     /// The latest event time applied to each slot's key (µs); `.min` when not known (a fresh
     /// key, or one restored from a row older than format 3): such a key does not expire
     /// before its next update.
-    var lastUpdated: [Int64] = []
-    private var freeSlots: [Int] = []
+    let lastUpdated = AppendBuffer<Int64>()
+    private let freeSlots = AppendBuffer<Int>()
 
     public init(plan: JobPlan) {
         stores = plan.features.map { $0.makeStore(broadcasts: plan.broadcasts) }
@@ -67,8 +70,8 @@ public final class KeyedStates {
     func insert(_ key: String, hash: UInt64) -> Int {
         let keyGroup = Int32(truncatingIfNeeded: hash % UInt64(maxParallelism))
         let slot: Int
-        if let free = freeSlots.popLast() {
-            slot = free
+        if !freeSlots.isEmpty {
+            slot = freeSlots.removeLast()
             keys[slot] = key
             keyGroups[slot] = keyGroup
             hashes[slot] = hash
