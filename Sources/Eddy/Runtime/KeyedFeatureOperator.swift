@@ -85,7 +85,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
                         slots[index] = slot
                         continue
                     }
-                    slots[index] = try backend.slot(forKey: key.pointee, hash: hashes[index])
+                    slots[index] = try backend.slot(forKeyNotResident: key.pointee, hash: hashes[index])
                 }
                 return
             }
@@ -97,6 +97,7 @@ final class KeyedFeatureOperator<Backend: KeyedStateBackend> {
                     slots[index] = slot
                     continue
                 }
+                // Not looked up in place when the key is composite.
                 slots[index] = try backend.slot(forKey: canonicalKey(values, base: bases[index]), hash: hashes[index])
             }
         }()

@@ -21,6 +21,10 @@ public protocol KeyedStateBackend: AnyObject {
     /// The slot of the key stored at `key` when it is resident (as `slot(forKey:hash:)`
     /// would give it), or nil: the key is read in place, so a hit copies nothing.
     func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int?
+    /// `slot(forKey:hash:)` for a key `residentSlot(forKeyAt:hash:)` just found not resident,
+    /// with no state made resident since: a backend that keeps every key resident creates
+    /// its state without looking for it again.
+    func slot(forKeyNotResident key: String, hash: UInt64) throws -> Int
     /// The runtime applied a batch of events and holds no slot any more (except slots of
     /// the next batches, when `keepsSlotsAcrossBatches`).
     func endOfBatch() throws
@@ -41,6 +45,9 @@ extension KeyedStateBackend {
     /// No key is found in place: callers then go through `slot(forKey:hash:)`, which is
     /// right for any backend, only slower.
     public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { nil }
+
+    /// The general way: a backend that restores keys from its store looks there first.
+    public func slot(forKeyNotResident key: String, hash: UInt64) throws -> Int { try slot(forKey: key, hash: hash) }
 
     /// `persist` for a backend that is a run's only worker.
     public func persist(buffered: [BufferedEvent]) throws { try Self.persist([self], buffered: buffered) }
@@ -74,6 +81,8 @@ public final class MemoryStateBackend: KeyedStateBackend {
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
     @inline(__always)
     public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { states.find(keyAt: key, hash: hash) }
+    /// Every key is resident here: one not found is new.
+    public func slot(forKeyNotResident key: String, hash: UInt64) -> Int { states.insert(key, hash: hash) }
     public func endOfBatch() {}
     public var keepsSlotsAcrossBatches: Bool { true }
     public static func persist(_ workers: [MemoryStateBackend], buffered: [BufferedEvent]) {}
@@ -121,6 +130,8 @@ public final class FileSystemStateBackend: KeyedStateBackend {
     public func slot(forKey key: String, hash: UInt64) -> Int { states.slot(forKey: key, hash: hash) }
     @inline(__always)
     public func residentSlot(forKeyAt key: UnsafePointer<String>, hash: UInt64) -> Int? { states.find(keyAt: key, hash: hash) }
+    /// Every key is resident here: one not found is new.
+    public func slot(forKeyNotResident key: String, hash: UInt64) -> Int { states.insert(key, hash: hash) }
     public func endOfBatch() {}
     public var keepsSlotsAcrossBatches: Bool { true }
     public static func persist(_ workers: [FileSystemStateBackend], buffered: [BufferedEvent]) throws {
