@@ -186,15 +186,18 @@ final class EventEncoder {
                         let value = event + fixedSlot.pointee
                         prefix += Self.prefixSlotSize
                         fixedSlot += 1
-                        if value.pointee.kind == .missing {
-                            UnsafeMutableRawPointer(target).storeBytes(of: UInt32(0x6C6C_756E), as: UInt32.self) // "null"
-                            target += 4
-                            continue
-                        }
                         // A text stored out of line: the record is dropped, and written in parts below.
                         guard let inline = InlineText.decoded(
                             UnsafeRawPointer(FieldValue.textAddress(value)).load(as: (UInt64, UInt64).self))
                         else { return recordStart - start }
+                        // Only an empty text can be a missing value's (`""`; a present value's
+                        // text is JSON, never empty): the kind, in another word of the value
+                        // (often another cache line), is read only then.
+                        if inline.count == 0, value.pointee.kind == .missing {
+                            UnsafeMutableRawPointer(target).storeBytes(of: UInt32(0x6C6C_756E), as: UInt32.self) // "null"
+                            target += 4
+                            continue
+                        }
                         target += InlineText.write(inline, to: target)
                     }
                     // Event `index`'s result of a feature ends at `resultEnd[0]` and starts at `resultEnd[-1]`.
