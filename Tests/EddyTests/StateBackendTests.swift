@@ -122,7 +122,7 @@ struct StateBackendTests {
         let plan = JobPlan(spec)
         let snapshot = directory.appendingPathComponent("snapshot").path
         let backend = try run(spec, events(count: 2000, keys: 60), on: FileSystemStateBackend(plan: plan, directory: snapshot))
-        let expectedFiles = Set(backend.states.keyGroups.map { KeyGroupSnapshot.fileName(keyGroup: Int($0)) })
+        let expectedFiles = Set(backend.states.keyGroups.elements.map { KeyGroupSnapshot.fileName(keyGroup: Int($0)) })
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: snapshot)) == expectedFiles)
         let restored = try FileSystemStateBackend(plan: plan, directory: snapshot, restoringFrom: snapshot)
         #expect(restored.keyCount == 60)
