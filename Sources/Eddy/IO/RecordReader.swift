@@ -104,6 +104,33 @@ public final class RecordReader {
         return nil
     }
 
+    /// The unread bytes of the buffer, from where the next record starts, for a caller that
+    /// finds a JSON Lines record's end by reading it (`JSONObjectScanner.scanLine`) and then
+    /// takes it with `takeRecord(newlineAt:)`; empty when the buffer is used up.
+    @inline(__always)
+    public var unreadBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: buffer + position, count: end &- position)
+    }
+
+    /// Hands out, as `nextBufferedRecord` would, the record of `unreadBytes` whose line ends
+    /// with the newline at index `newline` there (a record that is not blank).
+    @inline(__always)
+    public func takeRecord(newlineAt newline: Int) -> (record: UnsafeRawBufferPointer, line: Int, offset: Int64) {
+        assert(format == .jsonl && newline >= 0 && newline < end &- position
+            && buffer.load(fromByteOffset: position &+ newline, as: UInt8.self) == 10, "no newline at \(newline)")
+        let start = position
+        let recordEnd = start &+ newline
+        var length = newline
+        if length > 0, buffer.load(fromByteOffset: recordEnd &- 1, as: UInt8.self) == 13 { length &-= 1 }
+        let recordLine = line
+        let recordOffset = bufferOffset &+ Int64(start)
+        line &+= 1
+        position = recordEnd &+ 1
+        next = ReadPosition(offset: bufferOffset &+ Int64(position), line: line)
+        lastRecord = (start, length, recordOffset)
+        return (UnsafeRawBufferPointer(start: buffer + start, count: length), recordLine, recordOffset)
+    }
+
     /// Reads more input for `nextBufferedRecord`, once `afterChunk` has run (the records read
     /// before are handed out, and the read may block); false at the end of input.
     public func readMore(afterChunk: () throws -> Void) throws -> Bool {

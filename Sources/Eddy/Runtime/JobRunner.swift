@@ -464,12 +464,39 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private func readJSONLines(_ reader: RecordReader, _ input: InputSource, bytesBefore: Int64, clock: Stopwatch) throws {
         var scanner = JSONObjectScanner(fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
         repeat {
-            while let (record, line, offset) = reader.nextBufferedRecord() {
-                try handle(record, scanner: &scanner, input: input, line: line, offset: offset)
+            while true {
+                // Read straight into the slot where the event waits for the watermark; a
+                // record that is not queued leaves the slot to the next one.
+                let slotValues = pending.reserveSlot()
+                let record: UnsafeRawBufferPointer, line: Int, offset: Int64
+                let problem: RecordProblem?
+                // A record laid out as the last one is read where it lies, its end found by
+                // reading it; any other is split off at its newline first, then read.
+                if let newline = scanner.scanLine(reader.unreadBytes, into: slotValues) {
+                    (record, line, offset) = reader.takeRecord(newlineAt: newline)
+                    problem = nil
+                } else if let next = Self.nextRecordSplit(reader, &scanner, into: slotValues) {
+                    (record, line, offset, problem) = next
+                } else {
+                    break
+                }
+                try handle(record, slotValues, problem, members: scanner.members, input: input, line: line, offset: offset)
                 try pollEvery64Records(reader, input, bytesBefore: bytesBefore, clock: clock, csvHeader: nil)
                 if takesCheckpoints { try checkpointIfDue(reader, input, csvHeader: nil) }
             }
         } while try reader.readMore(afterChunk: { try inputPaused(reader, input, csvHeader: nil) })
+    }
+
+    /// The next record in `reader`'s buffer split off at its newline, and read into
+    /// `slotValues` (with its problem, if any); nil when the buffer holds no whole record. Out
+    /// of line: few records take this way, and inlined, its blocks kept `handle` from being
+    /// inlined into `readJSONLines`.
+    @inline(never)
+    private static func nextRecordSplit(
+        _ reader: RecordReader, _ scanner: inout JSONObjectScanner, into slotValues: UnsafeMutableBufferPointer<FieldValue>
+    ) -> (record: UnsafeRawBufferPointer, line: Int, offset: Int64, problem: RecordProblem?)? {
+        guard let (record, line, offset) = reader.nextBufferedRecord() else { return nil }
+        return (record, line, offset, scanner.scan(record, into: slotValues))
     }
 
     /// Every 64 records: a stop request, and the progress line (every 16,384). Polled per
@@ -538,11 +565,24 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     private func handle<Scanner: RecordScanning>(
         _ record: UnsafeRawBufferPointer, scanner: inout Scanner, input: InputSource, line: Int, offset: Int64
     ) throws {
-        summary.read += 1
         // Read straight into the slot where the event waits for the watermark; a record that
         // is not queued leaves the slot to the next one.
         let slotValues = pending.reserveSlot()
-        if let problem = scanner.scan(record, into: slotValues) {
+        let problem = scanner.scan(record, into: slotValues)
+        try handle(record, slotValues, problem, members: scanner.members, input: input, line: line, offset: offset)
+    }
+
+    /// One record read into `slotValues` (from `pending.reserveSlot()`), or refused with
+    /// `problem`: check, then apply now (arrival order), buffer, or set aside as late.
+    /// `@inline(always)`: its two callers are large, and as a call (the hint
+    /// `@inline(__always)` is not followed past 64 blocks) it cost ~40 instructions an event.
+    @inline(always)
+    private func handle(
+        _ record: UnsafeRawBufferPointer, _ slotValues: UnsafeMutableBufferPointer<FieldValue>, _ problem: RecordProblem?,
+        members: @autoclosure () -> [(name: String, value: FieldValue)], input: InputSource, line: Int, offset: Int64
+    ) throws {
+        summary.read += 1
+        if let problem {
             return try reject(record, problem.message, input: input, line: line, offset: offset + Int64(problem.offset))
         }
         let values = UnsafeBufferPointer(slotValues)
@@ -551,7 +591,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
         guard let timeSlot = plan.timeSlot else {
             // Arrival order: each event is a batch of its own, applied and emitted at once.
-            try workers.emitNow(values: values, members: scanner.members, to: output.buffer)
+            try workers.emitNow(values: values, members: members(), to: output.buffer)
             summary.emitted += 1
             return try output.flushIfFull()
         }
@@ -603,7 +643,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 pending.insert(time: fireTime, sequence: summary.read, keyHash: keyHash, values: &copy, members: nil)
             }
         } else if carriesAllMembers {
-            pending.insertReserved(time: time, bucket: bucket, sequence: summary.read, keyHash: keyHash, members: scanner.members)
+            pending.insertReserved(time: time, bucket: bucket, sequence: summary.read, keyHash: keyHash, members: members())
         } else {
             // A literal nil: chosen by a conditional, the members were released after queueing,
             // a runtime call per event (card job: -16 instructions per event).
