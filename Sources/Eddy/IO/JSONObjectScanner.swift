@@ -96,15 +96,20 @@ final class MemberLayout {
     private var entries: UnsafeMutablePointer<(start: Int, length: Int, slot: Int, seen: UInt64, lastSlot: Int)>
     /// Per member: for one of at most 16 bytes, its bytes as two little-endian words, zero
     /// past its length, and masks of the bytes it has in each; its length and slot (see
-    /// `match`). One entry a member: read from two tables, they took two base pointers and
-    /// two indices a member. After the last member's, one that matches nothing (`unmatched`).
+    /// `match`); and `entries`' bits and last slot through it, which `scanLaidOut` reads
+    /// from the last member's entry (found through `entries`, its index was a division by
+    /// the entry's size). One entry a member: read from two tables, they took two base
+    /// pointers and two indices a member. After the last member's, one that matches nothing
+    /// (`unmatched`).
     private var words: UnsafeMutablePointer<Word>
     private(set) var count = 0
     private static let maxMembers = 64
 
-    typealias Word = (low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64, length: Int, slot: Int)
+    typealias Word = (
+        low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64, length: Int, slot: Int, seen: UInt64, lastSlot: Int
+    )
     /// Longer than any record: no bytes match it.
-    private static let unmatched: Word = (0, 0, 0, 0, Int.max, -1)
+    private static let unmatched: Word = (0, 0, 0, 0, Int.max, -1, 0, -1)
 
     init() {
         bytes = .allocate(capacity: byteCapacity)
@@ -119,8 +124,6 @@ final class MemberLayout {
         words.deallocate()
     }
 
-    @inline(__always) func seen(through member: Int) -> UInt64 { entries[member].seen }
-    @inline(__always) func lastSlot(through member: Int) -> Int { entries[member].lastSlot }
 
     /// The first member's entry for `match(at:)`; the next member's is the one after it, and
     /// the entry after the last member's matches nothing, so a reader walks them with one
@@ -174,7 +177,7 @@ final class MemberLayout {
             byteCapacity = max(byteCapacity * 2, start + length)
         }
         (bytes + start).update(from: p, count: length)
-        var packed = (low: UInt64(0), high: UInt64(0), lowMask: UInt64(0), highMask: UInt64(0), length: length, slot: slot)
+        var packed: Word = (0, 0, 0, 0, length, slot, 0, -1)
         if length <= 16 {
             for k in 0..<length {
                 if k < 8 {
@@ -186,12 +189,14 @@ final class MemberLayout {
                 }
             }
         }
-        words[member] = packed
-        words[member + 1] = Self.unmatched
         let seenBefore: UInt64 = member == 0 ? 0 : entries[member - 1].seen
         let lastSlotBefore = member == 0 ? -1 : entries[member - 1].lastSlot
         let bit: UInt64 = slot >= 0 && slot < 64 ? 1 << UInt64(slot) : 0
         entries[member] = (start, length, slot, seenBefore | bit, slot >= 0 ? slot : lastSlotBefore)
+        packed.seen = entries[member].seen
+        packed.lastSlot = entries[member].lastSlot
+        words[member] = packed
+        words[member + 1] = Self.unmatched
         count = member + 1
     }
 }
@@ -609,10 +614,10 @@ public struct JSONObjectScanner {
             c.skipBlanksInLine()
             guard c.i == n || p[c.i] == 0x0A else { return nil }
         }
-        let last = layout.member(at: word) &- 1
-        let lastSlot = layout.lastSlot(through: last)
-        if lastSlot >= 0 { guess = lastSlot + 1 }
-        return (layout.seen(through: last), c.i)
+        // The last member's entry, which says for all of them (`MemberLayout.words`).
+        let last = (word - 1).pointee
+        if last.lastSlot >= 0 { guess = last.lastSlot &+ 1 }
+        return (last.seen, c.i)
     }
 
     /// The position after the number that starts at `start`, its value written to
