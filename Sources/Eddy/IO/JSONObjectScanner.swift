@@ -446,6 +446,11 @@ public struct JSONObjectScanner {
     public private(set) var members: [(name: String, value: FieldValue)] = []
 
     private let table: FieldNameTable
+    /// Whether records are read by `scanLaidOut` first (not when capturing every member, or
+    /// with more than 64 slots), and the bits of all the slots then: set once, not worked
+    /// out per record (~8 instructions a record).
+    private let readsLaidOut: Bool
+    private let allSlots: UInt64
     private var guess = 0
     /// The last record's members, in order: records of one stream nearly always repeat it.
     private let layout = MemberLayout()
@@ -458,6 +463,8 @@ public struct JSONObjectScanner {
         self.fieldNames = fieldNames
         self.captureAllMembers = captureAllMembers
         self.table = FieldNameTable(fieldNames)
+        readsLaidOut = !captureAllMembers && fieldNames.count <= 64
+        allSlots = fieldNames.count >= 64 ? ~0 : (1 << UInt64(fieldNames.count)) &- 1
     }
 
     /// Parses one record holding exactly one JSON object (surrounding whitespace allowed).
@@ -472,7 +479,7 @@ public struct JSONObjectScanner {
         // A record laid out as the last one, read first and alone: the general set-up below
         // (its cursor, problem and the clearing of slots past 64) cost ~25 instructions a
         // record around this call.
-        if !captureAllMembers, slots.count <= 64, let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self),
+        if readsLaidOut, let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self),
            let values = slots.baseAddress, let (seen, end) = scanLaidOut(base, record.count, values), end == record.count {
             clearUnseen(seen, slots)
             return nil
@@ -489,7 +496,7 @@ public struct JSONObjectScanner {
     /// or member name read here takes in.
     @inline(__always)
     public mutating func scanLine(_ lines: UnsafeRawBufferPointer, into slots: UnsafeMutableBufferPointer<FieldValue>) -> Int? {
-        guard !captureAllMembers, slots.count <= 64, let base = lines.baseAddress?.assumingMemoryBound(to: UInt8.self),
+        guard readsLaidOut, slots.count == table.count, let base = lines.baseAddress?.assumingMemoryBound(to: UInt8.self),
               let values = slots.baseAddress, let (seen, end) = scanLaidOut(base, lines.count, values), end < lines.count
         else { return nil }
         clearUnseen(seen, slots)
@@ -500,7 +507,7 @@ public struct JSONObjectScanner {
     /// record that has every field, as nearly all do, skips the loop.
     @inline(__always)
     private func clearUnseen(_ seen: UInt64, _ slots: UnsafeMutableBufferPointer<FieldValue>) {
-        var unseen = ~seen & (slots.count == 64 ? ~0 : (1 << UInt64(slots.count)) &- 1)
+        var unseen = ~seen & allSlots
         while unseen != 0 {
             let k = unseen.trailingZeroBitCount
             if slots[k].kind != .missing { slots[k] = .missing }
