@@ -469,18 +469,19 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 // record that is not queued leaves the slot to the next one.
                 let slotValues = pending.reserveSlot()
                 let record: UnsafeRawBufferPointer, line: Int, offset: Int64
-                let problem: RecordProblem?
+                var accepted = true
                 // A record laid out as the last one is read where it lies, its end found by
                 // reading it; any other is split off at its newline first, then read.
                 if let newline = scanner.scanLine(reader.unreadBytes, into: slotValues) {
                     (record, line, offset) = reader.takeRecord(newlineAt: newline)
-                    problem = nil
-                } else if let next = Self.nextRecordSplit(reader, &scanner, into: slotValues) {
-                    (record, line, offset, problem) = next
+                } else if let next = try nextRecordSplit(reader, &scanner, into: slotValues, input: input) {
+                    (record, line, offset, accepted) = next
                 } else {
                     break
                 }
-                try handle(record, slotValues, problem, members: scanner.members, input: input, line: line, offset: offset)
+                if accepted {
+                    try handle(record, slotValues, members: scanner.members, input: input, line: line, offset: offset)
+                }
                 try pollEvery64Records(reader, input, bytesBefore: bytesBefore, clock: clock, csvHeader: nil)
                 if takesCheckpoints { try checkpointIfDue(reader, input, csvHeader: nil) }
             }
@@ -488,15 +489,20 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     }
 
     /// The next record in `reader`'s buffer split off at its newline, and read into
-    /// `slotValues` (with its problem, if any); nil when the buffer holds no whole record. Out
-    /// of line: few records take this way, and inlined, its blocks kept `handle` from being
-    /// inlined into `readJSONLines`.
+    /// `slotValues`: rejected here when it has a problem (`accepted` false); nil when the
+    /// buffer holds no whole record. Out of line: few records take this way. The problem is
+    /// not handed back: an optional problem that the read loop held released it (nil) after
+    /// every record, a runtime call.
     @inline(never)
-    private static func nextRecordSplit(
-        _ reader: RecordReader, _ scanner: inout JSONObjectScanner, into slotValues: UnsafeMutableBufferPointer<FieldValue>
-    ) -> (record: UnsafeRawBufferPointer, line: Int, offset: Int64, problem: RecordProblem?)? {
+    private func nextRecordSplit(
+        _ reader: RecordReader, _ scanner: inout JSONObjectScanner, into slotValues: UnsafeMutableBufferPointer<FieldValue>,
+        input: InputSource
+    ) throws -> (record: UnsafeRawBufferPointer, line: Int, offset: Int64, accepted: Bool)? {
         guard let (record, line, offset) = reader.nextBufferedRecord() else { return nil }
-        return (record, line, offset, scanner.scan(record, into: slotValues))
+        guard let problem = scanner.scan(record, into: slotValues) else { return (record, line, offset, true) }
+        summary.read += 1
+        try reject(record, problem.message, input: input, line: line, offset: offset + Int64(problem.offset))
+        return (record, line, offset, false)
     }
 
     /// Every 64 records: a stop request, and the progress line (every 16,384). Polled per
@@ -568,23 +574,23 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         // Read straight into the slot where the event waits for the watermark; a record that
         // is not queued leaves the slot to the next one.
         let slotValues = pending.reserveSlot()
-        let problem = scanner.scan(record, into: slotValues)
-        try handle(record, slotValues, problem, members: scanner.members, input: input, line: line, offset: offset)
+        if let problem = scanner.scan(record, into: slotValues) {
+            summary.read += 1
+            return try reject(record, problem.message, input: input, line: line, offset: offset + Int64(problem.offset))
+        }
+        try handle(record, slotValues, members: scanner.members, input: input, line: line, offset: offset)
     }
 
-    /// One record read into `slotValues` (from `pending.reserveSlot()`), or refused with
-    /// `problem`: check, then apply now (arrival order), buffer, or set aside as late.
+    /// One record read into `slotValues` (from `pending.reserveSlot()`): check, then apply now
+    /// (arrival order), buffer, or set aside as late.
     /// `@inline(always)`: its two callers are large, and as a call (the hint
     /// `@inline(__always)` is not followed past 64 blocks) it cost ~40 instructions an event.
     @inline(always)
     private func handle(
-        _ record: UnsafeRawBufferPointer, _ slotValues: UnsafeMutableBufferPointer<FieldValue>, _ problem: RecordProblem?,
+        _ record: UnsafeRawBufferPointer, _ slotValues: UnsafeMutableBufferPointer<FieldValue>,
         members: @autoclosure () -> [(name: String, value: FieldValue)], input: InputSource, line: Int, offset: Int64
     ) throws {
         summary.read += 1
-        if let problem {
-            return try reject(record, problem.message, input: input, line: line, offset: offset + Int64(problem.offset))
-        }
         let values = UnsafeBufferPointer(slotValues)
         if let reason = checkKeysAndNumbers(values) {
             return try reject(record, reason, input: input, line: line, offset: offset)
@@ -623,31 +629,30 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 return
             }
         }
-        // Windowed: buffered once per window that has not fired, under its fire time.
-        let windowFireTimes = windowFiring?.unfiredWindows(of: time, after: watermark)
-        if windowFireTimes?.isEmpty ?? (time <= watermark) {
-            summary.late += 1
-            if let lateOutput {
-                writeLate(record, to: lateOutput)
-                try lateOutput.flushIfFull()
-            }
-            return
-        }
-        let keyHash = workers.keyHash(values, base: 0)
-        if let windowFireTimes {
+        if let windowFiring {
+            // Windowed: buffered once per window that has not fired, under its fire time.
+            let windowFireTimes = windowFiring.unfiredWindows(of: time, after: watermark)
+            guard let lastFireTime = windowFireTimes.last else { return try setAsideLate(record) }
+            let keyHash = workers.keyHash(values, base: 0)
             // The reserved slot is queued first: the copies' slots may move the arena.
             let copies = windowFireTimes.count > 1 ? Array(values) : []
-            pending.insertReserved(time: windowFireTimes.last!, sequence: summary.read, keyHash: keyHash, members: nil)
+            pending.insertReserved(time: lastFireTime, sequence: summary.read, keyHash: keyHash, members: nil)
             for fireTime in windowFireTimes.dropLast() {
                 var copy = copies
                 pending.insert(time: fireTime, sequence: summary.read, keyHash: keyHash, values: &copy, members: nil)
             }
-        } else if carriesAllMembers {
-            pending.insertReserved(time: time, bucket: bucket, sequence: summary.read, keyHash: keyHash, members: members())
         } else {
-            // A literal nil: chosen by a conditional, the members were released after queueing,
-            // a runtime call per event (card job: -16 instructions per event).
-            pending.insertReserved(time: time, bucket: bucket, sequence: summary.read, keyHash: keyHash, members: nil)
+            // Kept apart from the windowed path: sharing its optional array of fire times, the
+            // other jobs released that array (nil) after queueing, a runtime call per event.
+            if time <= watermark { return try setAsideLate(record) }
+            let keyHash = workers.keyHash(values, base: 0)
+            if carriesAllMembers {
+                pending.insertReserved(time: time, bucket: bucket, sequence: summary.read, keyHash: keyHash, members: members())
+            } else {
+                // A literal nil: chosen by a conditional, the members were released after
+                // queueing, a runtime call per event (card job: -16 instructions per event).
+                pending.insertReserved(time: time, bucket: bucket, sequence: summary.read, keyHash: keyHash, members: nil)
+            }
         }
         if time > maxEventTime {
             maxEventTime = time
@@ -656,6 +661,17 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             if next > watermark { watermark = next }
         }
         try releaseIfBatchIsFull()
+    }
+
+    /// A record whose time is at or behind the watermark (in every window it falls in): counted,
+    /// and written to the late output if there is one.
+    @inline(never)
+    private func setAsideLate(_ record: UnsafeRawBufferPointer) throws {
+        summary.late += 1
+        if let lateOutput {
+            writeLate(record, to: lateOutput)
+            try lateOutput.flushIfFull()
+        }
     }
 
     private static func acceptedKinds(_ plan: JobPlan) -> [(slot: Int, kinds: UInt8)] {
