@@ -141,11 +141,15 @@ final class MemberLayout {
         match(at: words + member, p, available)
     }
 
-    /// `match` for the member whose entry is `entry` (from `firstWord`).
+    /// `match` for the member whose entry is `entry` (from `firstWord`); `padded` when 16
+    /// bytes can be read at `p` whatever `available` is (`ZeroPaddedBytes`: a name has no
+    /// zero byte, so none matches past the bytes available).
     @inline(__always)
-    func match(at entry: UnsafePointer<Word>, _ p: UnsafePointer<UInt8>, _ available: Int) -> (length: Int, slot: Int)? {
+    func match(
+        at entry: UnsafePointer<Word>, _ p: UnsafePointer<UInt8>, _ available: Int, padded: Bool = false
+    ) -> (length: Int, slot: Int)? {
         let word = entry.pointee
-        if available >= 16 && word.length <= 16 {
+        if (padded || available >= 16) && word.length <= 16 {
             // A quoted name and its colon are rarely longer than 16 bytes, and a record has
             // more bytes after them: two loads and masked compares, no loop over the length
             // (~15 instructions a member less than `sameBytes`).
@@ -244,9 +248,12 @@ struct JSONCursor {
     /// `skipWhitespace` within one line: a newline is not skipped but left for the caller to
     /// refuse, so that a record read from a buffer of lines (`JSONObjectScanner.scanLine`)
     /// never runs into the next line. A record split at its newlines has none to meet.
+    ///
+    /// `padded`: the bytes are followed by a zero byte (`ZeroPaddedBytes`), which ends any
+    /// run of blanks, so the first byte is read without testing `i` against `n` first.
     @inline(always)
-    mutating func skipBlanksInLine() {
-        guard i < n, p[i] <= 0x20 else { return }
+    mutating func skipBlanksInLine(padded: Bool = false) {
+        guard padded || i < n, p[i] <= 0x20 else { return }
         var j = i
         while j < n {
             let b = p[j]
@@ -256,10 +263,11 @@ struct JSONCursor {
         i = j
     }
 
-    /// `nextByte` within one line (see `skipBlanksInLine`): a newline is returned as it is.
+    /// `nextByte` within one line (see `skipBlanksInLine`, also for `padded`): a newline is
+    /// returned as it is.
     @inline(always)
-    mutating func nextByteInLine() -> UInt8? {
-        guard i < n else { return nil }
+    mutating func nextByteInLine(padded: Bool = false) -> UInt8? {
+        if !padded { guard i < n else { return nil } }
         let b = p[i]
         if b > 0x20 { return b }
         skipBlanksInLine()
@@ -494,10 +502,13 @@ public struct JSONObjectScanner {
     /// end is found by reading it, without a `memchr` over its bytes first (~45 instructions
     /// an event): its reading stops at the newline, which no whitespace skip, string, number
     /// or member name read here takes in.
+    ///
+    /// The zero byte after `lines` ends every run the reading makes without a test of the
+    /// position against the count (~50 instructions an event).
     @inline(__always)
-    public mutating func scanLine(_ lines: UnsafeRawBufferPointer, into slots: UnsafeMutableBufferPointer<FieldValue>) -> Int? {
-        guard readsLaidOut, slots.count == table.count, let base = lines.baseAddress?.assumingMemoryBound(to: UInt8.self),
-              let values = slots.baseAddress, let (seen, end) = scanLaidOut(base, lines.count, values), end < lines.count
+    mutating func scanLine(_ lines: ZeroPaddedBytes, into slots: UnsafeMutableBufferPointer<FieldValue>) -> Int? {
+        guard readsLaidOut, slots.count == table.count, let values = slots.baseAddress,
+              let (seen, end) = scanLaidOutPadded(lines.start, lines.count, values), end < lines.count
         else { return nil }
         clearUnseen(seen, slots)
         return end
@@ -560,22 +571,40 @@ public struct JSONObjectScanner {
     private mutating func scanLaidOut(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ values: UnsafeMutablePointer<FieldValue>
     ) -> (seen: UInt64, end: Int)? {
+        scanLaidOut(p, n, values, padded: false)
+    }
+
+    /// `scanLaidOut` of bytes followed by a zero byte and 15 more (`ZeroPaddedBytes`).
+    @inline(never)
+    private mutating func scanLaidOutPadded(
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ values: UnsafeMutablePointer<FieldValue>
+    ) -> (seen: UInt64, end: Int)? {
+        scanLaidOut(p, n, values, padded: true)
+    }
+
+    /// `scanLaidOut`, and with `padded` for `scanLaidOutPadded`: the position is not tested
+    /// against `n` before a byte is read or 16 bytes are loaded. It never moves past the zero
+    /// byte at `n`, which no blank, name, string, number or separator takes in.
+    @inline(always)
+    private mutating func scanLaidOut(
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ values: UnsafeMutablePointer<FieldValue>, padded: Bool
+    ) -> (seen: UInt64, end: Int)? {
         var word = layout.firstWord
         var c = JSONCursor(p: p, n: n)
         guard c.nextByteInLine() == 0x7B else { return nil }
         c.i &+= 1
-        c.skipBlanksInLine()
+        c.skipBlanksInLine(padded: padded)
         while true {
-            guard let (length, slot) = layout.match(at: word, p + c.i, n &- c.i) else { return nil }
+            guard let (length, slot) = layout.match(at: word, p + c.i, n &- c.i, padded: padded) else { return nil }
             c.i &+= length
             word += 1
-            guard let first = c.nextByteInLine() else { return nil }
+            guard let first = c.nextByteInLine(padded: padded) else { return nil }
             let start = c.i
             if first == 0x22 {
                 // A short plain string, the common case, is read here; any other string by
                 // `scanString`, out of line: inlined, its escapes and UTF-8 checks took
                 // registers that the rest of this loop then spilled.
-                let stop = start &+ 17 <= n ? eddy_string_stop_16(p + (start &+ 1)) : 16
+                let stop = padded || start &+ 17 <= n ? eddy_string_stop_16(p + (start &+ 1)) : 16
                 if stop < 16 && p[start &+ 1 &+ stop] == 0x22 {
                     c.i = start &+ stop &+ 2
                     if slot >= 0 {
@@ -605,10 +634,10 @@ public struct JSONObjectScanner {
                     c.i = end
                 }
             }
-            guard let next = c.nextByteInLine() else { return nil }
+            guard let next = c.nextByteInLine(padded: padded) else { return nil }
             if next == 0x2C {
                 c.i &+= 1
-                c.skipBlanksInLine()
+                c.skipBlanksInLine(padded: padded)
                 continue
             }
             guard next == 0x7D else { return nil }
@@ -617,7 +646,7 @@ public struct JSONObjectScanner {
         }
         // The newline right after the object, as ends nearly every line, is tested first: the
         // skip's own test took it for a blank to look up (~10 instructions a record).
-        if c.i < n && p[c.i] != 0x0A {
+        if (padded || c.i < n) && p[c.i] != 0x0A {
             c.skipBlanksInLine()
             guard c.i == n || p[c.i] == 0x0A else { return nil }
         }

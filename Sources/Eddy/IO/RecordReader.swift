@@ -6,7 +6,10 @@ public final class RecordReader {
     private let descriptor: Int32
     private let format: InputFormat
     private var buffer: UnsafeMutableRawPointer
+    /// Bytes the buffer holds for input; `padding` more follow them, the first of the ones
+    /// after the input a zero byte (see `unreadBytes`).
     private var capacity: Int
+    static let padding = 16
     /// The longest record the buffer grows to hold: past it the input is refused with its
     /// place, rather than the buffer doubling until an allocation fails (`/dev/zero`, a file
     /// without line ends, a CSV quote never closed).
@@ -33,7 +36,7 @@ public final class RecordReader {
         self.format = format
         capacity = max(chunkSize, 1)
         self.maxRecordBytes = max(maxRecordBytes, capacity)
-        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        buffer = Self.allocateBuffer(capacity)
         self.start = start
         next = start
         bytesRead = start.offset
@@ -108,8 +111,8 @@ public final class RecordReader {
     /// finds a JSON Lines record's end by reading it (`JSONObjectScanner.scanLine`) and then
     /// takes it with `takeRecord(newlineAt:)`; empty when the buffer is used up.
     @inline(__always)
-    public var unreadBytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: buffer + position, count: end &- position)
+    var unreadBytes: ZeroPaddedBytes {
+        ZeroPaddedBytes(start: UnsafePointer(buffer.assumingMemoryBound(to: UInt8.self)) + position, count: end &- position)
     }
 
     /// Hands out, as `nextBufferedRecord` would, the record of `unreadBytes` whose line ends
@@ -156,6 +159,7 @@ public final class RecordReader {
                     bufferOffset += Int64(position)
                     end -= position
                     position = 0
+                    buffer.storeBytes(of: 0, toByteOffset: end, as: UInt8.self)
                 } else {
                     guard capacity < maxRecordBytes else {
                         throw IOError(tooLong(line: line, offset: bufferOffset))
@@ -178,6 +182,8 @@ public final class RecordReader {
                 end += count
                 bytesRead += Int64(count)
             }
+            // The zero byte after the input (see `unreadBytes`).
+            buffer.storeBytes(of: 0, toByteOffset: end, as: UInt8.self)
             if atStreamStart {
                 // Wait for three bytes to tell a UTF-8 byte order mark, which is skipped.
                 if end < 3 && !endOfInput { continue }
@@ -269,9 +275,17 @@ public final class RecordReader {
         return true
     }
 
+    /// A buffer of `capacity` bytes and the padding after them, all zero (initialised: the
+    /// padding is read, if never used, by the 16-byte loads of `JSONObjectScanner.scanLine`).
+    private static func allocateBuffer(_ capacity: Int) -> UnsafeMutableRawPointer {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity + padding, alignment: 16)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0, count: capacity + padding)
+        return buffer
+    }
+
     private func grow() {
         let grown = min(capacity * 2, maxRecordBytes)
-        let larger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+        let larger = Self.allocateBuffer(grown)
         larger.copyMemory(from: buffer, byteCount: capacity)
         buffer.deallocate()
         buffer = larger
@@ -287,6 +301,14 @@ public final class RecordReader {
         }
         return "line \(line) (byte \(offset)): a record runs past \(size) without a line end; \(hint)"
     }
+}
+
+/// Bytes that are followed in memory by a zero byte and 15 more readable bytes (of any
+/// value), as `RecordReader.unreadBytes` are: a reader may look at the byte after them, and
+/// load 16 bytes from any place up to it, without testing the count first.
+struct ZeroPaddedBytes {
+    let start: UnsafePointer<UInt8>
+    let count: Int
 }
 
 /// A place in an input stream: a byte offset at the start of a record, and that record's
