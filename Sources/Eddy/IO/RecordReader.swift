@@ -112,7 +112,9 @@ public final class RecordReader {
     /// takes it with `takeRecord(newlineAt:)`; empty when the buffer is used up.
     @inline(__always)
     var unreadBytes: ZeroPaddedBytes {
-        ZeroPaddedBytes(start: UnsafePointer(buffer.assumingMemoryBound(to: UInt8.self)) + position, count: end &- position)
+        // `position` is one past `end` after a last record without a newline.
+        let from = min(position, end)
+        return ZeroPaddedBytes(start: UnsafePointer(buffer.assumingMemoryBound(to: UInt8.self)) + from, count: end &- from)
     }
 
     /// Hands out, as `nextBufferedRecord` would, the record of `unreadBytes` whose line ends
