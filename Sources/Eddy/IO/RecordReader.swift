@@ -97,8 +97,9 @@ public final class RecordReader {
             let recordLine = line
             let recordOffset = bufferOffset &+ Int64(start)
             line &+= newlines &+ 1
-            position = recordEnd &+ 1
-            next = ReadPosition(offset: bufferOffset &+ Int64(min(position, end)), line: line)
+            // Not past `end` after a last record without a newline (see `unreadBytes`).
+            position = min(recordEnd &+ 1, end)
+            next = ReadPosition(offset: bufferOffset &+ Int64(position), line: line)
             if !isBlank(record) {
                 lastRecord = (start, length, recordOffset)
                 return (record, recordLine, recordOffset)
@@ -112,9 +113,7 @@ public final class RecordReader {
     /// takes it with `takeRecord(newlineAt:)`; empty when the buffer is used up.
     @inline(__always)
     var unreadBytes: ZeroPaddedBytes {
-        // `position` is one past `end` after a last record without a newline.
-        let from = min(position, end)
-        return ZeroPaddedBytes(start: UnsafePointer(buffer.assumingMemoryBound(to: UInt8.self)) + from, count: end &- from)
+        ZeroPaddedBytes(start: UnsafePointer(buffer.assumingMemoryBound(to: UInt8.self)) + position, count: end &- position)
     }
 
     /// Hands out, as `nextBufferedRecord` would, the record of `unreadBytes` whose line ends
