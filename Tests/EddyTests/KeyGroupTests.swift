@@ -1,3 +1,4 @@
+import CEddySupport
 import Testing
 @testable import Eddy
 
@@ -41,5 +42,22 @@ func everyKeyGroupBelongsToTheOperatorWhoseRangeHoldsIt(parallelism: Int) {
     for group in 0..<128 {
         let index = KeyGroups.operatorIndex(forKeyGroup: group, maxParallelism: 128, parallelism: parallelism)
         #expect(KeyGroups.keyGroupRange(operatorIndex: index, maxParallelism: 128, parallelism: parallelism).contains(group))
+    }
+}
+
+/// The short-key hash (runs of 8, 4, 2 and 1 bytes, `eddy_stable_hash_short`) is the stable
+/// hash byte for byte, for every count an inline text has and bytes of every high bit.
+@Test func shortKeyHashesAreTheStableHash() {
+    var bytes: [UInt8] = []
+    var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for _ in 0..<200 {
+        for count in 0...15 {
+            bytes = (0..<count).map { _ in
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt8(truncatingIfNeeded: seed >> 56)
+            }
+            let short = bytes.withUnsafeBufferPointer { eddy_stable_hash_short($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count) }
+            #expect(short == KeyGroups.stableHash(bytes), "\(bytes)")
+        }
     }
 }

@@ -1,3 +1,5 @@
+import CEddySupport
+
 /// Key groups: the unit in which keyed state is stored, snapshotted and redistributed,
 /// following Flink's `KeyGroupRangeAssignment`.
 ///
@@ -37,7 +39,8 @@ public enum KeyGroups {
     @inline(__always)
     static func stableHash(ofTextAt text: UnsafePointer<String>) -> UInt64 {
         guard let inline = InlineText.inlineWords(at: text) else { return stableHash(ofKey: text.pointee) }
-        return stableHash(UnsafeRawBufferPointer(start: UnsafeRawPointer(text), count: inline.count))
+        // At most 15 bytes (`eddy_stable_hash_short`).
+        return eddy_stable_hash_short(UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), inline.count)
     }
 
     /// The key group of a key given its canonical text.
