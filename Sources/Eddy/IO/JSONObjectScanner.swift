@@ -255,7 +255,7 @@ struct JSONCursor {
     mutating func skipBlanksInLine(padded: Bool = false) {
         guard padded || i < n, p[i] <= 0x20 else { return }
         var j = i
-        while j < n {
+        while padded || j < n {
             let b = p[j]
             guard b == 0x20 || b == 0x0D || b == 0x09 else { break }
             j &+= 1
@@ -591,7 +591,7 @@ public struct JSONObjectScanner {
     ) -> (seen: UInt64, end: Int)? {
         var word = layout.firstWord
         var c = JSONCursor(p: p, n: n)
-        guard c.nextByteInLine() == 0x7B else { return nil }
+        guard c.nextByteInLine(padded: padded) == 0x7B else { return nil }
         c.i &+= 1
         c.skipBlanksInLine(padded: padded)
         while true {
