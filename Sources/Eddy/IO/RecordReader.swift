@@ -119,7 +119,7 @@ public final class RecordReader {
     /// Hands out, as `nextBufferedRecord` would, the record of `unreadBytes` whose line ends
     /// with the newline at index `newline` there (a record that is not blank).
     @inline(__always)
-    public func takeRecord(newlineAt newline: Int) -> (record: UnsafeRawBufferPointer, line: Int, offset: Int64) {
+    func takeRecord(newlineAt newline: Int) -> (record: UnsafeRawBufferPointer, line: Int, offset: Int64) {
         assert(format == .jsonl && newline >= 0 && newline < end &- position
             && buffer.load(fromByteOffset: position &+ newline, as: UInt8.self) == 10, "no newline at \(newline)")
         let start = position
