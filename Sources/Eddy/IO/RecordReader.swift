@@ -28,8 +28,13 @@ public final class RecordReader {
 
     /// Reads `fileDescriptor`, which the reader does not close, positioned at `start` (the
     /// caller seeks or skips there; a resumed stream has no byte order mark to skip).
+    ///
+    /// Reads of 64 KiB rather than 1 MiB: the bytes a read copies in are still in the core's
+    /// cache when they are parsed, instead of pushed out by the key state touched meanwhile
+    /// (card job, 1M events: simulated 4 MB-cache read misses 9.4 -> 7.7 per event, the same
+    /// instructions; the extra reads cost ~1,400 system calls on 95 MB).
     public init(
-        fileDescriptor: Int32, format: InputFormat, chunkSize: Int = 1 << 20, maxRecordBytes: Int = 1 << 30,
+        fileDescriptor: Int32, format: InputFormat, chunkSize: Int = 1 << 16, maxRecordBytes: Int = 1 << 30,
         startingAt start: ReadPosition = .beginning
     ) {
         descriptor = fileDescriptor
