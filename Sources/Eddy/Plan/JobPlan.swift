@@ -111,6 +111,7 @@ public struct FeaturePlan: Sendable {
         case .first: return windowed ? WindowedFirstStore(WindowedFirstState(), window: window) : FirstStore(FirstState(), window: nil)
         case .last: return LastStore(LastState(windowed: windowed), window: window)
         case .countDistinct, .histogram:
+            if windowed, spec.op == .countDistinct { return WindowedDistinctStore(window: window) }
             return ValueCountsStore(ValueCountsState(windowed: windowed, histogram: spec.op == .histogram), window: window)
         case .collect:
             // Specs from files always have a field and a positive limit (the decoder checks);
