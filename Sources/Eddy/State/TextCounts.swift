@@ -18,11 +18,14 @@ struct TextCounts {
 
     /// Empty, or a power of two at most three quarters full.
     private var entries: [Entry] = []
-    /// Distinct texts held.
-    private(set) var count = 0
+    /// Distinct texts held. 32 bits, as `mask`: a table of 16 bytes rather than 24 leaves
+    /// room in a windowed distinct count's state for a wider presence filter
+    /// (`WindowedDistinctState`), within one line of the row.
+    private var storedCount: Int32 = 0
+    var count: Int { Int(storedCount) }
     /// `entries.count - 1` (-1 while empty), kept beside the table so that the slot of a text
     /// can be prefetched from the state alone, before the table's header is in cache.
-    private var mask = -1
+    private var mask: Int32 = -1
 
     var isEmpty: Bool { count == 0 }
 
@@ -33,7 +36,7 @@ struct TextCounts {
     init(roomFor distinct: Int) {
         var size = 8
         while distinct * 4 > size * 3 { size *= 2 }
-        mask = size - 1
+        mask = Int32(size - 1)
         entries = Array(initialisedInPlace: size, with: Entry(hash: 0, occurrences: 0, text: ""))
     }
 
@@ -92,7 +95,7 @@ struct TextCounts {
             InlineText.assign(Self.textAddress(entry), from: text)
             return true
         }
-        if isNew { count += 1 }
+        if isNew { storedCount += 1 }
     }
 
     /// Counts `occurrences` more of `text`.
@@ -134,7 +137,7 @@ struct TextCounts {
         entries.withUnsafeMutableBufferPointer { entries in
             entries[hole].occurrences -= 1
             guard entries[hole].occurrences == 0 else { return }
-            count -= 1
+            storedCount -= 1
             entries[hole].text = ""
             // Shift later entries of the probe run back over the hole, where their probe
             // path allows, so that lookups never stop early.
@@ -195,7 +198,7 @@ struct TextCounts {
     /// Whether the table at `table` has storage (read in place, as `prefetchSlot` reads it).
     @inline(__always)
     static func holdsTable(at table: UnsafeRawPointer) -> Bool {
-        table.load(fromByteOffset: MemoryLayout<TextCounts>.offset(of: \.mask)!, as: Int.self) >= 0
+        table.load(fromByteOffset: MemoryLayout<TextCounts>.offset(of: \.mask)!, as: Int32.self) >= 0
     }
 
     /// Starts loading the table's header (its count and reference count, which `add` reads)
@@ -206,7 +209,7 @@ struct TextCounts {
     /// different layout would only stop it helping.
     @inline(__always)
     static func prefetchSlot(in table: UnsafeRawPointer, textAt text: UnsafePointer<String>) {
-        let mask = table.load(fromByteOffset: MemoryLayout<TextCounts>.offset(of: \.mask)!, as: Int.self)
+        let mask = Int(table.load(fromByteOffset: MemoryLayout<TextCounts>.offset(of: \.mask)!, as: Int32.self))
         // No table, nothing to load (and no hash to compute).
         guard mask >= 0 else { return }
         let storage = table.load(fromByteOffset: storageOffset, as: UInt.self)
@@ -220,9 +223,10 @@ struct TextCounts {
 
     private mutating func grow() {
         let size = Swift.max(8, entries.count * 2)
-        mask = size - 1
+        precondition(size - 1 <= Int(Int32.max), "a table of more than \(Int32.max) distinct values")
+        mask = Int32(size - 1)
         var larger = Array(initialisedInPlace: size, with: Entry(hash: 0, occurrences: 0, text: ""))
-        let mask = self.mask
+        let mask = size - 1
         larger.withUnsafeMutableBufferPointer { larger in
             entries.withUnsafeMutableBufferPointer { old in
                 for index in old.indices where old[index].occurrences != 0 {

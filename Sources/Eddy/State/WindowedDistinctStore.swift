@@ -127,11 +127,11 @@ struct TimedTexts {
         return false
     }
 
-    /// The union of `bit(text)` over the window's texts.
-    func unionOfBits(_ bit: (UnsafePointer<String>) -> UInt64) -> UInt64 {
-        var union: UInt64 = 0
-        for index in 0..<count { union |= bit(text(index)) }
-        return union
+    /// The filter of the window's texts.
+    func presenceFilter() -> PresenceFilter {
+        var filter = PresenceFilter()
+        for index in 0..<count { filter.insert(textAt: text(index)) }
+        return filter
     }
 
     /// Calls `body` with each distinct text, in byte order, and how many times the window
@@ -174,6 +174,41 @@ struct TimedTexts {
     }
 }
 
+/// A filter of the texts a window holds: 128 bits, two set per text, picked by its bytes.
+/// A text whose bits are not all set is not in the window, which spares the scan of the
+/// window. `ValueCountsState`'s one bit of 64 sent a tenth of the card job's events (on
+/// keys with many values) to scan their windows, 0.66 simulated LL misses an event; two
+/// of 128 scan 2.6 times fewer entries. Both bits of a text fall in one word, picked by
+/// the hash, which is read and written through its address: no branch on which word.
+struct PresenceFilter {
+    var words: (UInt64, UInt64) = (0, 0)
+
+    /// The word (0 or 1) and the bits of an inline text's words.
+    @inline(__always)
+    static func bits(of inline: (UInt64, UInt64)) -> (word: Int, bits: UInt64) {
+        let mixed = (inline.0 ^ inline.1 &* 0xBF58_476D_1CE4_E5B9) &* 0x9E37_79B9_7F4A_7C15
+        return (Int(truncatingIfNeeded: mixed &>> 63), 1 &<< ((mixed &>> 57) & 63) | 1 &<< ((mixed &>> 51) & 63))
+    }
+
+    /// Word `word` of the filter at `filter`.
+    @inline(__always)
+    static func word(_ word: Int, of filter: UnsafeMutablePointer<PresenceFilter>) -> UnsafeMutablePointer<UInt64> {
+        UnsafeMutableRawPointer(filter).assumingMemoryBound(to: UInt64.self) + word
+    }
+
+    /// Every bit: a text stored out of line is always looked for by a scan, and so is
+    /// every text once one is in the window.
+    static var all: PresenceFilter { PresenceFilter(words: (.max, .max)) }
+
+    /// Adds the text at `text`.
+    @inline(__always)
+    mutating func insert(textAt text: UnsafePointer<String>) {
+        guard let inline = InlineText.inlineWords(at: text) else { return self = Self.all }
+        let (word, bits) = Self.bits(of: inline.words)
+        if word == 0 { words.0 |= bits } else { words.1 |= bits }
+    }
+}
+
 /// A windowed `count_distinct`'s state in the key's row: as `ValueCountsState` keeps it (the
 /// table past `ValueCountsState.smallWindow` values, else the count of distinct texts and
 /// their presence bits), with the window's log in the store's blocks (`TimedTextBlocks`),
@@ -183,8 +218,8 @@ struct WindowedDistinctState {
     /// The oldest entry's time, `.max` when the window is empty: a window with nothing to
     /// evict costs no access to the block.
     var oldestTime = Int64.max
-    /// While there is no table: `ValueCountsState.presentBits`.
-    var presentBits: UInt64 = 0
+    /// While there is no table: the window's texts (`PresenceFilter`).
+    var present = PresenceFilter()
     /// -1 until the key's first value; kept (empty) when the window empties.
     var block: Int32 = -1
     /// The block's entries: 0 while there is none, so that one test (`end == capacity`)
@@ -319,7 +354,7 @@ final class WindowedDistinctStore: BatchLoopStore {
             }
         }
         if evicted, state.pointee.withoutTable {
-            state.pointee.presentBits = window(of: state, blocks: blocks).unionOfBits(ValueCountsState.presenceBit(ofTextAt:))
+            state.pointee.present = window(of: state, blocks: blocks).presenceFilter()
         }
     }
 
@@ -332,7 +367,7 @@ final class WindowedDistinctStore: BatchLoopStore {
         for index in 0..<window.count { table.add(textAt: window.text(index)) }
         state.pointee.counts = table
         state.pointee.distinctInWindow = 0
-        state.pointee.presentBits = 0
+        state.pointee.present = PresenceFilter()
         state.pointee.withoutTable = false
     }
 
@@ -345,11 +380,17 @@ final class WindowedDistinctStore: BatchLoopStore {
         let text = FieldValue.textAddress(value)
         if state.pointee.withoutTable {
             if state.pointee.count < ValueCountsState.smallWindow {
-                let bit = ValueCountsState.presenceBit(ofTextAt: text)
-                if state.pointee.presentBits & bit == 0 || !window(of: state, blocks: blocks).contains(textAt: text) {
-                    state.pointee.distinctInWindow &+= 1
+                if let inline = InlineText.inlineWords(at: text) {
+                    let (word, bits) = PresenceFilter.bits(of: inline.words)
+                    let present = PresenceFilter.word(word, of: &state.pointee.present)
+                    if present.pointee & bits != bits || !window(of: state, blocks: blocks).contains(textAt: text) {
+                        state.pointee.distinctInWindow &+= 1
+                    }
+                    present.pointee |= bits
+                } else {
+                    if !window(of: state, blocks: blocks).contains(textAt: text) { state.pointee.distinctInWindow &+= 1 }
+                    state.pointee.present = .all
                 }
-                state.pointee.presentBits |= bit
                 append(textAt: text, at: time, to: state, blocks: blocks)
                 return
             }
@@ -509,7 +550,7 @@ final class WindowedDistinctStore: BatchLoopStore {
             counts = TextCounts()
         }
         state.pointee.withoutTable = counts.isEmpty
-        state.pointee.presentBits = state.pointee.withoutTable ? window.unionOfBits(ValueCountsState.presenceBit(ofTextAt:)) : 0
+        state.pointee.present = state.pointee.withoutTable ? window.presenceFilter() : PresenceFilter()
         state.pointee.counts = counts
     }
 
