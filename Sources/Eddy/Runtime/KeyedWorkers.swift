@@ -49,8 +49,9 @@ final class BatchShare {
     /// `add(base:time:keyHash:)` for every entry of `batch` (events in `pending`'s slots of
     /// `width` values), with the columns' room reserved once instead of checked per event
     /// and column: the peer groups' ends too (at most one an event), written through a
-    /// count kept in a register.
-    func add(_ batch: [PendingEvents.Entry], from pending: PendingEvents, width: Int) {
+    /// count kept in a register. Each entry's slot also goes to `freedSlots` (room for the
+    /// batch, see `PendingEvents.reserveFreedSlots`).
+    func add(_ batch: [PendingEvents.Entry], from pending: PendingEvents, width: Int, freedSlots: UnsafeMutablePointer<Int>) {
         guard !batch.isEmpty else { return }
         let start = times.count
         let bases = bases.reserve(batch.count)
@@ -74,6 +75,7 @@ final class BatchShare {
                 bases[index] = entry.slot &* width
                 times[index] = entry.time
                 hashes[index] = records[entry.slot].keyHash
+                freedSlots[index] = entry.slot
             }
         }
         self.bases.commit(batch.count)
@@ -383,15 +385,22 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
         for share in shares { share.removeAll() }
         owners.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
+        // Whether the batch's slots were handed to the free list as the share was built.
+        var slotsFreedInAdvance = false
         if workers.count == 1 {
             let share = shares[0]
-            if carryingAll {
+            if !carryingAll, let freedSlots = pending.reserveFreedSlots(batch.count) {
+                // No input columns to carry: `members` stays empty and the worker reads none.
+                share.add(batch, from: pending, width: width, freedSlots: freedSlots)
+                slotsFreedInAdvance = true
+            } else if carryingAll {
                 for (index, entry) in batch.enumerated() {
                     share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHash(ofSlot: entry.slot), memberIndex: index)
                 }
             } else {
-                // No input columns to carry: `members` stays empty and the worker reads none.
-                share.add(batch, from: pending, width: width)
+                for entry in batch {
+                    share.add(base: entry.slot * width, time: entry.time, keyHash: pending.keyHash(ofSlot: entry.slot))
+                }
             }
         } else {
             for (index, entry) in batch.enumerated() {
@@ -422,7 +431,7 @@ final class KeyedWorkers<Backend: KeyedStateBackend> {
                 nextRecord[owner] = record + 1
             }
         }
-        pending.free(slotsOf: batch)
+        if slotsFreedInAdvance { pending.freeReserved(batch.count) } else { pending.free(slotsOf: batch) }
     }
 
     /// Every worker applies its share into its records: worker 0 on this thread, the others
