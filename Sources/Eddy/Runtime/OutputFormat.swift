@@ -231,15 +231,17 @@ final class EventEncoder {
         values: UnsafeBufferPointer<FieldValue>, base: Int, start: Int64, end: Int64, results: EncodedResults,
         index: Int, to out: ByteBuffer
     ) {
-        let bounds = [start, end].map { $0 / timeUnit }
         if format == .csv {
-            return encodeCSV(values: values, base: base, members: [], bounds: bounds, results: results, index: index, to: out)
+            return encodeCSV(
+                values: values, base: base, members: [], bounds: [start / timeUnit, end / timeUnit], results: results,
+                index: index, to: out)
         }
         appendFixedColumns(values: values, base: base, to: out)
-        for (offset, bound) in bounds.enumerated() {
+        // The bounds one at a time: an array of the two was allocated per window.
+        for (offset, bound) in [(0, start), (1, end)] {
             let column = fixedSlots.count + offset
             out.append(UnsafeBufferPointer(rebasing: prefixBytes[prefixStarts[column]..<prefixStarts[column + 1]]))
-            NumberText.append(bound, to: out)
+            NumberText.append(bound / timeUnit, to: out)
         }
         appendFeatureColumns(results, index: index, to: out)
     }
