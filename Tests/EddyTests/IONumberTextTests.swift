@@ -354,3 +354,23 @@ private func countMismatches(printing magnitude: Double, into mismatches: inout 
 private func pow10Double(_ exponent: Int) -> Double {
     (0..<exponent).reduce(1.0) { value, _ in value * 10 }
 }
+
+/// Integers of 9 to 16 digits (two eight-digit words) and around them, of either sign,
+/// between other bytes: every digit count, a zero digit at each place, and the bounds.
+@Test func longIntegersWriteEveryDigit() {
+    var generator = SplitMix(seed: 16)
+    var values: [Int64] = [100_000_000, 99_999_999, 9_999_999_999_999_999, 10_000_000_000_000_000, 1_000_000_000_000_001]
+    for digits in 8...17 {
+        let low = Int64(NumberText.powerOfTen(digits - 1))
+        for _ in 0..<300 { values.append(low + Int64(generator.next() % UInt64(9 * low))) }
+        for place in 0..<digits { values.append(9 * low + 8 * (low - 1) / 9 - 8 * Int64(NumberText.powerOfTen(place))) }
+    }
+    for value in values + values.map(-) {
+        let out = appended {
+            $0.append(0x5B)
+            NumberText.append(value, to: $0)
+            $0.append(0x5D)
+        }
+        #expect(out == [0x5B] + Array(String(value).utf8) + [0x5D], "\(value)")
+    }
+}
