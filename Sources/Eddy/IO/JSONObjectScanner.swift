@@ -79,13 +79,17 @@ private func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ l
     return true
 }
 
-/// The member names of the last record read, in order, each as its bytes from the opening
-/// quote to the colon, with the slot it names (-1 for a member the job does not need).
+/// The member names of the last record read, in order, each with the bytes before it: its
+/// gap, from the end of the value before it (the record's start for the first member) to its
+/// own value's first byte (`{` or `,`, the quoted name, the colon and any blanks between),
+/// with the slot it names (-1 for a member the job does not need).
 ///
-/// The same bytes at the same place in the next record lex the same way (a name token, then
-/// the colon), so a match gives the slot without scanning the name or searching the table:
-/// ~100 instructions a member. A member that does not match is scanned as usual and
-/// replaces the layout from there on.
+/// The same bytes at the same place in the next record lex the same way (the separator, a
+/// name token, the colon), so a match gives the slot without scanning the name or searching
+/// the table: ~100 instructions a member. Taking in the separator and the blanks too, one
+/// match stands for the tests of each byte between two values (~65 instructions an event on
+/// the card job). A member that does not match is scanned as usual and replaces the layout
+/// from there on. A gap holds no newline (`learn`), so a match never runs into the next line.
 final class MemberLayout {
     private var bytes: UnsafeMutablePointer<UInt8>
     private var byteCapacity = 256
@@ -162,10 +166,17 @@ final class MemberLayout {
         return (word.length, word.slot)
     }
 
-    /// Records that member `member` of the record being read is the `length` bytes at `p`
-    /// (opening quote to colon), naming `slot`; the members after it are forgotten.
+    /// Records that member `member` of the record being read has the gap of `length` bytes
+    /// at `p`, naming `slot`; the members after it are forgotten.
     func learn(_ member: Int, _ p: UnsafePointer<UInt8>, _ length: Int, slot: Int) {
         guard member < Self.maxMembers, member <= count else { return }
+        // A record read on its own may hold newlines between its tokens; `scanLaidOut` must
+        // not match one, or it would read on into the next line of a buffer.
+        guard memchr(p, 10, length) == nil else {
+            count = member
+            words[member] = Self.unmatched
+            return
+        }
         let start = member == 0 ? 0 : entries[member - 1].start + entries[member - 1].length
         if start + length > byteCapacity {
             // An unusually long name: layouts that do not fit are simply not remembered.
@@ -591,16 +602,16 @@ public struct JSONObjectScanner {
     ) -> (seen: UInt64, end: Int)? {
         var word = layout.firstWord
         var c = JSONCursor(p: p, n: n)
-        guard c.nextByteInLine(padded: padded) == 0x7B else { return nil }
-        c.i &+= 1
-        c.skipBlanksInLine(padded: padded)
+        // The first member's gap takes in the opening brace.
+        guard var (length, slot) = layout.match(at: word, p, n, padded: padded) else { return nil }
         while true {
-            guard let (length, slot) = layout.match(at: word, p + c.i, n &- c.i, padded: padded) else { return nil }
             c.i &+= length
             word += 1
-            guard let first = c.nextByteInLine(padded: padded) else { return nil }
             let start = c.i
-            if first == 0x22 {
+            // A gap ends at the value's first byte (nothing to skip); before the record's end
+            // when padded (a gap holds no zero byte).
+            if !padded { guard start < n else { return nil } }
+            if p[start] == 0x22 {
                 // A short plain string, the common case, is read here; any other string by
                 // `scanString`, out of line: inlined, its escapes and UTF-8 checks took
                 // registers that the rest of this loop then spilled.
@@ -624,6 +635,8 @@ public struct JSONObjectScanner {
                 // A short plain number (amounts, epoch times) in one pass; any other by
                 // `numberEnd`, out of line, which refuses what is no number (a literal, an
                 // object or an array, left to `scanObject`) without a test of its own here.
+                // A number followed by a byte that would continue it (`1.5e3`) matches no
+                // gap after it (a gap starts with a blank or a comma), nor the object's end.
                 let number = eddy_read_short_number(p + start, n &- start)
                 if number.length > 0 {
                     c.i = start &+ number.length
@@ -634,16 +647,13 @@ public struct JSONObjectScanner {
                     c.i = end
                 }
             }
-            guard let next = c.nextByteInLine(padded: padded) else { return nil }
-            if next == 0x2C {
-                c.i &+= 1
-                c.skipBlanksInLine(padded: padded)
-                continue
-            }
-            guard next == 0x7D else { return nil }
-            c.i &+= 1
-            break
+            // The next member's gap, laid out as before; else the object ends here.
+            guard let next = layout.match(at: word, p + c.i, n &- c.i, padded: padded) else { break }
+            (length, slot) = next
         }
+        c.skipBlanksInLine(padded: padded)
+        guard (padded || c.i < n) && p[c.i] == 0x7D else { return nil }
+        c.i &+= 1
         // The newline right after the object, as ends nearly every line, is tested first: the
         // skip's own test took it for a blank to look up (~10 instructions a record).
         if (padded || c.i < n) && p[c.i] != 0x0A {
@@ -686,59 +696,64 @@ public struct JSONObjectScanner {
         // A local cursor, never passed `inout`, stays in registers (see `readNeededValue`).
         var c = cursor
         defer { cursor = c }
-        c.skipWhitespace()
-        guard c.i < c.n, c.p[c.i] == 0x7B else { throw c.fail(c.i, "record is not a JSON object") }
-        c.i &+= 1
-        c.skipWhitespace()
-        if c.i < c.n && c.p[c.i] == 0x7D {
-            c.i &+= 1
-        } else {
-            var member = 0
-            while true {
-                var slot: Int
-                var name = (start: 0, end: 0, escaped: false)
-                if !captureAllMembers, member < layout.count, let known = layout.match(member, c.p + c.i, c.n - c.i) {
-                    // The same name as this member of the last record, bytes for bytes: the
-                    // same slot, without scanning and looking the name up again.
-                    c.i &+= known.length
-                    slot = known.slot
-                } else {
-                    guard c.i < c.n, c.p[c.i] == 0x22 else { throw c.fail(c.i, "expected a member name") }
-                    let open = c.i
-                    name = try c.scanString()
-                    c.skipWhitespace()
-                    guard c.i < c.n, c.p[c.i] == 0x3A else { throw c.fail(c.i, "expected ':' after a member name") }
+        var member = 0
+        // Where the bytes before the next member start (see `MemberLayout`): the record's
+        // start, then the end of each value.
+        var gapStart = c.i
+        while true {
+            var slot: Int
+            var name = (start: 0, end: 0, escaped: false)
+            if !captureAllMembers, member < layout.count, let known = layout.match(member, c.p + gapStart, c.n - gapStart) {
+                // The same bytes before the value as at this member of the last record: the
+                // same separator and name, the same slot, without scanning them again.
+                c.i = gapStart &+ known.length
+                slot = known.slot
+            } else {
+                c.skipWhitespace()
+                if member == 0 {
+                    guard c.i < c.n, c.p[c.i] == 0x7B else { throw c.fail(c.i, "record is not a JSON object") }
                     c.i &+= 1
-                    if !name.escaped {
-                        slot = table.slot(c.p + name.start, name.end - name.start, guess: guess)
-                    } else {
-                        slot = decodedNameSlot(c, name.start, name.end)
-                    }
-                    if !captureAllMembers { layout.learn(member, c.p + open, c.i - open, slot: slot) }
-                }
-                member &+= 1
-                c.skipWhitespace()
-                if slot >= 0 {
-                    c.i = try readNeededValue(c.p, c.n, at: c.i, into: values.baseAddress! + slot)
-                    guess = slot + 1
-                    if slot < 64 { seen |= 1 << UInt64(slot) }
-                    if captureAllMembers { capture(name: c, name.start, name.end, name.escaped, values[slot]) }
-                } else if captureAllMembers {
-                    var value = FieldValue.missing
-                    // Through a copy, so that `c` itself never escapes (see `readNeededValue`).
-                    var cursor = c
-                    try readValue(&cursor, into: &value)
-                    c.i = cursor.i
-                    capture(name: c, name.start, name.end, name.escaped, value)
+                    c.skipWhitespace()
+                    if c.i < c.n && c.p[c.i] == 0x7D { c.i &+= 1; break }
                 } else {
-                    c.i = try Self.skipValue(c.p, c.n, at: c.i)
+                    guard c.i < c.n else { throw c.fail(c.i, "expected ',' or '}' after a member") }
+                    if c.p[c.i] == 0x7D { c.i &+= 1; break }
+                    guard c.p[c.i] == 0x2C else { throw c.fail(c.i, "expected ',' or '}' after a member") }
+                    c.i &+= 1
+                    c.skipWhitespace()
+                }
+                guard c.i < c.n, c.p[c.i] == 0x22 else { throw c.fail(c.i, "expected a member name") }
+                name = try c.scanString()
+                c.skipWhitespace()
+                guard c.i < c.n, c.p[c.i] == 0x3A else { throw c.fail(c.i, "expected ':' after a member name") }
+                c.i &+= 1
+                if !name.escaped {
+                    slot = table.slot(c.p + name.start, name.end - name.start, guess: guess)
+                } else {
+                    slot = decodedNameSlot(c, name.start, name.end)
                 }
                 c.skipWhitespace()
-                guard c.i < c.n else { throw c.fail(c.i, "expected ',' or '}' after a member") }
-                if c.p[c.i] == 0x2C { c.i &+= 1; c.skipWhitespace(); continue }
-                if c.p[c.i] == 0x7D { c.i &+= 1; break }
-                throw c.fail(c.i, "expected ',' or '}' after a member")
+                if !captureAllMembers { layout.learn(member, c.p + gapStart, c.i - gapStart, slot: slot) }
             }
+            member &+= 1
+            // Blanks past a matched gap's (it may end before the value).
+            c.skipWhitespace()
+            if slot >= 0 {
+                c.i = try readNeededValue(c.p, c.n, at: c.i, into: values.baseAddress! + slot)
+                guess = slot + 1
+                if slot < 64 { seen |= 1 << UInt64(slot) }
+                if captureAllMembers { capture(name: c, name.start, name.end, name.escaped, values[slot]) }
+            } else if captureAllMembers {
+                var value = FieldValue.missing
+                // Through a copy, so that `c` itself never escapes (see `readNeededValue`).
+                var cursor = c
+                try readValue(&cursor, into: &value)
+                c.i = cursor.i
+                capture(name: c, name.start, name.end, name.escaped, value)
+            } else {
+                c.i = try Self.skipValue(c.p, c.n, at: c.i)
+            }
+            gapStart = c.i
         }
         c.skipWhitespace()
         guard c.i == c.n else { throw c.fail(c.i, "trailing characters after the object") }
