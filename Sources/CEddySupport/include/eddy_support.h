@@ -90,11 +90,21 @@ static inline void eddy_store_64(void *address, uint64_t value) {
     __builtin_memcpy(address, &value, sizeof value);
 }
 
-/// Where the first byte among the 16 at `address` that ends a JSON string's plain run is: a
-/// quote, a backslash, a control character or a non-ASCII byte; 16 when there is none.
-/// SSE2 (every x86-64 CPU) tests the 16 bytes in a few instructions, where bit tricks on two
-/// words took ~30 and their constants took registers the JSON scanner had none left for.
-static inline long eddy_string_stop_16(const void *address) {
+/// A JSON string of at most 15 bytes, quotes included, with no escape, control character or
+/// non-ASCII byte: its bytes as an inline text's two words (the first byte lowest, zero bytes
+/// past them) and its length; length 0 for any other string.
+typedef struct {
+    uint64_t low;
+    uint64_t high;
+    long length;
+} eddy_short_string;
+
+/// Reads the short plain string whose opening quote is at `address`, where 16 bytes can be
+/// read (see `eddy_short_string`). The 16 bytes loaded to find the closing quote are the
+/// text's words too, masked to its length without a branch on it: read from memory again
+/// per length, they cost ~10 instructions a string more in the JSON scanner.
+static inline eddy_short_string eddy_read_short_string(const void *address) {
+    eddy_short_string none = {0, 0, 0};
 #if defined(__SSE2__)
     __m128i bytes = _mm_loadu_si128((const __m128i *)address);
     __m128i quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'));
@@ -102,15 +112,39 @@ static inline long eddy_string_stop_16(const void *address) {
     // As signed bytes, control characters (0x00-0x1F) and non-ASCII bytes (0x80-0xFF) are
     // exactly the ones below 0x20.
     __m128i below = _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20));
-    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), below));
-    return __builtin_ctz(mask | 0x10000u);
-#else
+    unsigned quotes = (unsigned)_mm_movemask_epi8(quote);
+    // The stops in bytes 1-14: the opening quote (byte 0) stops nothing, and a closing one
+    // past byte 14 ends a text too long to be inline.
+    unsigned stops = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), below)) & 0x7FFEu;
+    // The first of them (none when there is none) must be a quote.
+    unsigned first = stops & (0u - stops);
+    if (!(first & quotes)) return none;
+    long length = (long)__builtin_ctz(first) + 1;
+    // 16 bytes of 0xFF then 16 zero bytes: loaded from 16 - length on, a mask of `length` bytes.
+    static const unsigned char masks[32] = {
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    };
+    __m128i kept = _mm_and_si128(bytes, _mm_loadu_si128((const __m128i *)(masks + 16 - length)));
+    eddy_short_string text = {
+        (uint64_t)_mm_cvtsi128_si64(kept), (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(kept, kept)), length,
+    };
+    return text;
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const unsigned char *p = (const unsigned char *)address;
-    for (long k = 0; k < 16; k++) {
+    for (long k = 1; k < 15; k++) {
         unsigned char b = p[k];
-        if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) return k;
+        if (b == '"') {
+            uint64_t words[2] = {0, 0};
+            __builtin_memcpy(words, p, (unsigned long)k + 1);
+            eddy_short_string text = {words[0], words[1], k + 1};
+            return text;
+        }
+        if (b == '\\' || b < 0x20 || b >= 0x80) return none;
     }
-    return 16;
+    return none;
+#else
+    (void)address;
+    return none;
 #endif
 }
 

@@ -615,12 +615,12 @@ public struct JSONObjectScanner {
                 // A short plain string, the common case, is read here; any other string by
                 // `scanString`, out of line: inlined, its escapes and UTF-8 checks took
                 // registers that the rest of this loop then spilled.
-                let stop = padded || start &+ 17 <= n ? eddy_string_stop_16(p + (start &+ 1)) : 16
-                if stop < 16 && p[start &+ 1 &+ stop] == 0x22 {
-                    c.i = start &+ stop &+ 2
+                // Found and built from one 16-byte load (`eddy_read_short_string`).
+                let short = padded || start &+ 16 <= n ? eddy_read_short_string(p + start) : eddy_short_string()
+                if short.length > 0 {
+                    c.i = start &+ short.length
                     if slot >= 0 {
-                        // Its bytes before the quote are ASCII (`eddy_string_stop_16`).
-                        let text = InlineText.make(p + start, stop &+ 2, knownASCII: true)
+                        let text = InlineText.makeASCII(words: (short.low, short.high), count: short.length)
                         FieldValue.overwrite(values + slot, with: FieldValue(kind: .string, text: text))
                     }
                 } else {
