@@ -106,6 +106,24 @@ func recordsReadFromABufferOfLinesReadAsSplitRecordsDo(finalNewline: Bool) {
         #"{"id":"x","name_of_13_ch":"m","skip":"GB","amount":1,"ts":"a"#,
         #"{"id":"x","name_of_13_ch":"m","skip":"GB","amount":1,"ts":"a"}"#,
         #"{"id":"x","name_of_13_ch":"m","skip":"GB","amount":1,"ts":1}"#,
+        // The layout's gaps: fewer members than the last record, blanks before the end or
+        // after a colon, and a number that a gap or the end would cut short.
+        #"{"id":"x","name_of_13_ch":"m"}"#,
+        #"{"id":"x","name_of_13_ch":"m" }"#,
+        #"{"id":"x","name_of_13_ch":"m",}"#,
+        #"{"id":"x","name_of_13_ch":"m","skip":"GB","amount":1,"ts":1}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount":1,"ts":1}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount":  1,"ts":1}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1.5e1,"ts":1}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1e}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1.}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1 }"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1}"#,
+        #"{"id": "x" ,"name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1}"#,
+        #"{"id": "exactly 15 byte","name_of_13_ch":"fourteen bytes","skip":"sixteen bytes!!!","amount": 1,"ts":1}"#,
+        #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1}"#,
     ]
     // Each record at the end of the buffer too (without its newline, when `finalNewline` is
     // false), where the bytes after it are the padding.
@@ -125,6 +143,26 @@ func recordsReadFromABufferOfLinesReadAsSplitRecordsDo(finalNewline: Bool) {
             #expect(result.values == fresh.values, "\(result.record)")
         }
     }
+}
+
+/// A record read on its own may hold newlines between its tokens: the layout it leaves
+/// must not let `scanLine` read a line on into the next one.
+@Test func aLayoutLearnedAcrossNewlinesNeverReadsPastALine() {
+    let fields = ["id", "name"]
+    let multiline = "{\"id\":\"x\",\n\"name\":\"m\"}"
+    var scanner = JSONObjectScanner(fieldNames: fields)
+    var values = Array(repeating: FieldValue.missing, count: fields.count)
+    #expect(Array(multiline.utf8).withUnsafeBytes { scanner.scan($0, into: &values) } == nil)
+    #expect(values == scanJSON(multiline, fields).values)
+    let lines = Array((multiline + "\n" + #"{"id":"y","name":"n"}"# + "\n").utf8)
+    let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: lines.count + RecordReader.padding)
+    defer { buffer.deallocate() }
+    buffer.initialize(repeating: 0, count: lines.count + RecordReader.padding)
+    buffer.update(from: lines, count: lines.count)
+    let read = values.withUnsafeMutableBufferPointer { slots in
+        scanner.scanLine(ZeroPaddedBytes(start: buffer, count: lines.count), into: slots)
+    }
+    #expect(read == nil)
 }
 
 extension String {
