@@ -469,6 +469,8 @@ public struct JSONObjectScanner {
     /// with more than 64 slots), and the bits of all the slots then: set once, not worked
     /// out per record (~8 instructions a record).
     private let readsLaidOut: Bool
+    /// The slot count when `readsLaidOut`, else -1: `scanLine` tests both at once.
+    private let laidOutWidth: Int
     private let allSlots: UInt64
     private var guess = 0
     /// The last record's members, in order: records of one stream nearly always repeat it.
@@ -483,6 +485,7 @@ public struct JSONObjectScanner {
         self.captureAllMembers = captureAllMembers
         self.table = FieldNameTable(fieldNames)
         readsLaidOut = !captureAllMembers && fieldNames.count <= 64
+        laidOutWidth = readsLaidOut ? fieldNames.count : -1
         allSlots = fieldNames.count >= 64 ? ~0 : (1 << UInt64(fieldNames.count)) &- 1
     }
 
@@ -518,7 +521,7 @@ public struct JSONObjectScanner {
     /// position against the count (~50 instructions an event).
     @inline(__always)
     mutating func scanLine(_ lines: ZeroPaddedBytes, into slots: UnsafeMutableBufferPointer<FieldValue>) -> Int? {
-        guard readsLaidOut, slots.count == table.count, let values = slots.baseAddress,
+        guard slots.count == laidOutWidth, let values = slots.baseAddress,
               let (seen, end) = scanLaidOutPadded(lines.start, lines.count, values), end < lines.count
         else { return nil }
         clearUnseen(seen, slots)
