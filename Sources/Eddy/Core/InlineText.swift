@@ -97,7 +97,15 @@ enum InlineText {
     @inline(always)
     static func make(_ p: UnsafePointer<UInt8>, _ count: Int, knownASCII: Bool = false) -> String {
         if count <= capacity, holds { return unchecked(p, count, knownASCII: knownASCII) }
-        return String(unsafeUninitializedCapacity: count) { out in
+        return makeOutOfLine(p, count)
+    }
+
+    /// `make` of a text stored out of line, as a call: inlined, its closure's context took
+    /// stack and registers from callers on their common path (the JSON scanner's laid-out
+    /// reading: ~4 instructions a record).
+    @inline(never)
+    private static func makeOutOfLine(_ p: UnsafePointer<UInt8>, _ count: Int) -> String {
+        String(unsafeUninitializedCapacity: count) { out in
             out.baseAddress!.update(from: p, count: count)
             return count
         }
@@ -264,14 +272,18 @@ extension InlineText {
     /// the tag `make` writes. (A number's text read with its digits, in registers already.)
     @inline(__always)
     static func makeASCII(words: (UInt64, UInt64), count: Int) -> String {
-        guard holds else {
-            return withUnsafeBytes(of: words) { String(decoding: UnsafeRawBufferPointer(rebasing: $0[..<count]), as: UTF8.self) }
-        }
+        guard holds else { return makeASCIIOutOfLine(words: words, count: count) }
         // Written over an empty string, which owns nothing (see `unchecked`).
         var text = ""
         withUnsafeMutableBytes(of: &text) {
             $0.storeBytes(of: (words.0, words.1 | UInt64(truncatingIfNeeded: 0xE0 | count) &<< 56), as: (UInt64, UInt64).self)
         }
         return text
+    }
+
+    /// `makeASCII` where texts are not laid out as assumed, as a call (see `makeOutOfLine`).
+    @inline(never)
+    private static func makeASCIIOutOfLine(words: (UInt64, UInt64), count: Int) -> String {
+        withUnsafeBytes(of: words) { String(decoding: UnsafeRawBufferPointer(rebasing: $0[..<count]), as: UTF8.self) }
     }
 }
