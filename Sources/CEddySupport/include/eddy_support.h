@@ -90,6 +90,23 @@ static inline void eddy_store_64(void *address, uint64_t value) {
     __builtin_memcpy(address, &value, sizeof value);
 }
 
+/// Whether the bytes at `address` are the ones at `expected` where `bits` has a bit (bit k
+/// for byte k; 16 bytes are read at each). SSE2 compares the 16 bytes at once and the bits
+/// pick the ones that count: 6 instructions, where two words masked and compared took 10
+/// (the JSON scanner matches a member layout's gap so, five times a record).
+static inline _Bool eddy_same_prefix_16(const void *address, const void *expected, uint32_t bits) {
+#if defined(__SSE2__)
+    __m128i same = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)address), _mm_loadu_si128((const __m128i *)expected));
+    return (~(uint32_t)_mm_movemask_epi8(same) & bits) == 0;
+#else
+    const unsigned char *a = (const unsigned char *)address, *b = (const unsigned char *)expected;
+    for (int k = 0; k < 16; k++) {
+        if (((bits >> k) & 1) && a[k] != b[k]) return 0;
+    }
+    return 1;
+#endif
+}
+
 /// A JSON string of at most 15 bytes, quotes included, with no escape, control character or
 /// non-ASCII byte: its bytes as an inline text's two words (the first byte lowest, zero bytes
 /// past them) and its length; length 0 for any other string.

@@ -98,11 +98,11 @@ final class MemberLayout {
     /// (-1 for none). `scanLaidOut` reads these once a record: tracked per member, they
     /// were two more values in registers it has none left for (~30 instructions an event).
     private var entries: UnsafeMutablePointer<(start: Int, length: Int, slot: Int, seen: UInt64, lastSlot: Int)>
-    /// Per member: for one of at most 16 bytes, its bytes as two little-endian words, zero
-    /// past its length, and masks of the bytes it has in each; its length and slot (see
-    /// `match`); and `entries`' bits and last slot through it, which `scanLaidOut` reads
-    /// from the last member's entry (found through `entries`, its index was a division by
-    /// the entry's size). One entry a member: read from two tables, they took two base
+    /// Per member: for one of at most 16 bytes, its bytes as two words (in memory in their
+    /// order), zero past its length, and a bit per byte it has (`eddy_same_prefix_16`); its
+    /// length and slot (see `match`); and `entries`' bits and last slot through it, which
+    /// `scanLaidOut` reads from the last member's entry (found through `entries`, its index
+    /// was a division by the entry's size). One entry a member: read from two tables, they took two base
     /// pointers and two indices a member. After the last member's, one that matches nothing
     /// (`unmatched`).
     private var words: UnsafeMutablePointer<Word>
@@ -110,10 +110,10 @@ final class MemberLayout {
     private static let maxMembers = 64
 
     typealias Word = (
-        low: UInt64, high: UInt64, lowMask: UInt64, highMask: UInt64, length: Int, slot: Int, seen: UInt64, lastSlot: Int
+        low: UInt64, high: UInt64, byteBits: UInt64, length: Int, slot: Int, seen: UInt64, lastSlot: Int
     )
     /// Longer than any record: no bytes match it.
-    private static let unmatched: Word = (0, 0, 0, 0, Int.max, -1, 0, -1)
+    private static let unmatched: Word = (0, 0, 0, Int.max, -1, 0, -1)
 
     init() {
         bytes = .allocate(capacity: byteCapacity)
@@ -154,12 +154,10 @@ final class MemberLayout {
     ) -> (length: Int, slot: Int)? {
         let word = entry.pointee
         if (padded || available >= 16) && word.length <= 16 {
-            // A quoted name and its colon are rarely longer than 16 bytes, and a record has
-            // more bytes after them: two loads and masked compares, no loop over the length
-            // (~15 instructions a member less than `sameBytes`).
-            let low = eddy_load_unaligned_64(UnsafeRawPointer(p))
-            let high = eddy_load_unaligned_64(UnsafeRawPointer(p + 8))
-            let same = ((low ^ word.low) & word.lowMask) | ((high ^ word.high) & word.highMask) == 0
+            // A gap is rarely longer than 16 bytes, and a record has more bytes after it: one
+            // 16-byte compare, no loop over the length (~15 instructions a member less than
+            // `sameBytes`), its bytes read in place from the entry's first two words.
+            let same = eddy_same_prefix_16(UnsafeRawPointer(p), UnsafeRawPointer(entry), UInt32(truncatingIfNeeded: word.byteBits))
             return same ? (word.length, word.slot) : nil
         }
         guard word.length <= available, sameBytes(p, bytes + entries[member(at: entry)].start, word.length) else { return nil }
@@ -192,15 +190,14 @@ final class MemberLayout {
             byteCapacity = max(byteCapacity * 2, start + length)
         }
         (bytes + start).update(from: p, count: length)
-        var packed: Word = (0, 0, 0, 0, length, slot, 0, -1)
+        var packed: Word = (0, 0, 0, length, slot, 0, -1)
         if length <= 16 {
+            packed.byteBits = (1 << UInt64(length)) &- 1
             for k in 0..<length {
                 if k < 8 {
                     packed.low |= UInt64(p[k]) << UInt64(8 * k)
-                    packed.lowMask |= 0xFF << UInt64(8 * k)
                 } else {
                     packed.high |= UInt64(p[k]) << UInt64(8 * (k - 8))
-                    packed.highMask |= 0xFF << UInt64(8 * (k - 8))
                 }
             }
         }
@@ -208,6 +205,9 @@ final class MemberLayout {
         let lastSlotBefore = member == 0 ? -1 : entries[member - 1].lastSlot
         let bit: UInt64 = slot >= 0 && slot < 64 ? 1 << UInt64(slot) : 0
         entries[member] = (start, length, slot, seenBefore | bit, slot >= 0 ? slot : lastSlotBefore)
+        // In memory, the bytes in their order (`match` compares them in place).
+        packed.low = packed.low.littleEndian
+        packed.high = packed.high.littleEndian
         packed.seen = entries[member].seen
         packed.lastSlot = entries[member].lastSlot
         words[member] = packed
