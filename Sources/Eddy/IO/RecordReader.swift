@@ -21,8 +21,11 @@ public final class RecordReader {
     /// Where the record after the one being handed out starts: a checkpoint taken while
     /// `body` runs resumes there.
     public private(set) var next: ReadPosition
-    /// The last record handed out, while it is still in the buffer.
-    private var lastRecord: (start: Int, length: Int, offset: Int64)?
+    /// The last record handed out, while it is still in the buffer: where it starts and its
+    /// length, -1 for none (its stream offset follows from the start). Two words rather than
+    /// an optional of three, written per record (~3 instructions a record).
+    private var lastRecordStart = 0
+    private var lastRecordLength = -1
     /// Its fingerprint, taken before a refill moved it out of the buffer.
     private var savedFingerprint: RecordFingerprint?
 
@@ -106,7 +109,8 @@ public final class RecordReader {
             position = min(recordEnd &+ 1, end)
             next = ReadPosition(offset: bufferOffset &+ Int64(position), line: line)
             if !isBlank(record) {
-                lastRecord = (start, length, recordOffset)
+                lastRecordStart = start
+                lastRecordLength = length
                 return (record, recordLine, recordOffset)
             }
         }
@@ -136,7 +140,8 @@ public final class RecordReader {
         line &+= 1
         position = recordEnd &+ 1
         next = ReadPosition(offset: bufferOffset &+ Int64(position), line: line)
-        lastRecord = (start, length, recordOffset)
+        lastRecordStart = start
+        lastRecordLength = length
         return (UnsafeRawBufferPointer(start: buffer + start, count: length), recordLine, recordOffset)
     }
 
@@ -158,7 +163,7 @@ public final class RecordReader {
             if end == capacity {
                 if let last = lastRecord {
                     savedFingerprint = fingerprint(last)
-                    lastRecord = nil
+                    lastRecordLength = -1
                 }
                 if position > 0 {
                     memmove(buffer, buffer + position, end - position)
@@ -206,6 +211,11 @@ public final class RecordReader {
 
     /// The last record handed out (its stream offset, length and CRC-32C): a checkpoint
     /// stores it so that a resumed run can check it reads the same input.
+    /// The last record handed out, while it is still in the buffer.
+    private var lastRecord: (start: Int, length: Int, offset: Int64)? {
+        lastRecordLength < 0 ? nil : (lastRecordStart, lastRecordLength, bufferOffset + Int64(lastRecordStart))
+    }
+
     public func lastRecordFingerprint() -> RecordFingerprint? {
         if let last = lastRecord { return fingerprint(last) }
         return savedFingerprint
