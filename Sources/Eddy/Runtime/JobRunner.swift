@@ -596,7 +596,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         _ record: UnsafeRawBufferPointer, _ slotValues: UnsafeMutableBufferPointer<FieldValue>,
         members: @autoclosure () -> [(name: String, value: FieldValue)], input: InputSource, line: Int, offset: Int64
     ) throws {
-        summary.read += 1
+        // Wrapping: records number far fewer than 2^63 (an overflow check per record).
+        summary.read &+= 1
         let values = UnsafeBufferPointer(slotValues)
         if let reason = checkKeysAndNumbers(values) {
             return try reject(record, reason, input: input, line: line, offset: offset)
@@ -787,7 +788,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// key's lookups are a chain of dependent cache misses, many keys' lookups overlap.
     @inline(__always)
     private func releaseIfBatchIsFull() throws {
-        insertsSinceRelease += 1
+        // Wrapping: reset at every release, it stays far below 2^63.
+        insertsSinceRelease &+= 1
         if insertsSinceRelease >= releaseBatchSize { try releaseReady() }
     }
 
