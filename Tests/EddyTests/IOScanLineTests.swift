@@ -123,6 +123,8 @@ func recordsReadFromABufferOfLinesReadAsSplitRecordsDo(finalNewline: Bool) {
         #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1}"#,
         #"{"id": "x" ,"name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1}"#,
         #"{"id": "exactly 15 byte","name_of_13_ch":"fourteen bytes","skip":"sixteen bytes!!!","amount": 1,"ts":1}"#,
+        // Strings of 15 bytes with their quotes (the longest read in one load), then 16 and 14.
+        #"{"id": "thirteen byte","name_of_13_ch":"fourteen bytes","skip":"twelve bytes","amount": 1,"ts":1}"#,
         #"{"id": "x","name_of_13_ch":"m","skip":"GB","amount": 1,"ts":1}"#,
     ]
     // Each record at the end of the buffer too (without its newline, when `finalNewline` is

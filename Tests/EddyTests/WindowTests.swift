@@ -37,6 +37,18 @@ struct WindowTests {
         #expect(result.summary.emitted == 6 && result.summary.late == 0 && result.summary.windows == 6)
     }
 
+    /// Keys are told apart by their bytes, as in state: two spellings of one text (NFC and
+    /// NFD), which `==` holds equal, are two keys with a window each, in byte order.
+    @Test func keysSpelledDifferentlyAreTwoKeysEvenWhenCanonicallyEquivalent() throws {
+        let composed = "abcdefg\u{E9}"
+        let decomposed = "abcdefge\u{301}"
+        let input = keyed([(composed, 100, "1"), (decomposed, 200, "2"), (composed, 300, "4")])
+        let result = try runJob(windowed(.tumbling(size: ms(1000)), [feature(.count, nil), feature(.sum)]), input: input)
+        #expect(result.summary.windows == 2)
+        // "abcdefge" + U+0301 sorts first: its eighth byte is "e", the other's 0xC3.
+        #expect(result.column("f1") == ["2", "5"])
+    }
+
     @Test func anEventIsLateOnlyWhenEveryWindowOfItHasFired() throws {
         // Watermark 0: after t=2500 it is 2499, so [1000, 2000) has fired (it fires at 1999).
         let tumbling = try runJob(

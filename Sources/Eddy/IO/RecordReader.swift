@@ -209,13 +209,13 @@ public final class RecordReader {
         }
     }
 
-    /// The last record handed out (its stream offset, length and CRC-32C): a checkpoint
-    /// stores it so that a resumed run can check it reads the same input.
     /// The last record handed out, while it is still in the buffer.
     private var lastRecord: (start: Int, length: Int, offset: Int64)? {
         lastRecordLength < 0 ? nil : (lastRecordStart, lastRecordLength, bufferOffset + Int64(lastRecordStart))
     }
 
+    /// The last record handed out (its stream offset, length and CRC-32C): a checkpoint
+    /// stores it so that a resumed run can check it reads the same input.
     public func lastRecordFingerprint() -> RecordFingerprint? {
         if let last = lastRecord { return fingerprint(last) }
         return savedFingerprint

@@ -51,7 +51,9 @@ final class WindowFiring {
         /// `precedes` for entries whose keys agree on their first 16 bytes.
         @inline(never)
         func precedesSamePrefixes(_ x: Int, _ y: Int) -> Bool {
-            if keys[x] != keys[y] { return keys[x].utf8Precedes(keys[y]) }
+            // Bytes, as keys are told apart in state (`InlineText.same`), not `==`'s
+            // canonical equivalence, which merged two keys' windows when their bytes differ.
+            if !InlineText.same(at: keys.baseAddress! + x, keys.baseAddress! + y) { return keys[x].utf8Precedes(keys[y]) }
             if eventTimes[x] != eventTimes[y] { return eventTimes[x] < eventTimes[y] }
             if batch[x].sequence != batch[y].sequence { return batch[x].sequence < batch[y].sequence }
             return x < y
@@ -206,7 +208,7 @@ final class WindowFiring {
         while groupStart < order.count {
             var groupEnd = groupStart + 1
             let first = order[groupStart]
-            while groupEnd < order.count, batch[order[groupEnd]].time == batch[first].time, keys[order[groupEnd]] == keys[first] {
+            while groupEnd < order.count, batch[order[groupEnd]].time == batch[first].time, sameKey(order[groupEnd], first) {
                 groupEnd += 1
             }
             emit(order[groupStart..<groupEnd], batch: batch, values: values, width: width, to: out)
@@ -214,6 +216,11 @@ final class WindowFiring {
             groupStart = groupEnd
         }
         return (windows, lastWindows)
+    }
+
+    /// Whether batch entries `a` and `b` have the same key: the same bytes (see `SortOrder`).
+    private func sameKey(_ a: Int, _ b: Int) -> Bool {
+        keys.withUnsafeBufferPointer { InlineText.same(at: $0.baseAddress! + a, $0.baseAddress! + b) }
     }
 
     /// Writes the record of one key's window: the events of `group` (indices into `batch`).

@@ -281,7 +281,7 @@ final class WindowedDistinctStore: BatchLoopStore {
     private static func append(textAt text: UnsafePointer<String>, at time: Int64, to state: UnsafeMutablePointer<WindowedDistinctState>, blocks: TimedTextBlocks) {
         if state.pointee.end == state.pointee.capacity { makeRoom(in: state, blocks: blocks) }
         let entry = blocks.entries(state.pointee.block) + Int(state.pointee.end)
-        UnsafeMutableRawPointer(entry).storeBytes(of: time, as: Int64.self)
+        (UnsafeMutableRawPointer(entry) + MemoryLayout<TimedText>.offset(of: \.time)!).storeBytes(of: time, as: Int64.self)
         TimedText.textAddress(entry).initialize(to: InlineText.copy(at: text))
         if state.pointee.head == state.pointee.end { state.pointee.oldestTime = time }
         state.pointee.end &+= 1
@@ -386,7 +386,11 @@ final class WindowedDistinctStore: BatchLoopStore {
             if state.pointee.count < ValueCountsState.smallWindow {
                 if let inline = InlineText.inlineWords(at: text) {
                     let (word, bits) = PresenceFilter.bits(of: inline.words)
-                    let present = PresenceFilter.word(word, of: &state.pointee.present)
+                    // Through the state's address: a pointer made from `&state.pointee.present`
+                    // would be valid only during the call that takes it.
+                    let filter = (UnsafeMutableRawPointer(state) + MemoryLayout<WindowedDistinctState>.offset(of: \.present)!)
+                        .assumingMemoryBound(to: PresenceFilter.self)
+                    let present = PresenceFilter.word(word, of: filter)
                     if present.pointee & bits != bits || !window(of: state, blocks: blocks).contains(textAt: text) {
                         state.pointee.distinctInWindow &+= 1
                     }
