@@ -28,63 +28,12 @@ final class PendingEvents {
             entries.withUnsafeMutableBufferPointer { sort($0) }
         }
 
-        static func sort(_ entries: UnsafeMutableBufferPointer<Entry>) {
-            guard entries.count > 1 else { return }
-            // Quicksort depth beyond 2 log2(n) means a bad pivot run: hand that part to the
-            // standard library's sort instead of going quadratic.
-            quicksort(entries, 0, entries.count - 1, depthLeft: 2 * (Int.bitWidth - entries.count.leadingZeroBitCount))
-        }
+        static func sort(_ entries: UnsafeMutableBufferPointer<Entry>) { entries.sortWithoutTies(by: Order()) }
 
-        /// Sorts `entries[low...high]`.
-        private static func quicksort(_ entries: UnsafeMutableBufferPointer<Entry>, _ low: Int, _ high: Int, depthLeft: Int) {
-            var low = low
-            var high = high
-            var depthLeft = depthLeft
-            while high - low >= 16 {
-                if depthLeft == 0 {
-                    var part = UnsafeMutableBufferPointer(rebasing: entries[low...high])
-                    part.sort(by: precedes)
-                    return
-                }
-                depthLeft -= 1
-                // Median of three as pivot, moved to `low`.
-                let middle = low + (high - low) / 2
-                if precedes(entries[middle], entries[low]) { entries.swapAt(middle, low) }
-                if precedes(entries[high], entries[low]) { entries.swapAt(high, low) }
-                if precedes(entries[high], entries[middle]) { entries.swapAt(high, middle) }
-                entries.swapAt(low, middle)
-                let pivot = entries[low]
-                // Hoare partition: stops on keys equal to the pivot's (only the pivot itself).
-                var i = low
-                var j = high + 1
-                while true {
-                    repeat { i += 1 } while i < high && precedes(entries[i], pivot)
-                    repeat { j -= 1 } while precedes(pivot, entries[j])
-                    if i >= j { break }
-                    entries.swapAt(i, j)
-                }
-                entries.swapAt(low, j)
-                // Recurse into the smaller side, loop on the larger: stack depth stays log n.
-                if j - low < high - j {
-                    quicksort(entries, low, j - 1, depthLeft: depthLeft)
-                    low = j + 1
-                } else {
-                    quicksort(entries, j + 1, high, depthLeft: depthLeft)
-                    high = j - 1
-                }
-            }
-            // Insertion sort for short ranges.
-            var index = low + 1
-            while index <= high {
-                let entry = entries[index]
-                var hole = index
-                while hole > low, precedes(entry, entries[hole - 1]) {
-                    entries[hole] = entries[hole - 1]
-                    hole -= 1
-                }
-                entries[hole] = entry
-                index += 1
-            }
+        /// (time, arrival) order.
+        struct Order: OrderWithoutTies {
+            @inline(__always)
+            func precedes(_ a: Entry, _ b: Entry) -> Bool { Entry.precedes(a, b) }
         }
     }
 

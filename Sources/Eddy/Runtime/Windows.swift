@@ -32,10 +32,10 @@ final class WindowFiring {
 
     /// The order records are written in: window end, then key bytes; inside a window, (event
     /// time, arrival), then batch position, so that no two entries tie and any sort gives
-    /// the order the standard library's stable sort gave. Sorted by a quicksort of its own
-    /// with the comparison inlined: the stable sort called the comparison closure out of
-    /// line, ~1,400 instructions an event with the merges (tumbling job).
-    private struct SortOrder {
+    /// the order the standard library's stable sort gave. Sorted by `sortWithoutTies`, the
+    /// comparison inlined: the stable sort called the comparison closure out of line, ~1,400
+    /// instructions an event with the merges (tumbling job).
+    private struct SortOrder: OrderWithoutTies {
         let keys: UnsafeBufferPointer<String>
         let eventTimes: UnsafeBufferPointer<Int64>
         let batch: UnsafeBufferPointer<PendingEvents.Entry>
@@ -57,61 +57,6 @@ final class WindowFiring {
             if eventTimes[x] != eventTimes[y] { return eventTimes[x] < eventTimes[y] }
             if batch[x].sequence != batch[y].sequence { return batch[x].sequence < batch[y].sequence }
             return x < y
-        }
-
-        func sort(_ entries: UnsafeMutableBufferPointer<SortKey>) {
-            guard entries.count > 1 else { return }
-            // Quicksort depth beyond 2 log2(n) means a bad pivot run: the standard library's
-            // sort takes that part instead of going quadratic (no ties: the same order).
-            quicksort(entries, 0, entries.count - 1, depthLeft: 2 * (Int.bitWidth - entries.count.leadingZeroBitCount))
-        }
-
-        /// Sorts `entries[low...high]` (as `PendingEvents.Entry.sort` does).
-        private func quicksort(_ entries: UnsafeMutableBufferPointer<SortKey>, _ low: Int, _ high: Int, depthLeft: Int) {
-            var low = low
-            var high = high
-            var depthLeft = depthLeft
-            while high - low >= 16 {
-                if depthLeft == 0 {
-                    var part = UnsafeMutableBufferPointer(rebasing: entries[low...high])
-                    part.sort(by: precedes)
-                    return
-                }
-                depthLeft -= 1
-                let middle = low + (high - low) / 2
-                if precedes(entries[middle], entries[low]) { entries.swapAt(middle, low) }
-                if precedes(entries[high], entries[low]) { entries.swapAt(high, low) }
-                if precedes(entries[high], entries[middle]) { entries.swapAt(high, middle) }
-                entries.swapAt(low, middle)
-                let pivot = entries[low]
-                var i = low
-                var j = high + 1
-                while true {
-                    repeat { i += 1 } while i < high && precedes(entries[i], pivot)
-                    repeat { j -= 1 } while precedes(pivot, entries[j])
-                    if i >= j { break }
-                    entries.swapAt(i, j)
-                }
-                entries.swapAt(low, j)
-                if j - low < high - j {
-                    quicksort(entries, low, j - 1, depthLeft: depthLeft)
-                    low = j + 1
-                } else {
-                    quicksort(entries, j + 1, high, depthLeft: depthLeft)
-                    high = j - 1
-                }
-            }
-            var index = low + 1
-            while index <= high {
-                let entry = entries[index]
-                var hole = index
-                while hole > low, precedes(entry, entries[hole - 1]) {
-                    entries[hole] = entries[hole - 1]
-                    hole -= 1
-                }
-                entries[hole] = entry
-                index += 1
-            }
         }
     }
 
@@ -196,7 +141,7 @@ final class WindowFiring {
             eventTimes.withUnsafeBufferPointer { eventTimes in
                 batch.withUnsafeBufferPointer { batch in
                     sortKeys.withUnsafeMutableBufferPointer { sortKeys in
-                        SortOrder(keys: keys, eventTimes: eventTimes, batch: batch).sort(sortKeys)
+                        sortKeys.sortWithoutTies(by: SortOrder(keys: keys, eventTimes: eventTimes, batch: batch))
                     }
                 }
             }
