@@ -164,33 +164,13 @@ extension Lookback where Element == String {
         withUnsafePointer(to: text) { contains(textAt: $0) }
     }
 
-    /// Calls `body` with each distinct text of the window, in byte order (`utf8Precedes`),
-    /// and how many times the window holds it; the texts are compared and passed where they
-    /// lie. An insertion sort of entry indices: for the small windows of a distinct count
-    /// without a table, whose checkpoint built and sorted a list of copied texts (a fifth
-    /// of an end-of-run checkpoint).
+    /// Calls `body` with each distinct text of the window, in byte order, and how many times
+    /// the window holds it, read where it lies (`forEachDistinctText`).
     func forEachDistinctTextInByteOrder(_ body: (UnsafePointer<String>, Int64) -> Void) {
         entries.withUnsafeBufferPointer { entries in
             guard let base = entries.baseAddress, head < entries.count else { return }
-            let count = entries.count - head
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
-                func text(_ index: Int) -> UnsafePointer<String> { Self.textAddress(base + order[index]) }
-                for index in 0..<count {
-                    order[index] = head + index
-                    var position = index
-                    while position > 0, InlineText.precedes(at: text(position), text(position - 1)) {
-                        order.swapAt(position, position - 1)
-                        position -= 1
-                    }
-                }
-                var first = 0
-                while first < count {
-                    var end = first + 1
-                    while end < count, InlineText.same(at: text(end), text(first)) { end += 1 }
-                    body(text(first), Int64(end - first))
-                    first = end
-                }
-            }
+            let head = self.head
+            forEachDistinctText(count: entries.count - head, at: { Self.textAddress(base + head + $0) }, body)
         }
     }
 
@@ -287,3 +267,30 @@ let arrayElementsOffset = 32
 
 /// How much of a referenced object `prefetchReferencedObjects` prefetches, from its start.
 let prefetchedObjectBytes = 256
+
+/// Calls `body` with each distinct one of `count` texts, `text(i)` being where the i-th lies,
+/// in byte order (`utf8Precedes`), and how many times it occurs; the texts are compared and
+/// passed where they lie. An insertion sort of their indices: for the small windows of a
+/// distinct count without a table (`Lookback`, `TimedTexts`), whose checkpoint built and
+/// sorted a list of copied texts (a fifth of an end-of-run checkpoint).
+func forEachDistinctText(count: Int, at text: (Int) -> UnsafePointer<String>, _ body: (UnsafePointer<String>, Int64) -> Void) {
+    guard count > 0 else { return }
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
+        func sorted(_ index: Int) -> UnsafePointer<String> { text(order[index]) }
+        for index in 0..<count {
+            order[index] = index
+            var position = index
+            while position > 0, InlineText.precedes(at: sorted(position), sorted(position - 1)) {
+                order.swapAt(position, position - 1)
+                position -= 1
+            }
+        }
+        var first = 0
+        while first < count {
+            var end = first + 1
+            while end < count, InlineText.same(at: sorted(end), sorted(first)) { end += 1 }
+            body(sorted(first), Int64(end - first))
+            first = end
+        }
+    }
+}

@@ -141,25 +141,7 @@ struct TimedTexts {
     /// Calls `body` with each distinct text, in byte order, and how many times the window
     /// holds it (`Lookback.forEachDistinctTextInByteOrder`).
     func forEachDistinctTextInByteOrder(_ body: (UnsafePointer<String>, Int64) -> Void) {
-        guard count > 0 else { return }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
-            func text(_ index: Int) -> UnsafePointer<String> { UnsafePointer(self.text(order[index])) }
-            for index in 0..<count {
-                order[index] = index
-                var position = index
-                while position > 0, InlineText.precedes(at: text(position), text(position - 1)) {
-                    order.swapAt(position, position - 1)
-                    position -= 1
-                }
-            }
-            var first = 0
-            while first < count {
-                var end = first + 1
-                while end < count, InlineText.same(at: text(end), text(first)) { end += 1 }
-                body(text(first), Int64(end - first))
-                first = end
-            }
-        }
+        forEachDistinctText(count: count, at: { UnsafePointer(text($0)) }, body)
     }
 
     /// As `Lookback<String>.encode(to:)` writes a window: the count, then each entry's time
