@@ -216,11 +216,7 @@ extension Lookback where Element: StateCodable {
         var lookback = Lookback()
         let count = try reader.readCount()
         lookback.entries.reserveCapacity(count)
-        var previous = Int64.min
-        for _ in 0..<count {
-            let time = try reader.readInt64()
-            guard time >= previous else { throw StateFormatError("window entries out of time order") }
-            previous = time
+        try reader.readWindowEntries(count: count) { (time, reader: inout StateReader) throws(StateFormatError) in
             lookback.append(try Element.decode(from: &reader), at: time)
         }
         return lookback

@@ -257,11 +257,7 @@ final class RecentCollectStore: FeatureStore {
         state.removeAll()
         let count = try reader.readCount()
         guard count <= limit else { throw StateFormatError("a collect of \(count) values, over its limit of \(limit)") }
-        var previous = Int64.min
-        for _ in 0..<count {
-            let time = try reader.readInt64()
-            guard time >= previous else { throw StateFormatError("window entries out of time order") }
-            previous = time
+        try reader.readWindowEntries(count: count) { (time, reader: inout StateReader) throws(StateFormatError) in
             let text = try reader.readString()
             withUnsafePointer(to: text) { state.append(textAt: $0, at: time) }
         }

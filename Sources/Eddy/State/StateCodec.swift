@@ -145,6 +145,20 @@ struct StateReader {
     }
 
     /// A count of things stored after it: never more than the bytes there are.
+    /// Reads `count` window entries as the windows write them, oldest first: each a time,
+    /// then what `readEntry` reads; entries out of time order are refused.
+    mutating func readWindowEntries(
+        count: Int, _ readEntry: (_ time: Int64, _ reader: inout StateReader) throws(StateFormatError) -> Void
+    ) throws(StateFormatError) {
+        var previous = Int64.min
+        for _ in 0..<count {
+            let time = try readInt64()
+            guard time >= previous else { throw StateFormatError("window entries out of time order") }
+            previous = time
+            try readEntry(time, &self)
+        }
+    }
+
     mutating func readCount() throws(StateFormatError) -> Int {
         let value = try readVarint()
         guard value <= bytes.count else {

@@ -520,11 +520,7 @@ final class WindowedDistinctStore: BatchLoopStore {
             counts.add(text, occurrences: occurrences)
         }
         let count = try reader.readCount()
-        var previous = Int64.min
-        for _ in 0..<count {
-            let time = try reader.readInt64()
-            guard time >= previous else { throw StateFormatError("window entries out of time order") }
-            previous = time
+        try reader.readWindowEntries(count: count) { (time, reader: inout StateReader) throws(StateFormatError) in
             let text = try reader.readString()
             withUnsafePointer(to: text) { Self.append(textAt: $0, at: time, to: state, blocks: blocks) }
         }

@@ -364,11 +364,7 @@ final class WindowedSumStore: BatchLoopStore {
         state.pointee = empty
         state.pointee.total = try .decode(from: &reader)
         let count = try reader.readCount()
-        var previous = Int64.min
-        for _ in 0..<count {
-            let time = try reader.readInt64()
-            guard time >= previous else { throw StateFormatError("window entries out of time order") }
-            previous = time
+        try reader.readWindowEntries(count: count) { (time, reader: inout StateReader) throws(StateFormatError) in
             // Logged without adding to the total, which was read whole. An integer's number
             // is not kept: it reads back as the integer as a Double, as the scanner sets it.
             Self.log(try NumericValue.decode(from: &reader), at: time, in: state, chunks: chunks)
