@@ -112,6 +112,10 @@ struct RunCommand: ParsableCommand {
                 throw ValidationError("--state-memory applies to the rocksdb backend only; the \(stateBackend.rawValue) backend keeps all state on the heap")
             }
         }
+        if stateDir != nil, stateBackend == .memory {
+            throw ValidationError("--state-dir applies to the fs and rocksdb backends; the memory backend writes no state files")
+        }
+        try refuseOverlappingFiles()
         if let maxParallelism, !(1...32768).contains(maxParallelism) {
             throw ValidationError("--max-parallelism \(maxParallelism): expected an integer from 1 to 32768")
         }
@@ -161,6 +165,7 @@ struct RunCommand: ParsableCommand {
             showProgress: !quiet && isatty(2) == 1, drain: !noDrain, exitsAfterRun: true, parallelism: workers)
         var checkpoints: CheckpointOptions?
         if stateBackend != .memory, !noCheckpoints {
+            try refuseSharedDirectories(state: state.directory, checkpoints: checkpointDir ?? CheckpointOptions.defaultDirectory(code: spec.code), code: spec.code)
             let interval = checkpointEvery.flatMap(parseCheckpointInterval)
             checkpoints = CheckpointOptions(
                 directory: checkpointDir ?? CheckpointOptions.defaultDirectory(code: spec.code),
@@ -209,6 +214,46 @@ struct RunCommand: ParsableCommand {
 }
 
 extension RunCommand {
+    /// Refuses an output that names an input, the job, a broadcast file or another output:
+    /// outputs are truncated when a run starts, so the input would be gone before it was
+    /// read, and two outputs in one file would write over each other.
+    func refuseOverlappingFiles() throws {
+        var read: [String: String] = [canonicalName(job): "the job spec \(job)"]
+        for path in inputs where path != "-" { read[canonicalName(path)] = "the input \(path)" }
+        if case .success(let files) = broadcastFiles() {
+            for (name, path) in files { read[canonicalName(path)] = "the broadcast input \(name)=\(path)" }
+        }
+        var written: [String: String] = [:]
+        for (flag, path) in [("--output", output), ("--late-output", lateOutput), ("--dead-letter", deadLetter)] {
+            guard let path else { continue }
+            let name = canonicalName(path)
+            if let input = read[name] {
+                throw ValidationError("\(flag) \(path) is \(input): the output is truncated when the run starts, so it would be lost; write to another file")
+            }
+            if let other = written[name] {
+                throw ValidationError("\(flag) \(path) is the same file as \(other): each output needs a file of its own")
+            }
+            written[name] = "\(flag) \(path)"
+        }
+    }
+
+    /// Refuses a state, checkpoint or mirror directory shared with another of them: each is
+    /// locked by the run and holds files of its own, so a shared one would be reported as
+    /// in use by this very run.
+    func refuseSharedDirectories(state: String, checkpoints: String, code: String) throws {
+        var directories = [("--state-dir", state), ("--checkpoint-dir", checkpoints)]
+        // Checkpoints are mirrored into a directory per job under the mirror.
+        if let mirror { directories.append(("--mirror", mirror + "/" + code)) }
+        for (index, (flag, directory)) in directories.enumerated() {
+            for (otherFlag, other) in directories[..<index] where canonicalName(directory) == canonicalName(other) {
+                writeToStandardError("eddy: \(flag) and \(otherFlag) are the same directory (\(directory)): each needs its own; give \(flag) another directory\n")
+                throw ExitCode.validationFailure
+            }
+        }
+    }
+
+    private func canonicalName(_ path: String) -> String { InputSource.file(path).checkpointName }
+
     /// `--broadcast NAME=FILE` options as a map from name to file.
     func broadcastFiles() -> Result<[String: String], ValidationError> {
         var files: [String: String] = [:]

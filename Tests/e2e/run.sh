@@ -62,8 +62,8 @@ for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv 
         # shellcheck disable=SC2086 # the variant is a backend name and its flags
         set -- --state-backend $variant
         state="$TMP/state-$name-${variant%% *}"
-        [ "$variant" = memory ] || set -- "$@" --checkpoint-dir "$state/checkpoints"
-        "$EDDY" run "jobs/$name.json" "$input" "$@" --state-dir "$state" --quiet --output "$TMP/$name.variant" 2>"$TMP/err"
+        [ "$variant" = memory ] || set -- "$@" --state-dir "$state" --checkpoint-dir "$state/checkpoints"
+        "$EDDY" run "jobs/$name.json" "$input" "$@" --quiet --output "$TMP/$name.variant" 2>"$TMP/err"
         cmp -s "$TMP/$name.variant" "$TMP/$name.out" && pass "$name: $variant backend gives the same output" || fail "$name: $variant backend gives the same output" "$(head -c 300 "$TMP/err")"
     done
 done
@@ -76,8 +76,8 @@ for job in card_velocity:jsonl host_metrics:csv sessions:jsonl host_minutes:csv 
         for workers in 1 2 4; do
             set -- --state-backend $backend --parallelism $workers
             state="$TMP/par-$name-$backend-$workers"
-            [ "$backend" = memory ] || set -- "$@" --checkpoint-dir "$state/checkpoints"
-            "$EDDY" run "jobs/$name.json" "$input" "$@" --state-dir "$state" --quiet --output "$TMP/$name.par" 2>"$TMP/err"
+            [ "$backend" = memory ] || set -- "$@" --state-dir "$state" --checkpoint-dir "$state/checkpoints"
+            "$EDDY" run "jobs/$name.json" "$input" "$@" --quiet --output "$TMP/$name.par" 2>"$TMP/err"
             cmp -s "$TMP/$name.par" "$TMP/$name.out" || { fail "$name: $backend with $workers workers gives the same output" "$(head -c 300 "$TMP/err")"; continue; }
         done
     done
@@ -132,6 +132,15 @@ expect_exit "run: a directory as the second input exits 1 before reading the fir
 printf 'ts,,host\n1,2,3\n' >"$TMP/badheader.csv"
 expect_exit "run: one file named twice as an input exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl ./jobs/card_velocity.input.jsonl --state-backend memory
 grep -q "names the same file as jobs/card_velocity.input.jsonl" "$TMP/err" && pass "an input named twice is refused with both names" || fail "an input named twice is refused with both names" "$(cat "$TMP/err")"
+cp jobs/card_velocity.input.jsonl "$TMP/own-input.jsonl"
+expect_exit "run: an output naming its input exits 64" 64 "$EDDY" run jobs/card_velocity.json "$TMP/own-input.jsonl" -o "$TMP/./own-input.jsonl" --state-backend memory
+cmp -s "$TMP/own-input.jsonl" jobs/card_velocity.input.jsonl && grep -q "is the input $TMP/own-input.jsonl" "$TMP/err" && pass "an output naming its input leaves the input whole" || fail "an output naming its input leaves the input whole" "$(cat "$TMP/err")"
+expect_exit "run: an output naming the job exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --dead-letter jobs/card_velocity.json --state-backend memory
+expect_exit "run: two outputs in one file exit 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl -o "$TMP/both.out" --late-output "$TMP/both.out" --state-backend memory
+grep -q "late-output $TMP/both.out is the same file as --output" "$TMP/err" && pass "two outputs in one file are named" || fail "two outputs in one file are named" "$(cat "$TMP/err")"
+expect_exit "run: one directory for state and checkpoints exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-dir "$TMP/shared-dir" --checkpoint-dir "$TMP/shared-dir"
+grep -q "checkpoint-dir and --state-dir are the same directory" "$TMP/err" && pass "a shared state and checkpoint directory is named" || fail "a shared state and checkpoint directory is named" "$(cat "$TMP/err")"
+expect_exit "run: --state-dir with the memory backend exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-backend memory --state-dir "$TMP/unused-state"
 expect_exit "run: bad CSV header exits 1" 1 "$EDDY" run jobs/host_metrics.json "$TMP/badheader.csv"
 grep -q "badheader.csv: line 1 (byte 3): bad CSV header: column 2 has an empty name" "$TMP/err" && pass "bad CSV header names file, line and byte" || fail "bad CSV header names file, line and byte" "$(cat "$TMP/err")"
 expect_exit "run: unknown flag exits 64" 64 "$EDDY" run jobs/card_velocity.json --no-such-flag
@@ -271,10 +280,10 @@ grep -q "2 events read: 2 emitted, 0 late, 0 rejected; 2 keys" "$TMP/err" && gre
 
 # Broadcast state: a side input every worker sees, read by lookup features.
 risk() { "$EDDY" run jobs/card_risk.json "$@"; }
-for variant in "--state-backend memory" "--state-backend rocksdb --parallelism 3" "--state-backend fs --parallelism 2"; do
+for variant in "--state-backend memory" "--state-backend rocksdb --parallelism 3 --state-dir $TMP/risk-state" "--state-backend fs --parallelism 2 --state-dir $TMP/risk-state"; do
     # shellcheck disable=SC2086 # the variant is flags
     risk jobs/card_velocity.input.jsonl --broadcast merchants=jobs/card_risk.merchants.csv $variant \
-        --state-dir "$TMP/risk-state" --quiet -o "$TMP/risk.out" 2>"$TMP/err"
+        --quiet -o "$TMP/risk.out" 2>"$TMP/err"
     if diff=$(python3 $HERE/compare.py "$TMP/risk.out" jobs/card_risk.expected.jsonl); then pass "card_risk ($variant): lookups match the reference"; else fail "card_risk ($variant): lookups match the reference" "$diff $(cat "$TMP/err")"; fi
 done
 expect_exit "a lookup without its --broadcast exits 1" 1 risk jobs/card_velocity.input.jsonl --state-backend memory
