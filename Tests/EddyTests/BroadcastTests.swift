@@ -43,6 +43,14 @@ struct BroadcastTests {
         ])
     }
 
+    @Test func keysSpelledDifferentlyDoNotMatchEvenWhenCanonicallyEquivalent() throws {
+        // "é" decomposed in the side input, composed in the events: two texts, as they are
+        // two keys and two distinct values.
+        let side = "{\"v\": \"e\u{301}\", \"tier\": \"decomposed\"}\n"
+        let found = try lookups(events([(1, "\"\u{E9}\""), (2, "\"e\u{301}\"")], key: "k1"), side: side, sideName: "side.jsonl")
+        #expect(found == ["null", "\"decomposed\""])
+    }
+
     @Test func aCSVSideInputWithAnotherKeyColumnOnSeveralWorkers() throws {
         let side = "id,tier\n7,seven\nx,\"ex, quoted\"\n"
         let input = (0..<40).map { #"{"k":"key\#($0)","t":\#($0),"v":\#($0 % 2 == 0 ? "7" : "\"x\"")}"# }.joined(separator: "\n") + "\n"

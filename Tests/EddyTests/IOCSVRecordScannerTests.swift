@@ -18,11 +18,13 @@ private func scanCSV(_ record: String, columns: [String], fields: [String]) -> (
     #expect(try header("only").get() == ["only"])
 }
 
-@Test func rejectsBadHeaders() {
+@Test func rejectsBadHeaders() throws {
     #expect(header("a,,c") == .failure(RecordProblem(offset: 2, message: "column 2 has an empty name")))
     #expect(header("a,b,") == .failure(RecordProblem(offset: 4, message: "column 3 has an empty name")))
     #expect(header(#"a,"""#) == .failure(RecordProblem(offset: 2, message: "column 2 has an empty name")))
     #expect(header("a,b,a") == .failure(RecordProblem(offset: 4, message: #"duplicate column name "a""#)))
+    // Column names match by bytes, as JSON members do: "é" composed and decomposed are two.
+    #expect(try header("\u{E9},e\u{301}").get() == ["\u{E9}", "e\u{301}"])
     #expect(header(#"a,"b"#) == .failure(RecordProblem(offset: 2, message: "unterminated quoted field")))
     #expect(header(#"a,"b"c"#) == .failure(RecordProblem(offset: 5, message: "expected ',' after a closing quote")))
     #expect(header([0x61, 0x2C, 0xFF]) == .failure(RecordProblem(offset: 2, message: "invalid UTF-8")))
@@ -30,6 +32,12 @@ private func scanCSV(_ record: String, columns: [String], fields: [String]) -> (
 
 private func header(_ bytes: [UInt8]) -> Result<[String], RecordProblem> {
     withBytes(bytes) { CSVRecordScanner.parseHeader($0) }
+}
+
+@Test func fieldsMatchColumnsByTheirBytes() {
+    let (values, problem) = scanCSV("1,2", columns: ["e\u{301}", "\u{E9}"], fields: ["\u{E9}"])
+    #expect(problem == nil)
+    #expect(values == [int(2)])
 }
 
 @Test func typesCellsRegardlessOfQuotes() {

@@ -139,6 +139,15 @@ func operatorOverNoValuesGivesNullOrZero(_ c: OperatorCase) throws {
     #expect(distinct.lastColumnTexts == ["1", "2", "2", "3"])
 }
 
+@Test func histogramBucketsTextsSpelledDifferentlyApartAsDistinctCountsDo() throws {
+    // "é" composed and decomposed: canonically equivalent, but two texts, as in keys.
+    let input = events([(1, "\"\u{E9}\""), (2, "\"e\u{301}\"")])
+    let histogram = try runJob(job(feature(.histogram)), input: input)
+    #expect(histogram.lastColumnTexts == ["{\"\u{E9}\":1}", "{\"e\u{301}\":1,\"\u{E9}\":1}"])
+    let distinct = try runJob(job(feature(.countDistinct)), input: input)
+    #expect(distinct.lastColumnTexts == ["1", "2"])
+}
+
 @Test func collectKeepsStringsObjectsAndOrderByEventTime() throws {
     let input = events([(3, "\"c\""), (1, "{\"x\": [1, 2]}"), (2, "\"b\\u0041\"")])
     let result = try runJob(job(feature(.collect), watermark: 10), input: input)

@@ -49,6 +49,13 @@ struct WindowTests {
         #expect(result.column("f1") == ["2", "5"])
     }
 
+    @Test func sessionsOfKeysSpelledDifferentlyStayApart() throws {
+        let input = keyed([("\u{E9}", 100, "1"), ("e\u{301}", 200, "2"), ("\u{E9}", 300, "4")])
+        let result = try runJob(windowed(.session(gap: ms(1000)), [feature(.count, nil), feature(.sum)]), input: input)
+        #expect(result.summary.windows == 2)
+        #expect(result.column("f1").sorted() == ["2", "5"])
+    }
+
     @Test func anEventIsLateOnlyWhenEveryWindowOfItHasFired() throws {
         // Watermark 0: after t=2500 it is 2499, so [1000, 2000) has fired (it fires at 1999).
         let tumbling = try runJob(

@@ -26,7 +26,7 @@ public struct CSVRecordScanner {
             if name.isEmpty {
                 return RecordProblem(offset: start, message: "column \(names.count + 1) has an empty name")
             }
-            if names.contains(name) {
+            if names.firstIndex(ofExact: name) != nil {
                 return RecordProblem(offset: start, message: "duplicate column name \(JSONText.quote(name))")
             }
             names.append(name)
@@ -43,7 +43,7 @@ public struct CSVRecordScanner {
         var first = Array(repeating: -1, count: columns.count)
         var next = Array(repeating: -1, count: fieldNames.count)
         for slot in fieldNames.indices.reversed() {
-            guard let column = columns.firstIndex(of: fieldNames[slot]) else { continue }
+            guard let column = columns.firstIndex(ofExact: fieldNames[slot]) else { continue }
             next[slot] = first[column]
             first[column] = slot
         }

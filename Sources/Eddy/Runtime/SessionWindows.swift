@@ -28,7 +28,7 @@ final class SessionWindows {
     let gap: Int64
     private let width: Int
     /// Each key's open sessions, in time order, more than `gap` apart from each other.
-    private var sessions: [String: [Session]] = [:]
+    private var sessions: [ExactText: [Session]] = [:]
     /// (close time, key) of open sessions, the smallest first; entries of sessions that have
     /// grown since are skipped when they come up.
     private var closing: [(close: Int64, key: String)] = []
@@ -58,14 +58,14 @@ final class SessionWindows {
     /// fired) can still join an open session of `key` or open a session of its own.
     func accepts(key: String, time: Int64, watermark: Int64) -> Bool {
         if close(of: time) > watermark { return true }
-        return sessions[key]?.contains { reaches(time, $0) } ?? false
+        return sessions[ExactText(key)]?.contains { reaches(time, $0) } ?? false
     }
 
     /// Adds an event to `key`'s sessions, merging every open session it reaches.
     func add(key: String, _ event: Event) {
         var kept: [Session] = []
         var joined: [Event] = []
-        for session in sessions[key] ?? [] {
+        for session in sessions[ExactText(key)] ?? [] {
             if reaches(event.time, session) { joined += session.events } else { kept.append(session) }
         }
         // The sessions joined were in time order and disjoint: their events are in order.
@@ -74,7 +74,7 @@ final class SessionWindows {
         joined.insert(event, at: position)
         let merged = Session(events: joined)
         kept.insert(merged, at: kept.firstIndex { $0.first > merged.first } ?? kept.count)
-        sessions[key] = kept
+        sessions[ExactText(key)] = kept
         push((close(of: merged.last), key))
         eventCount += 1
     }
@@ -86,10 +86,10 @@ final class SessionWindows {
         var events = 0
         while let top = closing.first, top.close <= watermark {
             popClosing()
-            guard var list = sessions[top.key],
+            guard var list = sessions[ExactText(top.key)],
                   let index = list.firstIndex(where: { close(of: $0.last) == top.close }) else { continue }
             let session = list.remove(at: index)
-            sessions[top.key] = list.isEmpty ? nil : list
+            sessions[ExactText(top.key)] = list.isEmpty ? nil : list
             emit(session, to: out)
             windows += 1
             events += session.events.count

@@ -7,22 +7,22 @@ public final class BroadcastState: Sendable {
     public let tables: [String: BroadcastTable]
     /// Per lookup (input, key column, output column): the output column's JSON text by the
     /// key column's string form.
-    private let indexes: [LookupIndex: [String: String]]
+    private let indexes: [LookupIndex: [ExactText: String]]
 
     public static let empty = BroadcastState(tables: [:], lookups: [])
 
     /// The state of `tables`, indexed for each of `lookups` (with the field each reads).
     public init(tables: [String: BroadcastTable], lookups: [(lookup: BroadcastLookup, field: String)]) {
         self.tables = tables
-        var indexes: [LookupIndex: [String: String]] = [:]
+        var indexes: [LookupIndex: [ExactText: String]] = [:]
         for (lookup, field) in lookups {
             let index = LookupIndex(lookup, field: field)
             guard indexes[index] == nil, let table = tables[lookup.from] else { continue }
-            var values: [String: String] = [:]
+            var values: [ExactText: String] = [:]
             for row in table.rows {
                 guard let key = row.value(of: index.keyColumn), !key.isAbsent else { continue }
                 // The first row of a key wins, as a file read top down would give it.
-                let name = stringForm(key)
+                let name = ExactText(stringForm(key))
                 if values[name] == nil { values[name] = row.value(of: lookup.column)?.text ?? "null" }
             }
             indexes[index] = values
@@ -32,7 +32,7 @@ public final class BroadcastState: Sendable {
 
     /// The output values of `lookup` (reading `field`) by key string form; empty when its
     /// input is not loaded.
-    func index(of lookup: BroadcastLookup, field: String) -> [String: String] {
+    func index(of lookup: BroadcastLookup, field: String) -> [ExactText: String] {
         indexes[LookupIndex(lookup, field: field)] ?? [:]
     }
 }
@@ -93,6 +93,6 @@ public struct BroadcastRow: Sendable, Equatable {
     }
 
     func value(of column: String) -> FieldValue? {
-        columns.firstIndex(of: column).map { values[$0] }
+        columns.firstIndex(ofExact: column).map { values[$0] }
     }
 }

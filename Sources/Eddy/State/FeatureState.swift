@@ -579,15 +579,15 @@ struct ValueCountsState: FeatureAccumulator {
         // A bucket is named by the value's string form (the number 5 and the string "5"
         // share one, as a JSON object's keys are strings), sorted by UTF-8 bytes, that is
         // by code point, so that equal states print equal objects whatever the arrival order.
-        var buckets: [String: Int64] = [:]
+        var buckets: [ExactText: Int64] = [:]
         for (text, count) in counts.all {
             let name = text.utf8.first == UInt8(ascii: "\"") ? (JSONText.unquote(text) ?? text) : text
-            buckets[name, default: 0] += count
+            buckets[ExactText(name), default: 0] += count
         }
         out.append(UInt8(ascii: "{"))
-        for (index, entry) in buckets.sorted(by: { $0.key.utf8Precedes($1.key) }).enumerated() {
+        for (index, entry) in buckets.sorted(by: { $0.key.text.utf8Precedes($1.key.text) }).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.appendUTF8(JSONText.quote(entry.key))
+            out.appendUTF8(JSONText.quote(entry.key.text))
             out.append(UInt8(ascii: ":"))
             NumberText.append(entry.value, to: out)
         }

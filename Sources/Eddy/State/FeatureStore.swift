@@ -407,12 +407,12 @@ struct BatchResults {
 /// Each event's result is the value for its field (null when the field is absent or no row
 /// has it), as of the broadcast state the run loaded.
 final class LookupStore: FeatureStore {
-    private let values: [String: String]
+    private let values: [ExactText: String]
 
-    init(values: [String: String]) { self.values = values }
+    init(values: [ExactText: String]) { self.values = values }
 
     private func result(_ value: FieldValue, to out: ByteBuffer) {
-        if !value.isAbsent, let found = values[stringForm(value)] {
+        if !value.isAbsent, let found = values[ExactText(stringForm(value))] {
             out.appendUTF8(found)
         } else {
             out.append(contentsOf: nullText)
