@@ -75,6 +75,8 @@ public struct RunSummary: Sendable, Equatable {
     public var rejected: Int64 = 0
     public var pending: Int64 = 0
     public var keys: Int = 0
+    /// Bytes of unfinished last lines left unread for a resumed run (`--no-drain`).
+    public var unreadTailBytes: Int64 = 0
     /// Windowed jobs: the (window, key) records written; nil for event mode.
     public var windows: Int64?
     public var elapsedSeconds: Double = 0
@@ -86,6 +88,8 @@ public struct RunSummary: Sendable, Equatable {
             + (pending > 0 ? ", \(pending) pending (buffered, not yet passed by the watermark)" : "") + "; "
             + (windows.map { "\($0) windows" } ?? "\(keys) keys") + "; "
             + "\(formatSeconds(elapsedSeconds)), \(formatRate(eventsPerSecond)) events/s"
+            + (unreadTailBytes > 0
+                ? "; \(unreadTailBytes) bytes of a last line without its newline left unread for the next --resume" : "")
     }
 }
 
@@ -226,8 +230,10 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         if (lateOutput?.bytesWritten ?? 0) == 0 { lateLayout = nil }
         do {
             var bytesBefore: Int64 = 0
-            for input in inputs {
-                bytesBefore += try read(input, bytesBefore: bytesBefore, clock: clock)
+            for (index, input) in inputs.enumerated() {
+                // Only the last input may still be growing: the others are read whole.
+                let growing = !options.drain && index == inputs.count - 1
+                bytesBefore += try read(input, bytesBefore: bytesBefore, clock: clock, growing: growing)
             }
             try release(upTo: options.drain ? Int64.max : watermark)
             if options.drain, maxEventTime > watermark {
@@ -401,8 +407,9 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
     }
 
-    /// Reads one input to its end; returns the bytes read.
-    private func read(_ input: InputSource, bytesBefore: Int64, clock: Stopwatch) throws -> Int64 {
+    /// Reads one input to its end; returns the bytes read. A `growing` input (the last, in a
+    /// run that will be resumed) keeps a last line without its newline for the resumed run.
+    private func read(_ input: InputSource, bytesBefore: Int64, clock: Stopwatch, growing: Bool) throws -> Int64 {
         let descriptor: Int32
         switch input {
         case .standardInput: descriptor = 0
@@ -428,7 +435,8 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         }
         let reader = RecordReader(
             fileDescriptor: descriptor, format: format,
-            startingAt: start.map { ReadPosition(offset: $0.offset, line: $0.line) } ?? .beginning)
+            startingAt: start.map { ReadPosition(offset: $0.offset, line: $0.line) } ?? .beginning,
+            readsUnterminatedLastRecord: !growing)
         var csvHeader = start?.csvHeader
         readingLayout = csvHeader.map { .csv(header: Array($0.utf8)) } ?? .jsonLines
         do {
@@ -459,6 +467,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
             throw IOError("\(input.name): \(error.message)")
         }
         note(position(of: reader, input, csvHeader: csvHeader, finished: true))
+        summary.unreadTailBytes += Int64(reader.unreadTailBytes)
         return reader.bytesRead
     }
 
