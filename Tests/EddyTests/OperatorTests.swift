@@ -153,3 +153,32 @@ func operatorOverNoValuesGivesNullOrZero(_ c: OperatorCase) throws {
     let result = try runJob(job(feature(.collect), watermark: 10), input: input)
     #expect(result.lastColumnTexts == [#"[{"x": [1, 2]}]"#, #"[{"x": [1, 2]},"bA"]"#, #"[{"x": [1, 2]},"bA","c"]"#])
 }
+
+@Test func minAndMaxCompareNumbersThatShareADoubleExactly() throws {
+    // 2^64 and 2^64 + 1 are one double; so are 2^63 - 1 (an Int64) and 2^63 (not one).
+    let input = events([
+        (1, "18446744073709551616"), (2, "18446744073709551617"), (3, "9223372036854775807"), (4, "9223372036854775808"),
+    ])
+    let max = try runJob(job(feature(.max)), input: input)
+    #expect(max.lastColumnTexts == ["18446744073709551616", "18446744073709551617", "18446744073709551617", "18446744073709551617"])
+    let min = try runJob(job(feature(.min)), input: input)
+    #expect(min.lastColumnTexts == ["18446744073709551616", "18446744073709551616", "9223372036854775807", "9223372036854775807"])
+    let windowedMax = try runJob(job(feature(.max, window: 1)), input: events([(1, "9223372036854775808"), (2, "9223372036854775807")]))
+    #expect(windowedMax.lastColumnTexts == ["9223372036854775808", "9223372036854775808"])
+    // Decimals are read as doubles (their texts written shortest): only integers keep more.
+    let windowedMin = try runJob(job(feature(.min, window: 1)), input: events([(1, "-18446744073709551617"), (2, "-18446744073709551616")]))
+    #expect(windowedMin.lastColumnTexts == ["-18446744073709551617", "-18446744073709551617"])
+}
+
+@Test func exactDecimalsCompareByValue() {
+    let ordered = ["-1e3", "-999.5", "-1", "-0.10000000000000000001", "-0.1", "0", "1e-400", "0.1", "0.10000000000000000001", "1", "1.5", "2E0", "100", "1.01e2", "18446744073709551617"]
+    for (i, a) in ordered.enumerated() {
+        for (j, b) in ordered.enumerated() {
+            #expect(ExactDecimal.exceeds(a, b) == (i > j), "\(a) > \(b)")
+        }
+    }
+    for (a, b) in [("-0", "0"), ("0.0", "0"), ("100", "1e2"), ("1.50", "1.5"), ("007", "7")] {
+        #expect(!ExactDecimal.exceeds(a, b) && !ExactDecimal.exceeds(b, a), "\(a) == \(b)")
+    }
+    #expect(!ExactDecimal.exceeds("abc", "1") && !ExactDecimal.exceeds("1e", "0") && !ExactDecimal.exceeds("1..2", "0"))
+}

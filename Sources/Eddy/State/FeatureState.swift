@@ -328,11 +328,20 @@ struct WindowedStddevState: FeatureAccumulator {
 
 // MARK: - min, max
 
-/// `a > b` for numbers, exactly for two integers (doubles lose integers beyond 2^53).
+/// `a > b` for numbers, exactly: two Int64s as integers (doubles lose integers beyond 2^53),
+/// else by their doubles, and where those are equal by the texts' exact values (integers
+/// beyond Int64, or more digits than a double keeps, can share a double).
 @inline(__always)
-private func exceeds(_ a: NumericValue, _ b: NumericValue) -> Bool {
+private func exceeds(_ a: NumericValue, _ b: NumericValue, texts: @autoclosure () -> (String, String)) -> Bool {
     if let x = a.integer, let y = b.integer { return x > y }
-    return a.number > b.number
+    if a.number != b.number { return a.number > b.number }
+    return exceedsByText(texts())
+}
+
+/// The rare tie of `exceeds`, out of line.
+@inline(never)
+private func exceedsByText(_ texts: (String, String)) -> Bool {
+    texts.0 != texts.1 && ExactDecimal.exceeds(texts.0, texts.1)
 }
 
 extension FieldValue {
@@ -358,7 +367,10 @@ struct ExtremeState: FeatureAccumulator {
         if best.kind != .missing {
             let candidate = NumericValue(at: event)
             let current = best.numeric
-            if !(isMax ? exceeds(candidate, current) : exceeds(current, candidate)) { return }
+            let better = isMax
+                ? exceeds(candidate, current, texts: (event.pointee.text, best.text))
+                : exceeds(current, candidate, texts: (best.text, event.pointee.text))
+            if !better { return }
         }
         FieldValue.assign(&best, from: event)
     }
@@ -380,7 +392,11 @@ struct WindowedExtremeState: FeatureAccumulator {
         // A newer value at least as good makes older ones unreachable: they leave the window first.
         let isMax = isMax
         let candidate = NumericValue(at: event)
-        candidates.removeLast { isMax ? !exceeds($0.numeric, candidate) : !exceeds(candidate, $0.numeric) }
+        candidates.removeLast {
+            isMax
+                ? !exceeds($0.numeric, candidate, texts: ($0.text, event.pointee.text))
+                : !exceeds(candidate, $0.numeric, texts: (event.pointee.text, $0.text))
+        }
         candidates.append(event.pointee, at: time)
     }
     func appendResult(to out: ByteBuffer) {
