@@ -298,6 +298,9 @@ import Testing
         #expect(specErrors(specFeature(#"{"name": "s", "operator": "count", "window": "1 hour"}"#)) == [
             #"dict[0].window: invalid duration "1 hour"; write a whole number and a unit (us, ms, s, m, h, d, w), e.g. "90s", "1h" or "7d""#,
         ])
+        #expect(specErrors(specFeature(#"{"name": "s", "operator": "count", "window": "9999999999999w"}"#)) == [
+            #"dict[0].window: duration "9999999999999w" is too long: at most about 292,000 years (Int64 microseconds)"#,
+        ])
         #expect(specErrors(specFeature(#"{"name": "s", "operator": "count", "window": 60}"#)) == [
             #"dict[0].window: expected a duration string such as "90s", "1h" or "7d", found 60"#,
         ])

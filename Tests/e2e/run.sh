@@ -144,6 +144,9 @@ grep -q "checkpoint-dir and --state-dir are the same directory" "$TMP/err" && pa
 expect_exit "run: --state-dir with the memory backend exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-backend memory --state-dir "$TMP/unused-state"
 expect_exit "run: bad CSV header exits 1" 1 "$EDDY" run jobs/host_metrics.json "$TMP/badheader.csv"
 grep -q "badheader.csv: line 1 (byte 3): bad CSV header: column 2 has an empty name" "$TMP/err" && pass "bad CSV header names file, line and byte" || fail "bad CSV header names file, line and byte" "$(cat "$TMP/err")"
+printf '\n\nts,host,host\n1,2,3\n' >"$TMP/lateheader.csv"
+expect_exit "run: a bad CSV header after blank lines exits 1" 1 "$EDDY" run jobs/host_metrics.json "$TMP/lateheader.csv"
+grep -q "lateheader.csv: line 3 (byte 10): bad CSV header: duplicate column name" "$TMP/err" && pass "a bad CSV header after blank lines is found on its line" || fail "a bad CSV header after blank lines is found on its line" "$(cat "$TMP/err")"
 expect_exit "run: unknown flag exits 64" 64 "$EDDY" run jobs/card_velocity.json --no-such-flag
 expect_exit "plan exits 0" 0 "$EDDY" plan jobs/card_velocity.json
 grep -q "key-by   card_id" "$TMP/out" && pass "plan shows the key-by stage" || fail "plan shows the key-by stage" "$(cat "$TMP/out")"
@@ -422,6 +425,8 @@ ck "$TMP/b.jsonl" --resume latest -q -o "$TMP/ab.out" && pass "and its checkpoin
 for metadata in "$TMP/ck-dir"/chk-*/_metadata; do printf 'x' >>"$metadata"; done
 expect_exit "resume with every checkpoint damaged exits 1" 1 ck "$TMP/b.jsonl" --resume latest -q -o "$TMP/ab.out"
 grep -q "no checkpoint in .* verifies" "$TMP/err" && pass "and says which are damaged and what to do" || fail "and says which are damaged and what to do" "$(cat "$TMP/err")"
+expect_exit "resume from a checkpoint that does not exist exits 1" 1 ck "$TMP/b.jsonl" --resume "$TMP/ck-dir/chk-000099" -q -o "$TMP/ab.out"
+grep -q "chk-000099: no such checkpoint directory; \`eddy checkpoints list $TMP/ck-dir\` lists" "$TMP/err" && pass "and says there is no such checkpoint, not that it is damaged" || fail "and says there is no such checkpoint, not that it is damaged" "$(cat "$TMP/err")"
 # The state directory is locked too: another run may not wipe it.
 mkfifo "$TMP/st-fifo"
 "$EDDY" run jobs/card_velocity.json - --state-dir "$TMP/shared-state" --checkpoint-dir "$TMP/ck-one" -q -o /dev/null <"$TMP/st-fifo" 2>/dev/null &

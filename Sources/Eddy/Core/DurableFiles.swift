@@ -9,24 +9,24 @@ enum DurableFiles {
     /// Writes `bytes` to `path` (created or truncated) and fsyncs it.
     static func write(_ bytes: [UInt8], to path: String) throws(IOError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw IOError("cannot create \(path): \(lastError())") }
+        guard descriptor >= 0 else { throw IOError.ofFile("cannot create \(path): \(lastError())") }
         defer { close(descriptor) }
         var start = 0
         while start < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + start, $0.count - start) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw IOError("cannot write \(path): \(lastError())")
+                throw IOError.ofFile("cannot write \(path): \(lastError())")
             }
             start += written
         }
-        guard fsync(descriptor) == 0 else { throw IOError("cannot sync \(path): \(lastError())") }
+        guard fsync(descriptor) == 0 else { throw IOError.ofFile("cannot sync \(path): \(lastError())") }
     }
 
     static func read(_ path: String) throws(IOError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = access(path, R_OK) == 0 ? "read failed" : String(cString: strerror(errno))
-            throw IOError("cannot read \(path): \(reason)")
+            throw IOError.ofFile("cannot read \(path): \(reason)")
         }
         return [UInt8](data)
     }
@@ -37,7 +37,7 @@ enum DurableFiles {
     /// (a damaged mirror) stops the process with SIGBUS instead of reporting it.
     static func checksum(_ path: String) throws(IOError) -> (size: Int64, crc32c: UInt32) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw IOError("cannot read \(path): \(lastError())") }
+        guard descriptor >= 0 else { throw IOError.ofFile("cannot read \(path): \(lastError())") }
         defer { close(descriptor) }
         let chunk = 1 << 20
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
@@ -48,7 +48,7 @@ enum DurableFiles {
             let count = Glibc.read(descriptor, buffer, chunk)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw IOError("cannot read \(path): \(lastError())")
+                throw IOError.ofFile("cannot read \(path): \(lastError())")
             }
             if count == 0 { return (size, crc.value) }
             crc.update(UnsafeRawBufferPointer(start: buffer, count: count))
@@ -59,16 +59,26 @@ enum DurableFiles {
     /// fsyncs a directory, making the entries created or renamed in it durable.
     static func syncDirectory(_ path: String) throws(IOError) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw IOError("cannot open directory \(path): \(lastError())") }
+        guard descriptor >= 0 else { throw IOError.ofFile("cannot open directory \(path): \(lastError())") }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw IOError("cannot sync directory \(path): \(lastError())") }
+        guard fsync(descriptor) == 0 else { throw IOError.ofFile("cannot sync directory \(path): \(lastError())") }
     }
 
+    /// Creates `path` and the directories above it that are missing. With `mkdir` rather
+    /// than Foundation, whose errors read "The operation could not be completed.
+    /// (NSCocoaErrorDomain error 512.)": the system's reason names what is wrong.
     static func createDirectory(_ path: String) throws(IOError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw IOError("cannot create directory \(path): \(describe(error))")
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, 0o777) != 0, errno != EEXIST {
+                throw IOError.ofFile("cannot create directory \(path): \(prefix): \(String(cString: strerror(errno)))")
+            }
+            var status = stat()
+            guard stat(prefix, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+                throw IOError.ofFile("cannot create directory \(path): \(prefix) exists and is not a directory")
+            }
+            prefix += "/"
         }
     }
 
@@ -77,7 +87,7 @@ enum DurableFiles {
         do {
             try FileManager.default.removeItem(atPath: path)
         } catch {
-            throw IOError("cannot remove \(path): \(describe(error))")
+            throw IOError.ofFile("cannot remove \(path): \(describe(error))")
         }
     }
 
@@ -88,7 +98,7 @@ enum DurableFiles {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
         } catch {
-            throw IOError("cannot list \(path): \(describe(error))")
+            throw IOError.ofFile("cannot list \(path): \(describe(error))")
         }
     }
 
@@ -99,18 +109,23 @@ enum DurableFiles {
         try syncDirectory(staged)
         if exists(target) {
             guard eddy_exchange_paths(staged, target) == 0 else {
-                throw IOError("cannot publish \(target): \(lastError())")
+                throw IOError.ofFile("cannot publish \(target): \(lastError())")
             }
             try remove(staged)
         } else {
-            guard rename(staged, target) == 0 else { throw IOError("cannot publish \(target): \(lastError())") }
+            guard rename(staged, target) == 0 else { throw IOError.ofFile("cannot publish \(target): \(lastError())") }
         }
         try syncDirectory((target as NSString).deletingLastPathComponent)
     }
 
     private static func lastError() -> String { String(cString: strerror(errno)) }
 
+    /// The system's reason for a Foundation file error, when it has one underneath.
     private static func describe(_ error: any Error) -> String {
-        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+        let error = error as NSError
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedFailureReason ?? error.localizedDescription
     }
 }

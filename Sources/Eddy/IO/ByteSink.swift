@@ -61,7 +61,7 @@ public final class ByteSink {
     /// Cuts a regular file back to `size` bytes (what a crash wrote past a known point).
     public func cutBack(to size: Int64) throws(IOError) {
         guard ftruncate(descriptor, off_t(size)) == 0, lseek(descriptor, 0, SEEK_END) >= 0 else {
-            throw IOError("cannot cut \(name) back to \(size) bytes: \(String(cString: strerror(errno)))")
+            throw IOError.ofFile("cannot cut \(name) back to \(size) bytes: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -78,10 +78,10 @@ public final class ByteSink {
             if written < 0 {
                 if errno == EINTR {
                     // A stop signal while a reader of stdout does not read: give up the write.
-                    if eddy_stop_signal() != 0 { throw IOError("stopped by a signal while writing \(name)") }
+                    if eddy_stop_signal() != 0 { throw IOError.ofFile("stopped by a signal while writing \(name)") }
                     continue
                 }
-                throw IOError("cannot write \(name): \(String(cString: strerror(errno)))")
+                throw IOError.ofFile("cannot write \(name): \(String(cString: strerror(errno)))")
             }
             start += written
         }
@@ -93,17 +93,17 @@ public final class ByteSink {
     public static func open(path: String, keeping length: Int64) throws(IOError) -> ByteSink {
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw IOError("cannot \(length == 0 ? "create" : "open") \(path): \(String(cString: strerror(errno)))")
+            throw IOError.ofFile("cannot \(length == 0 ? "create" : "open") \(path): \(String(cString: strerror(errno)))")
         }
         // Released when a check below fails, the sink closes the descriptor.
         let sink = ByteSink(descriptor: descriptor, name: path, closesDescriptor: true)
         sink.bytesWritten = length
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
-            throw IOError("cannot stat \(path): \(String(cString: strerror(errno)))")
+            throw IOError.ofFile("cannot stat \(path): \(String(cString: strerror(errno)))")
         }
         if (info.st_mode & S_IFMT) == S_IFREG, Int64(info.st_size) < length {
-            throw IOError("\(path) has \(info.st_size) bytes, fewer than the \(length) the checkpoint committed: it was changed since; restore it, or start over without --resume")
+            throw IOError.ofFile("\(path) has \(info.st_size) bytes, fewer than the \(length) the checkpoint committed: it was changed since; restore it, or start over without --resume")
         }
         return sink
     }
@@ -121,7 +121,7 @@ public final class ByteSink {
     public func sync() throws(IOError) {
         try flush()
         if fsync(descriptor) != 0, errno != EINVAL, errno != EROFS {
-            throw IOError("cannot sync \(name): \(String(cString: strerror(errno)))")
+            throw IOError.ofFile("cannot sync \(name): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -17,9 +17,19 @@ public struct RecordProblem: Error, Sendable, Equatable {
 /// A failure of the input itself (not of one record), e.g. a read error.
 public struct IOError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// Whether the message names the file it is about (an output, a checkpoint file), so
+    /// that a caller reading an input does not put the input's name in front of it.
+    public var namesItsFile = false
 
     public init(_ message: String) {
         self.message = message
+    }
+
+    /// An error about the file its message names.
+    static func ofFile(_ message: String) -> IOError {
+        var error = IOError(message)
+        error.namesItsFile = true
+        return error
     }
 
     public var description: String { message }

@@ -450,7 +450,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                 }
                 try reader.forEachRecord(afterChunk: { try inputPaused(reader, input, csvHeader: csvHeader) }) { record, line, offset in
                     guard scanner != nil else {
-                        scanner = try csvScanner(header: record)
+                        scanner = try csvScanner(header: record, line: line, offset: offset)
                         csvHeader = String(decoding: record, as: UTF8.self)
                         readingLayout = .csv(header: Array(record))
                         writeLateHeaderFirst()
@@ -462,7 +462,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
                     return true
                 }
             }
-        } catch let error as IOError {
+        } catch let error as IOError where !error.namesItsFile {
             // The reader knows bytes, not names: say which input failed.
             throw IOError("\(input.name): \(error.message)")
         }
@@ -550,15 +550,17 @@ public final class JobRunner<Backend: KeyedStateBackend> {
         try deadLetters?.flush()
     }
 
-    private func csvScanner(header: UnsafeRawBufferPointer) throws -> CSVRecordScanner {
+    /// The scanner of the records under `header`, which starts at `line` and stream offset
+    /// `offset` (after blank lines, the header is not on line 1).
+    private func csvScanner(header: UnsafeRawBufferPointer, line: Int = 1, offset: Int64 = 0) throws -> CSVRecordScanner {
         switch CSVRecordScanner.parseHeader(header) {
         case .success(let columns):
             if let missing = missingColumn(in: columns) {
-                throw IOError("line 1: bad CSV header: \(missing)")
+                throw IOError("line \(line): bad CSV header: \(missing)")
             }
             return CSVRecordScanner(columns: columns, fieldNames: plan.fieldNames, captureAllMembers: carriesAllMembers)
         case .failure(let problem):
-            throw IOError("line 1 (byte \(problem.offset)): bad CSV header: \(problem.message)")
+            throw IOError("line \(line) (byte \(offset + Int64(problem.offset))): bad CSV header: \(problem.message)")
         }
     }
 
@@ -566,7 +568,7 @@ public final class JobRunner<Backend: KeyedStateBackend> {
     /// columns and the likely fix: without it every row would be rejected, one by one.
     private func missingColumn(in columns: [String]) -> String? {
         let needed = plan.spec.keys.map { ($0, "a key") } + (plan.spec.time.map { [($0, "the time")] } ?? [])
-        guard let (name, role) = needed.first(where: { !columns.contains($0.0) }) else { return nil }
+        guard let (name, role) = needed.first(where: { columns.firstIndex(ofExact: $0.0) == nil }) else { return nil }
         let listed = columns.map(JSONText.quote).joined(separator: ", ")
         var message = "no column \(JSONText.quote(name)) (\(role) of the job); its columns are \(listed)"
         func trimmed(_ column: String) -> Substring {

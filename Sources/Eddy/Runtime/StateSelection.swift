@@ -367,7 +367,7 @@ private func findCheckpoint(
                 // checkpoints, delete the damaged ones: the user decides.
                 throw CheckpointError(
                     "no checkpoint in \(store.root) verifies:\n  " + usable.skipped.joined(separator: "\n  ")
-                        + "\nresume from one with --resume PATH if you trust it, or remove the directory to start over")
+                        + "\nput a good copy back from a backup, or remove the directory to start over (the outputs are then rewritten from the beginning)")
             }
             notice("no checkpoint in \(store.root) yet: starting from the beginning (outputs are truncated)")
             return nil
@@ -380,6 +380,10 @@ private func findCheckpoint(
         let root = (trimmed as NSString).deletingLastPathComponent
         guard name.hasPrefix("chk-"), let id = Int(name.dropFirst(4)) else {
             throw CheckpointError("--resume \(path): expected a checkpoint directory like \(store.root)/chk-000042, or latest")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CheckpointError("--resume \(path): no such checkpoint directory; `eddy checkpoints list \(root.isEmpty ? "." : root)` lists the checkpoints there")
         }
         let problems = CheckpointStore.problems(id: id, in: root.isEmpty ? "." : root)
         guard problems.isEmpty else {

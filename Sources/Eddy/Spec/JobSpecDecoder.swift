@@ -319,6 +319,11 @@ struct JobSpecDecoder {
             return nil
         }
         guard let duration = EventDuration.parse(text) else {
+            // Digits and known units that parse only when shortened: the number overflowed.
+            if EventDuration.parse(text.replacingOccurrences(of: #"[0-9]+"#, with: "1", options: .regularExpression)) != nil {
+                error(at, "duration \(specQuoted(text)) is too long: at most about 292,000 years (Int64 microseconds)")
+                return nil
+            }
             error(at, "invalid duration \(specQuoted(text)); write a whole number and a unit (us, ms, s, m, h, d, w), e.g. \(examples)")
             return nil
         }
