@@ -454,5 +454,21 @@ expect_exit "the memory backend refuses checkpoint flags" 64 "$EDDY" run jobs/ca
 expect_exit "--no-checkpoints with --exactly-once exits 64" 64 "$EDDY" run jobs/card_velocity.json "$TMP/ck.jsonl" --no-checkpoints --exactly-once
 grep -q -- "--no-checkpoints contradicts --exactly-once" "$TMP/err" && pass "the contradiction names the flag given" || fail "the contradiction names the flag given" "$(cat "$TMP/err")"
 
+# eddy plan --against: the differences from a checkpoint's spec, and the resume's verdict.
+"$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-dir "$TMP/pa-state" --checkpoint-dir "$TMP/pa-ck" -q -o "$TMP/pa.out"
+expect_exit "plan --against latest with the same spec exits 0" 0 "$EDDY" plan jobs/card_velocity.json --against latest --checkpoint-dir "$TMP/pa-ck"
+grep -q "^no differences" "$TMP/out" && grep -q "would accept this checkpoint" "$TMP/out" && pass "and says the resume would accept it" || fail "and says the resume would accept it" "$(cat "$TMP/out")"
+sed -e 's/"window": "1h"/"window": "2h"/' -e 's/"watermark": "5s"/"watermark": "9s"/' jobs/card_velocity.json >"$TMP/pa-changed.json"
+expect_exit "plan --against a checkpoint of another window exits 4" 4 "$EDDY" plan "$TMP/pa-changed.json" --against "$TMP/pa-ck/chk-000001"
+grep -q 'feature "amount_sum_1h" window: 1h -> 2h' "$TMP/out" && grep -q "watermark: 5s -> 9s" "$TMP/out" && grep -q "would refuse this checkpoint" "$TMP/out" \
+    && pass "and names the window (refused) and the watermark (accepted)" || fail "and names the window (refused) and the watermark (accepted)" "$(cat "$TMP/out")"
+expect_exit "plan --against with another backend exits 4" 4 "$EDDY" plan jobs/card_velocity.json --against latest --checkpoint-dir "$TMP/pa-ck" --state-backend fs
+grep -q "backend: rocksdb -> fs" "$TMP/out" && pass "and names the backend" || fail "and names the backend" "$(cat "$TMP/out")"
+expect_exit "resuming with another window exits 1" 1 "$EDDY" run "$TMP/pa-changed.json" jobs/card_velocity.input.jsonl --state-dir "$TMP/pa-state" --checkpoint-dir "$TMP/pa-ck" --resume latest -q -o "$TMP/pa.out"
+grep -q 'with a different spec (feature "amount_sum_1h" window: 1h -> 2h)' "$TMP/err" && pass "and the refusal names the difference" || fail "and the refusal names the difference" "$(cat "$TMP/err")"
+expect_exit "plan --against a directory with no checkpoint exits 1" 1 "$EDDY" plan jobs/card_velocity.json --against latest --checkpoint-dir "$TMP/pa-none"
+expect_exit "plan --against something not a checkpoint exits 1" 1 "$EDDY" plan jobs/card_velocity.json --against "$TMP/pa-ck"
+expect_exit "plan --checkpoint-dir without --against exits 64" 64 "$EDDY" plan jobs/card_velocity.json --checkpoint-dir "$TMP/pa-ck"
+
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -185,8 +185,14 @@ public final class CheckpointStore {
     /// first, then the remote copy), with a note for each one skipped; nil with the notes
     /// when none does.
     public func newestUsable() -> (found: (metadata: CheckpointMetadata, root: String)?, skipped: [String]) {
+        Self.newestUsable(root: root, mirror: mirror)
+    }
+
+    /// `newestUsable()` of a directory read without opening it as a store (no lock taken,
+    /// nothing removed), for commands that only look.
+    public static func newestUsable(root: String, mirror: String? = nil) -> (found: (metadata: CheckpointMetadata, root: String)?, skipped: [String]) {
         var skipped: [String] = []
-        let local = (try? checkpointIDs()) ?? []
+        let local = (try? checkpointIDs(in: root)) ?? []
         let mirrored = mirror.flatMap { try? Self.checkpointIDs(in: $0) } ?? []
         for id in Set(local + mirrored).sorted(by: >) {
             for candidate in [root, mirror].compactMap({ $0 }) {
@@ -288,5 +294,38 @@ extension CheckpointStore {
             }
         }
         return (summaries, unreadable)
+    }
+}
+
+extension CheckpointStore {
+    /// The checkpoint a command names, read without taking the directory's lock: `latest`
+    /// (the newest that verifies under `root`) or a checkpoint directory (`DIR/chk-000042`),
+    /// which must verify.
+    public static func locate(_ argument: String, root: String) throws(CheckpointError) -> (metadata: CheckpointMetadata, root: String) {
+        if argument == "latest" {
+            let usable = newestUsable(root: root)
+            guard let found = usable.found else {
+                if usable.skipped.isEmpty { throw CheckpointError("no checkpoint in \(root); give its directory with --checkpoint-dir, or a checkpoint like \(root)/chk-000042") }
+                throw CheckpointError("no checkpoint in \(root) verifies:\n  " + usable.skipped.joined(separator: "\n  "))
+            }
+            return found
+        }
+        let trimmed = argument.hasSuffix("/") ? String(argument.dropLast()) : argument
+        let name = (trimmed as NSString).lastPathComponent
+        let parent = (trimmed as NSString).deletingLastPathComponent
+        let directory = parent.isEmpty ? "." : parent
+        guard name.hasPrefix("chk-"), !name.hasSuffix(".tmp"), let id = Int(name.dropFirst(4)) else {
+            // The directory that holds the checkpoints is the likeliest mistake: name its newest.
+            if let newest = try? checkpointIDs(in: trimmed).last {
+                throw CheckpointError(
+                    "\(argument) holds checkpoints; name one (\(trimmed)/\(Self.name(of: newest))), or give latest with --checkpoint-dir \(trimmed)")
+            }
+            throw CheckpointError("\(argument): expected a checkpoint directory like \(root)/chk-000042, or latest")
+        }
+        let problems = Self.problems(id: id, in: directory)
+        guard problems.isEmpty else {
+            throw CheckpointError("\(argument): the checkpoint is damaged: \(problems.prefix(3).joined(separator: "; "))")
+        }
+        return (try Self.load(id: id, in: directory), directory)
     }
 }

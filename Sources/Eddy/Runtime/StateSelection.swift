@@ -400,12 +400,13 @@ private func findCheckpoint(
         throw CheckpointError(
             "checkpoint \(metadata.id) has \(metadata.maxParallelism) key groups, this run \(plan.spec.maxParallelism): key groups cannot change after state is written; use --max-parallelism \(metadata.maxParallelism)")
     }
-    guard metadata.code == plan.spec.code, let saved = try? JobSpec.decode(Array(metadata.spec.utf8)).spec,
-          saved.keys == plan.spec.keys, saved.time == plan.spec.time, saved.timeUnit == plan.spec.timeUnit,
-          saved.features == plan.spec.features, saved.carry == plan.spec.carry,
-          saved.emit.signature == plan.spec.emit.signature else {
+    // The same comparison `eddy plan --against` prints, so the refusal names what differs.
+    let blocking = (try? JobSpec.decode(Array(metadata.spec.utf8)).spec).map { SpecDiff(saved: $0, current: plan.spec).blocking }
+    guard metadata.code == plan.spec.code, let blocking, blocking.isEmpty else {
+        let differences = blocking.map { $0.isEmpty ? "code: \(metadata.code) -> \(plan.spec.code)" : $0.map(\.description).joined(separator: "; ") }
+            ?? "its stored spec cannot be read"
         throw CheckpointError(
-            "checkpoint \(metadata.id) was written by job \"\(metadata.code)\" with a different spec (code, keys, time, emit or features differ); resume it with the spec it stores (in its _metadata), or start over without --resume")
+            "checkpoint \(metadata.id) was written by job \"\(metadata.code)\" with a different spec (\(differences)); resume it with the spec it stores (in its _metadata, or compare with eddy plan JOB --against CHECKPOINT), or start over without --resume")
     }
     notice("resuming from checkpoint \(metadata.id) (\(found.root)): \(metadata.counters["read"] ?? 0) events read so far")
     return found
