@@ -5,8 +5,8 @@ import Foundation
 struct CheckpointsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoints",
-        abstract: "List or verify the checkpoints in a checkpoint directory.",
-        subcommands: [List.self, Verify.self]
+        abstract: "List, verify or clean up the checkpoints in a checkpoint directory.",
+        subcommands: [List.self, Verify.self, GC.self]
     )
 
     struct List: ParsableCommand {
@@ -58,6 +58,48 @@ struct CheckpointsCommand: ParsableCommand {
                 }
             }
             if damaged > 0 { throw ExitStatus.runtimeFailure }
+        }
+    }
+}
+
+extension CheckpointsCommand {
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Remove what no retained checkpoint needs: older checkpoints, unlisted shared files, leftovers of interrupted writes.",
+            discussion: """
+                Keeps the newest --retain checkpoints (by the run's own retention rule) and the newest \
+                one that verifies, whatever its age. Refuses while a run holds the directory's lock.
+                Exit codes: 0 done (or nothing to remove); 1 the directory is missing, in use or cannot be cleaned.
+                """)
+
+        @Argument(help: "The checkpoint directory (e.g. eddy-checkpoints/card_velocity).")
+        var directory: String
+
+        @Option(help: "Checkpoints to keep, newest first (as eddy run --retain).")
+        var retain: Int = CheckpointStore.defaultRetain
+
+        @Flag(help: "Print what would be removed; remove nothing.")
+        var dryRun = false
+
+        func validate() throws {
+            if retain < 1 { throw ValidationError("--retain \(retain): keep at least 1 checkpoint") }
+        }
+
+        func run() throws {
+            let (removed, kept) = try readable { try CheckpointStore.collectGarbage(in: directory, retain: retain, dryRun: dryRun) }
+            let verb = dryRun ? "would remove" : "removed"
+            for item in removed { print("\(verb) \(item.path): \(item.reason) (\(formatBytes(item.bytes)))") }
+            let freed = removed.reduce(Int64(0)) { $0 + $1.freedBytes }
+            let linked = removed.reduce(Int64(0)) { $0 + $1.bytes } - freed
+            let keptNames = kept.isEmpty ? "no checkpoints" : kept.map(CheckpointStore.name(of:)).joined(separator: ", ")
+            if removed.isEmpty {
+                print("nothing to remove in \(directory); kept \(keptNames)")
+                return
+            }
+            print(
+                "\(dryRun ? "would free" : "freed") \(formatBytes(freed)) (\(freed) bytes) in \(removed.count) entr\(removed.count == 1 ? "y" : "ies")"
+                    + (linked > 0 ? ", and unlinked \(formatBytes(linked)) that other links keep on disk" : "") + "; kept \(keptNames)")
         }
     }
 }

@@ -470,5 +470,35 @@ expect_exit "plan --against a directory with no checkpoint exits 1" 1 "$EDDY" pl
 expect_exit "plan --against something not a checkpoint exits 1" 1 "$EDDY" plan jobs/card_velocity.json --against "$TMP/pa-ck"
 expect_exit "plan --checkpoint-dir without --against exits 64" 64 "$EDDY" plan jobs/card_velocity.json --checkpoint-dir "$TMP/pa-ck"
 
+# eddy checkpoints gc: old checkpoints, unlisted shared files and interrupted writes go; the
+# newest stay and still resume; a directory a run holds is refused.
+for run in 1 2 3 4 5; do
+    "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-dir "$TMP/gc-state" --checkpoint-dir "$TMP/gc-ck" --retain 5 -q -o "$TMP/gc.out"
+done
+mkdir "$TMP/gc-ck/chk-000099.tmp" && printf 'torn' >"$TMP/gc-ck/chk-000099.tmp/_metadata"
+expect_exit "checkpoints gc --dry-run exits 0" 0 "$EDDY" checkpoints gc "$TMP/gc-ck" --retain 2 --dry-run
+if grep -q "^would remove chk-000099.tmp: an interrupted checkpoint write" "$TMP/out" && grep -q "^would remove chk-000003: beyond the newest 2" "$TMP/out" \
+    && [ -d "$TMP/gc-ck/chk-000001" ] && [ -d "$TMP/gc-ck/chk-000099.tmp" ]; then
+    pass "and lists what it would remove, removing nothing"
+else
+    fail "and lists what it would remove, removing nothing" "$(cat "$TMP/out"; ls "$TMP/gc-ck")"
+fi
+expect_exit "checkpoints gc --retain 2 exits 0" 0 "$EDDY" checkpoints gc "$TMP/gc-ck" --retain 2
+[ "$(ls "$TMP/gc-ck" | grep -c '^chk-')" = 2 ] && [ -d "$TMP/gc-ck/chk-000005" ] && grep -q "^freed .* ([1-9][0-9]* bytes) in [0-9]* entries; kept chk-000004, chk-000005$" "$TMP/out" \
+    && pass "and keeps the newest 2, saying what it freed" || fail "and keeps the newest 2, saying what it freed" "$(cat "$TMP/out"; ls "$TMP/gc-ck")"
+expect_exit "the kept checkpoints verify after gc" 0 "$EDDY" checkpoints verify "$TMP/gc-ck"
+expect_exit "and a run resumes from them" 0 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-dir "$TMP/gc-state" --checkpoint-dir "$TMP/gc-ck" --resume latest -q -o "$TMP/gc.out"
+mkfifo "$TMP/gc-fifo"
+"$EDDY" run jobs/card_velocity.json - --state-dir "$TMP/gc-state" --checkpoint-dir "$TMP/gc-ck" -q -o /dev/null <"$TMP/gc-fifo" 2>/dev/null &
+gc_holder=$!
+exec 6>"$TMP/gc-fifo"
+sleep 0.5
+expect_exit "checkpoints gc on a directory a run holds exits 1" 1 "$EDDY" checkpoints gc "$TMP/gc-ck" --retain 1
+grep -q "checkpoint directory $TMP/gc-ck is in use by eddy pid $gc_holder" "$TMP/err" && pass "and names the holder" || fail "and names the holder" "$(cat "$TMP/err")"
+exec 6>&-
+wait $gc_holder
+expect_exit "checkpoints gc --retain 0 exits 64" 64 "$EDDY" checkpoints gc "$TMP/gc-ck" --retain 0
+expect_exit "checkpoints gc on a missing directory exits 1" 1 "$EDDY" checkpoints gc "$TMP/gc-none"
+
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]

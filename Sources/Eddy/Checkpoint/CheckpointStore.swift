@@ -22,7 +22,7 @@ public final class CheckpointStore {
 
     /// Opens (creating) the directory and its mirror and takes their locks: a second run on
     /// the same directory is refused with the holder's description.
-    public init(root: String, retain: Int = 3, mirror: String? = nil) throws(IOError) {
+    public init(root: String, retain: Int = CheckpointStore.defaultRetain, mirror: String? = nil) throws(IOError) {
         self.root = root
         self.retain = max(1, retain)
         self.mirror = mirror
@@ -168,17 +168,28 @@ public final class CheckpointStore {
     /// Deletes checkpoints beyond the newest `retain`, then shared files none of the kept
     /// ones lists.
     private func dropOldCheckpoints(in directory: String) throws {
-        let ids = try Self.checkpointIDs(in: directory)
-        for id in ids.dropLast(retain) { try DurableFiles.remove(directory + "/" + Self.name(of: id)) }
-        var referenced = Set<String>()
-        for id in ids.suffix(retain) {
-            guard let metadata = try? Self.load(id: id, in: directory) else { continue }
-            for file in metadata.files where file.path.hasPrefix("shared/") { referenced.insert(String(file.path.dropFirst(7))) }
-        }
-        for name in try DurableFiles.list(directory + "/shared") where !referenced.contains(name) {
+        let unretained = try Self.unretained(in: directory, retain: retain)
+        for id in unretained.checkpoints { try DurableFiles.remove(directory + "/" + Self.name(of: id)) }
+        for name in unretained.sharedFiles {
             try DurableFiles.remove(directory + "/shared/" + name)
             if directory == root { sharedFiles["shared/" + name] = nil }
         }
+    }
+
+    /// The retention rule, for the run and for `eddy checkpoints gc`: the checkpoints beyond
+    /// the newest `retain` (and beyond `alsoKeeping`, which is kept whatever its age), then
+    /// the names in `shared/` that no kept checkpoint lists. A kept checkpoint whose metadata
+    /// cannot be read lists nothing.
+    static func unretained(in directory: String, retain: Int, alsoKeeping: Int? = nil) throws(IOError) -> (checkpoints: [Int], sharedFiles: [String]) {
+        let ids = try checkpointIDs(in: directory)
+        let kept = Set(ids.suffix(retain)).union(alsoKeeping.map { [$0] } ?? [])
+        var referenced = Set<String>()
+        for id in ids where kept.contains(id) {
+            guard let metadata = try? load(id: id, in: directory) else { continue }
+            for file in metadata.files where file.path.hasPrefix("shared/") { referenced.insert(String(file.path.dropFirst(7))) }
+        }
+        let shared = DurableFiles.exists(directory + "/shared") ? try DurableFiles.list(directory + "/shared") : []
+        return (ids.filter { !kept.contains($0) }, shared.filter { !referenced.contains($0) })
     }
 
     /// The newest checkpoint that verifies, locally or else from the mirror (local recovery
@@ -327,5 +338,115 @@ extension CheckpointStore {
             throw CheckpointError("\(argument): the checkpoint is damaged: \(problems.prefix(3).joined(separator: "; "))")
         }
         return (try Self.load(id: id, in: directory), directory)
+    }
+}
+
+/// One thing `eddy checkpoints gc` removes (or, with `--dry-run`, would remove).
+public struct CheckpointGarbage: Sendable, Equatable {
+    /// Relative to the checkpoint directory: `chk-000003`, `shared/000012.sst`, `chk-000009.tmp`.
+    public var path: String
+    /// Why no retained checkpoint needs it.
+    public var reason: String
+    /// Bytes of its files.
+    public var bytes: Int64
+    /// Of `bytes`, those the removal frees: a file hard-linked from outside what is removed
+    /// (a live RocksDB's own link to an SST file, a kept checkpoint's OPTIONS) stays on disk.
+    public var freedBytes: Int64
+}
+
+extension CheckpointStore {
+    /// The checkpoint count a run keeps by default (`eddy run --retain`).
+    public static let defaultRetain = 3
+
+    /// Removes from checkpoint directory `root` what no retained checkpoint needs: checkpoints
+    /// beyond the newest `retain` (by the run's own retention rule), shared files no retained
+    /// one lists, and leftovers of interrupted writes (`chk-NNNNNN.tmp` staging directories,
+    /// `.partial` and `.tmp` files). The newest checkpoint that verifies is kept even when
+    /// `retain` newer ones do not, so a resume always has one. Takes the directory's lock,
+    /// so it refuses while a run uses it. With `dryRun` nothing is removed.
+    /// Returns what it removed and the checkpoints it kept.
+    public static func collectGarbage(
+        in root: String, retain: Int = defaultRetain, dryRun: Bool
+    ) throws(IOError) -> (removed: [CheckpointGarbage], kept: [Int]) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IOError("\(root): no such checkpoint directory")
+        }
+        let lock = try DirectoryLock(root, purpose: "checkpoint directory", fix: "wait for that run to end; it removes its own old checkpoints")
+        return try withExtendedLifetime(lock) { () throws(IOError) -> (removed: [CheckpointGarbage], kept: [Int]) in
+            let ids = try checkpointIDs(in: root)
+            let newestValid = ids.reversed().first { problems(id: $0, in: root).isEmpty }
+            let unretained = try Self.unretained(in: root, retain: max(1, retain), alsoKeeping: newestValid)
+            var garbage: [CheckpointGarbage] = []
+            var files: [[DiskFile]] = []
+            func add(_ path: String, _ reason: String) {
+                let found = diskFiles(root + "/" + path)
+                files.append(found)
+                garbage.append(CheckpointGarbage(path: path, reason: reason, bytes: found.reduce(0) { $0 + $1.size }, freedBytes: 0))
+            }
+            // Staging directories first: a crash left them unpublished, and the next run
+            // would remove them anyway (`init`).
+            for name in try DurableFiles.list(root) where name.hasPrefix("chk-") && name.hasSuffix(".tmp") {
+                add(name, "an interrupted checkpoint write")
+            }
+            // Then old checkpoints before the shared files they list, as the run drops them,
+            // so a crash in between leaves no kept checkpoint without its files.
+            for id in unretained.checkpoints {
+                add(name(of: id), "beyond the newest \(retain)")
+            }
+            for name in unretained.sharedFiles {
+                add("shared/" + name, name.hasSuffix(".partial") ? "an interrupted copy" : "no retained checkpoint lists it")
+            }
+            // Interrupted renames inside a kept checkpoint (`stdout.release.tmp`), unlisted.
+            for id in ids where !unretained.checkpoints.contains(id) {
+                let listed = Set(((try? load(id: id, in: root))?.files ?? []).map(\.path))
+                let directory = name(of: id)
+                for file in (try? DurableFiles.list(root + "/" + directory)) ?? []
+                where (file.hasSuffix(".tmp") || file.hasSuffix(".partial")) && !listed.contains(directory + "/" + file) {
+                    add(directory + "/" + file, "an interrupted write")
+                }
+            }
+            // An inode's bytes are freed when every one of its links goes; checkpoints share
+            // files by hard links (RocksDB's OPTIONS, its live SSTs), so count links per inode
+            // over all that is removed, and credit the item that removes the last one.
+            var linksRemoved: [DiskFile.Inode: Int] = [:]
+            for file in files.joined() { linksRemoved[file.inode, default: 0] += 1 }
+            var credited = Set<DiskFile.Inode>()
+            for (index, found) in files.enumerated().reversed() {
+                for file in found where linksRemoved[file.inode]! >= file.links && credited.insert(file.inode).inserted {
+                    garbage[index].freedBytes += file.size
+                }
+            }
+            let kept = ids.filter { !unretained.checkpoints.contains($0) }
+            guard !dryRun else { return (garbage, kept) }
+            for item in garbage { try DurableFiles.remove(root + "/" + item.path) }
+            if DurableFiles.exists(root + "/shared") { try DurableFiles.syncDirectory(root + "/shared") }
+            try DurableFiles.syncDirectory(root)
+            return (garbage, kept)
+        }
+    }
+
+    /// A regular file about to be removed: its inode, its link count and its size.
+    private struct DiskFile {
+        struct Inode: Hashable {
+            var device: UInt64
+            var number: UInt64
+        }
+        var inode: Inode
+        var links: Int
+        var size: Int64
+    }
+
+    /// The regular files at or under `path`.
+    private static func diskFiles(_ path: String) -> [DiskFile] {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return [] }
+        if (status.st_mode & S_IFMT) == S_IFDIR {
+            return ((try? DurableFiles.list(path)) ?? []).flatMap { diskFiles(path + "/" + $0) }
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { return [] }
+        return [DiskFile(
+            inode: DiskFile.Inode(device: UInt64(status.st_dev), number: UInt64(status.st_ino)),
+            links: Int(status.st_nlink), size: Int64(status.st_size))]
     }
 }
