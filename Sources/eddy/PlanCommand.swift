@@ -16,6 +16,9 @@ struct PlanCommand: ParsableCommand {
     @Argument(help: "The job spec (JSON).")
     var job: String
 
+    @Flag(help: "Print the operator graph as Graphviz DOT text (render with e.g. dot -Tsvg).")
+    var dot = false
+
     @Option(help: ArgumentHelp(
         "Compare with a checkpoint: 'latest' (the newest that verifies in --checkpoint-dir) or a checkpoint directory (DIR/chk-000042).",
         valueName: "checkpoint"))
@@ -35,6 +38,7 @@ struct PlanCommand: ParsableCommand {
             let given = [("--checkpoint-dir", checkpointDir != nil), ("--max-parallelism", maxParallelism != nil)].filter(\.1).map(\.0)
             if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")) applies with --against only") }
         }
+        if against != nil, dot { throw ValidationError("--dot draws the graph, --against compares with a checkpoint: give one of them") }
         if let maxParallelism, !(1...32768).contains(maxParallelism) {
             throw ValidationError("--max-parallelism \(maxParallelism): expected an integer from 1 to 32768")
         }
@@ -43,7 +47,8 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         var spec = try loadSpec(job)
         guard let against else {
-            print(JobPlan(spec).describe())
+            let plan = JobPlan(spec)
+            print(dot ? plan.describeAsDot() : plan.describe())
             return
         }
         if let maxParallelism { spec.maxParallelism = maxParallelism }

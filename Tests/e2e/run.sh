@@ -500,5 +500,16 @@ wait $gc_holder
 expect_exit "checkpoints gc --retain 0 exits 64" 64 "$EDDY" checkpoints gc "$TMP/gc-ck" --retain 0
 expect_exit "checkpoints gc on a missing directory exits 1" 1 "$EDDY" checkpoints gc "$TMP/gc-none"
 
+# eddy plan --dot: the operator graph as Graphviz DOT, one node per feature.
+for job in card_velocity card_risk card_windows; do
+    expect_exit "$job: plan --dot exits 0" 0 "$EDDY" plan "jobs/$job.json" --dot
+    missing=$(python3 -c 'import json, sys
+dot = open(sys.argv[2]).read()
+ok = dot.startswith("digraph ") and dot.rstrip().endswith("}") and "source -> parse;" in dot
+print(" ".join(f["name"] for f in json.load(open(sys.argv[1]))["dict"] if "label=\"" + f["name"] + "\\n" not in dot) + ("" if ok else " (not a digraph)"))' "jobs/$job.json" "$TMP/out")
+    [ -z "$missing" ] && pass "$job: the DOT graph has a node per feature" || fail "$job: the DOT graph has a node per feature" "missing: $missing"
+done
+expect_exit "plan --dot with --against exits 64" 64 "$EDDY" plan jobs/card_velocity.json --dot --against latest
+
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -40,54 +40,161 @@ extension JobPlan {
     public func describe() -> String {
         var lines: [String] = []
         lines.append("job \(spec.code): \(spec.maxParallelism) key groups")
-        lines.append("  source   stdin or files (JSON Lines; CSV with a header)")
+        lines.append("  source   " + sourceText)
         lines.append("     |")
-        lines.append("  parse    columns: " + fieldNames.joined(separator: ", "))
-        if let time = spec.time {
-            lines.append("           event time from \"\(time)\" (epoch \(spec.timeUnit.rawValue) or RFC 3339); "
-                + "watermark = max time - \(spec.watermark) - 1 tick; "
-                + (spec.emit.isWindowed ? "an event is late once every window it falls in has fired" : "older events are late"))
-        }
+        lines.append("  parse    " + parseText)
+        if let eventTimeText { lines.append("           " + eventTimeText) }
         lines.append("     |")
-        lines.append("  key-by   \(spec.keys.joined(separator: " + ")) -> key group = stable hash mod \(spec.maxParallelism)")
-        lines.append("           --parallelism N: worker i owns key groups ceil(i*\(spec.maxParallelism)/N) to ((i+1)*\(spec.maxParallelism)-1)/N")
+        lines.append("  key-by   " + keyByText)
+        lines.append("           " + workersText)
         lines.append("     |")
-        for (name, readers) in broadcastInputs.sorted(by: { $0.key < $1.key }) {
-            lines.append("  broadcast \(name) (--broadcast \(name)=FILE) -> every worker, read by \(readers.map(\.name).joined(separator: ", ")); checkpointed once")
+        for (name, readers) in sortedBroadcastInputs {
+            lines.append("  broadcast " + broadcastText(name, readers: readers))
         }
         if !broadcastInputs.isEmpty { lines.append("     |") }
-        if spec.emit.sessionGap != nil {
-            lines.append("  window   sessions per key: events at most \(spec.emit.sizeText) apart (inclusive) are one session; a late event may bridge two")
+        if let windowText {
+            lines.append("  window   " + windowText)
             lines.append("     |")
-            lines.append("  keyed    \(features.count) features over each session; when the watermark reaches its last event + the gap, one record per key, in order of session end, then key")
-        } else if let windows = spec.emit.windows {
-            let kind = windows.size == windows.slide
-                ? "tumbling windows of \(spec.emit.sizeText)" : "hopping windows of \(spec.emit.sizeText) every \(spec.emit.slideText)"
-            lines.append("  window   \(kind), aligned to the epoch: each event is buffered once per window of it not yet fired")
-            lines.append("     |")
-            lines.append("  keyed    \(features.count) features over each key's window; when the watermark reaches a window's end - 1, one record per key, in order of window end, then key")
-        } else {
-            let release = spec.time == nil
-                ? "each event in arrival order"
-                : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"
-            lines.append("  keyed    \(features.count) features, one state row of \(stateRowBytes) bytes per key; emits \(release)")
-            if let ttl = spec.ttl {
-                lines.append("           state TTL \(ttl): a key not updated for \(ttl) of event time starts over; its state is removed")
-            }
         }
+        lines.append("  keyed    " + keyedText)
+        if let ttlText { lines.append("           " + ttlText) }
         let width = features.map(\.name.count).max() ?? 0
         for feature in features {
             let padding = String(repeating: " ", count: width - feature.name.count)
-            var type = feature.spec.type.rawValue
-            if feature.spec.type == .folding { type += " (deprecated alias of aggregating)" }
-            lines.append("    \(feature.name)\(padding)  \(feature.spec.formula)  [\(type) state]")
+            lines.append("    \(feature.name)\(padding)  \(feature.spec.formula)  [\(feature.stateTypeText) state]")
         }
         lines.append("     |")
-        var sink = "  sink     stdout or --output (JSON Lines or CSV): " + outputColumns.joined(separator: ", ")
-        if case .all = carry { sink += ", plus every other input column" }
-        lines.append(sink)
+        lines.append("  sink     " + sinkText)
         return lines.joined(separator: "\n")
     }
+
+    /// The same graph as Graphviz DOT, for `eddy plan --dot`: one node per stage, the
+    /// features in a cluster for the keyed stage, each broadcast input an edge into the
+    /// lookups that read it. The texts are `describe()`'s.
+    public func describeAsDot() -> String {
+        var lines = [
+            "digraph \(dotQuoted(spec.code)) {",
+            "  label=\(dotQuoted("job \(spec.code): \(spec.maxParallelism) key groups")); labelloc=t; compound=true;",
+            "  node [shape=box, fontname=\"monospace\"];",
+            "  source [label=\(dotLabel("source", [sourceText]))];",
+            "  parse [label=\(dotLabel("parse", [parseText] + (eventTimeText.map { [$0] } ?? [])))];",
+            "  key_by [label=\(dotLabel("key-by", [keyByText, workersText]))];",
+        ]
+        var edges = ["  source -> parse;", "  parse -> key_by;"]
+        // Edges into and out of the cluster are drawn to its border (compound=true).
+        let first = features.indices.first.map { "feature_\($0)" } ?? "keyed_empty"
+        let last = features.indices.last.map { "feature_\($0)" } ?? "keyed_empty"
+        if let windowText {
+            lines.append("  window [label=\(dotLabel("window", [windowText]))];")
+            edges.append("  key_by -> window;")
+            edges.append("  window -> \(first) [lhead=cluster_keyed];")
+        } else {
+            edges.append("  key_by -> \(first) [lhead=cluster_keyed];")
+        }
+        lines.append("  subgraph cluster_keyed {")
+        lines.append("    label=\(dotQuoted("keyed: " + keyedText + (ttlText.map { "\n" + $0 } ?? "")));")
+        if features.isEmpty { lines.append("    keyed_empty [label=\"no features\"];") }
+        for (index, feature) in features.enumerated() {
+            lines.append("    feature_\(index) [shape=ellipse, label=\(dotLabel(feature.name, [feature.spec.formula, "[\(feature.stateTypeText) state]"]))];")
+        }
+        lines.append("  }")
+        for (number, (name, readers)) in sortedBroadcastInputs.enumerated() {
+            lines.append("  broadcast_\(number) [shape=cylinder, label=\(dotLabel("broadcast", [broadcastText(name, readers: readers)]))];")
+            for (index, feature) in features.enumerated() where feature.spec.lookup?.from == name {
+                edges.append("  broadcast_\(number) -> feature_\(index) [style=dashed];")
+            }
+        }
+        lines.append("  sink [label=\(dotLabel("sink", [sinkText]))];")
+        edges.append("  \(last) -> sink [ltail=cluster_keyed];")
+        return (lines + edges + ["}"]).joined(separator: "\n")
+    }
+
+    private var sourceText: String { "stdin or files (JSON Lines; CSV with a header)" }
+
+    private var parseText: String { "columns: " + fieldNames.joined(separator: ", ") }
+
+    private var eventTimeText: String? {
+        spec.time.map { time in
+            "event time from \"\(time)\" (epoch \(spec.timeUnit.rawValue) or RFC 3339); "
+                + "watermark = max time - \(spec.watermark) - 1 tick; "
+                + (spec.emit.isWindowed ? "an event is late once every window it falls in has fired" : "older events are late")
+        }
+    }
+
+    private var keyByText: String { "\(spec.keys.joined(separator: " + ")) -> key group = stable hash mod \(spec.maxParallelism)" }
+
+    private var workersText: String {
+        "--parallelism N: worker i owns key groups ceil(i*\(spec.maxParallelism)/N) to ((i+1)*\(spec.maxParallelism)-1)/N"
+    }
+
+    private var sortedBroadcastInputs: [(key: String, value: [FeaturePlan])] {
+        broadcastInputs.sorted { $0.key < $1.key }
+    }
+
+    private func broadcastText(_ name: String, readers: [FeaturePlan]) -> String {
+        "\(name) (--broadcast \(name)=FILE) -> every worker, read by \(readers.map(\.name).joined(separator: ", ")); checkpointed once"
+    }
+
+    /// The window stage, for windowed jobs.
+    private var windowText: String? {
+        if spec.emit.sessionGap != nil {
+            return "sessions per key: events at most \(spec.emit.sizeText) apart (inclusive) are one session; a late event may bridge two"
+        }
+        guard let windows = spec.emit.windows else { return nil }
+        let kind = windows.size == windows.slide
+            ? "tumbling windows of \(spec.emit.sizeText)" : "hopping windows of \(spec.emit.sizeText) every \(spec.emit.slideText)"
+        return "\(kind), aligned to the epoch: each event is buffered once per window of it not yet fired"
+    }
+
+    private var keyedText: String {
+        if spec.emit.sessionGap != nil {
+            return "\(features.count) features over each session; when the watermark reaches its last event + the gap, one record per key, in order of session end, then key"
+        }
+        if spec.emit.windows != nil {
+            return "\(features.count) features over each key's window; when the watermark reaches a window's end - 1, one record per key, in order of window end, then key"
+        }
+        let release = spec.time == nil
+            ? "each event in arrival order"
+            : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"
+        return "\(features.count) features, one state row of \(stateRowBytes) bytes per key; emits \(release)"
+    }
+
+    /// State TTL, which applies to event-mode jobs (windowed ones keep no state across windows).
+    private var ttlText: String? {
+        guard !spec.emit.isWindowed, let ttl = spec.ttl else { return nil }
+        return "state TTL \(ttl): a key not updated for \(ttl) of event time starts over; its state is removed"
+    }
+
+    private var sinkText: String {
+        var sink = "stdout or --output (JSON Lines or CSV): " + outputColumns.joined(separator: ", ")
+        if case .all = carry { sink += ", plus every other input column" }
+        return sink
+    }
+}
+
+extension FeaturePlan {
+    fileprivate var stateTypeText: String {
+        spec.type == .folding ? spec.type.rawValue + " (deprecated alias of aggregating)" : spec.type.rawValue
+    }
+}
+
+/// A DOT string literal: quotes and backslashes escaped, line breaks as DOT's `\n`.
+private func dotQuoted(_ text: String) -> String {
+    var quoted = "\""
+    for character in text {
+        switch character {
+        case "\"": quoted += "\\\""
+        case "\\": quoted += "\\\\"
+        case "\n": quoted += "\\n"
+        default: quoted.append(character)
+        }
+    }
+    return quoted + "\""
+}
+
+/// A node label: the stage's name, then its lines.
+private func dotLabel(_ title: String, _ lines: [String]) -> String {
+    dotQuoted(([title] + lines).joined(separator: "\n"))
 }
 
 extension JobPlan {
