@@ -511,5 +511,14 @@ print(" ".join(f["name"] for f in json.load(open(sys.argv[1]))["dict"] if "label
 done
 expect_exit "plan --dot with --against exits 64" 64 "$EDDY" plan jobs/card_velocity.json --dot --against latest
 
+# eddy schema: the job spec's JSON Schema, valid JSON that names every operator.
+expect_exit "schema exits 0" 0 "$EDDY" schema
+missing=$(python3 -c 'import json, sys
+schema = json.load(open(sys.argv[1]))
+operators = set(schema["$defs"]["feature"]["properties"]["operator"]["enum"])
+expected = {"first", "last", "count", "sum", "min", "max", "avg", "stddev", "count_distinct", "histogram", "collect", "lookup"}
+print(" ".join(sorted(expected ^ operators)) + ("" if schema.get("$schema") == "https://json-schema.org/draft/2020-12/schema" else " (not draft 2020-12)"))' "$TMP/out" 2>&1)
+[ -z "$missing" ] && pass "schema is JSON (draft 2020-12) naming every operator" || fail "schema is JSON (draft 2020-12) naming every operator" "$missing"
+
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]
