@@ -28,14 +28,16 @@ struct PlanCommand: ParsableCommand {
     var checkpointDir: String?
 
     @Option(help: "With --against: the backend the resume would use, as eddy run's flag. Default: rocksdb.")
-    var stateBackend: StateBackendKind = .rocksdb
+    var stateBackend: StateBackendKind?
 
     @Option(help: "With --against: the key-group count the resume would use, as eddy run's flag. Default: the spec's.")
     var maxParallelism: Int?
 
     func validate() throws {
         if against == nil {
-            let given = [("--checkpoint-dir", checkpointDir != nil), ("--max-parallelism", maxParallelism != nil)].filter(\.1).map(\.0)
+            let given = [
+                ("--checkpoint-dir", checkpointDir != nil), ("--state-backend", stateBackend != nil), ("--max-parallelism", maxParallelism != nil),
+            ].filter(\.1).map(\.0)
             if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")) applies with --against only") }
         }
         if against != nil, dot { throw ValidationError("--dot draws the graph, --against compares with a checkpoint: give one of them") }
@@ -59,7 +61,7 @@ struct PlanCommand: ParsableCommand {
             writeToStandardError("eddy: \(error.message)\n")
             throw ExitStatus.runtimeFailure
         }
-        let compatibility = CheckpointCompatibility(checkpoint: found.metadata, current: spec, backend: stateBackend)
+        let compatibility = CheckpointCompatibility(checkpoint: found.metadata, current: spec, backend: stateBackend ?? .rocksdb)
         print(compatibility.report(job: job, checkpointDirectory: found.root + "/" + CheckpointStore.name(of: found.metadata.id)))
         if !compatibility.resumable { throw ExitStatus.incompatibleCheckpoint }
     }
