@@ -18,8 +18,8 @@ struct CheckpointsCommand: ParsableCommand {
         var directory: String
 
         func run() throws {
-            let (checkpoints, unreadable) = try readable { try CheckpointStore.summaries(in: directory) }
-            if checkpoints.isEmpty, unreadable.isEmpty { print("no checkpoints in \(directory)") }
+            let (checkpoints, unreadable) = try summaries(in: directory)
+            if checkpoints.isEmpty, unreadable.isEmpty { print("no checkpoints in \(directory)\(hint(forEmpty: directory))") }
             for summary in checkpoints {
                 let metadata = summary.metadata
                 let workers = metadata.parallelism ?? 1
@@ -44,7 +44,12 @@ struct CheckpointsCommand: ParsableCommand {
         var directory: String
 
         func run() throws {
-            let (checkpoints, unreadable) = try readable { try CheckpointStore.summaries(in: directory) }
+            let (checkpoints, unreadable) = try summaries(in: directory)
+            if checkpoints.isEmpty, unreadable.isEmpty {
+                // Nothing verified is not "all verify": a script's `verify DIR && ...` must not pass.
+                writeToStandardError("eddy: no checkpoints in \(directory) to verify\(hint(forEmpty: directory))\n")
+                throw ExitStatus.runtimeFailure
+            }
             var damaged = unreadable.count
             for problem in unreadable { print("damaged: \(problem)") }
             for summary in checkpoints {
@@ -102,6 +107,36 @@ extension CheckpointsCommand {
                     + (linked > 0 ? ", and unlinked \(formatBytes(linked)) that other links keep on disk" : "") + "; kept \(keptNames)")
         }
     }
+}
+
+/// Why a directory without checkpoints may be the wrong one: one checkpoint, or the root
+/// that holds a directory per job.
+private func hint(forEmpty directory: String) -> String {
+    let trimmed = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    let name = (trimmed as NSString).lastPathComponent
+    if name.hasPrefix("chk-") {
+        let parent = (trimmed as NSString).deletingLastPathComponent
+        return ": \(directory) is one checkpoint; name the directory that holds it (\(parent.isEmpty ? "." : parent))"
+    }
+    let jobs = ((try? FileManager.default.contentsOfDirectory(atPath: trimmed)) ?? []).sorted().filter { job in
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: trimmed + "/" + job)) ?? []
+        return entries.contains { $0.hasPrefix("chk-") }
+    }
+    if !jobs.isEmpty {
+        return ": it holds a directory per job; name one, e.g. \(trimmed)/\(jobs[0])"
+    }
+    return ""
+}
+
+/// The checkpoints of `directory`, or exit 1 naming the problem: a directory that does
+/// not exist is an error, not an empty list.
+private func summaries(in directory: String) throws -> (checkpoints: [CheckpointSummary], unreadable: [String]) {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        writeToStandardError("eddy: \(directory): no such checkpoint directory\n")
+        throw ExitStatus.runtimeFailure
+    }
+    return try readable { try CheckpointStore.summaries(in: directory) }
 }
 
 private func readable<Result>(_ body: () throws -> Result) throws -> Result {

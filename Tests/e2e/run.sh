@@ -238,6 +238,11 @@ grep -q "resuming from checkpoint" "$TMP/err" && pass "resume says which checkpo
 cmp -s "$TMP/ck-held.out" "$TMP/ck.expected" && pass "stopped by SIGTERM and resumed: output identical to one run" || fail "stopped by SIGTERM and resumed: output identical to one run" "$(cmp "$TMP/ck-held.out" "$TMP/ck.expected" 2>&1)"
 "$EDDY" checkpoints list "$TMP/ck-dir" >"$TMP/out" && grep -q "chk-000002 .* rocksdb  30000 events" "$TMP/out" && pass "checkpoints list shows id, backend and events" || fail "checkpoints list shows id, backend and events" "$(cat "$TMP/out")"
 expect_exit "checkpoints verify exits 0 on good checkpoints" 0 "$EDDY" checkpoints verify "$TMP/ck-dir"
+expect_exit "checkpoints verify exits 1 on a directory that does not exist" 1 "$EDDY" checkpoints verify "$TMP/no-such-ck-dir"
+grep -q "no-such-ck-dir: no such checkpoint directory" "$TMP/err" && pass "and says so" || fail "and says so" "$(cat "$TMP/err")"
+mkdir -p "$TMP/ck-root" && cp -r "$TMP/ck-dir" "$TMP/ck-root/card_velocity"
+expect_exit "checkpoints verify exits 1 on the root of the jobs' directories, where nothing verifies" 1 "$EDDY" checkpoints verify "$TMP/ck-root"
+grep -q "no checkpoints in $TMP/ck-root to verify: it holds a directory per job; name one, e.g. $TMP/ck-root/card_velocity" "$TMP/err" && pass "and names a job's directory to give" || fail "and names a job's directory to give" "$(cat "$TMP/err")"
 
 # Resuming a replayed stdin that is not the same stream is an error, not a double count.
 sed 's/"c0/"x0/' "$TMP/ck.jsonl" >"$TMP/ck-other.jsonl"
