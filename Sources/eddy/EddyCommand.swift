@@ -11,7 +11,9 @@ struct EddyCommand: ParsableCommand {
             Exit codes: 0 success; 1 runtime failure (unreadable input, unwritable output); \
             2 invalid job spec; 3 stopped at a bad record (--on-bad-record fail); 64 usage error.
             """,
-        subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, CheckpointsCommand.self, SchemaCommand.self]
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, PlanCommand.self, CheckpointsCommand.self, StateCommand.self, SchemaCommand.self,
+        ]
     )
 
     static func main() {

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Eddy
+
+struct StateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state",
+        abstract: "Read the keyed state a checkpoint holds, offline: one JSON object per key.",
+        discussion: """
+            Each line: {"key":{COLUMN:VALUE,...},"key_group":N,"last_update":TIME,"features":{NAME:VALUE,...}}, \
+            feature values as the key's last output record wrote them. The job spec comes from the \
+            checkpoint; the checkpoint is verified first and never modified.
+            """,
+        subcommands: [Get.self, Dump.self]
+    )
+
+    /// `get` found the checkpoint readable but no state for the key.
+    static let keyHasNoState = ExitCode(4)
+
+    struct Location: ParsableArguments {
+        @Argument(help: "A checkpoint directory (e.g. eddy-checkpoints/card_velocity/chk-000003), or latest with --checkpoint-dir.")
+        var checkpoint: String
+
+        @Option(help: "With latest: the checkpoint directory of the job (as run's --checkpoint-dir); its newest checkpoint that verifies is read.")
+        var checkpointDir: String?
+
+        func validate() throws {
+            if checkpoint == "latest", checkpointDir == nil {
+                throw ValidationError("latest needs --checkpoint-dir DIR (e.g. eddy-checkpoints/card_velocity)")
+            }
+            if checkpoint != "latest", checkpointDir != nil {
+                throw ValidationError("--checkpoint-dir goes with latest only; a checkpoint path names its directory already")
+            }
+        }
+
+        /// The reader of the checkpoint named, or exit 1 with why it cannot be read.
+        func open() throws -> CheckpointStateReader {
+            do {
+                let (path, skipped) = try CheckpointStateReader.locate(checkpoint, checkpointDirectory: checkpointDir)
+                for note in skipped { writeToStandardError("eddy: skipped a damaged checkpoint: \(note)\n") }
+                return try CheckpointStateReader(checkpoint: path)
+            } catch {
+                writeToStandardError("eddy: \(error.message)\n")
+                throw ExitStatus.runtimeFailure
+            }
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print one key's state.",
+            discussion: """
+                VALUE is JSON text (42, "c-1", true); text that is not JSON is a string, so --key c-1 \
+                is "c-1". A composite key takes one --key per column, in the spec's key order.
+                Exit codes: 0 printed; 1 the checkpoint cannot be read or is damaged; 4 the \
+                checkpoint holds no state for the key; 64 usage error (also: wrong number of --key).
+                """)
+
+        @OptionGroup var location: Location
+
+        @Option(name: .customLong("key"), help: ArgumentHelp("One key column's value; repeat for composite keys.", valueName: "value"))
+        var keyValues: [String] = []
+
+        func validate() throws {
+            if keyValues.isEmpty { throw ValidationError("give the key with --key VALUE (one per key column)") }
+        }
+
+        func run() throws {
+            let reader = try location.open()
+            let key: String
+            do {
+                key = try reader.canonicalKey(keyValues)
+            } catch {
+                // A usage error, but of the key rather than the command line's shape: the
+                // message alone says what to fix.
+                writeToStandardError("eddy: \(error.message)\n")
+                throw ExitCode.validationFailure
+            }
+            let found: InspectedKey?
+            do {
+                found = try reader.state(ofKey: key)
+            } catch {
+                writeToStandardError("eddy: \(error.message)\n")
+                throw ExitStatus.runtimeFailure
+            }
+            guard let found else {
+                let shown = key.replacingOccurrences(of: "\u{1F}", with: ", ")
+                writeToStandardError(
+                    "eddy: \(reader.checkpoint) holds no state for key \(shown) (\(reader.plan.spec.keys.joined(separator: ", ")), key group \(reader.keyGroup(ofKey: key))): the key never had an event before the checkpoint, its state expired (ttl), or its events were still waiting for the watermark or a window; eddy state dump lists the keys it holds\n")
+                throw StateCommand.keyHasNoState
+            }
+            print(found.jsonLine)
+        }
+    }
+
+    struct Dump: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every key's state, in persisted order (key group, then key bytes).",
+            discussion: "Exit codes: 0 printed (nothing for a checkpoint without keyed state); 1 the checkpoint cannot be read or is damaged; 64 usage error.")
+
+        @OptionGroup var location: Location
+
+        @Option(help: "Only the keys of this key group (0 to the checkpoint's maxParallelism - 1).")
+        var keyGroup: Int?
+
+        func run() throws {
+            let reader = try location.open()
+            let groups: ClosedRange<Int>?
+            if let keyGroup {
+                let count = reader.metadata.maxParallelism
+                guard (0..<count).contains(keyGroup) else {
+                    writeToStandardError("eddy: --key-group \(keyGroup): \(reader.checkpoint) has key groups 0 to \(count - 1)\n")
+                    throw ExitCode.validationFailure
+                }
+                groups = keyGroup...keyGroup
+            } else {
+                groups = nil
+            }
+            do {
+                try reader.forEachKey(inKeyGroups: groups) { print($0.jsonLine) }
+            } catch let error as CheckpointError {
+                writeToStandardError("eddy: \(error.message)\n")
+                throw ExitStatus.runtimeFailure
+            } catch {
+                writeToStandardError("eddy: \(reader.checkpoint): \(error)\n")
+                throw ExitStatus.runtimeFailure
+            }
+        }
+    }
+}
