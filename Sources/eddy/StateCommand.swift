@@ -92,12 +92,26 @@ struct StateCommand: ParsableCommand {
         }
     }
 
+    /// What `dump` prints.
+    enum Contents: String, ExpressibleByArgument, CaseIterable {
+        /// Each key's features.
+        case keys
+        /// The events waiting for the watermark (open windows' and sessions' events).
+        case buffered
+    }
+
     struct Dump: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print every key's state, in persisted order (key group, then key bytes).",
-            discussion: "Exit codes: 0 printed (nothing for a checkpoint without keyed state); 1 the checkpoint cannot be read or is damaged; 64 usage error.")
+            discussion: """
+                With --what buffered: the events waiting for the watermark instead, one per line,                 {"key":{...},"key_group":N,"time":T,"sequence":S,"fields":{...}}, in persisted order                 (key group, time, arrival); for windowed jobs, once per window not yet fired, under its                 fire time.
+                Exit codes: 0 printed (nothing for a checkpoint without such state); 1 the checkpoint                 cannot be read or is damaged; 64 usage error.
+                """)
 
         @OptionGroup var location: Location
+
+        @Option(help: "keys (each key's features) or buffered (the events waiting for the watermark).")
+        var what: Contents = .keys
 
         @Option(help: "Only the keys of this key group (0 to the checkpoint's maxParallelism - 1).")
         var keyGroup: Int?
@@ -116,7 +130,10 @@ struct StateCommand: ParsableCommand {
                 groups = nil
             }
             do {
-                try reader.forEachKey(inKeyGroups: groups) { print($0.jsonLine) }
+                switch what {
+                case .keys: try reader.forEachKey(inKeyGroups: groups) { print($0.jsonLine) }
+                case .buffered: try reader.forEachBufferedEvent(inKeyGroups: groups) { print($0.jsonLine) }
+                }
             } catch let error as CheckpointError {
                 writeToStandardError("eddy: \(error.message)\n")
                 throw ExitStatus.runtimeFailure

@@ -186,15 +186,66 @@ public final class CheckpointStateReader {
         }
     }
 
+    /// Calls `body` with every event the checkpoint holds that was waiting for the watermark
+    /// (and so every open window's and session's events), in persisted order (key group,
+    /// then the time it is filed under, then arrival), of every key group or those of
+    /// `keyGroups`; each decoded as a resume decodes it (`BufferedEventCodec`).
+    public func forEachBufferedEvent(
+        inKeyGroups keyGroups: ClosedRange<Int>? = nil, _ body: (InspectedEvent) throws -> Void
+    ) throws {
+        let groups = keyGroups ?? 0...(plan.spec.maxParallelism - 1)
+        if let rocks {
+            try inspecting("buffered events of key groups \(groups.lowerBound)...\(groups.upperBound)") {
+                try rocks.database.scan(
+                    from: RocksStateLayout.keyGroupPrefix(groups.lowerBound),
+                    to: groups.upperBound + 1 < plan.spec.maxParallelism ? RocksStateLayout.keyGroupPrefix(groups.upperBound + 1) : nil
+                ) { key, value in
+                    guard key.count > 2, key[2] == RocksStateLayout.bufferedEvents else { return }
+                    try body(try inspect(RocksStateLayout.bufferedEvent(key: key, value: value)))
+                }
+            }
+        } else {
+            var events: [BufferedEvent] = []
+            _ = try snapshot(keyGroups: groups, buffered: &events)
+            for event in events {
+                do { try body(try inspect(event)) } catch let error as StateFormatError {
+                    throw CheckpointError("\(checkpoint)/state/\(KeyGroupSnapshot.fileName(keyGroup: event.keyGroup)): \(error)")
+                }
+            }
+        }
+    }
+
+    /// A buffered event's key, fields and where it is filed.
+    private func inspect(_ event: BufferedEvent) throws(StateFormatError) -> InspectedEvent {
+        let (values, members) = try BufferedEventCodec.decode(event.bytes, width: plan.fieldNames.count)
+        let key = plan.keySlots.map { values[$0].kind == .missing ? "null" : values[$0].text }
+        guard self.keyGroup(ofKey: plan.keySlots.map { values[$0].text }.joined(separator: "\u{1F}")) == event.keyGroup else {
+            throw StateFormatError("a buffered event of key \(key.joined(separator: ", ")) is filed under key group \(event.keyGroup), which is not its key's")
+        }
+        var fields = zip(plan.fieldNames, values).filter { $0.1.kind != .missing }.map { ($0.0, $0.1.text) }
+        let named = Set(plan.fieldNames)
+        // `carry: ["*"]`: the input's other columns, kept beside the plan's fields.
+        fields += members.filter { !named.contains($0.name) }.map { ($0.name, $0.value.kind == .missing ? "null" : $0.value.text) }
+        return InspectedEvent(
+            keyGroup: event.keyGroup, keyColumns: Array(zip(plan.spec.keys, key)),
+            time: event.time / plan.spec.timeUnit.microseconds, sequence: event.sequence, fields: fields)
+    }
+
     /// The fs checkpoint's keys of `keyGroups`, read as a resume reads them (checksums and
     /// key groups checked).
     private func snapshot(keyGroups: ClosedRange<Int>) throws(CheckpointError) -> KeyedStates {
+        var ignored: [BufferedEvent] = []
+        return try snapshot(keyGroups: keyGroups, buffered: &ignored)
+    }
+
+    /// `snapshot(keyGroups:)`, with those key groups' buffered events.
+    private func snapshot(keyGroups: ClosedRange<Int>, buffered: inout [BufferedEvent]) throws(CheckpointError) -> KeyedStates {
         let states = KeyedStates(plan: plan)
         let directory = checkpoint + "/state"
         // A checkpoint of a run that held no key and no buffered event has no snapshot files.
         guard DurableFiles.exists(directory) else { return states }
         do {
-            _ = try KeyGroupSnapshot.read(from: directory, into: states, keyGroups: keyGroups)
+            buffered = try KeyGroupSnapshot.read(from: directory, into: states, keyGroups: keyGroups)
         } catch {
             throw CheckpointError(error.message)
         }
@@ -279,6 +330,32 @@ public struct InspectedKey: Sendable {
         }
         return "{\"key\":" + object(keyColumns) + ",\"key_group\":\(keyGroup),\"last_update\":"
             + (lastUpdated.map(String.init) ?? "null") + ",\"features\":" + object(features) + "}"
+    }
+}
+
+/// One event waiting for the watermark in a checkpoint, as `eddy state dump --what buffered`
+/// prints it.
+public struct InspectedEvent: Sendable {
+    public var keyGroup: Int
+    /// Each key column's name and JSON text (`null` when the event lacks it).
+    public var keyColumns: [(name: String, value: String)]
+    /// The time it is filed under, in the job's time unit: its event time, or for windowed
+    /// jobs the fire time (end - 1) of the window it waits in (an event is filed once per
+    /// window of it that has not fired).
+    public var time: Int64
+    /// Its arrival order.
+    public var sequence: Int64
+    /// The fields the job reads (and with `carry: ["*"]` every other input column), as JSON
+    /// text; fields the event lacks are left out.
+    public var fields: [(name: String, value: String)]
+
+    /// One JSON object: `{"key":{...},"key_group":N,"time":T,"sequence":S,"fields":{...}}`.
+    public var jsonLine: String {
+        func object(_ members: [(name: String, value: String)]) -> String {
+            "{" + members.map { JSONText.quote($0.name) + ":" + $0.value }.joined(separator: ",") + "}"
+        }
+        return "{\"key\":" + object(keyColumns) + ",\"key_group\":\(keyGroup),\"time\":\(time),\"sequence\":\(sequence),\"fields\":"
+            + object(fields) + "}"
     }
 }
 
