@@ -44,7 +44,7 @@ private func inspectedInput() -> String {
 /// Runs the job over `input` with `backend`, checkpointing into `checkpoints`; returns the
 /// output records.
 private func runInspectedJob(
-    _ input: String, backend: StateBackendKind, in directory: URL, checkpoints: String, parallelism: Int = 1
+    _ input: String, backend: StateBackendKind, in directory: URL, checkpoints: String, parallelism: Int = 1, drain: Bool = true
 ) throws -> [String] {
     let inputPath = directory.appendingPathComponent("input.jsonl").path
     let outputPath = directory.appendingPathComponent("out-\(backend).jsonl").path
@@ -54,7 +54,7 @@ private func runInspectedJob(
     _ = try runJob(
         plan: JobPlan(spec), specText: inspectedJob,
         state: StateOptions(backend: backend, directory: directory.appendingPathComponent("state-\(backend)").path, memoryBudget: 16 << 10),
-        checkpoints: CheckpointOptions(directory: checkpoints, everyEvents: 250), options: RunOptions(parallelism: parallelism),
+        checkpoints: CheckpointOptions(directory: checkpoints, everyEvents: 250), options: RunOptions(drain: drain, parallelism: parallelism),
         inputs: [.file(inputPath)], outputs: OutputPaths(output: outputPath))
     return try String(contentsOfFile: outputPath, encoding: .utf8).split(separator: "\n").map(String.init)
 }
@@ -160,6 +160,47 @@ struct StateInspectionTests {
             #expect(expected[key.canonicalKey].map { $0.record.hasSuffix(String(featuresText(key).dropFirst())) } == true)
         }
         #expect(count == expected.count)
+    }
+
+    /// A run stopped without draining leaves the events the watermark had not passed in its
+    /// checkpoint: exactly the input's events within the watermark's delay of its latest time,
+    /// each under its key's key group, with the job's fields as the input had them.
+    @Test(arguments: [StateBackendKind.fs, .rocksdb])
+    func bufferedEventsAreTheEventsTheWatermarkHadNotPassed(backend: StateBackendKind) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let checkpoints = directory.appendingPathComponent("checkpoints").path
+        let input = inspectedInput()
+        _ = try runInspectedJob(input, backend: backend, in: directory, checkpoints: checkpoints, parallelism: 2, drain: false)
+        let events = input.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let latest = events.map { ($0["t"] as! NSNumber).int64Value }.max()!
+        // The watermark is the latest time less 2s and a tick: later events wait.
+        let waiting = events.filter { ($0["t"] as! NSNumber).int64Value >= latest - 2000 }
+        #expect(!waiting.isEmpty)
+
+        let reader = try CheckpointStateReader(checkpoint: CheckpointStateReader.locate("latest", checkpointDirectory: checkpoints).path)
+        var buffered: [InspectedEvent] = []
+        try reader.forEachBufferedEvent { buffered.append($0) }
+        func identity(_ event: [String: Any]) -> String {
+            "\(event["shop"] as! Int) \(event["card"] as! String) \(event["t"] as! NSNumber) \(event["merchant"] as! String)"
+        }
+        let inspected = try buffered.map { event in
+            let fields = try JSONSerialization.jsonObject(with: Data(event.jsonLine.utf8)) as! [String: Any]
+            let values = fields["fields"] as! [String: Any]
+            #expect(event.time == (values["t"] as! NSNumber).int64Value)
+            #expect(event.keyColumns.map(\.value) == [String(values["shop"] as! Int), "\"\(values["card"] as! String)\""])
+            #expect(event.keyGroup == reader.keyGroup(ofKey: event.keyColumns.map(\.value).joined(separator: "\u{1F}")))
+            return identity(values)
+        }
+        #expect(inspected.sorted() == waiting.map(identity).sorted())
+        // Persisted order: key group, then time, then arrival.
+        let order = buffered.map { [Int64($0.keyGroup), $0.time, $0.sequence] }
+        #expect(order == order.sorted { $0.lexicographicallyPrecedes($1) })
+        // A key group alone.
+        let group = try #require(buffered.first?.keyGroup)
+        var inGroup: [String] = []
+        try reader.forEachBufferedEvent(inKeyGroups: group...group) { inGroup.append($0.jsonLine) }
+        #expect(inGroup == buffered.filter { $0.keyGroup == group }.map(\.jsonLine))
     }
 
     /// A damaged file is an error naming it; `latest` skips a damaged newest checkpoint and
