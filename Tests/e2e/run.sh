@@ -574,6 +574,17 @@ grep -q "the job's key is 1 column (card_id)" "$TMP/err" && pass "and names the 
 expect_exit "state dump latest without --checkpoint-dir exits 64" 64 "$EDDY" state dump latest
 expect_exit "state dump of a directory that is no checkpoint exits 1" 1 "$EDDY" state dump "$TMP/state-ck"
 expect_exit "state dump --key-group out of range exits 64" 64 "$EDDY" state dump "$checkpoint" --key-group 100000
+# --what buffered: the events a run stopped without draining left waiting, one line each.
+rm -rf "$TMP/state-ck2"
+"$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --no-drain --state-backend fs --state-dir "$TMP/state-st2" \
+    --checkpoint-dir "$TMP/state-ck2" -o /dev/null 2>"$TMP/state-run.err"
+pending=$(grep -o '[0-9]* pending' "$TMP/state-run.err" | cut -d' ' -f1)
+"$EDDY" state dump latest --checkpoint-dir "$TMP/state-ck2" --what buffered >"$TMP/state-buffered"
+if [ -n "$pending" ] && [ "$pending" -gt 0 ] && [ "$(grep -c '"fields":{"card_id":' "$TMP/state-buffered")" = "$pending" ]; then
+    pass "state dump --what buffered: one line per pending event"
+else
+    fail "state dump --what buffered: one line per pending event" "pending ${pending:-?}: $(cat "$TMP/state-buffered" "$TMP/state-run.err")"
+fi
 sst=$(ls "$TMP"/state-ck/shared/*.sst | head -n 1)
 printf 'x' >>"$sst"
 expect_exit "state dump of a damaged checkpoint exits 1" 1 "$EDDY" state dump "$checkpoint"
