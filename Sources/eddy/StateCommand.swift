@@ -16,6 +16,11 @@ struct StateCommand: ParsableCommand {
     /// `get` found the checkpoint readable but no state for the key.
     static let keyHasNoState = ExitCode(4)
 
+    struct Detail: ParsableArguments {
+        @Flag(help: #"Add "state_bytes":{NAME:BYTES,...}: each feature's bytes in the persisted row, to see which feature makes a key's state large."#)
+        var stateBytes = false
+    }
+
     struct Location: ParsableArguments {
         @Argument(help: "A checkpoint directory (e.g. eddy-checkpoints/card_velocity/chk-000003), or latest with --checkpoint-dir.")
         var checkpoint: String
@@ -56,6 +61,7 @@ struct StateCommand: ParsableCommand {
                 """)
 
         @OptionGroup var location: Location
+        @OptionGroup var detail: Detail
 
         @Option(name: .customLong("key"), help: ArgumentHelp("One key column's value; repeat for composite keys.", valueName: "value"))
         var keyValues: [String] = []
@@ -88,7 +94,7 @@ struct StateCommand: ParsableCommand {
                     "eddy: \(reader.checkpoint) holds no state for key \(shown) (\(reader.plan.spec.keys.joined(separator: ", ")), key group \(reader.keyGroup(ofKey: key))): the key never had an event before the checkpoint, its state expired (ttl), or its events were still waiting for the watermark or a window; eddy state dump lists the keys it holds\n")
                 throw StateCommand.keyHasNoState
             }
-            print(found.jsonLine)
+            print(found.jsonLine(withStateBytes: detail.stateBytes))
         }
     }
 
@@ -113,6 +119,8 @@ struct StateCommand: ParsableCommand {
         @Option(help: "keys (each key's features) or buffered (the events waiting for the watermark).")
         var what: Contents = .keys
 
+        @OptionGroup var detail: Detail
+
         @Option(help: "Only the keys of this key group (0 to the checkpoint's maxParallelism - 1).")
         var keyGroup: Int?
 
@@ -131,7 +139,7 @@ struct StateCommand: ParsableCommand {
             }
             do {
                 switch what {
-                case .keys: try reader.forEachKey(inKeyGroups: groups) { print($0.jsonLine) }
+                case .keys: try reader.forEachKey(inKeyGroups: groups) { print($0.jsonLine(withStateBytes: detail.stateBytes)) }
                 case .buffered: try reader.forEachBufferedEvent(inKeyGroups: groups) { print($0.jsonLine) }
                 }
             } catch let error as CheckpointError {

@@ -277,18 +277,25 @@ public final class CheckpointStateReader {
         let columns = plan.spec.keys.count == 1
             ? [key] : key.unicodeScalars.split(separator: "\u{1F}", omittingEmptySubsequences: false).map { String($0) }
         let result = ByteBuffer(capacity: 256)
+        var persisted = StateWriter()
         var features: [(name: String, value: String)] = []
+        var stateBytes: [(name: String, bytes: Int)] = []
         for index in keyedFeatures {
             result.removeAll()
             states.stores[index].appendResult(slot: slot, to: result)
             features.append((plan.features[index].name, String(decoding: result.array, as: UTF8.self)))
+            // What the feature's state takes in the row a checkpoint persists (its window's
+            // entries, its distinct values): which feature makes a key's state large.
+            persisted.removeAll()
+            states.stores[index].encode(slot: slot, to: &persisted)
+            stateBytes.append((plan.features[index].name, persisted.withBytes(\.count)))
         }
         let lastUpdated = states.lastUpdated[slot]
         return InspectedKey(
             keyGroup: Int(states.keyGroups[slot]), canonicalKey: key,
             keyColumns: zip(plan.spec.keys, columns).map { ($0, $1.isEmpty ? "null" : $1) },
             lastUpdated: lastUpdated == .min ? nil : lastUpdated / plan.spec.timeUnit.microseconds,
-            features: features)
+            features: features, stateBytes: stateBytes)
     }
 
     /// Runs `body`, turning a RocksDB or state-format failure into one naming the checkpoint.
@@ -322,14 +329,20 @@ public struct InspectedKey: Sendable {
     /// text of its value as of the key's last update: what the key's last output record
     /// held (a lookback window is trimmed by the next event, not by the watermark).
     public var features: [(name: String, value: String)]
+    /// Each of those features' bytes in the persisted row (`FeatureStore.encode`).
+    public var stateBytes: [(name: String, bytes: Int)]
 
     /// One JSON object: `{"key":{...},"key_group":N,"last_update":T,"features":{...}}`.
-    public var jsonLine: String {
+    public var jsonLine: String { jsonLine(withStateBytes: false) }
+
+    /// `jsonLine`, with `"state_bytes":{NAME:BYTES,...}` last when `withStateBytes`.
+    public func jsonLine(withStateBytes: Bool) -> String {
         func object(_ members: [(name: String, value: String)]) -> String {
             "{" + members.map { JSONText.quote($0.name) + ":" + $0.value }.joined(separator: ",") + "}"
         }
         return "{\"key\":" + object(keyColumns) + ",\"key_group\":\(keyGroup),\"last_update\":"
-            + (lastUpdated.map(String.init) ?? "null") + ",\"features\":" + object(features) + "}"
+            + (lastUpdated.map(String.init) ?? "null") + ",\"features\":" + object(features)
+            + (withStateBytes ? ",\"state_bytes\":" + object(stateBytes.map { ($0.name, String($0.bytes)) }) : "") + "}"
     }
 }
 
