@@ -137,6 +137,23 @@ struct StateInspectionTests {
         try reader.forEachKey(inKeyGroups: someKey.keyGroup...someKey.keyGroup) { group.append($0) }
         #expect(group.map(\.jsonLine) == inspected.filter { $0.keyGroup == someKey.keyGroup }.map(\.jsonLine))
 
+        // Each feature's bytes add up, with the row's version and last update (9 bytes), to
+        // the key's row as a resume restores it; a count's state is its 8-byte integer.
+        if backend == .fs {
+            let restored = try FileSystemStateBackend(
+                plan: reader.plan, directory: directory.appendingPathComponent("unused").path, restoringCheckpoint: path)
+            for key in inspected {
+                let slot = try #require(restored.states.find(key.canonicalKey, hash: KeyGroups.stableHash(ofKey: key.canonicalKey)))
+                var row = StateWriter()
+                restored.states.encodeRow(slot: slot, to: &row)
+                #expect(key.stateBytes.map(\.name) == featureNames)
+                #expect(9 + key.stateBytes.map(\.bytes).reduce(0, +) == row.bytes.count)
+                #expect(key.stateBytes[0].bytes == 8)
+                #expect(key.jsonLine(withStateBytes: true).hasSuffix(
+                    ",\"state_bytes\":{" + key.stateBytes.map { "\"\($0.name)\":\($0.bytes)" }.joined(separator: ",") + "}}"))
+            }
+        }
+
         #expect(try fingerprint(of: checkpoints) == before)
     }
 

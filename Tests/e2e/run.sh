@@ -574,6 +574,18 @@ grep -q "the job's key is 1 column (card_id)" "$TMP/err" && pass "and names the 
 expect_exit "state dump latest without --checkpoint-dir exits 64" 64 "$EDDY" state dump latest
 expect_exit "state dump of a directory that is no checkpoint exits 1" 1 "$EDDY" state dump "$TMP/state-ck"
 expect_exit "state dump --key-group out of range exits 64" 64 "$EDDY" state dump "$checkpoint" --key-group 100000
+"$EDDY" state dump "$checkpoint" --state-bytes >"$TMP/state-bytes"
+if python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    entry = json.loads(line)
+    assert list(entry["state_bytes"]) == list(entry["features"]), line
+    assert entry["state_bytes"]["txn_count"] == 8 and all(n > 0 for n in entry["state_bytes"].values()), line
+' "$TMP/state-bytes" && [ "$(grep -c . "$TMP/state-bytes")" = "$(grep -c . "$TMP/state-dump")" ]; then
+    pass "state dump --state-bytes: each feature's persisted size"
+else
+    fail "state dump --state-bytes: each feature's persisted size" "$(cat "$TMP/state-bytes")"
+fi
 # --what buffered: the events a run stopped without draining left waiting, one line each.
 rm -rf "$TMP/state-ck2"
 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --no-drain --state-backend fs --state-dir "$TMP/state-st2" \
