@@ -304,8 +304,6 @@ public final class CheckpointStateReader {
             try body()
         } catch let error as CheckpointError {
             throw error
-        } catch let error as StateFormatError {
-            throw CheckpointError("\(checkpoint) (rocksdb, \(what)): \(error)")
         } catch {
             throw CheckpointError("\(checkpoint) (rocksdb, \(what)): \(error)")
         }
