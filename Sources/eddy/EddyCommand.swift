@@ -9,7 +9,9 @@ struct EddyCommand: ParsableCommand {
         abstract: "A keyed stateful stream-job runner: per-key features from a JSON job spec.",
         discussion: """
             Exit codes: 0 success; 1 runtime failure (unreadable input, unwritable output); \
-            2 invalid job spec; 3 stopped at a bad record (--on-bad-record fail); 64 usage error.
+            2 invalid job spec; 3 stopped at a bad record (--on-bad-record fail); 4 plan --against: \
+            a resume would refuse the checkpoint, state get: no state for the key; 64 usage error; \
+            130, 143 stopped by SIGINT or SIGTERM after a checkpoint.
             """,
         subcommands: [
             RunCommand.self, ValidateCommand.self, PlanCommand.self, CheckpointsCommand.self, StateCommand.self, SchemaCommand.self,

@@ -15,7 +15,8 @@ struct RunCommand: ParsableCommand {
             Inputs are read in order as one stream. At the end of input every event still \
             waiting for the watermark is released. A summary line goes to stderr.
             Exit codes: 0 success; 1 runtime failure; 2 invalid job spec; \
-            3 stopped at a bad record (--on-bad-record fail).
+            3 stopped at a bad record (--on-bad-record fail); 64 usage error; \
+            130, 143 stopped by SIGINT or SIGTERM after a checkpoint (resume with --resume latest).
             """
     )
 
@@ -70,7 +71,7 @@ struct RunCommand: ParsableCommand {
     var checkpointEvery: String?
 
     @Option(help: "Checkpoints to keep (newest first); older ones and the files only they use are deleted.")
-    var retain: Int = 3
+    var retain: Int = CheckpointStore.defaultRetain
 
     @Option(help: "Copy every checkpoint to DIR as well (a backup on another disk or mount); resume falls back to it when the local copy is damaged.")
     var mirror: String?

@@ -38,7 +38,7 @@ import Testing
 
     @Test func duplicateKeysAreErrorsAtTheObject() {
         let json = specJob(dict: #"[{"name": "a", "operator": "count"}, {"name": "b", "operator": "count", "name": "c"}]"#)
-        #expect(specErrors(json) == [#"dict[1]: duplicate key "name""#])
+        #expect(specErrors(json) == [#"dict[1]: duplicate key "name" at line 1, column 110: name each key once"#])
     }
 }
 
@@ -125,8 +125,10 @@ import Testing
         (#"{"hopping": {"size": "10m", "slide": "1m"}}"#, #"emit.hopping: windows need event time; add "time": "<column>" to the job, or use "emit": "event""#),
         (#""events""#, #"emit: unknown emission "events"; did you mean "event"? use "event", or an object for windows such as {"tumbling": "1m"}"#),
         (#""window""#, #"emit: unknown emission "window"; use "event", or an object for windows such as {"tumbling": "1m"}"#),
-        (#"{"sliding": "1m"}"#, #"emit: expected "event", {"tumbling": "1m"} or {"hopping": {"size": "10m", "slide": "1m"}}, found an object"#),
-        ("true", #"emit: expected "event", {"tumbling": "1m"} or {"hopping": {"size": "10m", "slide": "1m"}}, found true"#),
+        (#"{"sliding": "1m"}"#, #"emit.sliding: unknown key; allowed keys are "tumbling", "hopping" and "session""#),
+        (#"{"tumbing": "7d"}"#, #"emit.tumbing: unknown key; did you mean "tumbling"?"#),
+        (#"{"tumbling": "1m", "session": {"gap": "1m"}}"#, #"emit: give one window kind, found 2: "tumbling" and "session""#),
+        ("true", #"emit: expected "event", {"tumbling": "1m"}, {"hopping": {"size": "10m", "slide": "1m"}} or {"session": {"gap": "30m"}}, found true"#),
     ])
     func emit(value: String, message: String) {
         #expect(specErrors(specJob(#""emit": \#(value)"#)) == [message])

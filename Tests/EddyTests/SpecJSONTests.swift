@@ -119,8 +119,8 @@ private func parseError(_ text: String) -> String? {
             Issue.record("duplicates accepted")
         } catch {
             #expect(error.diagnostics.map(\.description) == [
-                #"dict[1]: duplicate key "name""#,
-                #"$: duplicate key "code""#,
+                #"dict[1]: duplicate key "name" at line 1, column 72: name each key once"#,
+                #"$: duplicate key "code" at line 1, column 87: name each key once"#,
             ])
         }
     }
@@ -130,7 +130,7 @@ private func parseError(_ text: String) -> String? {
             _ = try SpecJSON.parse(#"{"a b": {"k": 1, "k": 2}}"#)
             Issue.record("duplicate accepted")
         } catch {
-            #expect(error.diagnostics.map(\.description) == [#"$["a b"]: duplicate key "k""#])
+            #expect(error.diagnostics.map(\.description) == [#"$["a b"]: duplicate key "k" at line 1, column 18: name each key once"#])
         }
     }
 }

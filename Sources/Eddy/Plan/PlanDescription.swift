@@ -24,13 +24,22 @@ extension JobSpec {
 
 extension FeatureSpec {
     /// `sum(amount) over 1h` style, as `eddy plan` prints it.
-    public var formula: String {
+    public var formula: String { formula(in: .event) }
+
+    /// The formula as it reads in a job emitting `emit`: a feature of a windowed job
+    /// aggregates its window's or session's events, not all of the key's.
+    func formula(in emit: EmitMode) -> String {
         if let lookup {
             return "lookup(\(field ?? "")) in broadcast \(lookup.from): its \(lookup.column) where \(lookup.key ?? field ?? "") matches"
         }
         var text = "\(op.rawValue)(\(field ?? "*"))"
         if let limit { text += " limit \(limit)" }
-        text += window.map { " over the last \($0)" } ?? " over all events"
+        let whole = switch emit {
+        case .event: " over all events"
+        case .session: " over the session's events"
+        case .tumbling, .hopping: " over the window's events"
+        }
+        text += window.map { " over the last \($0)" } ?? whole
         return text
     }
 }
@@ -61,7 +70,7 @@ extension JobPlan {
         let width = features.map(\.name.count).max() ?? 0
         for feature in features {
             let padding = String(repeating: " ", count: width - feature.name.count)
-            lines.append("    \(feature.name)\(padding)  \(feature.spec.formula)  [\(feature.stateTypeText) state]")
+            lines.append("    \(feature.name)\(padding)  \(feature.spec.formula(in: spec.emit))  [\(feature.stateTypeText) state]")
         }
         lines.append("     |")
         lines.append("  sink     " + sinkText)
@@ -95,7 +104,7 @@ extension JobPlan {
         lines.append("    label=\(dotQuoted("keyed: " + keyedText + (ttlText.map { "\n" + $0 } ?? "")));")
         if features.isEmpty { lines.append("    keyed_empty [label=\"no features\"];") }
         for (index, feature) in features.enumerated() {
-            lines.append("    feature_\(index) [shape=ellipse, label=\(dotLabel(feature.name, [feature.spec.formula, "[\(feature.stateTypeText) state]"]))];")
+            lines.append("    feature_\(index) [shape=ellipse, label=\(dotLabel(feature.name, [feature.spec.formula(in: spec.emit), "[\(feature.stateTypeText) state]"]))];")
         }
         lines.append("  }")
         for (number, (name, readers)) in sortedBroadcastInputs.enumerated() {
@@ -146,17 +155,19 @@ extension JobPlan {
         return "\(kind), aligned to the epoch: each event is buffered once per window of it not yet fired"
     }
 
+    private var featureCountText: String { "\(features.count) feature\(features.count == 1 ? "" : "s")" }
+
     private var keyedText: String {
         if spec.emit.sessionGap != nil {
-            return "\(features.count) features over each session; when the watermark reaches its last event + the gap, one record per key, in order of session end, then key"
+            return "\(featureCountText) over each session; when the watermark reaches its last event + the gap, one record per key, in order of session end, then key"
         }
         if spec.emit.windows != nil {
-            return "\(features.count) features over each key's window; when the watermark reaches a window's end - 1, one record per key, in order of window end, then key"
+            return "\(featureCountText) over each key's window; when the watermark reaches a window's end - 1, one record per key, in order of window end, then key"
         }
         let release = spec.time == nil
             ? "each event in arrival order"
             : "each event once the watermark reaches its time, in event-time order; peers (same key and time) see the same values"
-        return "\(features.count) features, one state row of \(stateRowBytes) bytes per key; emits \(release)"
+        return "\(featureCountText), one state row of \(stateRowBytes) bytes per key; emits \(release)"
     }
 
     /// State TTL, which applies to event-mode jobs (windowed ones keep no state across windows).

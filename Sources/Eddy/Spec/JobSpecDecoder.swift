@@ -403,8 +403,13 @@ struct JobSpecDecoder {
                 guard let gap = decodeWindowLength(parts[0].value, kindAt.member("gap", at: 0)) else { return nil }
                 return .session(gap: gap)
             }
+        case .object(let members) where members.count == 1:
+            // One window kind, misspelt.
+            unknownKey(members[0].key, at.member(members[0].key, at: 0), allowed: Self.windowedEmitModes)
+        case .object(let members) where members.count > 1:
+            error(at, "give one window kind, found \(members.count): \(specList(members.map(\.key), conjunction: "and"))")
         default:
-            error(at, "expected \"event\", {\"tumbling\": \"1m\"} or {\"hopping\": {\"size\": \"10m\", \"slide\": \"1m\"}}, found \(specFound(value))")
+            error(at, "expected \"event\", {\"tumbling\": \"1m\"}, {\"hopping\": {\"size\": \"10m\", \"slide\": \"1m\"}} or {\"session\": {\"gap\": \"30m\"}}, found \(specFound(value))")
         }
         return nil
     }

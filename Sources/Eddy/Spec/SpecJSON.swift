@@ -200,6 +200,7 @@ struct SpecJSONParser {
                         + (trailing ? " (trailing commas are not allowed)" : "")
                         + (singleQuote ? "; JSON strings use double quotes" : ""))
             }
+            let keyStart = pos
             let key = try parseString()
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else {
@@ -208,7 +209,9 @@ struct SpecJSONParser {
             pos += 1
             skipWhitespace()
             if !seen.insert(key).inserted {
-                duplicates.append(SpecDiagnostic(.error, path: path, "duplicate key \(specQuoted(key))"))
+                // Where the second one is: the object's path alone does not find it in a long spec.
+                let place = describe(SpecJSONSyntaxError(offset: keyStart, message: "name each key once"))
+                duplicates.append(SpecDiagnostic(.error, path: path, "duplicate key \(specQuoted(key)) at \(place)"))
             }
             let value = try parseValue(path: SpecPath.member(path, key))
             members.append((key: key, value: value))
