@@ -14,7 +14,8 @@ struct EddyCommand: ParsableCommand {
             130, 143 stopped by SIGINT or SIGTERM after a checkpoint.
             """,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, PlanCommand.self, CheckpointsCommand.self, StateCommand.self, SchemaCommand.self,
+            RunCommand.self, ValidateCommand.self, PlanCommand.self, CheckpointsCommand.self, StateCommand.self,
+            ExportCommand.self, SchemaCommand.self,
         ]
     )
 
