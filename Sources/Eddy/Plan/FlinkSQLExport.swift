@@ -68,6 +68,9 @@ private struct Translation {
     let sourceTable: String
     let eventsView: String
     let sinkTable: String
+    /// The computed time attribute's column: `event_time` unless the input has a column of
+    /// that name (jobs/sessions.json's time column is `event_time`).
+    let timeAttribute: String
 
     init(spec: JobSpec, options: FlinkSQLExport.Options) {
         self.spec = spec
@@ -77,6 +80,11 @@ private struct Translation {
         sourceTable = "\(base)_source"
         eventsView = "\(base)_events"
         sinkTable = "\(base)_sink"
+        let taken = Set(spec.keys + [spec.time].compactMap { $0 } + spec.features.compactMap(\.field) + options.csvColumns)
+            .union(spec.carry.columnNames)
+        var name = "event_time"
+        while taken.contains(name) { name = "eddy_" + name }
+        timeAttribute = name
     }
 
     mutating func render() throws(FlinkSQLExport.Failure) -> String {
@@ -157,7 +165,7 @@ private struct Translation {
 
     /// The column as the events view gives it: numbers parsed, everything else as read.
     private func parsedColumn(_ column: String) -> String {
-        let quoted = quote(column)
+        let quoted = raw(column)
         if column == spec.time, timeIsEpoch { return "TRY_CAST(\(quoted) AS BIGINT)" }
         if columnType(column) == "DOUBLE" { return "TRY_CAST(\(quoted) AS DOUBLE)" }
         return quoted
@@ -193,7 +201,8 @@ private struct Translation {
             "-- * Key columns are STRING: a number key prints as a string (17 -> \"17\"); keys 17 and \"17\" are",
             "--   one key here and two in eddy.",
             "-- * Numbers read by numeric features are DOUBLE: integer sums print as doubles (12 -> 12.0) and",
-            "--   past 2^53 lose digits eddy's 128-bit integer sums keep.",
+            "--   past 2^53 lose digits eddy's 128-bit integer sums keep. Other columns are STRING: a number",
+            "--   that first/last/collect/histogram read prints as a string (404 -> \"404\").",
         ]
         if spec.timeUnit == .microseconds, options.timeFormat == .epoch {
             lines.append("-- * Times are in microseconds, but Flink's time attributes hold milliseconds: events within one")
@@ -231,10 +240,10 @@ private struct Translation {
     private func sourceDDL(_ physical: [String]) -> [String] {
         var columns = physical.map { "  \(quote($0)) STRING" }
         if let time = spec.time {
-            columns.append("  `event_time` AS \(eventTimeExpression(time))")
-            columns.append("  WATERMARK FOR `event_time` AS `event_time` - \(interval(microseconds: spec.watermark.microseconds + tick))")
+            columns.append("  \(quote(timeAttribute)) AS \(eventTimeExpression(time))")
+            columns.append("  WATERMARK FOR \(quote(timeAttribute)) AS \(quote(timeAttribute)) - \(interval(microseconds: spec.watermark.microseconds + tick))")
         } else {
-            columns.append("  `event_time` AS PROCTIME()")
+            columns.append("  \(quote(timeAttribute)) AS PROCTIME()")
         }
         var connector = [
             "  'connector' = 'filesystem'",
@@ -256,7 +265,8 @@ private struct Translation {
         }
         if options.inputFormat == .csv {
             lines.append("-- Flink's CSV format maps columns by position and reads the header row as data: the header's")
-            lines.append("-- time cell does not parse, so the view filters the header out.")
+            lines.append("-- time cell does not parse, so the view filters the header out (the header is taken to be the")
+            lines.append("-- columns listed here, in this order).")
         }
         lines.append("CREATE TABLE \(quote(sourceTable)) (")
         lines.append(columns.joined(separator: ",\n"))
@@ -270,8 +280,14 @@ private struct Translation {
     /// eddy's watermark is one tick below Flink's `time - bound`; Flink's ticks are milliseconds.
     private var tick: Int64 { microsecondsPerMillisecond }
 
+    /// An input column as read: in CSV an empty cell is null in eddy, '' in Flink (which
+    /// leaves null for cells missing from a short row, so the two stay apart).
+    private func raw(_ column: String) -> String {
+        options.inputFormat == .csv ? "NULLIF(\(quote(column)), '')" : quote(column)
+    }
+
     private func eventTimeExpression(_ time: String) -> String {
-        let column = quote(time)
+        let column = raw(time)
         switch options.timeFormat {
         case .epoch:
             // A row whose time does not parse gets time 0 here (a null time attribute fails the
@@ -301,14 +317,19 @@ private struct Translation {
             let parsed = parsedColumn(column)
             return parsed == quote(column) ? "  \(parsed)" : "  \(parsed) AS \(quote(column))"
         }
-        selected.append("  `event_time`")
-        var conditions = spec.keys.map { "\(quote($0)) IS NOT NULL" }
+        selected.append("  \(quote(timeAttribute))")
+        var conditions = spec.keys.map { "\(raw($0)) IS NOT NULL" }
+        if options.inputFormat == .csv, let last = options.csvColumns.last {
+            // A row with fewer cells than the header leaves its last columns null (an empty cell
+            // is ''): eddy rejects such a row.
+            conditions.append("\(quote(last)) IS NOT NULL")
+        }
         if let time = spec.time {
             conditions.append(
-                timeIsEpoch ? "TRY_CAST(\(quote(time)) AS BIGINT) IS NOT NULL" : "\(rfc3339Expression(quote(time))) IS NOT NULL")
+                timeIsEpoch ? "TRY_CAST(\(raw(time)) AS BIGINT) IS NOT NULL" : "\(rfc3339Expression(raw(time))) IS NOT NULL")
         }
         for field in readColumns where columnType(field) == "DOUBLE" {
-            conditions.append("(\(quote(field)) IS NULL OR TRY_CAST(\(quote(field)) AS DOUBLE) IS NOT NULL)")
+            conditions.append("(\(raw(field)) IS NULL OR TRY_CAST(\(raw(field)) AS DOUBLE) IS NOT NULL)")
         }
         return [
             "-- The records eddy would accept, with numbers parsed.",
@@ -382,6 +403,12 @@ private struct Translation {
         case .max: return "MAX(\(field))\(suffix)"
         case .avg: return "AVG(\(field))\(suffix)"
         case .stddev: return "STDDEV_SAMP(\(field))\(suffix)"
+        case .first where over == nil && needsMergeableAggregates, .last where over == nil && needsMergeableAggregates:
+            // FIRST_VALUE and LAST_VALUE cannot merge the slices of hopping windows or merging
+            // sessions in Flink ("Could not find an implementation method 'merge'"); ARRAY_AGG
+            // can, and its first or last element is the same value.
+            let values = "ARRAY_AGG(\(field) IGNORE NULLS)"
+            return feature.op == .first ? "\(values)[1]" : "ARRAY_SLICE(\(values), -1)[1]"
         case .first: return "FIRST_VALUE(\(field))\(suffix)"
         case .last: return "LAST_VALUE(\(field))\(suffix)"
         case .countDistinct: return "COUNT(DISTINCT \(field))\(suffix)"
@@ -398,6 +425,15 @@ private struct Translation {
         }
     }
 
+    /// Whether the window TVF merges partial aggregates (hopping slices, sessions), which
+    /// Flink allows only for aggregates with a `merge` method.
+    private var needsMergeableAggregates: Bool {
+        switch spec.emit {
+        case .hopping, .session: true
+        case .event, .tumbling: false
+        }
+    }
+
     /// What a feature computes differently in Flink, for a comment beside it; nil when exact.
     private func difference(_ feature: FeatureSpec) -> String? {
         switch feature.op {
@@ -408,13 +444,14 @@ private struct Translation {
             return nil
         case .sum, .avg:
             return feature.window != nil && !spec.emit.isWindowed
-                ? "a lookback sum subtracts expired doubles from a running total, so its last digits can differ from eddy's"
+                ? "over a lookback, Flink subtracts expired doubles from a running sum, so its last digits can differ from eddy's"
                 : nil
         case .stddev:
             return "STDDEV_SAMP works from sums of squares; eddy uses Welford's method, so on near-equal large values the last digits differ"
         case .first, .last:
             return spec.emit.isWindowed
                 ? "inside a window Flink takes arrival order; eddy takes event time (then arrival), so an out-of-order event can change the value"
+                    + (needsMergeableAggregates ? " (taken from ARRAY_AGG, which keeps the window's values in state, as FIRST_VALUE and LAST_VALUE cannot merge these windows' parts)" : "")
                 : "ordered by time, peers (same key and time) in arrival order, as eddy"
         case .collect:
             return spec.emit.isWindowed
@@ -467,7 +504,7 @@ private struct Translation {
                 SELECT *,
                 \(calls.joined(separator: ",\n"))
                 FROM \(source)
-                WINDOW w AS (PARTITION BY \(partition) ORDER BY `event_time` \(frame))
+                WINDOW w AS (PARTITION BY \(partition) ORDER BY \(quote(timeAttribute)) \(frame))
                 """
         }
         var selected = spec.keys.map(quote)
@@ -503,15 +540,15 @@ private struct Translation {
         case .event:
             return eventInsert()
         case .tumbling(let size):
-            windowFunction = "TUMBLE(\(events), DESCRIPTOR(`event_time`), \(interval(microseconds: size.microseconds)))"
+            windowFunction = "TUMBLE(\(events), DESCRIPTOR(\(quote(timeAttribute))), \(interval(microseconds: size.microseconds)))"
         case .hopping(let size, let slide):
-            windowFunction = "HOP(\(events), DESCRIPTOR(`event_time`), \(interval(microseconds: slide.microseconds)), \(interval(microseconds: size.microseconds)))"
+            windowFunction = "HOP(\(events), DESCRIPTOR(\(quote(timeAttribute))), \(interval(microseconds: slide.microseconds)), \(interval(microseconds: size.microseconds)))"
             lines += [
                 "-- Late events: eddy keeps an event for the windows of it still open; Flink drops an event once",
                 "-- the first window holding it has fired, even if later windows holding it are still open.",
             ]
         case .session(let gap):
-            windowFunction = "SESSION(\(events) PARTITION BY \(keys.joined(separator: ", ")), DESCRIPTOR(`event_time`), \(interval(microseconds: gap.microseconds)))"
+            windowFunction = "SESSION(\(events) PARTITION BY \(keys.joined(separator: ", ")), DESCRIPTOR(\(quote(timeAttribute))), \(interval(microseconds: gap.microseconds)))"
             lines += [
                 "-- Sessions: a session is [first event, last event + gap) and sessions that touch merge, as in eddy.",
             ]
@@ -544,6 +581,13 @@ private struct Translation {
 }
 
 // MARK: SQL text
+
+private extension Carry {
+    var columnNames: Set<String> {
+        if case .columns(let columns) = self { return Set(columns) }
+        return []
+    }
+}
 
 private extension FeatureOperator {
     /// Operators eddy applies to numbers only (a non-number is a rejected record).
