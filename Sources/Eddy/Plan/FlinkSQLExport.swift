@@ -253,7 +253,7 @@ private struct Translation {
         case .jsonl:
             connector += ["  'format' = 'json'", "  'json.ignore-parse-errors' = 'true'"]
         case .csv:
-            connector += ["  'format' = 'csv'", "  'csv.null-literal' = ''", "  'csv.ignore-parse-errors' = 'true'"]
+            connector += ["  'format' = 'csv'", "  'csv.ignore-parse-errors' = 'true'"]
         }
         var lines = ["-- Every column is read as text and parsed in the view below, so a bad value filters its row out"]
         lines.append("-- (as eddy rejects it) instead of failing the job.")
