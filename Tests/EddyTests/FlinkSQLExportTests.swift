@@ -107,9 +107,17 @@ private func oneFeature(_ entry: String, root: String = #""time": "ts""#) -> Str
             [{"name": "a", "operator": "sum", "field": "x", "window": "1h"},
              {"name": "b", "operator": "max", "field": "x", "window": "60m"}]
             """#))
-        // 1h and 60m are one window: one OVER query, Flink's one-window-per-SELECT rule holds.
-        #expect(script.components(separatedBy: "WINDOW w AS").count == 2)
+        // 1h and 60m are one window: one OVER query, Flink's one-window-per-SELECT rule holds,
+        // over the innermost unbounded one that drops late rows by the watermark.
+        #expect(script.components(separatedBy: "WINDOW w AS").count == 3)
         #expect(script.contains("SUM(`x`) OVER w AS `f$0`,\n    MAX(`x`) OVER w AS `f$1`"))
+        #expect(script.contains("""
+                SELECT *,
+                  COUNT(*) OVER w AS `f$late`
+                FROM `j_events`
+                WINDOW w AS (PARTITION BY `k` ORDER BY `event_time` RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            """))
+        #expect(script.contains("the innermost query's count (f$late) is there to"))
         #expect(script.contains("RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW"))
         #expect(!script.contains("nested OVER queries"))
     }

@@ -601,6 +601,37 @@ sst=$(ls "$TMP"/state-ck/shared/*.sst | head -n 1)
 printf 'x' >>"$sst"
 expect_exit "state dump of a damaged checkpoint exits 1" 1 "$EDDY" state dump "$checkpoint"
 grep -qF "the checkpoint is damaged: $sst:" "$TMP/err" && pass "and names the damaged file" || fail "and names the damaged file" "$(cat "$TMP/err")"
+# eddy export flink-sql: every example job exports (exit 0) or is refused as documented (exit 2,
+# naming the JSON path of what Flink SQL cannot express: card_risk's broadcast lookups).
+for job in jobs/*.json; do
+    name=$(basename "$job" .json)
+    input=$(ls jobs/"$name".input.* 2>/dev/null | head -n 1)
+    "$EDDY" export flink-sql "$job" ${input:+--source-path "$input"} >"$TMP/$name.flink.sql" 2>"$TMP/$name.flink.err"
+    code=$?
+    if [ "$code" = 0 ] && grep -q "^INSERT INTO \`${name}_sink\`" "$TMP/$name.flink.sql"; then
+        pass "export flink-sql $name: exit 0 with an INSERT"
+    elif [ "$code" = 2 ] && grep -q "^  dict\[[0-9]*\]\.operator: lookup" "$TMP/$name.flink.err"; then
+        pass "export flink-sql $name: refused with exit 2 and the lookup's path"
+    else
+        fail "export flink-sql $name" "exit $code: $(head -c 600 "$TMP/$name.flink.err")"
+    fi
+done
+card_sql="$TMP/card_velocity.flink.sql"
+for clause in \
+    "CREATE TABLE \`card_velocity_source\` (" \
+    "  WATERMARK FOR \`event_time\` AS \`event_time\` - INTERVAL '5.001' SECOND" \
+    "  \`event_time\` AS TO_TIMESTAMP_LTZ(COALESCE(TRY_CAST(\`ts\` AS BIGINT), 0), 3)," \
+    "  'path' = 'jobs/card_velocity.input.jsonl'," \
+    "      COUNT(DISTINCT \`merchant\`) OVER w AS \`f\$5\`" \
+    "        CASE WHEN COUNT(\`amount\`) OVER w = 0 THEN NULL ELSE ARRAY_SLICE(ARRAY_AGG(\`amount\` IGNORE NULLS) OVER w, -5) END AS \`f\$6\`" \
+    "  WINDOW w AS (PARTITION BY \`card_id\` ORDER BY \`event_time\` RANGE BETWEEN INTERVAL '1' DAY PRECEDING AND CURRENT ROW)" \
+    "SET 'pipeline.max-parallelism' = '128';"; do
+    grep -qxF -- "$clause" "$card_sql" && pass "card_velocity's Flink SQL has: $clause" || fail "card_velocity's Flink SQL has: $clause" "$(cat "$card_sql")"
+done
+expect_exit "export flink-sql of CSV columns without a column the job reads exits 1" 1 "$EDDY" export flink-sql jobs/host_metrics.json --input-format csv --csv-columns ts,host
+grep -q 'lack "latency_ms"' "$TMP/err" && pass "and names the missing column" || fail "and names the missing column" "$(cat "$TMP/err")"
+expect_exit "export flink-sql with an unknown --input-format exits 64" 64 "$EDDY" export flink-sql jobs/card_velocity.json --input-format xml
+expect_exit "export flink-sql of an invalid spec exits 2" 2 "$EDDY" export flink-sql "$TMP/does-not-exist.json"
 
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]

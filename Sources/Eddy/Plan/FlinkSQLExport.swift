@@ -194,7 +194,10 @@ private struct Translation {
         ]
         if spec.time != nil {
             lines += [
-                "--   The watermark is assigned as each row is read, so rows eddy rejects still advance it here.",
+                "--   The watermark is assigned as each row is read, so rows eddy rejects still advance it here,",
+                "--   and Flink emits it every 'pipeline.auto-watermark-interval' (200 ms by default) where eddy",
+                "--   moves it after every event, so an event eddy finds late can be on time here.",
+
             ]
         }
         lines += [
@@ -477,7 +480,10 @@ private struct Translation {
     /// time attribute, so stacking them gives every feature on one row per event without a
     /// join (Flink SQL has no row identifier to join per-window queries back on).
     private func eventInsert() -> [String] {
-        var layers: [(window: EventDuration?, features: [Int])] = []
+        // The innermost query is always over UNBOUNDED PRECEDING: Flink drops a late row there by
+        // the watermark, as eddy does, where its bounded OVER drops a row only when the row's key
+        // has already emitted a later time.
+        var layers: [(window: EventDuration?, features: [Int])] = [(nil, [])]
         for (index, feature) in spec.features.enumerated() {
             if let layer = layers.firstIndex(where: { $0.window?.microseconds == feature.window?.microseconds }) {
                 layers[layer].features.append(index)
@@ -498,7 +504,10 @@ private struct Translation {
             } else {
                 frame = "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
             }
-            let calls = layer.features.map { "  \(aggregate(spec.features[$0], over: "w")) AS `f$\($0)`" }
+            var calls = layer.features.map { "  \(aggregate(spec.features[$0], over: "w")) AS `f$\($0)`" }
+            if calls.isEmpty {
+                calls = ["  COUNT(*) OVER w AS `f$late`"]
+            }
             let source = query.isEmpty ? quote(eventsView) : "(\n\(indented(query))\n)"
             query = """
                 SELECT *,
@@ -515,7 +524,11 @@ private struct Translation {
         }
         selected += spec.features.enumerated().map { "`f$\($0.offset)` AS \(quote($0.element.name))" }
         var lines = featureComments()
-        if layers.count > 1 {
+        if layers[0].features.isEmpty {
+            lines.append("-- No feature runs over all of a key's events: the innermost query's count (f$late) is there to")
+            lines.append("-- drop late rows by the watermark, as eddy does, before the lookback windows see them.")
+        }
+        if layers.filter({ !$0.features.isEmpty }).count > 1 {
             lines.append("-- Features with different windows are computed by nested OVER queries, one per window.")
         }
         lines += [
