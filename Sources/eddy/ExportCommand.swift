@@ -17,8 +17,9 @@ struct ExportCommand: ParsableCommand {
                 Event mode becomes OVER aggregation, windowed modes Flink's window TVFs. Where Flink \
                 computes something differently the script says so in a comment; a feature with no \
                 Flink SQL equivalent (a broadcast lookup, carry ["*"]) is refused with its JSON path.
-                Exit codes: 0 printed; 1 a CSV header that cannot be read or lacks a column the job reads; \
-                2 invalid spec or a part of it Flink SQL cannot express; 64 usage error.
+                Exit codes: 0 printed; 1 the CSV columns lack a column the job reads; 2 invalid spec, or \
+                a part of it Flink SQL cannot express; 64 usage error (also: a CSV job without \
+                --csv-columns or a readable --source-path).
                 """
         )
 

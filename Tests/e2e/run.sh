@@ -608,7 +608,7 @@ for job in jobs/*.json; do
     input=$(ls jobs/"$name".input.* 2>/dev/null | head -n 1)
     "$EDDY" export flink-sql "$job" ${input:+--source-path "$input"} >"$TMP/$name.flink.sql" 2>"$TMP/$name.flink.err"
     code=$?
-    if [ "$code" = 0 ] && grep -q "^INSERT INTO \`${name}_sink\`" "$TMP/$name.flink.sql"; then
+    if [ "$code" = 0 ] && grep -q "^INSERT INTO \`[A-Za-z0-9_]*_sink\`$" "$TMP/$name.flink.sql"; then
         pass "export flink-sql $name: exit 0 with an INSERT"
     elif [ "$code" = 2 ] && grep -q "^  dict\[[0-9]*\]\.operator: lookup" "$TMP/$name.flink.err"; then
         pass "export flink-sql $name: refused with exit 2 and the lookup's path"
@@ -622,11 +622,11 @@ for clause in \
     "  WATERMARK FOR \`event_time\` AS \`event_time\` - INTERVAL '5.001' SECOND" \
     "  \`event_time\` AS TO_TIMESTAMP_LTZ(COALESCE(TRY_CAST(\`ts\` AS BIGINT), 0), 3)," \
     "  'path' = 'jobs/card_velocity.input.jsonl'," \
-    "      COUNT(DISTINCT \`merchant\`) OVER w AS \`f\$5\`" \
+    "    COUNT(DISTINCT \`merchant\`) OVER w AS \`f\$5\`" \
     "        CASE WHEN COUNT(\`amount\`) OVER w = 0 THEN NULL ELSE ARRAY_SLICE(ARRAY_AGG(\`amount\` IGNORE NULLS) OVER w, -5) END AS \`f\$6\`" \
     "  WINDOW w AS (PARTITION BY \`card_id\` ORDER BY \`event_time\` RANGE BETWEEN INTERVAL '1' DAY PRECEDING AND CURRENT ROW)" \
     "SET 'pipeline.max-parallelism' = '128';"; do
-    grep -qxF -- "$clause" "$card_sql" && pass "card_velocity's Flink SQL has: $clause" || fail "card_velocity's Flink SQL has: $clause" "$(cat "$card_sql")"
+    grep -qxF -- "$clause" "$card_sql" && pass "card_velocity's Flink SQL has: $clause" || fail "card_velocity's Flink SQL has: $clause" "$(head -c 600 "$card_sql")"
 done
 expect_exit "export flink-sql of CSV columns without a column the job reads exits 1" 1 "$EDDY" export flink-sql jobs/host_metrics.json --input-format csv --csv-columns ts,host
 grep -q 'lack "latency_ms"' "$TMP/err" && pass "and names the missing column" || fail "and names the missing column" "$(cat "$TMP/err")"

@@ -556,10 +556,6 @@ private struct Translation {
             windowFunction = "TUMBLE(\(events), DESCRIPTOR(\(quote(timeAttribute))), \(interval(microseconds: size.microseconds)))"
         case .hopping(let size, let slide):
             windowFunction = "HOP(\(events), DESCRIPTOR(\(quote(timeAttribute))), \(interval(microseconds: slide.microseconds)), \(interval(microseconds: size.microseconds)))"
-            lines += [
-                "-- Late events: eddy keeps an event for the windows of it still open; Flink drops an event once",
-                "-- the first window holding it has fired, even if later windows holding it are still open.",
-            ]
         case .session(let gap):
             windowFunction = "SESSION(\(events) PARTITION BY \(keys.joined(separator: ", ")), DESCRIPTOR(\(quote(timeAttribute))), \(interval(microseconds: gap.microseconds)))"
             lines += [
