@@ -168,10 +168,7 @@ public final class CheckpointStateReader {
             // buffered events (namespace 1), which are skipped.
             let states = KeyedStates(plan: plan)
             try inspecting("key groups \(groups.lowerBound)...\(groups.upperBound)") {
-                try rocks.database.scan(
-                    from: RocksStateLayout.keyGroupPrefix(groups.lowerBound),
-                    to: groups.upperBound + 1 < plan.spec.maxParallelism ? RocksStateLayout.keyGroupPrefix(groups.upperBound + 1) : nil
-                ) { rowKey, row in
+                try scan(rocks, keyGroups: groups) { rowKey, row in
                     guard rowKey.count > 3, rowKey[2] == RocksStateLayout.featureRows else { return }
                     let keyGroup = Int(rowKey[0]) << 8 | Int(rowKey[1])
                     guard let key = String(validating: UnsafeRawBufferPointer(rebasing: rowKey[3...]), as: UTF8.self) else {
@@ -186,6 +183,15 @@ public final class CheckpointStateReader {
         }
     }
 
+    /// Every RocksDB entry of the key groups `groups` (rows and buffered events), in order.
+    private func scan(
+        _ rocks: RocksStateStore, keyGroups groups: ClosedRange<Int>,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let end = groups.upperBound + 1 < plan.spec.maxParallelism ? RocksStateLayout.keyGroupPrefix(groups.upperBound + 1) : nil
+        try rocks.database.scan(from: RocksStateLayout.keyGroupPrefix(groups.lowerBound), to: end, body)
+    }
+
     /// Calls `body` with every event the checkpoint holds that was waiting for the watermark
     /// (and so every open window's and session's events), in persisted order (key group,
     /// then the time it is filed under, then arrival), of every key group or those of
@@ -196,10 +202,7 @@ public final class CheckpointStateReader {
         let groups = keyGroups ?? 0...(plan.spec.maxParallelism - 1)
         if let rocks {
             try inspecting("buffered events of key groups \(groups.lowerBound)...\(groups.upperBound)") {
-                try rocks.database.scan(
-                    from: RocksStateLayout.keyGroupPrefix(groups.lowerBound),
-                    to: groups.upperBound + 1 < plan.spec.maxParallelism ? RocksStateLayout.keyGroupPrefix(groups.upperBound + 1) : nil
-                ) { key, value in
+                try scan(rocks, keyGroups: groups) { key, value in
                     guard key.count > 2, key[2] == RocksStateLayout.bufferedEvents else { return }
                     try body(try inspect(RocksStateLayout.bufferedEvent(key: key, value: value)))
                 }
