@@ -169,11 +169,23 @@ public final class CheckpointStore {
     /// ones lists.
     private func dropOldCheckpoints(in directory: String) throws {
         let unretained = try Self.unretained(in: directory, retain: retain)
-        for id in unretained.checkpoints { try DurableFiles.remove(directory + "/" + Self.name(of: id)) }
+        for id in unretained.checkpoints { try Self.removeCheckpoint(directory + "/" + Self.name(of: id)) }
         for name in unretained.sharedFiles {
             try DurableFiles.remove(directory + "/shared/" + name)
             if directory == root { sharedFiles["shared/" + name] = nil }
         }
+    }
+
+    /// Removes a published checkpoint directory: renamed to its staging name first, so that a
+    /// crash midway leaves a staging leftover (ignored, and removed by the next run or gc),
+    /// not a `chk-NNNNNN` without its `_metadata`, which would read as damaged.
+    private static func removeCheckpoint(_ directory: String) throws(IOError) {
+        let retiring = directory + ".tmp"
+        try DurableFiles.remove(retiring)
+        guard rename(directory, retiring) == 0 else {
+            throw IOError.ofFile("cannot rename \(directory) to \(retiring): \(String(cString: strerror(errno)))")
+        }
+        try DurableFiles.remove(retiring)
     }
 
     /// The retention rule, for the run and for `eddy checkpoints gc`: the checkpoints beyond
@@ -419,7 +431,10 @@ extension CheckpointStore {
             }
             let kept = ids.filter { !unretained.checkpoints.contains($0) }
             guard !dryRun else { return (garbage, kept) }
-            for item in garbage { try DurableFiles.remove(root + "/" + item.path) }
+            let retired = Set(unretained.checkpoints.map(name(of:)))
+            for item in garbage {
+                if retired.contains(item.path) { try removeCheckpoint(root + "/" + item.path) } else { try DurableFiles.remove(root + "/" + item.path) }
+            }
             if DurableFiles.exists(root + "/shared") { try DurableFiles.syncDirectory(root + "/shared") }
             try DurableFiles.syncDirectory(root)
             return (garbage, kept)
