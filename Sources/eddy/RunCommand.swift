@@ -50,10 +50,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Directory of the fs and rocksdb backends' files. Default: eddy-state/<code> under the working directory.")
     var stateDir: String?
 
-    @Option(help: "Heap the rocksdb backend may use for resident keys before evicting cold ones to RocksDB, e.g. 64MB, 2GB (binary units). Default: 512MB.")
+    @Option(parsing: .unconditional, help: "Heap the rocksdb backend may use for resident keys before evicting cold ones to RocksDB, e.g. 64MB, 2GB (binary units). Default: 512MB.")
     var stateMemory: String?
 
-    @Option(help: "Key groups, the unit in which state is stored and redistributed (1 to 32768). Default: the spec's maxParallelism, else 128.")
+    @Option(parsing: .unconditional, help: "Key groups, the unit in which state is stored and redistributed (1 to 32768). Default: the spec's maxParallelism, else 128.")
     var maxParallelism: Int?
 
     @Option(name: .customLong("broadcast"), help: ArgumentHelp(
@@ -61,16 +61,16 @@ struct RunCommand: ParsableCommand {
         valueName: "name=file"))
     var broadcast: [String] = []
 
-    @Option(help: "Keyed workers, each owning a range of key groups; they apply each batch of events side by side, worker 0 on the reading thread (1 to --max-parallelism). Output is the same for every value. Default: 1.")
+    @Option(parsing: .unconditional, help: "Keyed workers, each owning a range of key groups; they apply each batch of events side by side, worker 0 on the reading thread (1 to --max-parallelism). Output is the same for every value. Default: 1.")
     var parallelism: Int?
 
     @Option(help: "Checkpoint directory (fs and rocksdb backends). Default: eddy-checkpoints/<code> under the working directory.")
     var checkpointDir: String?
 
-    @Option(help: "Also take a checkpoint every N events (e.g. 100000) or every duration (e.g. 30s, 5m). One is always taken at the end of a run and on SIGINT/SIGTERM.")
+    @Option(parsing: .unconditional, help: "Also take a checkpoint every N events (e.g. 100000) or every duration (e.g. 30s, 5m). One is always taken at the end of a run and on SIGINT/SIGTERM.")
     var checkpointEvery: String?
 
-    @Option(help: "Checkpoints to keep (newest first); older ones and the files only they use are deleted.")
+    @Option(parsing: .unconditional, help: "Checkpoints to keep (newest first); older ones and the files only they use are deleted.")
     var retain: Int = CheckpointStore.defaultRetain
 
     @Option(help: "Copy every checkpoint to DIR as well (a backup on another disk or mount); resume falls back to it when the local copy is damaged.")

@@ -88,6 +88,8 @@ python3 Tests/support/gen_events.py --events 20000 --keys 2000 --seed 9 --out "$
 "$EDDY" run jobs/card_velocity.json "$TMP/par.jsonl" --state-dir "$TMP/par-state" --no-checkpoints --state-memory 64KB --parallelism 3 -q -o "$TMP/par3.out"
 cmp -s "$TMP/par1.out" "$TMP/par3.out" && pass "3 workers over rocksdb with a 64KB budget give one memory worker's output" || fail "3 workers over rocksdb with a 64KB budget give one memory worker's output" "$(cmp "$TMP/par1.out" "$TMP/par3.out" 2>&1)"
 expect_exit "run: --parallelism 0 exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --parallelism 0
+expect_exit "run: a negative --retain exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --retain -1
+grep -q -- "--retain -1: keep at least 1 checkpoint" "$TMP/err" && pass "a negative value is read as the option's value and refused as such" || fail "a negative value is read as the option's value and refused as such" "$(cat "$TMP/err")"
 expect_exit "run: more workers than key groups exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --parallelism 9 --max-parallelism 8
 grep -q "exceeds the job's 8 key groups" "$TMP/err" && pass "too many workers says why" || fail "too many workers says why" "$(cat "$TMP/err")"
 ls "$TMP/state-card_velocity-fs/checkpoints/chk-000001/state/"kg-*.state >/dev/null 2>&1 && pass "fs backend checkpoints one snapshot file per key group" || fail "fs backend checkpoints one snapshot file per key group" "$(ls -R "$TMP/state-card_velocity-fs" 2>&1 | head)"
