@@ -87,13 +87,19 @@ struct ExportCommand: ParsableCommand {
     }
 }
 
-/// The first two lines of a local file (a CSV header and a record, or two JSON records), or
-/// nil when it cannot be read (the path may be one only the Flink cluster sees).
+/// The first two lines that are not blank in a local file (a CSV header and a record, or two
+/// JSON records), read as `eddy run` reads them (a byte order mark skipped, CRLF line ends),
+/// or nil when it cannot be read (the path may be one only the Flink cluster sees).
 private func firstLines(_ path: String) -> [String]? {
     guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
     defer { try? handle.close() }
-    guard let data = try? handle.read(upToCount: 64 * 1024), !data.isEmpty else { return nil }
-    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", maxSplits: 2).map { String($0) }
+    guard var bytes = (try? handle.read(upToCount: 64 * 1024)).map(Array.init), !bytes.isEmpty else { return nil }
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+    // Split on the byte: as Characters, "\r\n" is one, which "\n" does not match.
+    let lines = bytes.split(separator: 10, omittingEmptySubsequences: true).lazy
+        .map { $0.last == 13 ? $0.dropLast() : $0[...] }
+        .map { String(decoding: $0, as: UTF8.self) }
+        .filter { !$0.allSatisfy(\.isWhitespace) }
     return Array(lines.prefix(2))
 }
 

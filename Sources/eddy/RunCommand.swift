@@ -219,23 +219,36 @@ extension RunCommand {
     /// outputs are truncated when a run starts, so the input would be gone before it was
     /// read, and two outputs in one file would write over each other.
     func refuseOverlappingFiles() throws {
-        var read: [String: String] = [canonicalName(job): "the job spec \(job)"]
-        for path in inputs where path != "-" { read[canonicalName(path)] = "the input \(path)" }
+        var read: [String: String] = [:]
+        func reading(_ path: String, _ what: String) {
+            if let identity = fileIdentity(path) { read[identity] = what }
+        }
+        reading(job, "the job spec \(job)")
+        for path in inputs where path != "-" { reading(path, "the input \(path)") }
         if case .success(let files) = broadcastFiles() {
-            for (name, path) in files { read[canonicalName(path)] = "the broadcast input \(name)=\(path)" }
+            for (name, path) in files { reading(path, "the broadcast input \(name)=\(path)") }
         }
         var written: [String: String] = [:]
         for (flag, path) in [("--output", output), ("--late-output", lateOutput), ("--dead-letter", deadLetter)] {
-            guard let path else { continue }
-            let name = canonicalName(path)
-            if let input = read[name] {
+            guard let path, let identity = fileIdentity(path) else { continue }
+            if let input = read[identity] {
                 throw ValidationError("\(flag) \(path) is \(input): the output is truncated when the run starts, so it would be lost; write to another file")
             }
-            if let other = written[name] {
+            if let other = written[identity] {
                 throw ValidationError("\(flag) \(path) is the same file as \(other): each output needs a file of its own")
             }
-            written[name] = "\(flag) \(path)"
+            written[identity] = "\(flag) \(path)"
         }
+    }
+
+    /// What makes two paths one file: an existing regular file's device and inode (so hard
+    /// links, symbolic links and `..` all meet), else the canonical path of a file yet to be
+    /// created; nil for devices and pipes (`/dev/null` may take two outputs).
+    private func fileIdentity(_ path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return canonicalName(path) }
+        guard status.st_mode & S_IFMT == S_IFREG else { return nil }
+        return "inode \(status.st_dev):\(status.st_ino)"
     }
 
     /// Refuses a state, checkpoint or mirror directory shared with another of them: each is

@@ -110,8 +110,12 @@ struct StateCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print every key's state, in persisted order (key group, then key bytes).",
             discussion: """
-                With --what buffered: the events waiting for the watermark instead, one per line,                 {"key":{...},"key_group":N,"time":T,"sequence":S,"fields":{...}}, in persisted order                 (key group, time, arrival); for windowed jobs, once per window not yet fired, under its                 fire time.
-                Exit codes: 0 printed (nothing for a checkpoint without such state); 1 the checkpoint                 cannot be read or is damaged; 64 usage error.
+                With --what buffered: the events waiting for the watermark instead, one per line, \
+                {"key":{...},"key_group":N,"time":T,"sequence":S,"fields":{...}}, in persisted order \
+                (key group, time, arrival); for windowed jobs, once per window not yet fired, under its \
+                fire time.
+                Exit codes: 0 printed (nothing for a checkpoint without such state); 1 the checkpoint \
+                cannot be read or is damaged; 64 usage error.
                 """)
 
         @OptionGroup var location: Location

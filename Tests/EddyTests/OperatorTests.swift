@@ -182,3 +182,17 @@ func operatorOverNoValuesGivesNullOrZero(_ c: OperatorCase) throws {
     }
     #expect(!ExactDecimal.exceeds("abc", "1") && !ExactDecimal.exceeds("1e", "0") && !ExactDecimal.exceeds("1..2", "0"))
 }
+
+@Test func anIntegerBeyondInt64TiedWithADoubleComparesWithTheDoublesExactValue() throws {
+    // 1.8446744073709551616e19 is the double 2^64 (written 1.8446744073709552e+19), below 2^64 + 1.
+    for input in [
+        events([(1, "18446744073709551617"), (2, "1.8446744073709551616e19")]),
+        events([(1, "1.8446744073709551616e19"), (2, "18446744073709551617")]),
+    ] {
+        #expect(try runJob(job(feature(.max)), input: input).lastColumnTexts.last == "18446744073709551617")
+        #expect(try runJob(job(feature(.min)), input: input).lastColumnTexts.last == "1.8446744073709552e+19")
+    }
+    #expect(ExactDecimal.integerText(of: 0x1p64) == "18446744073709551616")
+    #expect(ExactDecimal.integerText(of: -0x1p70) == "-1180591620717411303424")
+    #expect(ExactDecimal.integerText(of: 12345) == "12345")
+}

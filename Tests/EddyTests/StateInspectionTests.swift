@@ -251,7 +251,7 @@ struct StateInspectionTests {
         #expect(skipped.count == 1 && skipped[0].contains(damaged.path))
 
         let notACheckpoint = try #require(throws: CheckpointError.self) { try CheckpointStateReader(checkpoint: checkpoints) }
-        #expect(notACheckpoint.message.contains("not a checkpoint directory"))
+        #expect(notACheckpoint.message.contains("holds checkpoints; name one (\(checkpoints)/chk-"))
         let withoutDirectory = try #require(throws: CheckpointError.self) {
             try CheckpointStateReader.locate("latest", checkpointDirectory: directory.appendingPathComponent("none").path)
         }

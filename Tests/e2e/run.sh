@@ -138,6 +138,10 @@ cp jobs/card_velocity.input.jsonl "$TMP/own-input.jsonl"
 expect_exit "run: an output naming its input exits 64" 64 "$EDDY" run jobs/card_velocity.json "$TMP/own-input.jsonl" -o "$TMP/./own-input.jsonl" --state-backend memory
 cmp -s "$TMP/own-input.jsonl" jobs/card_velocity.input.jsonl && grep -q "is the input $TMP/own-input.jsonl" "$TMP/err" && pass "an output naming its input leaves the input whole" || fail "an output naming its input leaves the input whole" "$(cat "$TMP/err")"
 cp jobs/card_velocity.json "$TMP/own-job.json"
+ln -f "$TMP/own-input.jsonl" "$TMP/hard-link.jsonl"
+expect_exit "run: an output that is a hard link of its input exits 64" 64 "$EDDY" run jobs/card_velocity.json "$TMP/own-input.jsonl" -o "$TMP/hard-link.jsonl" --state-backend memory
+cmp -s "$TMP/own-input.jsonl" jobs/card_velocity.input.jsonl && pass "and leaves the input whole" || fail "and leaves the input whole" "$(cat "$TMP/err")"
+expect_exit "run: two outputs to /dev/null are fine" 0 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl -o /dev/null --dead-letter /dev/null --state-backend memory -q
 expect_exit "run: an output naming the job exits 64" 64 "$EDDY" run "$TMP/own-job.json" jobs/card_velocity.input.jsonl --dead-letter "$TMP/own-job.json" --state-backend memory
 expect_exit "run: two outputs in one file exit 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl -o "$TMP/both.out" --late-output "$TMP/both.out" --state-backend memory
 grep -q "late-output $TMP/both.out is the same file as --output" "$TMP/err" && pass "two outputs in one file are named" || fail "two outputs in one file are named" "$(cat "$TMP/err")"
@@ -469,6 +473,8 @@ sed -e 's/"window": "1h"/"window": "2h"/' -e 's/"watermark": "5s"/"watermark": "
 expect_exit "plan --against a checkpoint of another window exits 4" 4 "$EDDY" plan "$TMP/pa-changed.json" --against "$TMP/pa-ck/chk-000001"
 grep -q 'feature "amount_sum_1h" window: 1h -> 2h' "$TMP/out" && grep -q "watermark: 5s -> 9s" "$TMP/out" && grep -q "would refuse this checkpoint" "$TMP/out" \
     && pass "and names the window (refused) and the watermark (accepted)" || fail "and names the window (refused) and the watermark (accepted)" "$(cat "$TMP/out")"
+expect_exit "plan --against a checkpoint that does not exist exits 1" 1 "$EDDY" plan jobs/card_velocity.json --against "$TMP/pa-ck/chk-000099/"
+grep -q "chk-000099/: no such checkpoint directory" "$TMP/err" && pass "and says so, not that it is damaged" || fail "and says so, not that it is damaged" "$(cat "$TMP/err")"
 expect_exit "plan --against with another backend exits 4" 4 "$EDDY" plan jobs/card_velocity.json --against latest --checkpoint-dir "$TMP/pa-ck" --state-backend fs
 grep -q "backend: rocksdb -> fs" "$TMP/out" && pass "and names the backend" || fail "and names the backend" "$(cat "$TMP/out")"
 expect_exit "resuming with another window exits 1" 1 "$EDDY" run "$TMP/pa-changed.json" jobs/card_velocity.input.jsonl --state-dir "$TMP/pa-state" --checkpoint-dir "$TMP/pa-ck" --resume latest -q -o "$TMP/pa.out"
@@ -506,6 +512,10 @@ exec 6>&-
 wait $gc_holder
 expect_exit "checkpoints gc --retain 0 exits 64" 64 "$EDDY" checkpoints gc "$TMP/gc-ck" --retain 0
 expect_exit "checkpoints gc on a missing directory exits 1" 1 "$EDDY" checkpoints gc "$TMP/gc-none"
+mkdir -p "$TMP/not-ck/shared" && echo keep >"$TMP/not-ck/shared/notes.txt"
+expect_exit "checkpoints gc on a directory without checkpoints exits 1" 1 "$EDDY" checkpoints gc "$TMP/not-ck"
+[ -f "$TMP/not-ck/shared/notes.txt" ] && [ ! -e "$TMP/not-ck/LOCK" ] && grep -q "holds no checkpoint" "$TMP/err" \
+    && pass "and removes nothing there, nor leaves a lock file" || fail "and removes nothing there, nor leaves a lock file" "$(ls -A "$TMP/not-ck"; cat "$TMP/err")"
 
 # eddy plan --dot: the operator graph as Graphviz DOT, one node per feature.
 for job in card_velocity card_risk card_windows; do
@@ -618,6 +628,11 @@ for job in jobs/*.json; do
         fail "export flink-sql $name" "exit $code: $(head -c 600 "$TMP/$name.flink.err")"
     fi
 done
+# A CRLF file with a byte order mark is sampled as eddy run reads it: its times are RFC 3339.
+printf '\xEF\xBB\xBF' >"$TMP/crlf.jsonl" && sed 's/$/\r/' jobs/sessions.input.jsonl >>"$TMP/crlf.jsonl"
+"$EDDY" export flink-sql jobs/sessions.json --source-path "$TMP/crlf.jsonl" >"$TMP/crlf.sql" 2>"$TMP/err"
+! grep -q "TRY_CAST(\`event_time\` AS BIGINT)" "$TMP/crlf.sql" && grep -q "event_time" "$TMP/crlf.sql" \
+    && pass "export flink-sql samples a CRLF file with a BOM as eddy reads it" || fail "export flink-sql samples a CRLF file with a BOM as eddy reads it" "$(grep -n event_time "$TMP/crlf.sql" | head -5; cat "$TMP/err")"
 card_sql="$TMP/card_velocity.flink.sql"
 for clause in \
     "CREATE TABLE \`card_velocity_source\` (" \

@@ -190,14 +190,17 @@ public final class CheckpointStore {
 
     /// The retention rule, for the run and for `eddy checkpoints gc`: the checkpoints beyond
     /// the newest `retain` (and beyond `alsoKeeping`, which is kept whatever its age), then
-    /// the names in `shared/` that no kept checkpoint lists. A kept checkpoint whose metadata
-    /// cannot be read lists nothing.
+    /// the names in `shared/` that no kept checkpoint lists. While a kept checkpoint's metadata
+    /// cannot be read, no shared file is unretained: the files it lists are not known, and a
+    /// good copy of it put back from a backup would need them.
     static func unretained(in directory: String, retain: Int, alsoKeeping: Int? = nil) throws(IOError) -> (checkpoints: [Int], sharedFiles: [String]) {
         let ids = try checkpointIDs(in: directory)
         let kept = Set(ids.suffix(retain)).union(alsoKeeping.map { [$0] } ?? [])
         var referenced = Set<String>()
         for id in ids where kept.contains(id) {
-            guard let metadata = try? load(id: id, in: directory) else { continue }
+            guard let metadata = try? load(id: id, in: directory) else {
+                return (ids.filter { !kept.contains($0) }, [])
+            }
             for file in metadata.files where file.path.hasPrefix("shared/") { referenced.insert(String(file.path.dropFirst(7))) }
         }
         let shared = DurableFiles.exists(directory + "/shared") ? try DurableFiles.list(directory + "/shared") : []
@@ -333,23 +336,38 @@ extension CheckpointStore {
             }
             return found
         }
-        let trimmed = argument.hasSuffix("/") ? String(argument.dropLast()) : argument
+        let (id, directory) = try verifiedCheckpoint(at: argument, example: root)
+        return (try Self.load(id: id, in: directory), directory)
+    }
+
+    /// The checkpoint a path names (`DIR/chk-000042`, a trailing slash allowed), once it is
+    /// known to exist and every file it lists verifies: its id and the directory holding it.
+    /// Every command that takes a checkpoint's path reads it here, so they agree on what is
+    /// missing, damaged or not a checkpoint. `example` is a checkpoint directory for the
+    /// message when the path names none.
+    public static func verifiedCheckpoint(at path: String, example: String) throws(CheckpointError) -> (id: Int, root: String) {
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         let name = (trimmed as NSString).lastPathComponent
         let parent = (trimmed as NSString).deletingLastPathComponent
-        let directory = parent.isEmpty ? "." : parent
+        let root = parent.isEmpty ? "." : parent
         guard name.hasPrefix("chk-"), !name.hasSuffix(".tmp"), let id = Int(name.dropFirst(4)) else {
             // The directory that holds the checkpoints is the likeliest mistake: name its newest.
             if let newest = try? checkpointIDs(in: trimmed).last {
                 throw CheckpointError(
-                    "\(argument) holds checkpoints; name one (\(trimmed)/\(Self.name(of: newest))), or give latest with --checkpoint-dir \(trimmed)")
+                    "\(path) holds checkpoints; name one (\(trimmed)/\(Self.name(of: newest))), or give latest with --checkpoint-dir \(trimmed)")
             }
-            throw CheckpointError("\(argument): expected a checkpoint directory like \(root)/chk-000042, or latest")
+            throw CheckpointError("\(path): expected a checkpoint directory like \(example)/chk-000042, or latest")
         }
-        let problems = Self.problems(id: id, in: directory)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CheckpointError("\(path): no such checkpoint directory; `eddy checkpoints list \(root)` lists the checkpoints there")
+        }
+        let problems = Self.problems(id: id, in: root)
         guard problems.isEmpty else {
-            throw CheckpointError("\(argument): the checkpoint is damaged: \(problems.prefix(3).joined(separator: "; "))")
+            throw CheckpointError(
+                "\(path): the checkpoint is damaged: \(problems.prefix(3).joined(separator: "; ")) (`eddy checkpoints verify \(root)` lists every problem)")
         }
-        return (try Self.load(id: id, in: directory), directory)
+        return (id, root)
     }
 }
 
@@ -383,6 +401,12 @@ extension CheckpointStore {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw IOError("\(root): no such checkpoint directory")
+        }
+        // Anything else (a project directory, the root of every job's directory) may have a
+        // `shared/` of its own: nothing is removed, nor a lock file left, where no run wrote.
+        let names = try DurableFiles.list(root)
+        guard names.contains(where: { $0.hasPrefix("chk-") }) else {
+            throw IOError("\(root) holds no checkpoint (no chk-NNNNNN directory): give the checkpoint directory of one job, e.g. eddy-checkpoints/<code>")
         }
         let lock = try DirectoryLock(root, purpose: "checkpoint directory", fix: "wait for that run to end; it removes its own old checkpoints")
         return try withExtendedLifetime(lock) { () throws(IOError) -> (removed: [CheckpointGarbage], kept: [Int]) in

@@ -1,6 +1,6 @@
 /// A decimal number's text compared by its exact value: min and max need it where two
-/// numbers have the same double (integers beyond Int64, or more significant digits than a
-/// double's 17) but are not the same number.
+/// numbers have the same double but are not the same number (an integer beyond Int64 keeps
+/// its digits in its text; every other number is its double, written shortest).
 struct ExactDecimal {
     private var negative = false
     /// The significant digits (ASCII), without leading or trailing zeros: empty for zero.
@@ -58,6 +58,38 @@ struct ExactDecimal {
     }
 
     private var sign: Int { digits.isEmpty ? 0 : (negative ? -1 : 1) }
+
+    /// Whether the number written `a` is above the one written `b`, both with the double
+    /// `sharedDouble`: a text that is not an integer's digits stands for that double, whose
+    /// exact value its shortest text does not show (`1.8446744073709552e+19` is 2^64).
+    static func exceeds(_ a: String, _ b: String, sharedDouble: Double) -> Bool {
+        func exact(_ text: String) -> String {
+            isIntegerLiteral(text) || sharedDouble != sharedDouble.rounded() ? text : integerText(of: sharedDouble)
+        }
+        return exceeds(exact(a), exact(b))
+    }
+
+    private static func isIntegerLiteral(_ text: String) -> Bool {
+        let digits = text.utf8.first == UInt8(ascii: "-") ? text.utf8.dropFirst() : text.utf8[...]
+        return !digits.isEmpty && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// The exact digits of an integral double: its 53-bit significand doubled `exponent - 52`
+    /// times, in base 10.
+    static func integerText(of value: Double) -> String {
+        if abs(value) < 0x1p63 { return String(Int64(value)) }
+        var digits = Array(String(value.significandBitPattern | (1 << 52)).utf8.reversed().map { $0 - UInt8(ascii: "0") })
+        for _ in 0..<(Int(value.exponent) - 52) {
+            var carry: UInt8 = 0
+            for index in digits.indices {
+                let doubled = digits[index] * 2 + carry
+                digits[index] = doubled % 10
+                carry = doubled / 10
+            }
+            if carry > 0 { digits.append(carry) }
+        }
+        return (value < 0 ? "-" : "") + String(decoding: digits.reversed().map { $0 + UInt8(ascii: "0") }, as: UTF8.self)
+    }
 
     /// Whether `a` is above `b`; false when either is not a decimal number.
     static func exceeds(_ a: String, _ b: String) -> Bool {

@@ -1,7 +1,8 @@
 /// A text that equals and hashes by its UTF-8 bytes. `String`'s `==` and hashing treat
 /// canonically equivalent texts as one (`"é"` as U+00E9 and as `e` + U+0301), but keys,
-/// distinct counts and input member names tell them apart by their bytes: every table of
-/// user data that is looked up by text uses this, so that all parts agree.
+/// distinct counts and input member names tell them apart by their bytes: the tables of
+/// input values and column names that are looked up by text use this, so that all parts
+/// agree.
 struct ExactText: Hashable, Sendable {
     let text: String
 

@@ -36,7 +36,7 @@ enum BroadcastInputs {
         for feature in plan.features {
             guard let lookup = feature.spec.lookup, let table = tables[lookup.from], !table.rows.isEmpty else { continue }
             for column in [lookup.key ?? feature.spec.field ?? "", lookup.column]
-            where !table.rows.contains(where: { $0.columns.contains(column) }) {
+            where !table.rows.contains(where: { $0.columns.firstIndex(ofExact: column) != nil }) {
                 notice("broadcast \(lookup.from): no row has a column \"\(column)\", so \"\(feature.name)\" is null for every event; check the spec's \"key\", \"field\" and \"column\"")
             }
         }

@@ -28,20 +28,8 @@ public final class CheckpointStateReader {
 
     /// Opens checkpoint directory `checkpoint` after checking every file it lists.
     public init(checkpoint path: String) throws(CheckpointError) {
-        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-        let name = (trimmed as NSString).lastPathComponent
-        let parent = (trimmed as NSString).deletingLastPathComponent
-        let root = parent.isEmpty ? "." : parent
-        guard name.hasPrefix("chk-"), let id = Int(name.dropFirst(4)) else {
-            throw CheckpointError(
-                "\(path): not a checkpoint directory; give one like eddy-checkpoints/JOB/chk-000042 (see eddy checkpoints list DIR), or latest with --checkpoint-dir DIR")
-        }
-        guard DurableFiles.exists(trimmed) else { throw CheckpointError("\(path): no such checkpoint") }
-        let problems = CheckpointStore.problems(id: id, in: root)
-        guard problems.isEmpty else {
-            throw CheckpointError(
-                "\(path): the checkpoint is damaged: \(problems.prefix(3).joined(separator: "; ")) (eddy checkpoints verify \(root) lists every problem)")
-        }
+        let (id, root) = try CheckpointStore.verifiedCheckpoint(at: path, example: "eddy-checkpoints/JOB")
+        let trimmed = root + "/" + CheckpointStore.name(of: id)
         checkpoint = trimmed
         metadata = try CheckpointStore.load(id: id, in: root)
         var spec: JobSpec
@@ -95,16 +83,10 @@ public final class CheckpointStateReader {
         guard let root = checkpointDirectory else {
             throw CheckpointError("latest needs the checkpoint directory: add --checkpoint-dir DIR (e.g. eddy-checkpoints/JOB)")
         }
-        let ids: [Int]
-        do { ids = try CheckpointStore.checkpointIDs(in: root) } catch { throw CheckpointError(error.message) }
-        var skipped: [String] = []
-        for id in ids.reversed() {
-            let problems = CheckpointStore.problems(id: id, in: root)
-            if problems.isEmpty { return (root + "/" + CheckpointStore.name(of: id), skipped) }
-            skipped.append("\(root)/\(CheckpointStore.name(of: id)): \(problems.prefix(3).joined(separator: "; "))")
-        }
-        guard skipped.isEmpty else {
-            throw CheckpointError("no checkpoint in \(root) verifies:\n  " + skipped.joined(separator: "\n  "))
+        let usable = CheckpointStore.newestUsable(root: root)
+        if let found = usable.found { return (found.root + "/" + CheckpointStore.name(of: found.metadata.id), usable.skipped) }
+        guard usable.skipped.isEmpty else {
+            throw CheckpointError("no checkpoint in \(root) verifies:\n  " + usable.skipped.joined(separator: "\n  "))
         }
         throw CheckpointError("no checkpoint in \(root)\(DurableFiles.exists(root) ? "" : " (no such directory)")")
     }
@@ -324,7 +306,8 @@ public struct InspectedKey: Sendable {
     /// Each key column's name and JSON text, in the spec's order.
     public var keyColumns: [(name: String, value: String)]
     /// The event time of the key's last update, in the job's time unit; nil when the state
-    /// does not record it (written before state format 3).
+    /// does not record it: a key's last update is kept only for a job with a `ttl` (and by
+    /// state format 3 and later).
     public var lastUpdated: Int64?
     /// Each feature with keyed state (not lookups), in `dict` order: its name and the JSON
     /// text of its value as of the key's last update: what the key's last output record
@@ -338,9 +321,6 @@ public struct InspectedKey: Sendable {
 
     /// `jsonLine`, with `"state_bytes":{NAME:BYTES,...}` last when `withStateBytes`.
     public func jsonLine(withStateBytes: Bool) -> String {
-        func object(_ members: [(name: String, value: String)]) -> String {
-            "{" + members.map { JSONText.quote($0.name) + ":" + $0.value }.joined(separator: ",") + "}"
-        }
         return "{\"key\":" + object(keyColumns) + ",\"key_group\":\(keyGroup),\"last_update\":"
             + (lastUpdated.map(String.init) ?? "null") + ",\"features\":" + object(features)
             + (withStateBytes ? ",\"state_bytes\":" + object(stateBytes.map { ($0.name, String($0.bytes)) }) : "") + "}"
@@ -365,9 +345,6 @@ public struct InspectedEvent: Sendable {
 
     /// One JSON object: `{"key":{...},"key_group":N,"time":T,"sequence":S,"fields":{...}}`.
     public var jsonLine: String {
-        func object(_ members: [(name: String, value: String)]) -> String {
-            "{" + members.map { JSONText.quote($0.name) + ":" + $0.value }.joined(separator: ",") + "}"
-        }
         return "{\"key\":" + object(keyColumns) + ",\"key_group\":\(keyGroup),\"time\":\(time),\"sequence\":\(sequence),\"fields\":"
             + object(fields) + "}"
     }
@@ -376,4 +353,9 @@ public struct InspectedEvent: Sendable {
 extension RocksStateStore {
     /// Closes the database now, for a reader about to delete its files.
     fileprivate func closeForInspection() { database.close() }
+}
+
+/// A JSON object of members whose values are JSON texts already.
+private func object(_ members: [(name: String, value: String)]) -> String {
+    "{" + members.map { JSONText.quote($0.name) + ":" + $0.value }.joined(separator: ",") + "}"
 }

@@ -375,21 +375,12 @@ private func findCheckpoint(
         for skipped in usable.skipped { notice("skipped a damaged checkpoint: \(skipped)") }
         found = newest
     case .path(let path):
-        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        let name = (trimmed as NSString).lastPathComponent
-        let root = (trimmed as NSString).deletingLastPathComponent
-        guard name.hasPrefix("chk-"), let id = Int(name.dropFirst(4)) else {
-            throw CheckpointError("--resume \(path): expected a checkpoint directory like \(store.root)/chk-000042, or latest")
+        do {
+            let (id, root) = try CheckpointStore.verifiedCheckpoint(at: path, example: store.root)
+            found = (try CheckpointStore.load(id: id, in: root), root)
+        } catch {
+            throw CheckpointError("--resume " + error.message)
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CheckpointError("--resume \(path): no such checkpoint directory; `eddy checkpoints list \(root.isEmpty ? "." : root)` lists the checkpoints there")
-        }
-        let problems = CheckpointStore.problems(id: id, in: root.isEmpty ? "." : root)
-        guard problems.isEmpty else {
-            throw CheckpointError("--resume \(path): the checkpoint is damaged: \(problems.prefix(3).joined(separator: "; "))")
-        }
-        found = (try CheckpointStore.load(id: id, in: root.isEmpty ? "." : root), root.isEmpty ? "." : root)
     }
     let metadata = found.metadata
     guard metadata.backend == state.backend.rawValue else {

@@ -196,7 +196,7 @@ public enum JobSchema {
         case "from":
             return object([
                 ("description", .string("For lookup: the broadcast input (--broadcast NAME=FILE).")),
-                ("type", .string("string")), ("pattern", .string("^[A-Za-z0-9_.-]+$")),
+                ("type", .string("string")), ("pattern", .string(codePattern)),
             ])
         case "column":
             return object([("description", .string("For lookup: the broadcast input's column to output.")), ("$ref", .string("#/$defs/columnName"))])

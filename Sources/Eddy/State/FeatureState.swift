@@ -329,19 +329,19 @@ struct WindowedStddevState: FeatureAccumulator {
 // MARK: - min, max
 
 /// `a > b` for numbers, exactly: two Int64s as integers (doubles lose integers beyond 2^53),
-/// else by their doubles, and where those are equal by the texts' exact values (integers
-/// beyond Int64, or more digits than a double keeps, can share a double).
+/// else by their doubles, and where those are equal by exact values (integers beyond Int64,
+/// kept digit for digit in their texts, can share a double with each other or with a double).
 @inline(__always)
 private func exceeds(_ a: NumericValue, _ b: NumericValue, texts: @autoclosure () -> (String, String)) -> Bool {
     if let x = a.integer, let y = b.integer { return x > y }
     if a.number != b.number { return a.number > b.number }
-    return exceedsByText(texts())
+    return exceedsByText(texts(), sharedDouble: a.number)
 }
 
 /// The rare tie of `exceeds`, out of line.
 @inline(never)
-private func exceedsByText(_ texts: (String, String)) -> Bool {
-    texts.0 != texts.1 && ExactDecimal.exceeds(texts.0, texts.1)
+private func exceedsByText(_ texts: (String, String), sharedDouble: Double) -> Bool {
+    texts.0 != texts.1 && ExactDecimal.exceeds(texts.0, texts.1, sharedDouble: sharedDouble)
 }
 
 extension FieldValue {
