@@ -1,5 +1,6 @@
 import ArgumentParser
 import Eddy
+import Glibc
 
 struct StateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,6 +40,11 @@ struct StateCommand: ParsableCommand {
 
         /// The reader of the checkpoint named, or exit 1 with why it cannot be read.
         func open() throws -> CheckpointStateReader {
+            // A rocksdb checkpoint is read from a temporary copy that the reader removes when
+            // it goes: SIGINT, SIGTERM and a closed stdout must end the command through it,
+            // not kill the process with the copy left behind (see `StateLines`).
+            installStopHandlers()
+            signal(SIGPIPE, SIG_IGN)
             do {
                 let (path, skipped) = try CheckpointStateReader.locate(checkpoint, checkpointDirectory: checkpointDir)
                 for note in skipped { writeToStandardError("eddy: skipped a damaged checkpoint: \(note)\n") }
@@ -94,7 +100,9 @@ struct StateCommand: ParsableCommand {
                     "eddy: \(reader.checkpoint) holds no state for key \(shown) (\(reader.plan.spec.keys.joined(separator: ", ")), key group \(reader.keyGroup(ofKey: key))): the key never had an event before the checkpoint, its state expired (ttl), or its events were still waiting for the watermark or a window; eddy state dump lists the keys it holds\n")
                 throw StateCommand.keyHasNoState
             }
-            print(found.jsonLine(withStateBytes: detail.stateBytes))
+            let lines = StateLines()
+            try lines.write(found.jsonLine(withStateBytes: detail.stateBytes))
+            try lines.flush()
         }
     }
 
@@ -142,10 +150,14 @@ struct StateCommand: ParsableCommand {
                 groups = nil
             }
             do {
+                let lines = StateLines()
                 switch what {
-                case .keys: try reader.forEachKey(inKeyGroups: groups) { print($0.jsonLine(withStateBytes: detail.stateBytes)) }
-                case .buffered: try reader.forEachBufferedEvent(inKeyGroups: groups) { print($0.jsonLine) }
+                case .keys: try reader.forEachKey(inKeyGroups: groups) { try lines.write($0.jsonLine(withStateBytes: detail.stateBytes)) }
+                case .buffered: try reader.forEachBufferedEvent(inKeyGroups: groups) { try lines.write($0.jsonLine) }
                 }
+                try lines.flush()
+            } catch let stop as ExitCode {
+                throw stop
             } catch let error as CheckpointError {
                 writeToStandardError("eddy: \(error.message)\n")
                 throw ExitStatus.runtimeFailure
@@ -154,5 +166,38 @@ struct StateCommand: ParsableCommand {
                 throw ExitStatus.runtimeFailure
             }
         }
+    }
+}
+
+/// The lines `eddy state` prints, to stdout in 64 KiB writes, ending the command with an
+/// exit code instead of a signal: 130 or 143 after SIGINT or SIGTERM, 141 (as a shell shows
+/// SIGPIPE) when stdout's reader went away, as in `eddy state dump ... | head`.
+private final class StateLines {
+    private var buffer: [UInt8] = []
+
+    func write(_ line: String) throws {
+        try Self.stopIfAsked()
+        buffer.append(contentsOf: line.utf8)
+        buffer.append(10)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    func flush() throws {
+        var written = 0
+        while written < buffer.count {
+            let count = buffer[written...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR, requestedStop() == nil { continue }
+                // A write interrupted by a stop signal fails too: the signal says why.
+                try Self.stopIfAsked()
+                throw ExitCode(128 + SIGPIPE)
+            }
+            written += count
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private static func stopIfAsked() throws {
+        if let signal = requestedStop() { throw ExitCode(128 + signal) }
     }
 }

@@ -583,6 +583,14 @@ grep -c . "$TMP/state-group" | grep -qx "$(grep -c "\"key_group\":$group," "$TMP
     && pass "state dump --key-group: that key group's keys" || fail "state dump --key-group: that key group's keys" "$(cat "$TMP/state-group")"
 expect_exit "state get with a key value per column missing exits 64" 64 "$EDDY" state get "$checkpoint" --key c001 --key extra
 grep -q "the job's key is 1 column (card_id)" "$TMP/err" && pass "and names the key columns" || fail "and names the key columns" "$(cat "$TMP/err")"
+# A dump cut short by its reader (| head) or a signal removes its temporary copy of the
+# RocksDB checkpoint on the way out, with the exit code a shell shows for the signal.
+python3 Tests/support/gen_events.py --events 30000 --keys 30000 --seed 3 --out "$TMP/many-keys.jsonl"
+"$EDDY" run jobs/card_velocity.json "$TMP/many-keys.jsonl" -q -o /dev/null --state-dir "$TMP/mk-state" --checkpoint-dir "$TMP/mk-ck"
+mkdir -p "$TMP/state-tmp"
+TMPDIR="$TMP/state-tmp" "$EDDY" state dump latest --checkpoint-dir "$TMP/mk-ck" | head -n 1 >/dev/null
+code=${PIPESTATUS[0]}
+[ "$code" = 141 ] && [ -z "$(ls -A "$TMP/state-tmp")" ] && pass "state dump | head: exit 141, its temporary copy removed" || fail "state dump | head: exit 141, its temporary copy removed" "exit $code; left: $(ls -A "$TMP/state-tmp")"
 expect_exit "state dump latest without --checkpoint-dir exits 64" 64 "$EDDY" state dump latest
 expect_exit "state dump of a directory that is no checkpoint exits 1" 1 "$EDDY" state dump "$TMP/state-ck"
 expect_exit "state dump --key-group out of range exits 64" 64 "$EDDY" state dump "$checkpoint" --key-group 100000

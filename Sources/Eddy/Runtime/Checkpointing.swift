@@ -47,9 +47,9 @@ public struct StopRequested: Error, Sendable, CustomStringConvertible {
 /// Stop signals are recorded from the first run on; the handler only sets a flag.
 public func installStopHandlers() { eddy_install_stop_handlers() }
 
-/// The stop signal received so far, or nil.
+/// The stop signal received so far (after `installStopHandlers`), or nil.
 @inline(__always)
-func requestedStop() -> Int32? {
+public func requestedStop() -> Int32? {
     let signal = eddy_stop_signal()
     return signal == 0 ? nil : signal
 }

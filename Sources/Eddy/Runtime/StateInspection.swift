@@ -126,11 +126,18 @@ public final class CheckpointStateReader {
             let states = KeyedStates(plan: plan)
             var rowKey: [UInt8] = []
             RocksStateLayout.rowKey(key, keyGroup: keyGroup, into: &rowKey)
-            try inspecting("key group \(keyGroup)") {
-                try rocks.database.withValue(forKey: rowKey) { row in
-                    guard let row else { return }
-                    found = try inspect(key, keyGroup: keyGroup, row: row, into: states)
+            do {
+                try inspecting("key group \(keyGroup)") {
+                    try rocks.database.withValue(forKey: rowKey) { row in
+                        guard let row else { return }
+                        found = try inspect(key, keyGroup: keyGroup, row: row, into: states)
+                    }
                 }
+            } catch let error as CheckpointError {
+                throw error
+            } catch {
+                // Nothing but the database and the decoding runs in there.
+                throw CheckpointError("\(checkpoint) (rocksdb, key group \(keyGroup)): \(error)")
             }
         } else {
             let states = try snapshot(keyGroups: keyGroup...keyGroup)
@@ -284,12 +291,15 @@ public final class CheckpointStateReader {
     }
 
     /// Runs `body`, turning a RocksDB or state-format failure into one naming the checkpoint.
-    private func inspecting(_ what: String, _ body: () throws -> Void) throws(CheckpointError) {
+    /// Runs `body` over the database, its failures (RocksDB's, or state that does not
+    /// decode) said as the checkpoint's; what the caller's own closure throws (a closed
+    /// stdout, a stop signal) goes through unchanged.
+    private func inspecting(_ what: String, _ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as CheckpointError {
-            throw error
-        } catch {
+        } catch let error as RocksError {
+            throw CheckpointError("\(checkpoint) (rocksdb, \(what)): \(error)")
+        } catch let error as StateFormatError {
             throw CheckpointError("\(checkpoint) (rocksdb, \(what)): \(error)")
         }
     }
