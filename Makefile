@@ -9,7 +9,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH_DATA = bench-data
 GEN = ../shared/bench/gen_events.py
 
-.PHONY: deps build demo test crash-test bench bench-ceiling bench-many-keys bench-ttl clean
+.PHONY: deps build demo test crash-test bench bench-ceiling bench-many-keys bench-ttl bench-flink clean
 
 # Debian packages the build needs; installed only when missing.
 deps:
@@ -66,6 +66,20 @@ bench-many-keys: build
 # State TTL on a stream of 5M events over churning keys: keys held and bytes stay flat.
 bench-ttl: build
 	./bench/ttl_churn.sh $(BIN) 5000000
+
+# eddy against Apache Flink 2.3 (PyFlink's local mini-cluster, which needs Java 17) on the same
+# jobs and input, side by side: see BENCHMARKS.md. PyFlink goes into a venv under bench-data,
+# installed from PyPI only when missing (about 850 MB with its bundled Flink). Not part of
+# make test or CI.
+PYFLINK_VENV = $(BENCH_DATA)/pyflink
+bench-flink: build
+	@mkdir -p $(BENCH_DATA)
+	@if ! $(PYFLINK_VENV)/bin/python -c 'import pyflink.version as v; assert v.__version__ == "2.3.0"' 2>/dev/null; then \
+		echo "installing apache-flink==2.3.0 into $(PYFLINK_VENV)"; \
+		python3 -m venv $(PYFLINK_VENV) && $(PYFLINK_VENV)/bin/pip install apache-flink==2.3.0; \
+	fi
+	@[ -f $(BENCH_DATA)/events-1m.jsonl ] || python3 $(GEN) --events 1000000 --keys 100000 --out $(BENCH_DATA)/events-1m.jsonl
+	PYFLINK=$(PYFLINK_VENV)/bin/python ./bench/flink.sh $(BIN) $(BENCH_DATA)/events-1m.jsonl 3
 
 clean:
 	rm -rf .build $(BENCH_DATA)
