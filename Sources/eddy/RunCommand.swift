@@ -113,9 +113,6 @@ struct RunCommand: ParsableCommand {
                 throw ValidationError("--state-memory applies to the rocksdb backend only; the \(stateBackend.rawValue) backend keeps all state on the heap")
             }
         }
-        if stateDir != nil, stateBackend == .memory {
-            throw ValidationError("--state-dir applies to the fs and rocksdb backends; the memory backend writes no state files")
-        }
         try refuseOverlappingFiles()
         if let maxParallelism, !(1...32768).contains(maxParallelism) {
             throw ValidationError("--max-parallelism \(maxParallelism): expected an integer from 1 to 32768")

@@ -147,7 +147,6 @@ expect_exit "run: two outputs in one file exit 64" 64 "$EDDY" run jobs/card_velo
 grep -q "late-output $TMP/both.out is the same file as --output" "$TMP/err" && pass "two outputs in one file are named" || fail "two outputs in one file are named" "$(cat "$TMP/err")"
 expect_exit "run: one directory for state and checkpoints exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-dir "$TMP/shared-dir" --checkpoint-dir "$TMP/shared-dir"
 grep -q "checkpoint-dir and --state-dir are the same directory" "$TMP/err" && pass "a shared state and checkpoint directory is named" || fail "a shared state and checkpoint directory is named" "$(cat "$TMP/err")"
-expect_exit "run: --state-dir with the memory backend exits 64" 64 "$EDDY" run jobs/card_velocity.json jobs/card_velocity.input.jsonl --state-backend memory --state-dir "$TMP/unused-state"
 expect_exit "run: bad CSV header exits 1" 1 "$EDDY" run jobs/host_metrics.json "$TMP/badheader.csv"
 grep -q "badheader.csv: line 1 (byte 3): bad CSV header: column 2 has an empty name" "$TMP/err" && pass "bad CSV header names file, line and byte" || fail "bad CSV header names file, line and byte" "$(cat "$TMP/err")"
 printf '\n\nts,host,host\n1,2,3\n' >"$TMP/lateheader.csv"
