@@ -32,9 +32,9 @@ import sys
 import time
 
 
-def statements(script):
-    text = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
-    return [part.strip() for part in re.split(r";\s*\n", text) if part.strip()]
+# The exported script's statements and the row matching, as tools/flink_check.py reads them.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from flink_check import match_rows, statements  # noqa: E402
 
 
 def peak_rss_mb(pid):
@@ -103,8 +103,6 @@ def compare(argv):
     parser.add_argument("--sample-every", type=int, default=20,
                         help="compare the keys whose hash modulo N is 0 (default 20: ~5%% of keys)")
     args = parser.parse_args(argv)
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-    from flink_check import same
     import zlib
 
     def sampled(row):
@@ -115,32 +113,14 @@ def compare(argv):
     flink_count, flink = load_rows(args.flink_sink_dir, sampled)
     columns = list(eddy[0].keys()) if eddy else list(flink[0].keys()) if flink else []
     ident, features = columns[:2], columns[2:]  # the key and the event time, then the features
-    groups = {}
-    for side, rows in ((0, eddy), (1, flink)):
-        for row in rows:
-            groups.setdefault(tuple(str(row.get(c)) for c in ident), ([], []))[side].append(row)
-    only_eddy = only_flink = 0
-    equal = {c: 0 for c in features}
-    different = {c: 0 for c in features}
-    examples = []
-    for key, (e_rows, f_rows) in groups.items():
-        only_eddy += max(0, len(e_rows) - len(f_rows))
-        only_flink += max(0, len(f_rows) - len(e_rows))
-        for e, f in zip(e_rows, f_rows):
-            for c in features:
-                if same(e.get(c), f.get(c)):
-                    equal[c] += 1
-                else:
-                    different[c] += 1
-                    if len(examples) < 5:
-                        examples.append(f"      at {key} {c}: eddy {json.dumps(e.get(c))}  flink {json.dumps(f.get(c))}")
+    _, equal, _, different, examples, only_eddy, only_flink = match_rows(eddy, flink, ident, features)
     print(f"rows: eddy {eddy_count}, flink {flink_count}; sample (1 key in {args.sample_every}): "
           f"eddy {len(eddy)}, flink {len(flink)} rows, matched by {', '.join(ident)}; "
           f"only in eddy {only_eddy}, only in flink {only_flink}")
     for c in features:
         print(f"  {c}: {equal[c]} equal, {different[c]} different")
-    for line in examples:
-        print(line)
+        for key, e, f in examples[c]:
+            print(f"      at {key}: eddy {json.dumps(e)}  flink {json.dumps(f)}")
 
 
 def main():

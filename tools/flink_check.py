@@ -20,8 +20,6 @@ import re
 import sys
 from collections import Counter, defaultdict
 
-from pyflink.table import EnvironmentSettings, TableEnvironment
-
 
 def statements(script):
     text = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
@@ -29,6 +27,9 @@ def statements(script):
 
 
 def flink_rows(script_path):
+    # Imported here, so that bench/flink_bench.py can use this file's matching without it.
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
     env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     env.get_config().set("parallelism.default", "1")
     env.get_config().set("pipeline.auto-watermark-interval", "0")
@@ -69,19 +70,10 @@ def same(a, b):
     return a == b
 
 
-def main():
-    script_path, eddy_path = sys.argv[1], sys.argv[2]
-    flink = flink_rows(script_path)
-    eddy = [json.loads(line) for line in open(eddy_path) if line.strip()]
-    columns = list(eddy[0].keys()) if eddy else list(flink[0].keys())
-    # Identity columns: the leading columns up to the time or window_end (keys and time).
-    ident_end = columns.index("window_end") + 1 if "window_end" in columns else None
-    if ident_end is None:
-        time_like = [c for c in columns if c in ("ts", "event_time", "time")]
-        ident_end = columns.index(time_like[0]) + 1 if time_like else 1
-    ident = columns[:ident_end]
-    features = [c for c in columns[ident_end:] if flink and c in flink[0]]
-
+def match_rows(eddy, flink, ident, features):
+    """Rows of both sides grouped by their `ident` columns (peers in order) and each feature
+    compared with `same`: the groups, per feature the counts equal, equal to the last bit and
+    different, up to 3 examples of a difference each, and the rows only one side has."""
     def key(row):
         return tuple(str(row.get(c)) for c in ident)
 
@@ -104,6 +96,23 @@ def main():
                     different[c] += 1
                     if len(examples[c]) < 3:
                         examples[c].append((k, e.get(c), f.get(c)))
+    return groups, equal, exact, different, examples, only_eddy, only_flink
+
+
+def main():
+    script_path, eddy_path = sys.argv[1], sys.argv[2]
+    flink = flink_rows(script_path)
+    eddy = [json.loads(line) for line in open(eddy_path) if line.strip()]
+    columns = list(eddy[0].keys()) if eddy else list(flink[0].keys())
+    # Identity columns: the leading columns up to the time or window_end (keys and time).
+    ident_end = columns.index("window_end") + 1 if "window_end" in columns else None
+    if ident_end is None:
+        time_like = [c for c in columns if c in ("ts", "event_time", "time")]
+        ident_end = columns.index(time_like[0]) + 1 if time_like else 1
+    ident = columns[:ident_end]
+    features = [c for c in columns[ident_end:] if flink and c in flink[0]]
+
+    groups, equal, exact, different, examples, only_eddy, only_flink = match_rows(eddy, flink, ident, features)
     print(f"rows: eddy {len(eddy)}, flink {len(flink)}; matched by {', '.join(ident)}; "
           f"only in eddy {only_eddy}, only in flink {only_flink}")
     for c in features:
