@@ -33,10 +33,14 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "With --against: the key-group count the resume would use, as eddy run's flag. Default: the spec's.")
     var maxParallelism: Int?
 
+    @Flag(help: "With --against: the resume would be given --allow-drop (features the job no longer has are dropped).")
+    var allowDrop = false
+
     func validate() throws {
         if against == nil {
             let given = [
                 ("--checkpoint-dir", checkpointDir != nil), ("--state-backend", stateBackend != nil), ("--max-parallelism", maxParallelism != nil),
+                ("--allow-drop", allowDrop),
             ].filter(\.1).map(\.0)
             if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")) applies with --against only") }
         }
@@ -61,7 +65,7 @@ struct PlanCommand: ParsableCommand {
             writeToStandardError("eddy: \(error.message)\n")
             throw ExitStatus.runtimeFailure
         }
-        let compatibility = CheckpointCompatibility(checkpoint: found.metadata, current: spec, backend: stateBackend ?? .rocksdb)
+        let compatibility = CheckpointCompatibility(checkpoint: found.metadata, current: spec, backend: stateBackend ?? .rocksdb, allowDrop: allowDrop)
         print(compatibility.report(job: job, checkpointDirectory: found.root + "/" + CheckpointStore.name(of: found.metadata.id)))
         if !compatibility.resumable { throw ExitStatus.incompatibleCheckpoint }
     }

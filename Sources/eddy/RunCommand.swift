@@ -79,6 +79,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Continue from a checkpoint: 'latest' (the newest that verifies; none yet starts from the beginning) or a checkpoint directory.")
     var resume: String?
 
+    @Flag(help: "With --resume: a feature the checkpoint's job has and this job does not is dropped with its state (without the flag such a resume is refused). Added features start empty without it.")
+    var allowDrop = false
+
     @Flag(help: "At the end of input, keep events still waiting for the watermark in state (for a later --resume with more input) instead of releasing them.")
     var noDrain = false
 
@@ -128,6 +131,7 @@ struct RunCommand: ParsableCommand {
         let checkpointFlags = [
             ("--checkpoint-every", checkpointEvery != nil), ("--resume", resume != nil), ("--mirror", mirror != nil),
             ("--checkpoint-dir", checkpointDir != nil), ("--no-drain", noDrain), ("--exactly-once", exactlyOnce),
+            ("--allow-drop", allowDrop),
         ].filter(\.1).map(\.0)
         if stateBackend == .memory, !checkpointFlags.isEmpty {
             throw ValidationError("the memory backend keeps nothing durable, so it takes no checkpoints (nor resumes from one); use --state-backend fs or rocksdb")
@@ -168,7 +172,8 @@ struct RunCommand: ParsableCommand {
             checkpoints = CheckpointOptions(
                 directory: checkpointDir ?? CheckpointOptions.defaultDirectory(code: spec.code),
                 everyEvents: interval?.events, everySeconds: interval?.seconds, retain: retain, mirror: mirror,
-                resume: resume.map { $0 == "latest" ? .latest : .path($0) }, exactlyOnceStandardOutput: exactlyOnce)
+                resume: resume.map { $0 == "latest" ? .latest : .path($0) }, exactlyOnceStandardOutput: exactlyOnce,
+                allowDrop: allowDrop)
             installStopHandlers()
         }
         let specText = (try? String(contentsOfFile: job, encoding: .utf8)) ?? ""

@@ -60,13 +60,18 @@ struct SpecDiffTests {
         }
     }
 
-    @Test func addedRemovedAndReorderedFeaturesBlock() throws {
+    @Test func aRemovedFeatureBlocksWithoutAllowDropWhileAddedAndReorderedOnesEvolve() throws {
         let saved = try decoded(baseSpec)
         let removedAndAdded = try changed(
             #"{"name": "n", "operator": "count"}"#, #"{"name": "events", "operator": "count"}"#)
         #expect(SpecDiff(saved: saved, current: removedAndAdded).blocking.map(\.description) == [
-            #"feature "n": count(*) over all events -> removed"#,
-            #"feature "events": absent -> added: count(*) over all events"#,
+            #"feature "n": count(*) over all events -> removed (a resume drops its state only with --allow-drop)"#,
+        ])
+        let allowingDrop = SpecDiff(saved: saved, current: removedAndAdded, allowDrop: true)
+        #expect(allowingDrop.blocking.isEmpty)
+        #expect(allowingDrop.differences.map(\.description) == [
+            #"feature "n": count(*) over all events -> dropped (--allow-drop)"#,
+            #"feature "events": absent -> added: count(*) over all events (starts empty)"#,
         ])
         let reordered = try decoded(specJob(
             #""time": "ts", "timeUnit": "ms", "watermark": "5s", "carry": ["m"], "ttl": "1d""#, keys: #"["card"]"#,
@@ -75,10 +80,10 @@ struct SpecDiffTests {
                  {"name": "n", "operator": "count"},
                  {"name": "recent", "operator": "collect", "field": "amount", "limit": 3}]
                 """#))
-        #expect(SpecDiff(saved: saved, current: reordered).blocking.map(\.description) == [
+        #expect(SpecDiff(saved: saved, current: reordered).blocking.isEmpty)
+        #expect(SpecDiff(saved: saved, current: reordered).differences.map(\.description) == [
             "feature order: n, total_1h, recent -> total_1h, n, recent"
         ])
-        #expect(!oldResumeCheckAccepts(saved: saved, current: reordered))
     }
 
     @Test func emitModesCompareByLengthNotSpelling() throws {

@@ -280,6 +280,62 @@ for backend in fs rocksdb; do
     cmp -s "$TMP/growing.out" "$TMP/ck.expected" && [ ! -s "$TMP/growing.dead" ] && pass "$backend: the resumed run reads the finished line and equals one run" || fail "$backend: the resumed run reads the finished line and equals one run" "$(cmp "$TMP/growing.out" "$TMP/ck.expected" 2>&1; head -c 300 "$TMP/growing.dead")"
 done
 
+# Spec evolution: day 2 resumed by the card job with a feature dropped (--allow-drop), two
+# added and the rest reordered. The kept features go on exactly as an unchanged job's; an
+# added count starts empty: it counts the key's records emitted since the resume, peers
+# included. With and without a drain, on fs and rocksdb (evicting every key).
+python3 - "$TMP/evolved.json" <<'PY'
+import json, sys
+job = json.load(open("jobs/card_velocity.json"))
+kept = [f for f in job["dict"] if f["name"] != "amount_max"]
+job["dict"] = [kept[4]] + kept[:4] + kept[5:] + [{"name": "n_since", "operator": "count"}, {"name": "sum_10m", "operator": "sum", "field": "amount", "window": "10m"}]
+json.dump(job, open(sys.argv[1], "w"))
+PY
+for variant in "fs" "fs --no-drain" "rocksdb --state-memory 1KB" "rocksdb --state-memory 1KB --no-drain"; do
+    # shellcheck disable=SC2086 # the variant is a backend and flags
+    set -- --state-backend $variant
+    rm -rf "$TMP/ck-dir" "$TMP/ck-state"
+    ck "$TMP/day1.jsonl" "$@" -q -o "$TMP/same.out"
+    # shellcheck disable=SC2086 # the backend and its flags, without --no-drain
+    ck "$TMP/day2.jsonl" --state-backend ${variant% --no-drain} --resume latest -q -o "$TMP/same.out"
+    rm -rf "$TMP/ck-dir" "$TMP/ck-state"
+    ck "$TMP/day1.jsonl" "$@" -q -o "$TMP/evolved.out"
+    # shellcheck disable=SC2086 # the backend and its flags, without --no-drain
+    "$EDDY" run "$TMP/evolved.json" "$TMP/day2.jsonl" --state-backend ${variant% --no-drain} --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --resume latest -o "$TMP/evolved.out" 2>"$TMP/err"
+    code=$?
+    [ $code = 1 ] && grep -q 'feature "amount_max": max(amount) over all events -> removed (a resume drops its state only with --allow-drop)' "$TMP/err" \
+        && pass "evolution ($variant): dropping a feature without --allow-drop is refused, naming it" || fail "evolution ($variant): dropping a feature without --allow-drop is refused, naming it" "exit $code: $(cat "$TMP/err")"
+    # shellcheck disable=SC2086 # the backend and its flags, without --no-drain
+    "$EDDY" run "$TMP/evolved.json" "$TMP/day2.jsonl" --state-backend ${variant% --no-drain} --state-dir "$TMP/ck-state" --checkpoint-dir "$TMP/ck-dir" --resume latest --allow-drop -o "$TMP/evolved.out" 2>"$TMP/err"
+    grep -q 'added "n_since", "sum_10m" (starting empty); dropped "amount_max"' "$TMP/err" || fail "evolution ($variant): the change is announced" "$(cat "$TMP/err")"
+    if verdict=$(python3 - "$TMP/same.out" "$TMP/evolved.out" <<'PY'
+import json, sys
+same = [json.loads(line) for line in open(sys.argv[1])]
+evolved = [json.loads(line) for line in open(sys.argv[2])]
+assert len(same) == len(evolved), f"{len(same)} records against {len(evolved)}"
+kept = ["card_id", "ts", "txn_count", "amount_sum_1h", "amount_avg", "last_merchant", "merchants_1d", "recent_amounts"]
+for index, (a, b) in enumerate(zip(same, evolved)):
+    for column in kept:
+        assert a[column] == b[column], f"record {index + 1}: {column} {a[column]} against {b[column]}"
+first = next(i for i, b in enumerate(evolved) if "n_since" in b)
+assert all("n_since" not in b and "amount_max" in b for b in evolved[:first]) and first > 0
+since = {}
+for b in evolved[first:]:
+    since.setdefault(b["card_id"], []).append(b["ts"])
+for index, b in enumerate(evolved[first:], first):
+    assert "amount_max" not in b and list(b)[2] == "merchants_1d", f"record {index + 1}: {list(b)}"
+    expected = sum(1 for t in since[b["card_id"]] if t <= b["ts"])
+    assert b["n_since"] == expected, f"record {index + 1}: n_since {b['n_since']}, expected {expected}"
+PY
+    ); then pass "evolution ($variant): kept features go on unchanged, an added count starts empty"; else fail "evolution ($variant): kept features go on unchanged, an added count starts empty" "$verdict"; fi
+done
+# The evolved run's checkpoint stores the evolved spec: plan --against shows the original
+# job adding amount_max back (accepted) and dropping the two added (refused without --allow-drop).
+expect_exit "plan --against an evolved checkpoint with the original job exits 4" 4 "$EDDY" plan jobs/card_velocity.json --against latest --checkpoint-dir "$TMP/ck-dir" --state-backend rocksdb
+grep -q 'feature "amount_max": absent -> added: max(amount) over all events (starts empty)' "$TMP/out" && grep -q 'feature "n_since": count(\*) over all events -> removed' "$TMP/out" \
+    && pass "and lists the feature added back and the two it would drop" || fail "and lists the feature added back and the two it would drop" "$(cat "$TMP/out")"
+expect_exit "plan --against with --allow-drop exits 0" 0 "$EDDY" plan jobs/card_velocity.json --against latest --checkpoint-dir "$TMP/ck-dir" --state-backend rocksdb --allow-drop
+
 # Late events from inputs of different layouts: each layout gets a block of its own (a blank
 # line, then a CSV input's header), never rows under another input's header; a resumed run
 # continues the block the checkpoint ended in.

@@ -2,20 +2,23 @@
 /// `eddy plan --against`) brings, as far as resuming the checkpoint is concerned.
 ///
 /// `run --resume` refuses a checkpoint whenever `blocking` is not empty, and names these
-/// differences; `eddy plan JOB --against CHECKPOINT` prints them all. What blocks is exactly
-/// what the resume has always compared: the code, keys, time column and unit, emit mode (its
-/// lengths, not their spelling), carried columns and features (every member, in order). The
-/// state a checkpoint holds is laid out by those, so a resume under any other would misread
-/// it; spec evolution (adding a feature to running state) is not offered.
+/// differences; `eddy plan JOB --against CHECKPOINT` prints them all. What blocks: the code,
+/// keys, time column and unit, emit mode (its lengths, not their spelling), carried columns,
+/// and a feature of one name whose members changed; the state a checkpoint holds is laid out
+/// by those. What a resume takes (spec evolution, DESIGN section 4): a feature added (it
+/// starts empty), one dropped when `allowDrop` (`--allow-drop`: its state is left behind),
+/// and the features' order.
 public struct SpecDiff: Sendable, Equatable {
     /// What differs, in spec order: the job's members first, then the features.
     public private(set) var differences: [SpecDifference] = []
+    private let allowDrop: Bool
 
     /// The differences `run --resume` refuses.
     public var blocking: [SpecDifference] { differences.filter(\.blocksResume) }
 
     /// Compares the spec a checkpoint stores (`saved`) with the one a run brings (`current`).
-    public init(saved: JobSpec, current: JobSpec) {
+    public init(saved: JobSpec, current: JobSpec, allowDrop: Bool = false) {
+        self.allowDrop = allowDrop
         compare("code", saved.code, current.code, blocks: true)
         compare("keys", saved.keys.joined(separator: ", "), current.keys.joined(separator: ", "), blocks: true)
         compare("time", saved.time ?? "none (arrival order)", current.time ?? "none (arrival order)", blocks: true)
@@ -47,11 +50,11 @@ public struct SpecDiff: Sendable, Equatable {
         let currentNames = Set(current.map(\.name))
         let savedByName = Dictionary(saved.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for feature in saved where !currentNames.contains(feature.name) {
-            add("feature \"\(feature.name)\"", feature.formula, "removed", blocks: true)
+            add("feature \"\(feature.name)\"", feature.formula, allowDrop ? "dropped (--allow-drop)" : "removed (a resume drops its state only with --allow-drop)", blocks: !allowDrop)
         }
         for feature in current {
             guard let before = savedByName[feature.name] else {
-                add("feature \"\(feature.name)\"", "absent", "added: \(feature.formula)", blocks: true)
+                add("feature \"\(feature.name)\"", "absent", "added: \(feature.formula) (starts empty)", blocks: false)
                 continue
             }
             let subject = "feature \"\(feature.name)\""
@@ -66,7 +69,7 @@ public struct SpecDiff: Sendable, Equatable {
         }
         // Every member compared above is equal, yet the lists differ: only the order can.
         if differences.allSatisfy({ !$0.subject.hasPrefix("feature ") }), saved != current {
-            add("feature order", saved.map(\.name).joined(separator: ", "), current.map(\.name).joined(separator: ", "), blocks: true)
+            add("feature order", saved.map(\.name).joined(separator: ", "), current.map(\.name).joined(separator: ", "), blocks: false)
         }
     }
 }
@@ -95,9 +98,9 @@ public struct CheckpointCompatibility: Sendable {
     /// Backend and key-group count, checked by the resume before the spec.
     public var layout: [SpecDifference]
 
-    public init(checkpoint: CheckpointMetadata, current: JobSpec, backend: StateBackendKind) {
+    public init(checkpoint: CheckpointMetadata, current: JobSpec, backend: StateBackendKind, allowDrop: Bool = false) {
         self.checkpoint = checkpoint
-        spec = (try? JobSpec.decode(Array(checkpoint.spec.utf8)).spec).map { SpecDiff(saved: $0, current: current) }
+        spec = (try? JobSpec.decode(Array(checkpoint.spec.utf8)).spec).map { SpecDiff(saved: $0, current: current, allowDrop: allowDrop) }
         layout = []
         if checkpoint.backend != backend.rawValue {
             layout.append(SpecDifference(subject: "backend", saved: checkpoint.backend, current: backend.rawValue, blocksResume: true))

@@ -103,7 +103,7 @@ public func runJob(
     let store = try CheckpointStore(
         root: checkpoints.directory, retain: checkpoints.retain, mirror: checkpoints.mirror.map { $0 + "/" + plan.spec.code })
     let resumed = try checkpoints.resume.flatMap { target in
-        try findCheckpoint(target, in: store, plan: plan, state: state, notice: notice)
+        try findCheckpoint(target, in: store, plan: plan, state: state, allowDrop: checkpoints.allowDrop, notice: notice)
     }
     var plan = plan
     plan.broadcasts = try BroadcastInputs.state(
@@ -189,7 +189,9 @@ public func runJob(
                     // that wrote them.
                     let checkpoint = resumed.root + "/" + CheckpointStore.name(of: resumed.metadata.id)
                     return try run(keyGroupRanges(plan, options.parallelism).map {
-                        try FileSystemStateBackend(plan: plan, directory: directory, restoringCheckpoint: checkpoint, keyGroups: $0)
+                        try FileSystemStateBackend(
+                            plan: plan, directory: directory, restoringCheckpoint: checkpoint, keyGroups: $0,
+                            translating: resumed.evolution?.translation)
                     })
                 }
                 return try run(keyGroupRanges(plan, options.parallelism).map { _ in
@@ -200,6 +202,7 @@ public func runJob(
             let directory = state.directory + "/rocksdb"
             let store = try resumed.map { try RocksStateStore(directory: directory, restoring: $0.metadata, from: $0.root) }
                 ?? RocksStateStore(directory: directory)
+            if let translation = resumed?.evolution?.translation { try store.translate(translation) }
             return try run(rocksWorkers(plan, store: store, state: state, parallelism: options.parallelism))
         }
     }
@@ -334,11 +337,14 @@ public struct CheckpointOptions: Sendable {
     public var resume: ResumeTarget?
     /// With stdout as the output: hold records until the checkpoint covering them commits.
     public var exactlyOnceStandardOutput: Bool
+    /// A resume may drop the state of features the job no longer has (`--allow-drop`).
+    public var allowDrop: Bool
 
     public init(
         directory: String, everyEvents: Int64? = nil, everySeconds: Double? = nil, retain: Int = 3,
-        mirror: String? = nil, resume: ResumeTarget? = nil, exactlyOnceStandardOutput: Bool = false
+        mirror: String? = nil, resume: ResumeTarget? = nil, exactlyOnceStandardOutput: Bool = false, allowDrop: Bool = false
     ) {
+        self.allowDrop = allowDrop
         self.exactlyOnceStandardOutput = exactlyOnceStandardOutput
         self.directory = directory
         self.everyEvents = everyEvents
@@ -355,8 +361,8 @@ public struct CheckpointOptions: Sendable {
 /// The checkpoint `target` names, checked against this run: same backend, same key groups,
 /// same features.
 private func findCheckpoint(
-    _ target: ResumeTarget, in store: CheckpointStore, plan: JobPlan, state: StateOptions, notice: (String) -> Void
-) throws -> (metadata: CheckpointMetadata, root: String)? {
+    _ target: ResumeTarget, in store: CheckpointStore, plan: JobPlan, state: StateOptions, allowDrop: Bool, notice: (String) -> Void
+) throws -> (metadata: CheckpointMetadata, root: String, evolution: StateEvolution?)? {
     let found: (metadata: CheckpointMetadata, root: String)
     switch target {
     case .latest:
@@ -392,15 +398,18 @@ private func findCheckpoint(
             "checkpoint \(metadata.id) has \(metadata.maxParallelism) key groups, this run \(plan.spec.maxParallelism): key groups cannot change after state is written; use --max-parallelism \(metadata.maxParallelism)")
     }
     // The same comparison `eddy plan --against` prints, so the refusal names what differs.
-    let blocking = (try? JobSpec.decode(Array(metadata.spec.utf8)).spec).map { SpecDiff(saved: $0, current: plan.spec).blocking }
-    guard metadata.code == plan.spec.code, let blocking, blocking.isEmpty else {
+    let saved = try? JobSpec.decode(Array(metadata.spec.utf8)).spec
+    let blocking = saved.map { SpecDiff(saved: $0, current: plan.spec, allowDrop: allowDrop).blocking }
+    guard metadata.code == plan.spec.code, let saved, let blocking, blocking.isEmpty else {
         let differences = blocking.map { $0.isEmpty ? "code: \(metadata.code) -> \(plan.spec.code)" : $0.map(\.description).joined(separator: "; ") }
             ?? "its stored spec cannot be read"
         throw CheckpointError(
             "checkpoint \(metadata.id) was written by job \"\(metadata.code)\" with a different spec (\(differences)); resume it with the spec it stores (in its _metadata, or compare with eddy plan JOB --against CHECKPOINT), or start over without --resume")
     }
     notice("resuming from checkpoint \(metadata.id) (\(found.root)): \(metadata.counters["read"] ?? 0) events read so far")
-    return found
+    let evolution = StateEvolution(saved: saved, current: plan)
+    if let evolution { notice(evolution.notice) }
+    return (found.metadata, found.root, evolution)
 }
 
 /// Byte sizes as users write them: `512MB`, `64MiB`, `1GB`, `100k`, `4096`. Units are

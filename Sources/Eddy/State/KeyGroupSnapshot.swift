@@ -63,7 +63,7 @@ enum KeyGroupSnapshot {
     /// its key group; returns those key groups' buffered events, in key-group then (time,
     /// sequence) order.
     static func read(
-        from directory: String, into states: KeyedStates, keyGroups: ClosedRange<Int>
+        from directory: String, into states: KeyedStates, keyGroups: ClosedRange<Int>, translating translation: StateTranslation? = nil
     ) throws(IOError) -> [BufferedEvent] {
         var buffered: [BufferedEvent] = []
         let owned = Set(keyGroups.map { fileName(keyGroup: $0) })
@@ -75,7 +75,7 @@ enum KeyGroupSnapshot {
             let path = directory + "/" + name
             let bytes = try DurableFiles.read(path)
             do throws(StateFormatError) {
-                try load(bytes, into: states, buffered: &buffered, fileName: name)
+                try load(bytes, into: states, buffered: &buffered, fileName: name, translating: translation)
             } catch {
                 throw IOError("\(path): \(error)")
             }
@@ -84,20 +84,21 @@ enum KeyGroupSnapshot {
     }
 
     private static func load(
-        _ bytes: [UInt8], into states: KeyedStates, buffered: inout [BufferedEvent], fileName name: String
+        _ bytes: [UInt8], into states: KeyedStates, buffered: inout [BufferedEvent], fileName name: String,
+        translating translation: StateTranslation?
     ) throws(StateFormatError) {
         guard bytes.count >= magic.count + 4 else { throw StateFormatError("file too short") }
         let body = Array(bytes[..<(bytes.count - 4)])
         let stored = bytes[(bytes.count - 4)...].withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
         guard CRC32C.checksum(body) == stored else { throw StateFormatError("checksum mismatch") }
         let result = body.withUnsafeBytes { raw in
-            Result { () throws(StateFormatError) in try parse(raw, into: states, fileName: name) }
+            Result { () throws(StateFormatError) in try parse(raw, into: states, fileName: name, translating: translation) }
         }
         buffered += try result.get()
     }
 
     private static func parse(
-        _ raw: UnsafeRawBufferPointer, into states: KeyedStates, fileName name: String
+        _ raw: UnsafeRawBufferPointer, into states: KeyedStates, fileName name: String, translating translation: StateTranslation?
     ) throws(StateFormatError) -> [BufferedEvent] {
             var reader = StateReader(raw)
             for byte in magic where try reader.readByte() != byte {
@@ -120,13 +121,23 @@ enum KeyGroupSnapshot {
                 let row = try reader.readBytes()
                 guard states.find(key, hash: hash) == nil else { throw StateFormatError("key \(key) appears twice") }
                 let slot = states.insert(key, hash: hash)
-                try states.decodeRow(slot: slot, from: row)
+                if let translation {
+                    let translated = try translation.row(row)
+                    let decoded = translated.withUnsafeBytes { bytes in
+                        Result { () throws(StateFormatError) in try states.decodeRow(slot: slot, from: bytes) }
+                    }
+                    try decoded.get()
+                } else {
+                    try states.decodeRow(slot: slot, from: row)
+                }
             }
             var events: [BufferedEvent] = []
             for _ in 0..<(try reader.readCount()) {
                 let time = try reader.readInt64()
                 let sequence = try reader.readInt64()
-                events.append(BufferedEvent(keyGroup: keyGroup, time: time, sequence: sequence, bytes: Array(try reader.readBytes())))
+                var bytes = Array(try reader.readBytes())
+                if let translation { bytes = try translation.event(bytes) }
+                events.append(BufferedEvent(keyGroup: keyGroup, time: time, sequence: sequence, bytes: bytes))
             }
             guard reader.isAtEnd else { throw StateFormatError("unexpected bytes after the last buffered event") }
             return events

@@ -116,11 +116,12 @@ public final class FileSystemStateBackend: KeyedStateBackend {
     /// A worker holding the state of `keyGroups` (all by default) in the snapshot at
     /// `snapshot`; the snapshot's buffered events of those key groups are in `restoredEvents`.
     public convenience init(
-        plan: JobPlan, directory: String, restoringFrom snapshot: String, keyGroups: ClosedRange<Int>? = nil
+        plan: JobPlan, directory: String, restoringFrom snapshot: String, keyGroups: ClosedRange<Int>? = nil,
+        translating translation: StateTranslation? = nil
     ) throws {
         self.init(plan: plan, directory: directory)
         restoredEvents = try KeyGroupSnapshot.read(
-            from: snapshot, into: states, keyGroups: keyGroups ?? 0...(plan.spec.maxParallelism - 1))
+            from: snapshot, into: states, keyGroups: keyGroups ?? 0...(plan.spec.maxParallelism - 1), translating: translation)
     }
 
     /// The buffered events of the restored snapshot, in key-group then (time, sequence) order.
@@ -149,9 +150,10 @@ public final class FileSystemStateBackend: KeyedStateBackend {
     /// A worker holding the state of `keyGroups` (all by default) of a checkpoint (its
     /// directory under the checkpoint root).
     public convenience init(
-        plan: JobPlan, directory: String, restoringCheckpoint checkpoint: String, keyGroups: ClosedRange<Int>? = nil
+        plan: JobPlan, directory: String, restoringCheckpoint checkpoint: String, keyGroups: ClosedRange<Int>? = nil,
+        translating translation: StateTranslation? = nil
     ) throws {
-        try self.init(plan: plan, directory: directory, restoringFrom: checkpoint + "/state", keyGroups: keyGroups)
+        try self.init(plan: plan, directory: directory, restoringFrom: checkpoint + "/state", keyGroups: keyGroups, translating: translation)
     }
     public var keyCount: Int { states.count }
     public func expire(before cutoff: Int64) -> Int { states.removeExpired(before: cutoff) }
@@ -183,5 +185,22 @@ public struct BufferedEvent: Sendable, Equatable {
 
     static func precedes(_ a: BufferedEvent, _ b: BufferedEvent) -> Bool {
         (a.keyGroup, a.time, a.sequence) < (b.keyGroup, b.time, b.sequence)
+    }
+}
+
+/// How a restore rewrites a checkpoint's state written under another layout of features
+/// (a job resumed with features added, dropped or reordered): each key's row and each
+/// buffered event, from the checkpoint's layout to the run's. Built by the runtime, which
+/// knows both specs (`StateEvolution`).
+public struct StateTranslation {
+    let row: (UnsafeRawBufferPointer) throws(StateFormatError) -> [UInt8]
+    let event: ([UInt8]) throws(StateFormatError) -> [UInt8]
+
+    init(
+        row: @escaping (UnsafeRawBufferPointer) throws(StateFormatError) -> [UInt8],
+        event: @escaping ([UInt8]) throws(StateFormatError) -> [UInt8]
+    ) {
+        self.row = row
+        self.event = event
     }
 }

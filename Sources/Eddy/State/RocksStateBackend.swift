@@ -423,6 +423,31 @@ public final class RocksStateStore {
 
     /// Rebuilds `directory` from a checkpoint: its private files copied, its shared SST
     /// files hard-linked (copied across file systems), then opened.
+    /// Rewrites every row and buffered event of a restored database from the checkpoint's
+    /// layout of features to the run's, before any worker reads one: afterwards the database
+    /// holds one layout, which the run's checkpoints then record with the run's spec.
+    public func translate(_ translation: StateTranslation) throws {
+        let batch = WriteBatch()
+        var pending = 0
+        // The iterator reads the database as it was when the scan began: rewriting the
+        // entries it has passed does not move it.
+        try database.scan { key, value in
+            guard key.count > 2 else { return }
+            switch key[2] {
+            case RocksStateLayout.featureRows: batch.put(key: Array(key), value: try translation.row(value))
+            case RocksStateLayout.bufferedEvents: batch.put(key: Array(key), value: try translation.event(Array(value)))
+            default: return
+            }
+            pending += 1
+            if pending == 4096 {
+                try database.write(batch, disableWAL: true, sync: false)
+                batch.clear()
+                pending = 0
+            }
+        }
+        if pending > 0 { try database.write(batch, disableWAL: true, sync: false) }
+    }
+
     public init(directory: String, restoring metadata: CheckpointMetadata, from root: String) throws {
         self.directory = directory
         lock = try Self.emptyStateDirectory(directory)
