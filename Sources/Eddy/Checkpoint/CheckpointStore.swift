@@ -329,15 +329,25 @@ extension CheckpointStore {
     /// which must verify.
     public static func locate(_ argument: String, root: String) throws(CheckpointError) -> (metadata: CheckpointMetadata, root: String) {
         if argument == "latest" {
-            let usable = newestUsable(root: root)
-            guard let found = usable.found else {
-                if usable.skipped.isEmpty { throw CheckpointError("no checkpoint in \(root); give its directory with --checkpoint-dir, or a checkpoint like \(root)/chk-000042") }
-                throw CheckpointError("no checkpoint in \(root) verifies:\n  " + usable.skipped.joined(separator: "\n  "))
-            }
-            return found
+            let found = try newestVerified(in: root)
+            return (found.metadata, found.root)
         }
         let (id, directory) = try verifiedCheckpoint(at: argument, example: root)
         return (try Self.load(id: id, in: directory), directory)
+    }
+
+    /// The newest checkpoint in `root` that verifies, as `--resume latest` picks it, with a
+    /// note for each newer one skipped as damaged; an error when there is none.
+    public static func newestVerified(in root: String) throws(CheckpointError) -> (metadata: CheckpointMetadata, root: String, skipped: [String]) {
+        let usable = newestUsable(root: root)
+        guard let found = usable.found else {
+            if usable.skipped.isEmpty {
+                throw CheckpointError(
+                    "no checkpoint in \(root)\(DurableFiles.exists(root) ? "" : " (no such directory)"); give its directory with --checkpoint-dir, or a checkpoint like \(root)/chk-000042")
+            }
+            throw CheckpointError("no checkpoint in \(root) verifies:\n  " + usable.skipped.joined(separator: "\n  "))
+        }
+        return (found.metadata, found.root, usable.skipped)
     }
 
     /// The checkpoint a path names (`DIR/chk-000042`, a trailing slash allowed), once it is

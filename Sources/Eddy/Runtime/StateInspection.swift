@@ -83,12 +83,8 @@ public final class CheckpointStateReader {
         guard let root = checkpointDirectory else {
             throw CheckpointError("latest needs the checkpoint directory: add --checkpoint-dir DIR (e.g. eddy-checkpoints/JOB)")
         }
-        let usable = CheckpointStore.newestUsable(root: root)
-        if let found = usable.found { return (found.root + "/" + CheckpointStore.name(of: found.metadata.id), usable.skipped) }
-        guard usable.skipped.isEmpty else {
-            throw CheckpointError("no checkpoint in \(root) verifies:\n  " + usable.skipped.joined(separator: "\n  "))
-        }
-        throw CheckpointError("no checkpoint in \(root)\(DurableFiles.exists(root) ? "" : " (no such directory)")")
+        let found = try CheckpointStore.newestVerified(in: root)
+        return (found.root + "/" + CheckpointStore.name(of: found.metadata.id), found.skipped)
     }
 
     /// The canonical key (as state stores it) of the key whose columns have the values
